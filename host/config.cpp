@@ -1,0 +1,516 @@
+// config.cpp — TOML config parsing, overrides, sweep expansion and validation.
+#include "config.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace isc {
+namespace {
+
+// A leaf value and where it was written.
+struct Leaf {
+  const toml::node* node = nullptr;
+  std::string where;  // "file:line" or "--set k=v"
+};
+using Flat = std::map<std::string, Leaf>;
+
+std::string where_of(const toml::node& n, const std::string& file) {
+  const auto& src = n.source();
+  if (src.begin.line > 0) return file + ":" + std::to_string(src.begin.line);
+  return file;
+}
+
+void flatten(const toml::table& t, const std::string& prefix, const std::string& file, Flat& out,
+             Flat* sweep) {
+  for (const auto& [k, v] : t) {
+    const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (prefix.empty() && k.str() == "sweep") {
+      if (!v.is_table()) throw ConfigError(where_of(v, file) + ": 'sweep' must be a table of key = [values]");
+      flatten(*v.as_table(), "", file, *sweep, nullptr);
+      continue;
+    }
+    if (v.is_table()) {
+      flatten(*v.as_table(), key, file, out, sweep);
+    } else {
+      out[key] = Leaf{&v, where_of(v, file)};
+    }
+  }
+}
+
+std::string node_text(const toml::node& n) {
+  std::ostringstream os;
+  if (auto s = n.as_string()) {
+    os << s->get();
+  } else if (auto a = n.as_array()) {
+    os << "[";
+    bool first = true;
+    for (const auto& e : *a) {
+      if (!first) os << ",";
+      first = false;
+      os << node_text(e);
+    }
+    os << "]";
+  } else if (auto d = n.as_floating_point()) {
+    os << d->get();
+  } else if (auto i = n.as_integer()) {
+    os << i->get();
+  } else if (auto b = n.as_boolean()) {
+    os << (b->get() ? "true" : "false");
+  } else {
+    os << "?";
+  }
+  return os.str();
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t prev = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t cur = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      prev = cur;
+    }
+  }
+  return row[b.size()];
+}
+
+const std::vector<std::pair<std::string, Activation>>& activation_names() {
+  static const std::vector<std::pair<std::string, Activation>> v{
+      {"linear", Activation::Linear}, {"sigmoid", Activation::Sigmoid}, {"tanh", Activation::Tanh},
+      {"softsign", Activation::Softsign}, {"relu", Activation::Relu},
+      {"leaky_relu", Activation::LeakyRelu}};
+  return v;
+}
+
+const std::vector<std::pair<std::string, InitScheme>>& init_names() {
+  static const std::vector<std::pair<std::string, InitScheme>> v{
+      {"zeros", InitScheme::Zeros}, {"constant", InitScheme::Constant},
+      {"uniform", InitScheme::Uniform}, {"standard", InitScheme::Standard},
+      {"xavier_uniform", InitScheme::XavierUniform}, {"normalized", InitScheme::XavierUniform},
+      {"glorot_uniform", InitScheme::XavierUniform}, {"xavier_normal", InitScheme::XavierNormal},
+      {"glorot_normal", InitScheme::XavierNormal}, {"lecun_uniform", InitScheme::LecunUniform},
+      {"lecun_normal", InitScheme::LecunNormal}, {"he_uniform", InitScheme::HeUniform},
+      {"kaiming_uniform", InitScheme::HeUniform}, {"he_normal", InitScheme::HeNormal},
+      {"kaiming_normal", InitScheme::HeNormal}};
+  return v;
+}
+
+const char* canonical_init_name(InitScheme s) {
+  switch (s) {
+    case InitScheme::Zeros: return "zeros";
+    case InitScheme::Constant: return "constant";
+    case InitScheme::Uniform: return "uniform";
+    case InitScheme::Standard: return "standard";
+    case InitScheme::XavierUniform: return "xavier_uniform";
+    case InitScheme::XavierNormal: return "xavier_normal";
+    case InitScheme::LecunUniform: return "lecun_uniform";
+    case InitScheme::LecunNormal: return "lecun_normal";
+    case InitScheme::HeUniform: return "he_uniform";
+    case InitScheme::HeNormal: return "he_normal";
+  }
+  return "?";
+}
+
+// Reads typed values out of the flat map, remembering which keys were used.
+class Reader {
+ public:
+  explicit Reader(const Flat& f) : flat_(f) {}
+
+  const Leaf* find(const std::string& key) {
+    auto it = flat_.find(key);
+    if (it == flat_.end()) return nullptr;
+    used_.insert(key);
+    return &it->second;
+  }
+  [[noreturn]] void fail(const Leaf& l, const std::string& key, const std::string& msg) const {
+    throw ConfigError(l.where + ": " + key + ": " + msg);
+  }
+
+  std::optional<int64_t> integer(const std::string& key, int64_t lo, int64_t hi) {
+    const Leaf* l = find(key);
+    if (!l) return std::nullopt;
+    auto v = l->node->value<int64_t>();
+    if (!l->node->is_integer() || !v)
+      fail(*l, key, "expected an integer, got " + type_name(*l->node) + " '" + node_text(*l->node) + "'");
+    if (*v < lo || *v > hi)
+      fail(*l, key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(*v));
+    return *v;
+  }
+  std::optional<double> number(const std::string& key, double lo, double hi, bool lo_open = false) {
+    const Leaf* l = find(key);
+    if (!l) return std::nullopt;
+    return number_of(*l, key, lo, hi, lo_open);
+  }
+  double number_of(const Leaf& l, const std::string& key, double lo, double hi, bool lo_open) const {
+    if (!l.node->is_number())
+      fail(l, key, "expected a number, got " + type_name(*l.node) + " '" + node_text(*l.node) + "'");
+    const double v = *l.node->value<double>();
+    if (!std::isfinite(v) || v < lo || v > hi || (lo_open && v == lo)) {
+      std::ostringstream os;
+      os << "must be a finite number in " << (lo_open ? "(" : "[") << lo << ", " << hi << "], got " << v;
+      fail(l, key, os.str());
+    }
+    return v;
+  }
+  std::optional<std::string> string(const std::string& key) {
+    const Leaf* l = find(key);
+    if (!l) return std::nullopt;
+    if (!l->node->is_string())
+      fail(*l, key, "expected a string, got " + type_name(*l->node) + " '" + node_text(*l->node) + "'");
+    return *l->node->value<std::string>();
+  }
+  const toml::array* array(const std::string& key) {
+    const Leaf* l = find(key);
+    if (!l) return nullptr;
+    if (!l->node->is_array())
+      fail(*l, key, "expected an array, got " + type_name(*l->node) + " '" + node_text(*l->node) + "'");
+    return l->node->as_array();
+  }
+  const Leaf& leaf(const std::string& key) const { return flat_.at(key); }
+
+  // Rejects every key nobody asked for, suggesting the nearest valid one.
+  void reject_unknown() const {
+    const auto known = known_keys();
+    for (const auto& [k, l] : flat_) {
+      if (used_.count(k)) continue;
+      if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+      throw ConfigError(l.where + ": unknown key '" + k + "' (did you mean '" + nearest_name(k, known) + "'?)");
+    }
+  }
+
+  static std::string type_name(const toml::node& n) {
+    switch (n.type()) {
+      case toml::node_type::string: return "a string";
+      case toml::node_type::integer: return "an integer";
+      case toml::node_type::floating_point: return "a float";
+      case toml::node_type::boolean: return "a boolean";
+      case toml::node_type::array: return "an array";
+      case toml::node_type::table: return "a table";
+      default: return "a date/time";
+    }
+  }
+
+ private:
+  const Flat& flat_;
+  std::set<std::string> used_;
+};
+
+template <class E>
+E enum_value(Reader& r, const std::string& key, const std::string& value,
+             const std::vector<std::pair<std::string, E>>& names) {
+  for (const auto& [n, e] : names)
+    if (n == value) return e;
+  std::vector<std::string> cands;
+  std::string list;
+  for (const auto& p : names) {
+    cands.push_back(p.first);
+    list += (list.empty() ? "" : " ") + p.first;
+  }
+  r.fail(r.leaf(key), key,
+         "unknown value '" + value + "' (did you mean '" + nearest_name(value, cands) + "'? valid: " + list + ")");
+}
+
+HistRange read_range(Reader& r, const std::string& key, HistRange def) {
+  const toml::array* a = r.array(key);
+  if (!a) return def;
+  const Leaf& l = r.leaf(key);
+  if (a->size() != 2) r.fail(l, key, "expected [lo, hi], got " + node_text(*l.node));
+  const double lo = r.number_of(Leaf{a->get(0), l.where}, key + "[0]", -1e30, 1e30, false);
+  const double hi = r.number_of(Leaf{a->get(1), l.where}, key + "[1]", -1e30, 1e30, false);
+  if (!(hi > lo)) r.fail(l, key, "needs lo < hi, got " + node_text(*l.node));
+  return HistRange{float(lo), float(hi), def.bins};
+}
+
+HistRange default_activation_range(Activation a) {
+  switch (a) {
+    case Activation::Tanh:
+    case Activation::Softsign: return {-1.0f, 1.0f, 0};
+    case Activation::Sigmoid: return {0.0f, 1.0f, 0};
+    case Activation::Relu: return {0.0f, 5.0f, 0};
+    default: return {-5.0f, 5.0f, 0};
+  }
+}
+
+float default_saturation_threshold(Activation a) {
+  return a == Activation::Softsign ? 0.9f : 0.99f;
+}
+
+Config build(const Flat& flat, const std::string& default_name) {
+  Reader r(flat);
+  Config c;
+  c.name = r.string("name").value_or(default_name);
+  c.seed = static_cast<uint64_t>(r.integer("seed", 0, std::numeric_limits<int64_t>::max()).value_or(1));
+  c.trials = r.integer("trials", 1, 100000000).value_or(16);
+  c.samples = static_cast<int>(r.integer("samples", 1, 1 << 24).value_or(256));
+
+  NetworkConfig& n = c.network;
+  n.input = static_cast<int>(r.integer("network.input", 1, 1 << 24).value_or(1024));
+  n.output = static_cast<int>(r.integer("network.output", 1, 1 << 24).value_or(10));
+  const toml::array* hidden = r.array("network.hidden");
+  auto depth = r.integer("network.depth", 1, kMaxLayers);
+  auto width = r.integer("network.width", 1, 1 << 24);
+  if (hidden) {
+    const Leaf& l = r.leaf("network.hidden");
+    if (depth || width)
+      r.fail(l, "network.hidden", "give either network.hidden or network.depth + network.width, not both");
+    if (hidden->empty()) r.fail(l, "network.hidden", "needs at least one hidden layer");
+    if (hidden->size() > size_t(kMaxLayers))
+      r.fail(l, "network.hidden", "at most " + std::to_string(kMaxLayers) + " hidden layers, got " + std::to_string(hidden->size()));
+    n.hidden.clear();
+    for (size_t i = 0; i < hidden->size(); ++i) {
+      const toml::node& e = *hidden->get(i);
+      const std::string k = "network.hidden[" + std::to_string(i) + "]";
+      auto v = e.value<int64_t>();
+      if (!e.is_integer() || !v) r.fail(l, k, "expected an integer width, got '" + node_text(e) + "'");
+      if (*v < 1 || *v > (1 << 24)) r.fail(l, k, "width must be in [1, 16777216], got " + std::to_string(*v));
+      n.hidden.push_back(static_cast<int>(*v));
+    }
+  } else if (depth || width) {
+    if (!depth || !width)
+      throw ConfigError(r.leaf(depth ? "network.depth" : "network.width").where +
+                        ": network.depth and network.width go together (or use network.hidden)");
+    n.hidden.assign(static_cast<size_t>(*depth), static_cast<int>(*width));
+  }
+
+  if (auto a = r.string("network.activation"))
+    n.activation.kind = enum_value(r, "network.activation", *a, activation_names());
+  n.activation.slope = float(r.number("network.negative_slope", 0.0, 1.0).value_or(0.01));
+  if (auto s = r.string("network.init")) {
+    n.init.scheme = enum_value(r, "network.init", *s, init_names());
+  }
+  n.init_name = canonical_init_name(n.init.scheme);
+  n.init.gain = r.number("network.gain", 0.0, 1e6).value_or(1.0);
+  n.init.value = r.number("network.init_value", -1e6, 1e6).value_or(0.01);
+  n.init.bound = r.number("network.init_bound", 0.0, 1e6).value_or(0.01);
+  n.init.slope = n.activation.kind == Activation::LeakyRelu ? n.activation.slope : 0.0;
+  n.bias = r.number("network.bias", -1e6, 1e6).value_or(0.0);
+
+  if (auto d = r.string("data.kind")) {
+    c.data = enum_value(r, "data.kind", *d,
+                        std::vector<std::pair<std::string, DataKind>>{{"gaussian", DataKind::Gaussian},
+                                                                      {"uniform", DataKind::Uniform}});
+  }
+
+  StatsConfig& s = c.stats;
+  s.bins = static_cast<int>(r.integer("stats.bins", 1, 100000).value_or(100));
+  s.preactivation_range = read_range(r, "stats.preactivation_range", HistRange{-5.0f, 5.0f, 0});
+  s.activation_range = read_range(r, "stats.activation_range", default_activation_range(n.activation.kind));
+  s.preactivation_range.bins = s.activation_range.bins = s.bins;
+  if (const toml::array* p = r.array("stats.percentiles")) {
+    const Leaf& l = r.leaf("stats.percentiles");
+    s.percentiles.clear();
+    for (size_t i = 0; i < p->size(); ++i)
+      s.percentiles.push_back(r.number_of(Leaf{p->get(i), l.where},
+                                          "stats.percentiles[" + std::to_string(i) + "]", 0.0, 100.0, false));
+    if (s.percentiles.size() > 32) r.fail(l, "stats.percentiles", "at most 32 percentiles");
+  }
+  n.activation.threshold = float(r.number("stats.saturation_threshold", 0.5, 1.0, false)
+                                     .value_or(default_saturation_threshold(n.activation.kind)));
+
+  c.run.threads = static_cast<int>(r.integer("run.threads", 0, 4096).value_or(0));
+  c.run.chunk_trials = static_cast<int>(r.integer("run.chunk_trials", 0, 1 << 30).value_or(0));
+  c.run.memory_limit_mb = r.integer("run.memory_limit_mb", 0, int64_t(1) << 40).value_or(0);
+  r.reject_unknown();
+  return c;
+}
+
+nlohmann::json resolved_json(const Config& c) {
+  nlohmann::json j;
+  j["name"] = c.name;
+  j["seed"] = c.seed;
+  j["trials"] = c.trials;
+  j["samples"] = c.samples;
+  const auto& n = c.network;
+  j["network"] = {{"input", n.input},
+                  {"hidden", n.hidden},
+                  {"output", n.output},
+                  {"activation", to_string(n.activation.kind)},
+                  {"negative_slope", n.activation.slope},
+                  {"init", n.init_name},
+                  {"gain", n.init.gain},
+                  {"init_value", n.init.value},
+                  {"init_bound", n.init.bound},
+                  {"bias", n.bias}};
+  j["data"] = {{"kind", to_string(c.data)}};
+  j["stats"] = {{"bins", c.stats.bins},
+                {"preactivation_range", {c.stats.preactivation_range.lo, c.stats.preactivation_range.hi}},
+                {"activation_range", {c.stats.activation_range.lo, c.stats.activation_range.hi}},
+                {"percentiles", c.stats.percentiles},
+                {"saturation_threshold", n.activation.threshold}};
+  return j;
+}
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : s) {
+    h ^= ch;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// Parses one "--set key=value" into the flat map; the value is TOML.
+void apply_set(const std::string& kv, Flat& flat, std::vector<std::unique_ptr<toml::table>>& keep) {
+  const auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("--set " + kv + ": expected key=value");
+  std::string key = kv.substr(0, eq), val = kv.substr(eq + 1);
+  key.erase(key.find_last_not_of(" \t") + 1);
+  auto parse = [&](const std::string& v) -> std::unique_ptr<toml::table> {
+    try {
+      return std::make_unique<toml::table>(toml::parse("v = " + v));
+    } catch (const toml::parse_error&) {
+      return nullptr;
+    }
+  };
+  auto t = parse(val);
+  if (!t) t = parse("\"" + val + "\"");  // bare words are strings: --set network.init=standard
+  if (!t) throw ConfigError("--set " + kv + ": cannot parse value '" + val + "'");
+  flat[key] = Leaf{t->get("v"), "--set " + kv};
+  keep.push_back(std::move(t));
+}
+
+Experiment expand(const toml::table& root, const std::string& file, const std::string& default_name,
+                  const Overrides& ov) {
+  Flat base, sweep;
+  flatten(root, "", file, base, &sweep);
+  std::vector<std::unique_ptr<toml::table>> keep;
+  if (ov.trials) base.erase("trials");
+  if (ov.seed) base.erase("seed");
+  for (const auto& s : ov.sets) {
+    apply_set(s, base, keep);
+    const std::string key = s.substr(0, s.find('='));
+    sweep.erase(key);  // a --set pins a swept key
+  }
+  const auto known = known_keys();
+  Experiment ex;
+  ex.source = file;
+  std::vector<std::vector<const toml::node*>> values;
+  for (const auto& [k, l] : sweep) {
+    if (std::find(known.begin(), known.end(), k) == known.end() || k == "name" || k.rfind("run.", 0) == 0)
+      throw ConfigError(l.where + ": sweep: cannot sweep '" + k + "'" +
+                        (std::find(known.begin(), known.end(), k) == known.end()
+                             ? " (did you mean '" + nearest_name(k, known) + "'?)" : ""));
+    if (!l.node->is_array() || l.node->as_array()->empty())
+      throw ConfigError(l.where + ": sweep: '" + k + "' needs a non-empty array of values");
+    ex.sweep_keys.push_back(k);
+    std::vector<const toml::node*> vs;
+    for (const auto& e : *l.node->as_array()) vs.push_back(&e);
+    values.push_back(vs);
+  }
+  size_t total = 1;
+  for (const auto& v : values) {
+    total *= v.size();
+    if (total > 100000) throw ConfigError(file + ": sweep expands to more than 100000 configurations");
+  }
+  std::set<std::string> ids;
+  for (size_t idx = 0; idx < total; ++idx) {
+    Flat f = base;
+    SweepPoint p;
+    size_t rem = idx;
+    // Last key varies fastest.
+    std::vector<size_t> pick(values.size());
+    for (size_t k = values.size(); k-- > 0;) {
+      pick[k] = rem % values[k].size();
+      rem /= values[k].size();
+    }
+    for (size_t k = 0; k < values.size(); ++k) {
+      const toml::node* n = values[k][pick[k]];
+      f[ex.sweep_keys[k]] = Leaf{n, where_of(*n, file) + " (sweep " + ex.sweep_keys[k] + ")"};
+      p.swept.emplace_back(ex.sweep_keys[k], node_text(*n));
+    }
+    p.config = build(f, default_name);
+    if (ov.trials) p.config.trials = *ov.trials;
+    if (ov.seed) p.config.seed = *ov.seed;
+    if (ov.threads) p.config.run.threads = *ov.threads;
+    if (p.config.trials < 1) throw ConfigError("--trials: must be at least 1");
+    p.resolved = resolved_json(p.config);
+    nlohmann::json idj = p.resolved;
+    idj.erase("name");
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(idj.dump())));
+    p.id = std::string(buf).substr(0, 12);
+    // The random stream depends on what makes a random network: seed, network and data.
+    const std::string stream_src = p.resolved["network"].dump() + p.resolved["data"].dump();
+    p.stream = mix64(p.config.seed ^ mix64(fnv1a(stream_src)));
+    if (!ids.insert(p.id).second)
+      throw ConfigError(file + ": sweep produces two identical configurations (id " + p.id +
+                        "): a swept value repeats or is overridden");
+    ex.points.push_back(std::move(p));
+  }
+  return ex;
+}
+
+std::string stem_of(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  std::string s = slash == std::string::npos ? path : path.substr(slash + 1);
+  auto dot = s.rfind('.');
+  return dot == std::string::npos || dot == 0 ? s : s.substr(0, dot);
+}
+
+}  // namespace
+
+const char* to_string(Activation a) {
+  for (const auto& [n, e] : activation_names())
+    if (e == a) return n.c_str();
+  return "?";
+}
+const char* to_string(DataKind d) { return d == DataKind::Gaussian ? "gaussian" : "uniform"; }
+
+std::vector<std::string> known_keys() {
+  return {"name", "seed", "trials", "samples",
+          "network.input", "network.hidden", "network.depth", "network.width", "network.output",
+          "network.activation", "network.negative_slope", "network.init", "network.gain",
+          "network.init_value", "network.init_bound", "network.bias",
+          "data.kind",
+          "stats.bins", "stats.preactivation_range", "stats.activation_range", "stats.percentiles",
+          "stats.saturation_threshold",
+          "run.threads", "run.chunk_trials", "run.memory_limit_mb"};
+}
+
+std::string nearest_name(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t bd = std::numeric_limits<size_t>::max();
+  for (const auto& c : candidates) {
+    // Compare against the whole key and against its last component.
+    size_t d = edit_distance(word, c);
+    const auto dot = c.rfind('.');
+    if (dot != std::string::npos) d = std::min(d, edit_distance(word, c.substr(dot + 1)) + 1);
+    if (d < bd) {
+      bd = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+Experiment parse_experiment(const std::string& text, const std::string& source_name, const Overrides& ov) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(source_name + ":" + std::to_string(e.source().begin.line) + ": TOML syntax error: " +
+                      std::string(e.description()));
+  }
+  return expand(root, source_name, stem_of(source_name), ov);
+}
+
+Experiment load_experiment(const std::string& path, const Overrides& ov) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open config file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return parse_experiment(ss.str(), path, ov);
+}
+
+}  // namespace isc

@@ -1,0 +1,95 @@
+// config.h — one resolved experiment configuration, and parsing/validation of config files.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "../kernels/activations.h"
+#include "../kernels/histogram.h"
+#include "../kernels/init.h"
+
+namespace isc {
+
+// A config error: the message already names the file, line and key.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class DataKind : int { Gaussian = 0, Uniform = 1 };
+
+struct NetworkConfig {
+  int input = 1024;
+  std::vector<int> hidden{1000, 1000, 1000, 1000, 1000};
+  int output = 10;
+  ActivationSpec activation{};  // kind, negative slope, saturation threshold
+  InitSpec init{};
+  std::string init_name = "xavier_uniform";
+  double bias = 0.0;
+};
+
+struct StatsConfig {
+  int bins = 100;
+  HistRange preactivation_range{-5.0f, 5.0f, 100};
+  HistRange activation_range{-1.0f, 1.0f, 100};
+  std::vector<double> percentiles{2.0, 50.0, 98.0};
+};
+
+struct RunConfig {
+  int threads = 0;           // 0: all cores
+  int chunk_trials = 0;      // 0: sized automatically
+  int64_t memory_limit_mb = 0;  // 0: from the machine
+};
+
+struct Config {
+  std::string name = "experiment";
+  uint64_t seed = 1;
+  int64_t trials = 16;
+  int samples = 256;
+  NetworkConfig network;
+  DataKind data = DataKind::Gaussian;
+  StatsConfig stats;
+  RunConfig run;
+};
+
+// One configuration of a sweep: the resolved config plus the values of the swept keys.
+struct SweepPoint {
+  Config config;
+  std::vector<std::pair<std::string, std::string>> swept;  // key -> value as written
+  nlohmann::json resolved;  // canonical resolved form (manifest, id)
+  std::string id;           // 12 hex digits, hash of the resolved form
+  uint64_t stream;          // Philox key of this configuration (seed + network + data)
+};
+
+struct Experiment {
+  std::string source;                 // file the config came from
+  std::vector<std::string> sweep_keys;  // in expansion order
+  std::vector<SweepPoint> points;
+};
+
+struct Overrides {
+  std::optional<int64_t> trials;
+  std::optional<uint64_t> seed;
+  std::optional<int> threads;
+  std::vector<std::string> sets;  // "key=value", value in TOML syntax
+};
+
+// Parses a TOML file (or text, for tests), applies overrides, expands the sweep and validates
+// every configuration. Throws ConfigError naming file, line and key.
+Experiment load_experiment(const std::string& path, const Overrides& ov = {});
+Experiment parse_experiment(const std::string& text, const std::string& source_name,
+                            const Overrides& ov = {});
+
+// The names users write.
+const char* to_string(Activation a);
+const char* to_string(DataKind d);
+std::vector<std::string> known_keys();
+std::string nearest_name(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace isc

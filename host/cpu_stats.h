@@ -1,0 +1,23 @@
+// cpu_stats.h — the CPU reference for every statistic of one array of values.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "../kernels/activations.h"
+#include "stats.h"
+
+namespace isc {
+
+// Fills `out` with the moments, counts, histogram over `range` and the requested percentiles
+// (linear interpolation between order statistics of the finite values, as numpy's default) of
+// x[0..n). If `sat` is given, counts saturated values. `scratch` is reused between calls.
+void compute_stats(const float* x, std::size_t n, const HistRange& range,
+                   const std::vector<double>& percentiles, const ActivationSpec* sat,
+                   TrialStats& out, std::vector<float>& scratch);
+
+// The k-th smallest finite value (0-based) of x, found through the histogram: only the values
+// of the slot that holds rank k are selected, so the cost is one pass plus a small selection.
+float select_rank(const float* x, std::size_t n, const Binner& b, const std::vector<uint64_t>& hist,
+                  uint64_t neg_inf, uint64_t k, std::vector<float>& scratch);
+
+}  // namespace isc

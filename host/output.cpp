@@ -1,0 +1,253 @@
+// output.cpp — tidy CSV and JSON writers, atomic file replacement, the summary table.
+#include "output.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+
+#include "buildinfo.h"
+
+namespace isc {
+namespace {
+
+std::string num(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += (c == '"') ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string header_prefix(const Experiment& ex) {
+  std::string h = "config_id";
+  for (const auto& k : ex.sweep_keys) h += "," + csv_field(k);
+  return h;
+}
+
+std::string row_prefix(const ConfigResult& r) {
+  std::string s = r.point->id;
+  for (const auto& kv : r.point->swept) s += "," + csv_field(kv.second);
+  return s;
+}
+
+bool with_saturation(const ConfigResult& r, int q) {
+  return q == static_cast<int>(Quantity::Activation) && has_saturation(r.point->config.network.activation.kind);
+}
+
+// Across-trial aggregates [layer][q].
+std::vector<std::vector<Aggregate>> aggregate(const ConfigResult& r) {
+  std::vector<std::vector<Aggregate>> a(static_cast<std::size_t>(r.layers), std::vector<Aggregate>(kForwardQuantities));
+  for (int64_t t = 0; t < r.point->config.trials; ++t)
+    for (int l = 0; l < r.layers; ++l)
+      for (int q = 0; q < kForwardQuantities; ++q) {
+        const TrialStats& ts = r.at(t, l, q);
+        a[l][q].add(statistic_values(ts, with_saturation(r, q)), ts.hist);
+      }
+  return a;
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+  std::size_t off = 0;
+  while (off < content.size()) {
+    const ssize_t w = ::write(fd, content.data() + off, content.size() - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      const std::string err = std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw std::runtime_error("cannot write " + tmp + ": " + err);
+    }
+    off += static_cast<std::size_t>(w);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot flush " + tmp + ": " + std::strerror(errno));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string err = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + err);
+  }
+}
+
+std::string stats_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
+  std::ostringstream os;
+  os << header_prefix(ex) << ",layer,quantity,statistic,value,trial_std,trials\n";
+  for (const auto& r : rs) {
+    const auto agg = aggregate(r);
+    const std::string pre = row_prefix(r);
+    for (int l = 0; l < r.layers; ++l)
+      for (int q = 0; q < kForwardQuantities; ++q) {
+        const auto names = statistic_names(r.spec, with_saturation(r, q));
+        const Aggregate& a = agg[l][q];
+        for (std::size_t i = 0; i < names.size(); ++i) {
+          const Moments& m = a.per_statistic[i];
+          os << pre << ',' << (l + 1) << ',' << to_string(Quantity(q)) << ',' << names[i] << ','
+             << (m.n > 0 ? num(m.mean) : "nan") << ',' << (m.n > 1 ? num(std::sqrt(variance(m))) : "nan") << ','
+             << static_cast<uint64_t>(m.n) << '\n';
+        }
+      }
+  }
+  return os.str();
+}
+
+std::string histograms_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
+  std::ostringstream os;
+  os << header_prefix(ex) << ",layer,quantity,bin,bin_lo,bin_hi,count,density\n";
+  for (const auto& r : rs) {
+    const auto agg = aggregate(r);
+    const std::string pre = row_prefix(r);
+    for (int l = 0; l < r.layers; ++l)
+      for (int q = 0; q < kForwardQuantities; ++q) {
+        const Aggregate& a = agg[l][q];
+        const Binner b = make_binner(r.spec.range[q]);
+        uint64_t total = 0;
+        for (int64_t t = 0; t < r.point->config.trials; ++t) total += r.at(t, l, q).count;
+        const std::string lq = pre + "," + std::to_string(l + 1) + "," + to_string(Quantity(q)) + ",";
+        os << lq << "underflow,-inf," << num(b.lo) << ',' << a.hist[0] << ",\n";
+        for (int i = 0; i < b.bins; ++i) {
+          const double lo = hist_edge(b, i), hi = hist_edge(b, i + 1);
+          const uint64_t c = a.hist[static_cast<std::size_t>(i) + 1];
+          os << lq << i << ',' << num(lo) << ',' << num(hi) << ',' << c << ','
+             << num(total ? double(c) / (double(total) * (hi - lo)) : 0.0) << '\n';
+        }
+        os << lq << "overflow," << num(b.hi) << ",inf," << a.hist[static_cast<std::size_t>(b.bins) + 1] << ",\n";
+      }
+  }
+  return os.str();
+}
+
+std::string trials_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
+  std::ostringstream os;
+  // Column set: the union of statistics (saturation is empty where it does not apply).
+  const StatsSpec& spec0 = rs.empty() ? StatsSpec{} : rs.front().spec;
+  os << header_prefix(ex) << ",trial,layer,quantity,count";
+  // Percentile names can differ between configurations only if swept; use positional names.
+  os << ",mean,std,mean_sq,min,max";
+  const std::size_t np = spec0.percentiles.size();
+  for (double p : spec0.percentiles) os << ',' << percentile_name(p);
+  os << ",nan,inf,saturation\n";
+  for (const auto& r : rs) {
+    const std::string pre = row_prefix(r);
+    if (r.spec.percentiles.size() != np)
+      throw std::runtime_error("trials.csv: stats.percentiles must be the same in every configuration");
+    for (int64_t t = 0; t < r.point->config.trials; ++t)
+      for (int l = 0; l < r.layers; ++l)
+        for (int q = 0; q < kForwardQuantities; ++q) {
+          const TrialStats& ts = r.at(t, l, q);
+          const auto v = statistic_values(ts, with_saturation(r, q));
+          os << pre << ',' << t << ',' << (l + 1) << ',' << to_string(Quantity(q)) << ',' << ts.count;
+          for (std::size_t i = 0; i < 5 + np + 2; ++i) os << ',' << num(v[i]);
+          os << ',' << (with_saturation(r, q) ? num(v.back()) : "") << '\n';
+        }
+  }
+  return os.str();
+}
+
+nlohmann::json build_info() {
+  nlohmann::json j;
+  j["version"] = INITSCOPE_VERSION;
+  j["git_commit"] = INITSCOPE_GIT_COMMIT;
+  j["build_type"] = INITSCOPE_BUILD_TYPE;
+  j["compiler"] = INITSCOPE_COMPILER;
+  j["cuda"] = INITSCOPE_WITH_CUDA != 0;
+  j["blas"] = "OpenBLAS (cblas)";
+  return j;
+}
+
+nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& rs, const RunInfo& info) {
+  nlohmann::json m;
+  m["initscope"] = build_info();
+  m["source"] = ex.source;
+  m["command_line"] = info.command_line;
+  m["device"] = info.device;
+  m["device_description"] = info.device_description;
+  m["started_utc"] = info.started_utc;
+  m["seconds"] = info.seconds;
+  m["sweep_keys"] = ex.sweep_keys;
+  m["files"] = {"stats.csv", "histograms.csv", "trials.csv"};
+  nlohmann::json cs = nlohmann::json::array();
+  for (const auto& r : rs) {
+    nlohmann::json c;
+    c["config_id"] = r.point->id;
+    nlohmann::json sw = nlohmann::json::object();
+    for (const auto& kv : r.point->swept) sw[kv.first] = kv.second;
+    c["swept"] = sw;
+    c["resolved"] = r.point->resolved;
+    c["seed"] = r.point->config.seed;
+    char buf[20];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(r.point->stream));
+    c["philox_key"] = buf;
+    c["seconds"] = r.seconds;
+    c["trials_per_second"] = r.seconds > 0 ? double(r.point->config.trials) / r.seconds : 0.0;
+    c["chunk_trials"] = r.chunk_trials;
+    cs.push_back(c);
+  }
+  m["configurations"] = cs;
+  return m;
+}
+
+void write_results(const std::string& dir, const Experiment& ex, const std::vector<ConfigResult>& rs,
+                   const RunInfo& info) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("cannot create output folder " + dir + ": " + ec.message());
+  // Build every file in memory first so that a failure leaves the folder as it was.
+  const std::string s = stats_csv(ex, rs), h = histograms_csv(ex, rs), t = trials_csv(ex, rs);
+  const std::string m = manifest(ex, rs, info).dump(2) + "\n";
+  write_file_atomic(dir + "/stats.csv", s);
+  write_file_atomic(dir + "/histograms.csv", h);
+  write_file_atomic(dir + "/trials.csv", t);
+  write_file_atomic(dir + "/manifest.json", m);
+}
+
+std::string summary_table(const Experiment& /*ex*/, const std::vector<ConfigResult>& rs) {
+  std::ostringstream os;
+  char line[256];
+  for (const auto& r : rs) {
+    const auto agg = aggregate(r);
+    const Config& c = r.point->config;
+    os << "config " << r.point->id << "  " << to_string(c.network.activation.kind) << " / " << c.network.init_name;
+    for (const auto& kv : r.point->swept) os << "  " << kv.first << "=" << kv.second;
+    os << "  (" << c.trials << " trials x " << c.samples << " samples, " << num(r.seconds) << " s)\n";
+    const auto names = statistic_names(r.spec, with_saturation(r, 1));
+    auto idx = [&](const std::string& n) -> int {
+      for (std::size_t i = 0; i < names.size(); ++i)
+        if (names[i] == n) return static_cast<int>(i);
+      return -1;
+    };
+    const int i98 = idx("p98"), isat = idx("saturation");
+    std::snprintf(line, sizeof line, "  %5s %7s %10s %10s %10s %10s %10s\n", "layer", "width", "pre std", "act mean",
+                  "act std", "act p98", "saturated");
+    os << line;
+    for (int l = 0; l < r.layers; ++l) {
+      auto v = [&](int q, int i) { return i < 0 ? std::nan("") : agg[l][q].per_statistic[i].mean; };
+      std::snprintf(line, sizeof line, "  %5d %7d %10.4g %10.4g %10.4g %10.4g %10.4g\n", l + 1,
+                    c.network.hidden[static_cast<std::size_t>(l)], v(0, 1), v(1, 0), v(1, 1), v(1, i98),
+                    v(1, isat));
+      os << line;
+    }
+  }
+  return os.str();
+}
+
+}  // namespace isc

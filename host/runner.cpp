@@ -1,0 +1,114 @@
+// runner.cpp — the trial loop: chunking, the forward pass through backend ops, stats collection.
+#include "runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <stdexcept>
+
+namespace isc {
+
+StatsSpec stats_spec(const Config& c) {
+  StatsSpec s;
+  s.range[0] = c.stats.preactivation_range;
+  s.range[1] = c.stats.activation_range;
+  s.percentiles = c.stats.percentiles;
+  return s;
+}
+
+MemoryPlan plan_memory(const Config& c, const Backend& b) {
+  const auto& n = c.network;
+  const std::size_t B = static_cast<std::size_t>(c.samples);
+  std::size_t maxw = 0, maxW = 0;
+  std::size_t prev = static_cast<std::size_t>(n.input);
+  for (int w : n.hidden) {
+    maxw = std::max<std::size_t>(maxw, w);
+    maxW = std::max(maxW, prev * static_cast<std::size_t>(w));
+    prev = static_cast<std::size_t>(w);
+  }
+  const std::size_t floats = B * std::max<std::size_t>(n.input, maxw) + 2 * B * maxw + maxW;
+  const std::size_t stat_bytes = n.hidden.size() * kForwardQuantities *
+                                 (sizeof(TrialStats) + (c.stats.bins + 2) * sizeof(uint64_t) +
+                                  c.stats.percentiles.size() * sizeof(float));
+  MemoryPlan p;
+  p.per_trial_bytes = floats * sizeof(float) + stat_bytes;
+  p.budget_bytes = b.memory_budget();
+  if (c.run.memory_limit_mb > 0)
+    p.budget_bytes = std::min<std::size_t>(p.budget_bytes, std::size_t(c.run.memory_limit_mb) << 20);
+  if (p.per_trial_bytes > p.budget_bytes) {
+    throw std::runtime_error("configuration '" + c.name + "' needs " + std::to_string(p.per_trial_bytes >> 20) +
+                             " MiB for a single trial (samples x widths), more than the " +
+                             std::to_string(p.budget_bytes >> 20) + " MiB available on " + b.name() +
+                             " (run.memory_limit_mb or the machine); reduce samples or widths");
+  }
+  const int64_t fit = static_cast<int64_t>(p.budget_bytes / p.per_trial_bytes);
+  int64_t chunk = c.run.chunk_trials > 0 ? c.run.chunk_trials : 64;
+  chunk = std::min({chunk, fit, c.trials});
+  p.chunk_trials = static_cast<int>(std::max<int64_t>(chunk, 1));
+  return p;
+}
+
+std::vector<TrialStats> run_chunk(Backend& b, const Config& c, uint64_t stream, uint64_t first_trial, int trials) {
+  const auto& n = c.network;
+  const int L = static_cast<int>(n.hidden.size());
+  const std::size_t B = static_cast<std::size_t>(c.samples), T = static_cast<std::size_t>(trials);
+  std::size_t maxw = 0, maxW = 0, prev = static_cast<std::size_t>(n.input);
+  for (int w : n.hidden) {
+    maxw = std::max<std::size_t>(maxw, w);
+    maxW = std::max(maxW, prev * static_cast<std::size_t>(w));
+    prev = static_cast<std::size_t>(w);
+  }
+  Chunk ch;
+  ch.stream = stream;
+  ch.first_trial = first_trial;
+  ch.trials = trials;
+  ch.samples = c.samples;
+  ch.layers = L;
+  ch.stats = stats_spec(c);
+  auto h0 = b.alloc(T * B * std::max<std::size_t>(n.input, maxw));
+  auto h1 = b.alloc(T * B * maxw);
+  auto s = b.alloc(T * B * maxw);
+  auto w = b.alloc(T * maxW);
+  b.begin_chunk(ch);
+  b.fill_input(*h0, c.data, n.input);
+  Buffer* in = h0.get();
+  Buffer* out = h1.get();
+  int n_in = n.input;
+  for (int l = 0; l < L; ++l) {
+    const int n_out = n.hidden[static_cast<std::size_t>(l)];
+    b.init_weights(*w, resolve_init(n.init, n_in, n_out), l, n_out, n_in);
+    b.gemm_forward(*in, *w, *s, n_in, n_out);
+    b.bias_activation_stats(*s, *out, n.activation, static_cast<float>(n.bias), n_out, l);
+    std::swap(in, out);
+    n_in = n_out;
+  }
+  return b.end_chunk();
+}
+
+std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const Progress& progress) {
+  // Refuse impossible sizes for every configuration before any work starts.
+  std::vector<MemoryPlan> plans;
+  for (const auto& p : ex.points) plans.push_back(plan_memory(p.config, backend));
+  std::vector<ConfigResult> results;
+  for (std::size_t i = 0; i < ex.points.size(); ++i) {
+    const SweepPoint& p = ex.points[i];
+    const Config& c = p.config;
+    ConfigResult r;
+    r.point = &p;
+    r.spec = stats_spec(c);
+    r.layers = static_cast<int>(c.network.hidden.size());
+    r.chunk_trials = plans[i].chunk_trials;
+    r.trials.reserve(static_cast<std::size_t>(c.trials) * r.layers * kForwardQuantities);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t first = 0; first < c.trials; first += r.chunk_trials) {
+      const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, c.trials - first));
+      auto st = run_chunk(backend, c, p.stream, static_cast<uint64_t>(first), n);
+      for (auto& s : st) r.trials.push_back(std::move(s));
+      if (progress) progress(p, first + n, c.trials);
+    }
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+}  // namespace isc

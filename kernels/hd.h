@@ -1,0 +1,66 @@
+// hd.h — portability macros for math shared by the CPU reference and CUDA kernels.
+#pragma once
+
+#if defined(__CUDACC__)
+#define ISC_HD __host__ __device__ __forceinline__
+#else
+#define ISC_HD inline
+#endif
+
+#if defined(__CUDA_ARCH__)
+#define ISC_DEVICE_CODE 1
+#else
+#define ISC_DEVICE_CODE 0
+#endif
+
+#include <cmath>
+#include <cstdint>
+
+namespace isc {
+
+// Arithmetic that must give the same bits on host and device: never contracted into FMA by
+// either compiler (the host build also uses -ffp-contract=off), explicit fma where wanted.
+ISC_HD float mul_rn(float a, float b) {
+#if ISC_DEVICE_CODE
+  return __fmul_rn(a, b);
+#else
+  return a * b;
+#endif
+}
+ISC_HD float add_rn(float a, float b) {
+#if ISC_DEVICE_CODE
+  return __fadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+ISC_HD float sub_rn(float a, float b) {
+#if ISC_DEVICE_CODE
+  return __fsub_rn(a, b);
+#else
+  return a - b;
+#endif
+}
+ISC_HD float fma_rn(float a, float b, float c) {
+#if ISC_DEVICE_CODE
+  return __fmaf_rn(a, b, c);
+#else
+  return std::fma(a, b, c);  // IEEE fused multiply-add: correctly rounded, libm-independent
+#endif
+}
+ISC_HD float div_rn(float a, float b) {
+#if ISC_DEVICE_CODE
+  return __fdiv_rn(a, b);
+#else
+  return a / b;
+#endif
+}
+ISC_HD float sqrt_rn(float a) {
+#if ISC_DEVICE_CODE
+  return __fsqrt_rn(a);
+#else
+  return std::sqrt(a);  // IEEE sqrt: correctly rounded
+#endif
+}
+
+}  // namespace isc
