@@ -69,6 +69,14 @@ std::string node_text(const toml::node& n) {
   return os.str();
 }
 
+// Numbers in messages: integers without exponent, others in shortest form.
+std::string fmt_num(double v) {
+  char buf[40];
+  if (std::fabs(v) < 1e15 && v == std::floor(v)) std::snprintf(buf, sizeof buf, "%.0f", v);
+  else std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> row(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -156,9 +164,8 @@ class Reader {
       fail(l, key, "expected a number, got " + type_name(*l.node) + " '" + node_text(*l.node) + "'");
     const double v = *l.node->value<double>();
     if (!std::isfinite(v) || v < lo || v > hi || (lo_open && v == lo)) {
-      std::ostringstream os;
-      os << "must be a finite number in " << (lo_open ? "(" : "[") << lo << ", " << hi << "], got " << v;
-      fail(l, key, os.str());
+      fail(l, key, std::string("must be a finite number in ") + (lo_open ? "(" : "[") + fmt_num(lo) + ", " +
+                       fmt_num(hi) + "], got " + fmt_num(v));
     }
     return v;
   }

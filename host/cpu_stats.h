@@ -15,9 +15,15 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
                    const std::vector<double>& percentiles, const ActivationSpec* sat,
                    TrialStats& out, std::vector<float>& scratch);
 
-// The k-th smallest finite value (0-based) of x, found through the histogram: only the values
-// of the slot that holds rank k are selected, so the cost is one pass plus a small selection.
-float select_rank(const float* x, std::size_t n, const Binner& b, const std::vector<uint64_t>& hist,
-                  uint64_t neg_inf, uint64_t k, std::vector<float>& scratch);
+// The k-th and (k+1)-th smallest finite values (0-based) of x, found by histogram refinement:
+// the slot of the quantity's histogram that holds rank k is split into finer bins (one pass
+// each) until few values remain, which are then selected exactly. `hist` and `neg_inf` come from
+// the first pass; `nfin` is the number of finite values.
+struct RankPair {
+  float v, next;
+};
+RankPair select_rank(const float* x, std::size_t n, const Binner& b, const std::vector<uint64_t>& hist,
+                     uint64_t neg_inf, uint64_t nfin, uint64_t k, float min, float max,
+                     std::vector<float>& scratch);
 
 }  // namespace isc

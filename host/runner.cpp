@@ -47,9 +47,8 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
   return p;
 }
 
-std::vector<TrialStats> run_chunk(Backend& b, const Config& c, uint64_t stream, uint64_t first_trial, int trials) {
+Workspace make_workspace(Backend& b, const Config& c, int trials) {
   const auto& n = c.network;
-  const int L = static_cast<int>(n.hidden.size());
   const std::size_t B = static_cast<std::size_t>(c.samples), T = static_cast<std::size_t>(trials);
   std::size_t maxw = 0, maxW = 0, prev = static_cast<std::size_t>(n.input);
   for (int w : n.hidden) {
@@ -57,6 +56,20 @@ std::vector<TrialStats> run_chunk(Backend& b, const Config& c, uint64_t stream, 
     maxW = std::max(maxW, prev * static_cast<std::size_t>(w));
     prev = static_cast<std::size_t>(w);
   }
+  Workspace ws;
+  ws.trials = trials;
+  ws.h0 = b.alloc(T * B * std::max<std::size_t>(n.input, maxw));
+  ws.h1 = b.alloc(T * B * maxw);
+  ws.s = b.alloc(T * B * maxw);
+  ws.w = b.alloc(T * maxW);
+  return ws;
+}
+
+std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial,
+                                  int trials) {
+  if (trials > ws.trials) throw std::logic_error("run_chunk: chunk larger than its workspace");
+  const auto& n = c.network;
+  const int L = static_cast<int>(n.hidden.size());
   Chunk ch;
   ch.stream = stream;
   ch.first_trial = first_trial;
@@ -64,20 +77,18 @@ std::vector<TrialStats> run_chunk(Backend& b, const Config& c, uint64_t stream, 
   ch.samples = c.samples;
   ch.layers = L;
   ch.stats = stats_spec(c);
-  auto h0 = b.alloc(T * B * std::max<std::size_t>(n.input, maxw));
-  auto h1 = b.alloc(T * B * maxw);
-  auto s = b.alloc(T * B * maxw);
-  auto w = b.alloc(T * maxW);
+  Buffer& s = *ws.s;
+  Buffer& w = *ws.w;
   b.begin_chunk(ch);
-  b.fill_input(*h0, c.data, n.input);
-  Buffer* in = h0.get();
-  Buffer* out = h1.get();
+  b.fill_input(*ws.h0, c.data, n.input);
+  Buffer* in = ws.h0.get();
+  Buffer* out = ws.h1.get();
   int n_in = n.input;
   for (int l = 0; l < L; ++l) {
     const int n_out = n.hidden[static_cast<std::size_t>(l)];
-    b.init_weights(*w, resolve_init(n.init, n_in, n_out), l, n_out, n_in);
-    b.gemm_forward(*in, *w, *s, n_in, n_out);
-    b.bias_activation_stats(*s, *out, n.activation, static_cast<float>(n.bias), n_out, l);
+    b.init_weights(w, resolve_init(n.init, n_in, n_out), l, n_out, n_in);
+    b.gemm_forward(*in, w, s, n_in, n_out);
+    b.bias_activation_stats(s, *out, n.activation, static_cast<float>(n.bias), n_out, l);
     std::swap(in, out);
     n_in = n_out;
   }
@@ -99,9 +110,10 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
     r.chunk_trials = plans[i].chunk_trials;
     r.trials.reserve(static_cast<std::size_t>(c.trials) * r.layers * kForwardQuantities);
     const auto t0 = std::chrono::steady_clock::now();
+    Workspace ws = make_workspace(backend, c, r.chunk_trials);
     for (int64_t first = 0; first < c.trials; first += r.chunk_trials) {
       const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, c.trials - first));
-      auto st = run_chunk(backend, c, p.stream, static_cast<uint64_t>(first), n);
+      auto st = run_chunk(backend, ws, c, p.stream, static_cast<uint64_t>(first), n);
       for (auto& s : st) r.trials.push_back(std::move(s));
       if (progress) progress(p, first + n, c.trials);
     }

@@ -35,7 +35,15 @@ StatsSpec stats_spec(const Config& c);
 using Progress = std::function<void(const SweepPoint&, int64_t done, int64_t total)>;
 std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const Progress& progress = {});
 
+// Backend buffers for chunks of up to `trials` trials of one configuration, reused by every chunk.
+struct Workspace {
+  std::unique_ptr<Buffer> h0, h1, s, w;
+  int trials = 0;
+};
+Workspace make_workspace(Backend& b, const Config& c, int trials);
+
 // The forward pass of one chunk through the backend ops (exposed for tests).
-std::vector<TrialStats> run_chunk(Backend& b, const Config& c, uint64_t stream, uint64_t first_trial, int trials);
+std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial,
+                                  int trials);
 
 }  // namespace isc

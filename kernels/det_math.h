@@ -1,4 +1,4 @@
-// det_math.h — log and sin/cos made only of IEEE basic operations and fma, so the host and the
+// det_math.h — log and sin/cos made only of IEEE basic operations (each rounded once), so the host and the
 // device compute identical bits (libm's and CUDA's logf/sinf differ in the last ulp).
 #pragma once
 #include <cstring>
@@ -39,17 +39,17 @@ ISC_HD float det_log(float x) {
   const float s = div_rn(sub_rn(m, 1.0f), add_rn(m, 1.0f));
   const float s2 = mul_rn(s, s);
   float p = 1.0f / 13.0f;
-  p = fma_rn(p, s2, 1.0f / 11.0f);
-  p = fma_rn(p, s2, 1.0f / 9.0f);
-  p = fma_rn(p, s2, 1.0f / 7.0f);
-  p = fma_rn(p, s2, 1.0f / 5.0f);
-  p = fma_rn(p, s2, 1.0f / 3.0f);
+  p = madd_rn(p, s2, 1.0f / 11.0f);
+  p = madd_rn(p, s2, 1.0f / 9.0f);
+  p = madd_rn(p, s2, 1.0f / 7.0f);
+  p = madd_rn(p, s2, 1.0f / 5.0f);
+  p = madd_rn(p, s2, 1.0f / 3.0f);
   p = mul_rn(p, s2);
   const float two_s = add_rn(s, s);
-  const float log_m = fma_rn(two_s, p, two_s);
+  const float log_m = madd_rn(two_s, p, two_s);
   const float fe = static_cast<float>(e);
   // ln 2 split so that e * ln2_hi is exact for |e| < 2^9.
-  return fma_rn(fe, 0.693145751953125f, fma_rn(fe, 1.4286068203094172e-06f, log_m));
+  return madd_rn(fe, 0.693145751953125f, madd_rn(fe, 1.4286068203094172e-06f, log_m));
 }
 
 // sin and cos of 2*pi*v for v in [0, 1]: quadrant reduction by exact arithmetic, then Taylor
@@ -61,16 +61,16 @@ ISC_HD void det_sincos_2pi(float v, float* sin_out, float* cos_out) {
   const float th = mul_rn(r, 1.57079632679f);  // [-pi/4, pi/4]
   const float t2 = mul_rn(th, th);
   float sp = 2.7557319e-06f;                 // 1/9!
-  sp = fma_rn(sp, t2, -1.9841270e-04f);      // -1/7!
-  sp = fma_rn(sp, t2, 8.3333333e-03f);       // 1/5!
-  sp = fma_rn(sp, t2, -1.6666667e-01f);      // -1/3!
-  const float sn = fma_rn(mul_rn(sp, t2), th, th);
+  sp = madd_rn(sp, t2, -1.9841270e-04f);      // -1/7!
+  sp = madd_rn(sp, t2, 8.3333333e-03f);       // 1/5!
+  sp = madd_rn(sp, t2, -1.6666667e-01f);      // -1/3!
+  const float sn = madd_rn(mul_rn(sp, t2), th, th);
   float cp = -2.7557319e-07f;                // -1/10!
-  cp = fma_rn(cp, t2, 2.4801587e-05f);       // 1/8!
-  cp = fma_rn(cp, t2, -1.3888889e-03f);      // -1/6!
-  cp = fma_rn(cp, t2, 4.1666668e-02f);       // 1/4!
-  cp = fma_rn(cp, t2, -0.5f);
-  const float cs = fma_rn(cp, t2, 1.0f);
+  cp = madd_rn(cp, t2, 2.4801587e-05f);       // 1/8!
+  cp = madd_rn(cp, t2, -1.3888889e-03f);      // -1/6!
+  cp = madd_rn(cp, t2, 4.1666668e-02f);       // 1/4!
+  cp = madd_rn(cp, t2, -0.5f);
+  const float cs = madd_rn(cp, t2, 1.0f);
   const int q = static_cast<int>(k) & 3;
   switch (q) {
     case 0: *sin_out = sn; *cos_out = cs; break;

@@ -19,7 +19,7 @@
 namespace isc {
 
 // Arithmetic that must give the same bits on host and device: never contracted into FMA by
-// either compiler (the host build also uses -ffp-contract=off), explicit fma where wanted.
+// either compiler (the host build also uses -ffp-contract=off).
 ISC_HD float mul_rn(float a, float b) {
 #if ISC_DEVICE_CODE
   return __fmul_rn(a, b);
@@ -41,13 +41,9 @@ ISC_HD float sub_rn(float a, float b) {
   return a - b;
 #endif
 }
-ISC_HD float fma_rn(float a, float b, float c) {
-#if ISC_DEVICE_CODE
-  return __fmaf_rn(a, b, c);
-#else
-  return std::fma(a, b, c);  // IEEE fused multiply-add: correctly rounded, libm-independent
-#endif
-}
+// a*b + c with two roundings on both sides (host fmaf is a libm call without -mfma; this is
+// two instructions everywhere and still bit-identical).
+ISC_HD float madd_rn(float a, float b, float c) { return add_rn(mul_rn(a, b), c); }
 ISC_HD float div_rn(float a, float b) {
 #if ISC_DEVICE_CODE
   return __fdiv_rn(a, b);

@@ -27,7 +27,7 @@ ISC_HD Binner make_binner(const HistRange& r) {
 ISC_HD float hist_edge(const Binner& b, int i) {
   if (i <= 0) return b.lo;
   if (i >= b.bins) return b.hi;
-  return fma_rn(static_cast<float>(i), b.width, b.lo);
+  return madd_rn(static_cast<float>(i), b.width, b.lo);
 }
 
 // Slot of a value: 0 for x < lo (and -inf), bins+1 for x > hi (and +inf), else 1 + bin index.

@@ -1,0 +1,127 @@
+// test_cli.cpp — the initscope binary end to end: a small run, byte-identical reruns, bad input.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(INITSCOPE_BIN) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("initscope_cli_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ / name) << text;
+    return dir_ / name;
+  }
+  fs::path dir_;
+};
+
+const char* kSmall =
+    "name = \"small\"\nseed = 3\ntrials = 4\nsamples = 16\n[network]\ninput = 32\nhidden = [24, 16]\n"
+    "activation = \"tanh\"\n[stats]\nbins = 10\n[sweep]\n\"network.init\" = [\"standard\", \"normalized\"]\n";
+
+}  // namespace
+
+TEST_F(Cli, RunWritesAllOutputs) {
+  const auto cfg = write("small.toml", kSmall);
+  const auto r = run("run " + cfg.string() + " --out " + (dir_ / "out").string() + " --device cpu");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("layer"), std::string::npos);  // summary table
+  for (const char* f : {"stats.csv", "histograms.csv", "trials.csv", "manifest.json"})
+    EXPECT_TRUE(fs::exists(dir_ / "out" / f)) << f;
+  const std::string stats = slurp(dir_ / "out" / "stats.csv");
+  EXPECT_EQ(stats.substr(0, stats.find('\n')), "config_id,network.init,layer,quantity,statistic,value,trial_std,trials");
+  EXPECT_NE(stats.find(",normalized,2,activation,saturation,"), std::string::npos);
+  const std::string hist = slurp(dir_ / "out" / "histograms.csv");
+  EXPECT_EQ(hist.substr(0, hist.find('\n')), "config_id,network.init,layer,quantity,bin,bin_lo,bin_hi,count,density");
+  // 2 configs x 2 layers x 2 quantities x (10 bins + under + over) rows + header
+  EXPECT_EQ(std::count(hist.begin(), hist.end(), '\n'), 1 + 2 * 2 * 2 * 12);
+  const std::string man = slurp(dir_ / "out" / "manifest.json");
+  EXPECT_NE(man.find("\"git_commit\""), std::string::npos);
+  EXPECT_NE(man.find("\"trials_per_second\""), std::string::npos);
+  for (const auto& e : fs::directory_iterator(dir_ / "out"))
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << "leftover temp file " << e.path();
+}
+
+TEST_F(Cli, SameSeedGivesByteIdenticalOutputs) {
+  const auto cfg = write("small.toml", kSmall);
+  ASSERT_EQ(run("run " + cfg.string() + " -q --out " + (dir_ / "a").string()).code, 0);
+  ASSERT_EQ(run("run " + cfg.string() + " -q --threads 1 --out " + (dir_ / "b").string()).code, 0);
+  for (const char* f : {"stats.csv", "histograms.csv", "trials.csv"})
+    EXPECT_EQ(slurp(dir_ / "a" / f), slurp(dir_ / "b" / f)) << f;
+  ASSERT_EQ(run("run " + cfg.string() + " -q --seed 4 --out " + (dir_ / "c").string()).code, 0);
+  EXPECT_NE(slurp(dir_ / "a" / "stats.csv"), slurp(dir_ / "c" / "stats.csv"));
+}
+
+TEST_F(Cli, BrokenConfigsFailWithClearErrors) {
+  auto expect_error = [&](const std::string& text, const std::string& msg, const std::string& extra = "") {
+    const auto cfg = write("bad.toml", text);
+    const auto r = run("run " + cfg.string() + " --out " + (dir_ / "never").string() + extra);
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find(msg), std::string::npos) << "expected: " << msg << "\ngot: " << r.out;
+    EXPECT_FALSE(fs::exists(dir_ / "never"));
+  };
+  expect_error("[network]\nactivaton = \"relu\"\n",
+               "config error: " + (dir_ / "bad.toml").string() +
+                   ":2: unknown key 'network.activaton' (did you mean 'network.activation'?)");
+  expect_error("[network]\nhidden = [100, 0]\n", "bad.toml:2: network.hidden[1]: width must be in [1, 16777216], got 0");
+  expect_error("[network]\nactivation = \"tahn\"\n", "bad.toml:2: network.activation: unknown value 'tahn' (did you mean 'tanh'?");
+  expect_error("trials = 2\n", "--set network.bias=abc: network.bias: expected a number, got a string 'abc'",
+               " --set network.bias=abc");
+  const auto missing = run("run " + (dir_ / "nope.toml").string());
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.out.find("nope.toml: cannot open config file"), std::string::npos) << missing.out;
+}
+
+TEST_F(Cli, ImpossibleMemoryIsRefusedBeforeWork) {
+  const auto cfg = write("huge.toml", "samples = 1000000\n[network]\ninput = 100000\nhidden = [100000]\n");
+  const auto r = run("run " + cfg.string() + " --out " + (dir_ / "never").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("for a single trial"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir_ / "never"));
+}
+
+TEST_F(Cli, InfoAndDeviceErrors) {
+  const auto info = run("info");
+  EXPECT_EQ(info.code, 0);
+  EXPECT_NE(info.out.find("cpu:"), std::string::npos) << info.out;
+  const auto cfg = write("small.toml", kSmall);
+  const auto r = run("run " + cfg.string() + " --device tpu --out " + (dir_ / "x").string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("--device tpu: unknown device"), std::string::npos) << r.out;
+}

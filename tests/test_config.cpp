@@ -1,0 +1,76 @@
+// test_config.cpp — config parsing, sweeps, overrides and the error messages users see.
+#include <gtest/gtest.h>
+
+#include "host/config.h"
+
+using namespace isc;
+
+namespace {
+std::string error_of(const std::string& text, const Overrides& ov = {}) {
+  try {
+    parse_experiment(text, "exp.toml", ov);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+}  // namespace
+
+TEST(Config, DefaultsAndAliases) {
+  const auto ex = parse_experiment("[network]\ninit = \"normalized\"\nactivation = \"relu\"\n", "a.toml");
+  ASSERT_EQ(ex.points.size(), 1u);
+  const Config& c = ex.points[0].config;
+  EXPECT_EQ(c.name, "a");
+  EXPECT_EQ(c.network.init.scheme, InitScheme::XavierUniform);
+  EXPECT_EQ(c.network.init_name, "xavier_uniform");
+  EXPECT_EQ(c.network.activation.kind, Activation::Relu);
+  EXPECT_EQ(c.stats.activation_range.lo, 0.0f);  // relu's default range starts at 0
+  EXPECT_EQ(ex.points[0].id.size(), 12u);
+}
+
+TEST(Config, SweepIsCartesianWithStableIds) {
+  const std::string t =
+      "trials = 2\n[network]\ndepth = 2\nwidth = 8\ninput = 4\n[sweep]\n\"network.init\" = [\"standard\", "
+      "\"he_normal\"]\n\"network.gain\" = [1.0, 2.0, 3.0]\n";
+  const auto a = parse_experiment(t, "s.toml"), b = parse_experiment(t, "s.toml");
+  ASSERT_EQ(a.points.size(), 6u);
+  EXPECT_EQ(a.sweep_keys, (std::vector<std::string>{"network.gain", "network.init"}));
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(a.points[i].id, b.points[i].id);
+  EXPECT_EQ(a.points[1].swept[1].second, "he_normal");
+  EXPECT_NE(a.points[0].id, a.points[1].id);
+  EXPECT_NE(a.points[0].stream, a.points[1].stream);
+  EXPECT_EQ(a.points[5].config.network.init.gain, 3.0);
+}
+
+TEST(Config, OverridesApply) {
+  Overrides ov;
+  ov.trials = 7;
+  ov.seed = 99;
+  ov.sets = {"network.hidden=[3, 4]", "network.activation=sigmoid"};
+  const auto ex = parse_experiment("trials = 2\n", "o.toml", ov);
+  const Config& c = ex.points[0].config;
+  EXPECT_EQ(c.trials, 7);
+  EXPECT_EQ(c.seed, 99u);
+  EXPECT_EQ(c.network.hidden, (std::vector<int>{3, 4}));
+  EXPECT_EQ(c.network.activation.kind, Activation::Sigmoid);
+}
+
+TEST(Config, ErrorsNameFileLineAndKey) {
+  EXPECT_EQ(error_of("trials = 4\n[network]\nactivaton = \"tanh\"\n"),
+            "exp.toml:3: unknown key 'network.activaton' (did you mean 'network.activation'?)");
+  EXPECT_EQ(error_of("[network]\nhidden = [10, 0, 10]\n"),
+            "exp.toml:2: network.hidden[1]: width must be in [1, 16777216], got 0");
+  EXPECT_EQ(error_of("[network]\ninit = \"xavier\"\n").rfind("exp.toml:2: network.init: unknown value 'xavier' (did you mean", 0),
+            0u);
+  EXPECT_EQ(error_of("samples = \"many\"\n"), "exp.toml:1: samples: expected an integer, got a string 'many'");
+  EXPECT_EQ(error_of("trials = 0\n"), "exp.toml:1: trials: must be in [1, 100000000], got 0");
+  EXPECT_EQ(error_of("[network]\ndepth = 1001\nwidth = 4\n"), "exp.toml:2: network.depth: must be in [1, 1000], got 1001");
+  EXPECT_EQ(error_of("[stats]\nactivation_range = [1.0, -1.0]\n"),
+            "exp.toml:2: stats.activation_range: needs lo < hi, got [1,-1]");
+  EXPECT_NE(error_of("trials = [\n").find("exp.toml:1: TOML syntax error"), std::string::npos);
+  EXPECT_EQ(error_of("[sweep]\n\"network.widht\" = [1, 2]\n"),
+            "exp.toml:2: sweep: cannot sweep 'network.widht' (did you mean 'network.width'?)");
+  Overrides ov;
+  ov.sets = {"network.gain=-1"};
+  EXPECT_EQ(error_of("", ov), "--set network.gain=-1: network.gain: must be a finite number in [0, 1000000], got -1");
+}

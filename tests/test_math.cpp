@@ -1,0 +1,241 @@
+// test_math.cpp — the shared __host__ __device__ math against closed forms and published vectors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/activations.h"
+#include "kernels/histogram.h"
+#include "kernels/init.h"
+#include "kernels/moments.h"
+#include "kernels/rng.h"
+
+using namespace isc;
+
+TEST(Philox, KnownAnswerVectors) {
+  // Random123's kat_vectors for philox4x32 with 10 rounds: counter, key -> output.
+  struct Kat {
+    U32x4 ctr;
+    uint32_t k0, k1;
+    U32x4 out;
+  } kats[] = {
+      {{0, 0, 0, 0}, 0, 0, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
+      {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, 0xffffffff, 0xffffffff,
+       {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
+      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, 0xa4093822, 0x299f31d0,
+       {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
+  };
+  for (const auto& k : kats) {
+    const U32x4 o = philox4x32_10(k.ctr, k.k0, k.k1);
+    EXPECT_EQ(o.x, k.out.x);
+    EXPECT_EQ(o.y, k.out.y);
+    EXPECT_EQ(o.z, k.out.z);
+    EXPECT_EQ(o.w, k.out.w);
+  }
+}
+
+TEST(Philox, CurandCounterMapping) {
+  // cuRAND: curand_init(seed, subseq, offset) puts offset/4 in ctr.x,y, subseq in ctr.z,w and the
+  // seed halves in the key. Check the mapping against the raw block function.
+  const uint64_t seed = 0x0123456789abcdefull, sub = 0x00000002fffffffeull, block = 0x1'0000'0003ull;
+  const U32x4 a = philox_block(seed, sub, block);
+  const U32x4 b = philox4x32_10({0x00000003u, 0x1u, 0xfffffffeu, 0x2u}, 0x89abcdefu, 0x01234567u);
+  EXPECT_EQ(a.x, b.x);
+  EXPECT_EQ(a.w, b.w);
+}
+
+TEST(Philox, UniformConversionMatchesCurand) {
+  // _curand_uniform(x) = x * 2^-32 + 2^-33: in (0, 1], 0 -> 2^-33, max -> 1.0f.
+  EXPECT_EQ(uniform_from_bits(0u), std::ldexp(1.0f, -33));
+  EXPECT_EQ(uniform_from_bits(0xffffffffu), 1.0f);
+  EXPECT_FLOAT_EQ(uniform_from_bits(0x80000000u), 0.5f + std::ldexp(1.0f, -33));
+}
+
+TEST(DetMath, LogWithinTwoUlp) {
+  for (float x = 1e-10f; x <= 1.0f; x *= 1.0137f) {
+    const double ref = std::log(double(x));
+    const float got = det_log(x);
+    const double ulp = std::nextafter(float(std::fabs(ref)), INFINITY) - float(std::fabs(ref));
+    EXPECT_LE(std::fabs(got - ref), 2.0 * ulp + 1e-12) << "x=" << x;
+  }
+  EXPECT_EQ(det_log(1.0f), 0.0f);
+}
+
+TEST(DetMath, SinCosAccurate) {
+  for (int i = 0; i <= 4096; ++i) {
+    const float v = float(i) / 4096.0f;
+    float s, c;
+    det_sincos_2pi(v, &s, &c);
+    const double a = 2.0 * M_PI * double(v);
+    EXPECT_NEAR(s, std::sin(a), 2e-7) << v;
+    EXPECT_NEAR(c, std::cos(a), 2e-7) << v;
+  }
+}
+
+TEST(Rng, NormalMoments) {
+  // 2^20 draws: the standard error of the mean is 1/sqrt(n) ~ 1e-3 and of the variance
+  // sqrt(2/n) ~ 1.4e-3; allow 5 standard errors.
+  const int n = 1 << 20;
+  double s = 0, s2 = 0, s4 = 0;
+  for (int b = 0; b < n / 4; ++b) {
+    float v[4];
+    normal4(42, 7, uint64_t(b), v);
+    for (float x : v) {
+      s += x;
+      s2 += double(x) * x;
+      s4 += double(x) * x * x * x;
+    }
+  }
+  const double mean = s / n, var = s2 / n - mean * mean;
+  EXPECT_NEAR(mean, 0.0, 5.0 / std::sqrt(double(n)));
+  EXPECT_NEAR(var, 1.0, 5.0 * std::sqrt(2.0 / n));
+  EXPECT_NEAR(s4 / n, 3.0, 5.0 * std::sqrt(96.0 / n));  // Var[z^4] = 105 - 9 = 96
+}
+
+TEST(Init, BoundsAndVariances) {
+  InitSpec s;
+  const int ni = 400, no = 200;
+  auto check = [&](InitScheme sc, DrawKind kind, double var) {
+    s.scheme = sc;
+    const LayerDraw d = resolve_init(s, ni, no);
+    EXPECT_EQ(d.kind, kind) << int(sc);
+    EXPECT_NEAR(draw_variance(d), var, 1e-7 * var) << int(sc);
+  };
+  check(InitScheme::Standard, DrawKind::Uniform, 1.0 / (3.0 * ni));          // n Var = 1/3 (eq. 1)
+  check(InitScheme::XavierUniform, DrawKind::Uniform, 2.0 / (ni + no));      // eq. 16
+  check(InitScheme::XavierNormal, DrawKind::Normal, 2.0 / (ni + no));
+  check(InitScheme::LecunUniform, DrawKind::Uniform, 1.0 / ni);
+  check(InitScheme::LecunNormal, DrawKind::Normal, 1.0 / ni);
+  check(InitScheme::HeUniform, DrawKind::Uniform, 2.0 / ni);
+  check(InitScheme::HeNormal, DrawKind::Normal, 2.0 / ni);
+  s.slope = 0.2;
+  check(InitScheme::HeNormal, DrawKind::Normal, 2.0 / ((1 + 0.04) * ni));
+  s.slope = 0.0;
+  s.gain = 2.0;
+  check(InitScheme::XavierNormal, DrawKind::Normal, 4.0 * 2.0 / (ni + no));
+  s.gain = 1.0;
+  s.bound = 0.01;
+  check(InitScheme::Uniform, DrawKind::Uniform, 0.01 * 0.01 / 3.0);
+  s.scheme = InitScheme::Constant;
+  s.value = 0.3;
+  EXPECT_EQ(resolve_init(s, ni, no).scale, 0.3f);
+  s.scheme = InitScheme::Zeros;
+  EXPECT_EQ(resolve_init(s, ni, no).scale, 0.0f);
+}
+
+TEST(Init, UniformDrawsStayInBoundsWithVarianceA2Over3) {
+  // U[-a, a] has variance a^2/3; with n = 2^18 draws the sample variance's standard error is
+  // a^2 sqrt(4/45 / n) (uniform fourth moment a^4/5); allow 5 standard errors.
+  const LayerDraw d{DrawKind::Uniform, 0.01f};
+  const int n = 1 << 18;
+  double s2 = 0;
+  for (int b = 0; b < n / 4; ++b) {
+    float v[4];
+    draw4(d, 3, 9, uint64_t(b), v);
+    for (float x : v) {
+      ASSERT_LE(std::fabs(x), 0.01f);
+      s2 += double(x) * x;
+    }
+  }
+  const double a2 = 1e-4;
+  EXPECT_NEAR(s2 / n, a2 / 3.0, 5.0 * a2 * std::sqrt(4.0 / 45.0 / n));
+}
+
+TEST(Activations, ClosedForms) {
+  ActivationSpec a;
+  const float xs[] = {-3.0f, -0.5f, 0.0f, 0.25f, 2.0f};
+  for (float x : xs) {
+    a.kind = Activation::Linear;
+    EXPECT_EQ(activate(a, x), x);
+    a.kind = Activation::Sigmoid;
+    EXPECT_NEAR(activate(a, x), 1.0 / (1.0 + std::exp(-double(x))), 1e-7);
+    a.kind = Activation::Tanh;
+    EXPECT_NEAR(activate(a, x), std::tanh(double(x)), 1e-7);
+    a.kind = Activation::Softsign;
+    EXPECT_NEAR(activate(a, x), x / (1.0 + std::fabs(x)), 1e-7);
+    a.kind = Activation::Relu;
+    EXPECT_EQ(activate(a, x), x > 0 ? x : 0.0f);
+    a.kind = Activation::LeakyRelu;
+    a.slope = 0.1f;
+    EXPECT_FLOAT_EQ(activate(a, x), x > 0 ? x : 0.1f * x);
+  }
+}
+
+TEST(Activations, DerivativesMatchFiniteDifferences) {
+  ActivationSpec a;
+  a.slope = 0.1f;
+  for (Activation k : {Activation::Linear, Activation::Sigmoid, Activation::Tanh, Activation::Softsign,
+                       Activation::Relu, Activation::LeakyRelu}) {
+    a.kind = k;
+    for (float x : {-2.0f, -0.7f, 0.3f, 1.5f}) {
+      const float h = 1e-2f;
+      const double fd = (double(activate(a, x + h)) - double(activate(a, x - h))) / (2.0 * h);
+      // Central difference error is O(h^2 f'''); 1e-3 covers every activation here.
+      EXPECT_NEAR(activate_derivative(a, x), fd, 1e-3) << int(k) << " at " << x;
+    }
+  }
+}
+
+TEST(Activations, Saturation) {
+  ActivationSpec a;
+  a.kind = Activation::Tanh;
+  a.threshold = 0.99f;
+  EXPECT_TRUE(saturated(a, 0.995f));
+  EXPECT_TRUE(saturated(a, -0.99f));
+  EXPECT_FALSE(saturated(a, 0.98f));
+  a.kind = Activation::Sigmoid;
+  EXPECT_TRUE(saturated(a, 0.005f));
+  EXPECT_TRUE(saturated(a, 0.995f));
+  EXPECT_FALSE(saturated(a, 0.5f));
+  a.kind = Activation::Relu;
+  EXPECT_TRUE(saturated(a, 0.0f));
+  EXPECT_FALSE(saturated(a, 1e-30f));
+  a.kind = Activation::Linear;
+  EXPECT_FALSE(saturated(a, 1e9f));
+}
+
+TEST(Histogram, HalfOpenBinsLastClosed) {
+  const Binner b = make_binner(HistRange{0.0f, 8.0f, 8});
+  EXPECT_EQ(hist_slot(b, -1e-7f), 0);           // underflow
+  EXPECT_EQ(hist_slot(b, 0.0f), 1);             // [0, 1)
+  EXPECT_EQ(hist_slot(b, 0.999999f), 1);
+  EXPECT_EQ(hist_slot(b, 1.0f), 2);             // edge belongs to the bin above
+  EXPECT_EQ(hist_slot(b, 7.0f), 8);
+  EXPECT_EQ(hist_slot(b, 8.0f), 8);             // last bin is closed
+  EXPECT_EQ(hist_slot(b, 8.000001f), 9);        // overflow
+  EXPECT_EQ(hist_slot(b, INFINITY), 9);
+  EXPECT_EQ(hist_slot(b, -INFINITY), 0);
+  EXPECT_EQ(hist_slot(b, NAN), -1);
+}
+
+TEST(Histogram, EveryValueFallsBetweenItsReportedEdges) {
+  // With edges that are not exactly representable, each value must still land in the bin whose
+  // reported float edges bracket it.
+  const Binner b = make_binner(HistRange{-1.0f, 1.0f, 100});
+  for (int i = 0; i <= 100; ++i) {
+    const float e = hist_edge(b, i);
+    for (float x : {std::nextafter(e, -2.0f), e, std::nextafter(e, 2.0f)}) {
+      const int s = hist_slot(b, x);
+      if (x < -1.0f) { EXPECT_EQ(s, 0); continue; }
+      if (x > 1.0f) { EXPECT_EQ(s, 101); continue; }
+      ASSERT_GE(s, 1);
+      ASSERT_LE(s, 100);
+      EXPECT_GE(x, hist_edge(b, s - 1));
+      if (s < 100) EXPECT_LT(x, hist_edge(b, s)); else EXPECT_LE(x, hist_edge(b, s));
+    }
+  }
+}
+
+TEST(Moments, ChanMergeEqualsOnePass) {
+  std::vector<float> x;
+  for (int i = 0; i < 5000; ++i) x.push_back(std::sin(0.37f * i) * 3.0f + 1.0f);
+  const Moments all = block_moments(x.data(), int(x.size()));
+  Moments parts;
+  for (int start = 0; start < 5000; start += 777)
+    merge(parts, block_moments(x.data() + start, std::min(777, 5000 - start)));
+  EXPECT_EQ(parts.n, all.n);
+  EXPECT_NEAR(parts.mean, all.mean, 1e-12);
+  EXPECT_NEAR(parts.m2, all.m2, 1e-9 * all.m2);
+  EXPECT_EQ(parts.min, all.min);
+  EXPECT_EQ(parts.max, all.max);
+}

@@ -1,0 +1,89 @@
+// test_stats.cpp — the CPU statistics reference against naive computations (sort, two-pass).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "host/cpu_stats.h"
+
+using namespace isc;
+
+namespace {
+// numpy's default percentile: linear interpolation between order statistics.
+double naive_percentile(std::vector<float> v, double p) {
+  std::sort(v.begin(), v.end());
+  const double pos = p / 100.0 * double(v.size() - 1);
+  const size_t i = size_t(std::floor(pos));
+  const double f = pos - double(i);
+  return i + 1 < v.size() ? v[i] + f * (double(v[i + 1]) - v[i]) : v[i];
+}
+}  // namespace
+
+TEST(CpuStats, MatchesNaiveReference) {
+  std::mt19937 gen(5);
+  std::normal_distribution<float> nd(0.3f, 2.0f);
+  std::vector<float> x(100003);
+  for (auto& v : x) v = nd(gen);
+  std::vector<float> scratch;
+  TrialStats st;
+  const std::vector<double> ps{0.0, 2.0, 50.0, 98.0, 100.0};
+  compute_stats(x.data(), x.size(), HistRange{-3.0f, 3.0f, 60}, ps, nullptr, st, scratch);
+  double s = 0;
+  for (float v : x) s += v;
+  const double mean = s / x.size();
+  double m2 = 0;
+  for (float v : x) m2 += (v - mean) * (v - mean);
+  EXPECT_EQ(st.count, x.size());
+  EXPECT_NEAR(st.m.mean, mean, 1e-12);
+  EXPECT_NEAR(st.m.m2, m2, 1e-9 * m2);
+  EXPECT_EQ(st.m.min, *std::min_element(x.begin(), x.end()));
+  EXPECT_EQ(st.m.max, *std::max_element(x.begin(), x.end()));
+  for (size_t i = 0; i < ps.size(); ++i)
+    EXPECT_FLOAT_EQ(st.percentiles[i], float(naive_percentile(x, ps[i]))) << ps[i];
+  uint64_t total = 0;
+  for (auto c : st.hist) total += c;
+  EXPECT_EQ(total, x.size());
+  const Binner b = make_binner(HistRange{-3.0f, 3.0f, 60});
+  uint64_t under = 0, bin7 = 0;
+  for (float v : x) {
+    under += v < -3.0f;
+    bin7 += v >= hist_edge(b, 7) && v < hist_edge(b, 8);
+  }
+  EXPECT_EQ(st.hist[0], under);
+  EXPECT_EQ(st.hist[8], bin7);
+}
+
+TEST(CpuStats, NanAndInfAreCountedApart) {
+  std::vector<float> x{1.0f, NAN, 2.0f, INFINITY, -INFINITY, 3.0f, NAN, -5.0f};
+  std::vector<float> scratch;
+  TrialStats st;
+  compute_stats(x.data(), x.size(), HistRange{0.0f, 4.0f, 4}, {0.0, 50.0, 100.0}, nullptr, st, scratch);
+  EXPECT_EQ(st.count, 8u);
+  EXPECT_EQ(st.nan, 2u);
+  EXPECT_EQ(st.inf, 2u);
+  EXPECT_EQ(st.m.n, 4.0);  // finite: 1 2 3 -5
+  EXPECT_DOUBLE_EQ(st.m.mean, 0.25);
+  EXPECT_EQ(st.percentiles[0], -5.0f);
+  EXPECT_EQ(st.percentiles[1], 1.5f);
+  EXPECT_EQ(st.percentiles[2], 3.0f);
+  EXPECT_EQ(st.hist[0], 2u);  // -5 and -inf
+  EXPECT_EQ(st.hist[5], 1u);  // +inf
+}
+
+TEST(CpuStats, SaturationAndAllNan) {
+  ActivationSpec a;
+  a.kind = Activation::Tanh;
+  a.threshold = 0.9f;
+  std::vector<float> x{0.95f, -0.91f, 0.2f, 0.0f};
+  std::vector<float> scratch;
+  TrialStats st;
+  compute_stats(x.data(), x.size(), HistRange{-1.0f, 1.0f, 10}, {50.0}, &a, st, scratch);
+  EXPECT_EQ(st.saturated, 2u);
+  EXPECT_DOUBLE_EQ(st.saturation(), 0.5);
+  std::vector<float> y{NAN, NAN};
+  compute_stats(y.data(), y.size(), HistRange{-1.0f, 1.0f, 10}, {50.0}, &a, st, scratch);
+  EXPECT_EQ(st.nan, 2u);
+  EXPECT_TRUE(std::isnan(st.percentiles[0]));
+}
