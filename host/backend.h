@@ -13,6 +13,11 @@
 
 namespace isc {
 
+// The inputs are draws like weights: N(0, 1) or U[-1, 1].
+inline LayerDraw input_draw(DataKind k) {
+  return k == DataKind::Gaussian ? LayerDraw{DrawKind::Normal, 1.0f} : LayerDraw{DrawKind::Uniform, 1.0f};
+}
+
 // Backend-resident array of floats (host memory for the CPU, device memory for CUDA).
 class Buffer {
  public:

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "../kernels/rng.h"
+#include "cpu_kernels.h"
 #include "cpu_stats.h"
 
 // OpenBLAS's own thread count control (declared in its cblas.h on Debian; repeated for others).
@@ -81,17 +82,7 @@ class CpuBackend final : public Backend {
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
       const uint64_t sub = input_subsequence(chunk_.first_trial + t);
-      float* out = base + t * per;
-      for (std::size_t e = 0; e < per; e += 4) {
-        float v[4];
-        if (kind == DataKind::Gaussian) {
-          normal4(chunk_.stream, sub, e / 4, v);
-        } else {
-          uniform4(chunk_.stream, sub, e / 4, v);
-          for (float& f : v) f = uniform_symmetric(f, 1.0f);
-        }
-        for (std::size_t i = 0; i < 4 && e + i < per; ++i) out[e + i] = v[i];
-      }
+      cpu_fill_draws(input_draw(kind), chunk_.stream, sub, base + t * per, per);
     }
   }
 
@@ -101,12 +92,7 @@ class CpuBackend final : public Backend {
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
       const uint64_t sub = weight_subsequence(chunk_.first_trial + t, layer);
-      float* out = base + t * per;
-      for (std::size_t e = 0; e < per; e += 4) {
-        float v[4];
-        draw4(d, chunk_.stream, sub, e / 4, v);
-        for (std::size_t i = 0; i < 4 && e + i < per; ++i) out[e + i] = v[i];
-      }
+      cpu_fill_draws(d, chunk_.stream, sub, base + t * per, per);
     }
   }
 
@@ -132,10 +118,7 @@ class CpuBackend final : public Backend {
     for (int t = 0; t < chunk_.trials; ++t) {
       float* sp = sb + t * per;
       float* hp = hb + t * per;
-      for (std::size_t i = 0; i < per; ++i) {
-        sp[i] += bias;
-        hp[i] = activate(act, sp[i]);
-      }
+      cpu_bias_activate(sp, hp, per, bias, act);
       auto& scratch = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
       const std::size_t slot = (static_cast<std::size_t>(t) * chunk_.layers + layer) * kForwardQuantities;
       compute_stats(sp, per, chunk_.stats.range[0], chunk_.stats.percentiles, nullptr, stats_[slot], scratch);

@@ -1,6 +1,8 @@
 // cpu_stats.cpp — moments, counts, histograms and exact percentiles of one array (CPU reference).
 #include "cpu_stats.h"
 
+#include "cpu_kernels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -8,87 +10,71 @@
 namespace isc {
 
 namespace {
+constexpr int kFineBins = 4096;
 
-// Closed value range [a, b] holding the ranks [before, before + count) of the finite values.
-struct Range {
-  float a, b;
-  uint64_t before, count;
-};
-
-constexpr int kRefineBins = 2048;
-constexpr uint64_t kGatherMax = 4096;
-
-// The closed range of slot s of binner bn (half-open bins become [e_i, prev(e_i+1)]).
-Range slot_range(const Binner& bn, int s, float min, float max) {
-  if (s == 0) return {min, std::nextafter(bn.lo, -INFINITY), 0, 0};
-  if (s == bn.bins + 1) return {std::nextafter(bn.hi, INFINITY), max, 0, 0};
-  const int i = s - 1;
-  const float hi = i + 1 == bn.bins ? bn.hi : std::nextafter(hist_edge(bn, i + 1), -INFINITY);
-  return {std::max(hist_edge(bn, i), min), std::min(hi, max), 0, 0};
-}
-
-// Finds the slot holding rank k given slot counts; fills before/count.
-int find_slot(const std::vector<uint64_t>& counts, uint64_t k, uint64_t* before) {
-  uint64_t acc = 0;
-  for (std::size_t s = 0; s < counts.size(); ++s) {
-    if (k < acc + counts[s]) {
-      *before = acc;
-      return static_cast<int>(s);
-    }
-    acc += counts[s];
+// Internal binning for selection: only its consistency between the two passes matters.
+struct FineBins {
+  float min, scale;
+  int index(float v) const {
+    const int i = static_cast<int>((v - min) * scale);
+    return i < 0 ? 0 : i >= kFineBins ? kFineBins - 1 : i;
   }
-  *before = acc;
-  return static_cast<int>(counts.size()) - 1;
-}
-
+};
 }  // namespace
 
-RankPair select_rank(const float* x, std::size_t n, const Binner& b, const std::vector<uint64_t>& hist,
-                     uint64_t neg_inf, uint64_t nfin, uint64_t k, float min, float max,
-                     std::vector<float>& scratch) {
-  // Level 0: the quantity's own histogram; slot 0 also counted -inf, slot bins+1 +inf.
-  std::vector<uint64_t> finite_counts(hist);
-  finite_counts.front() -= neg_inf;
-  finite_counts.back() -= (static_cast<uint64_t>(std::accumulate(hist.begin(), hist.end(), uint64_t(0))) - neg_inf - nfin);
-  uint64_t before = 0;
-  const int s0 = find_slot(finite_counts, k, &before);
-  Range r = slot_range(b, s0, min, max);
-  r.before = before;
-  r.count = finite_counts[static_cast<std::size_t>(s0)];
-  std::vector<uint64_t> sub(kRefineBins + 2);
-  while (r.count > kGatherMax && r.a < r.b) {
-    const Binner sb = make_binner(HistRange{r.a, r.b, kRefineBins});
-    if (!std::isfinite(sb.scale) || !(sb.width > 0.0f)) break;  // range too narrow to split
-    std::fill(sub.begin(), sub.end(), 0);
-    for (std::size_t i = 0; i < n; ++i) {
-      const float v = x[i];
-      if (v >= r.a && v <= r.b) ++sub[static_cast<std::size_t>(hist_slot(sb, v))];
-    }
-    uint64_t sb_before = 0;
-    const int s = find_slot(sub, k - r.before, &sb_before);
-    Range nr = slot_range(sb, s, r.a, r.b);
-    nr.before = r.before + sb_before;
-    nr.count = sub[static_cast<std::size_t>(s)];
-    if (nr.count == r.count && nr.a == r.a && nr.b == r.b) break;  // cannot split further
-    r = nr;
-  }
-  scratch.clear();
+std::vector<float> select_ranks(const float* x, std::size_t n, float min, float max,
+                                const std::vector<uint64_t>& ranks, std::vector<float>& scratch) {
+  std::vector<float> out(ranks.size(), min);
+  if (ranks.empty() || !(max > min)) return out;  // all finite values equal
+  const double sc = double(kFineBins) / (double(max) - double(min));
+  const FineBins fb{min, std::isfinite(float(sc)) ? float(sc) : 0.0f};
+  std::vector<uint32_t> counts(kFineBins, 0);
   for (std::size_t i = 0; i < n; ++i) {
     const float v = x[i];
-    if (v >= r.a && v <= r.b) scratch.push_back(v);
+    if (v >= min && v <= max) ++counts[static_cast<std::size_t>(fb.index(v))];  // finite only
   }
-  const std::size_t at = static_cast<std::size_t>(k - r.before);
-  std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(at), scratch.end());
-  RankPair out{scratch[at], scratch[at]};
-  if (k + 1 >= nfin) return out;
-  if (at + 1 < scratch.size()) {
-    out.next = *std::min_element(scratch.begin() + static_cast<std::ptrdiff_t>(at) + 1, scratch.end());
-  } else {
-    // Rank k+1 is the smallest finite value above the range.
-    float nx = INFINITY;
-    for (std::size_t i = 0; i < n; ++i)
-      if (x[i] > r.b && x[i] < nx) nx = x[i];
-    out.next = nx;
+  // Bucket of each wanted rank; buckets are contiguous in `scratch` in bin order.
+  std::vector<int> bucket_of_bin(kFineBins, -1);
+  std::vector<int> rank_bin(ranks.size());
+  std::vector<uint64_t> rank_before(ranks.size());
+  std::vector<int> wanted_bins;
+  uint64_t acc = 0;
+  std::size_t r = 0;
+  for (int b = 0; b < kFineBins && r < ranks.size(); ++b) {
+    while (r < ranks.size() && ranks[r] < acc + counts[static_cast<std::size_t>(b)]) {
+      if (bucket_of_bin[static_cast<std::size_t>(b)] < 0) {
+        bucket_of_bin[static_cast<std::size_t>(b)] = static_cast<int>(wanted_bins.size());
+        wanted_bins.push_back(b);
+      }
+      rank_bin[r] = b;
+      rank_before[r] = acc;
+      ++r;
+    }
+    acc += counts[static_cast<std::size_t>(b)];
+  }
+  for (; r < ranks.size(); ++r) rank_bin[r] = -1;  // beyond the finite count: max
+  std::vector<std::size_t> offset(wanted_bins.size() + 1, 0);
+  for (std::size_t k = 0; k < wanted_bins.size(); ++k)
+    offset[k + 1] = offset[k] + counts[static_cast<std::size_t>(wanted_bins[k])];
+  scratch.resize(offset.back());
+  std::vector<std::size_t> fill(offset.begin(), offset.end() - 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    if (!(v >= min && v <= max)) continue;
+    const int bk = bucket_of_bin[static_cast<std::size_t>(fb.index(v))];
+    if (bk >= 0) scratch[fill[static_cast<std::size_t>(bk)]++] = v;
+  }
+  for (std::size_t k = 0; k < ranks.size(); ++k) {
+    if (rank_bin[k] < 0) {
+      out[k] = max;
+      continue;
+    }
+    const int bk = bucket_of_bin[static_cast<std::size_t>(rank_bin[k])];
+    auto first = scratch.begin() + static_cast<std::ptrdiff_t>(offset[static_cast<std::size_t>(bk)]);
+    auto last = scratch.begin() + static_cast<std::ptrdiff_t>(offset[static_cast<std::size_t>(bk) + 1]);
+    auto nth = first + static_cast<std::ptrdiff_t>(ranks[k] - rank_before[k]);
+    std::nth_element(first, nth, last);
+    out[k] = *nth;
   }
   return out;
 }
@@ -100,14 +86,22 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
   out = TrialStats{};
   out.count = n;
   out.hist.assign(static_cast<std::size_t>(range.bins) + 2, 0);
-  uint64_t neg_inf = 0;
   constexpr std::size_t kBlock = 1024;
   float finite[kBlock];
+  int32_t slots[kBlock];
   for (std::size_t start = 0; start < n; start += kBlock) {
     const std::size_t len = std::min(kBlock, n - start);
     const float* p = x + start;
-    int nf = 0;
-    uint64_t sat_count = 0;
+    int bad = 0;
+    for (std::size_t i = 0; i < len; ++i) bad += !(p[i] - p[i] == 0.0f);  // NaN or Inf
+    if (bad == 0) {  // the common case: vectorized loops
+      cpu_hist_slots(p, len, b, slots);
+      for (std::size_t i = 0; i < len; ++i) ++out.hist[static_cast<std::size_t>(slots[i])];
+      merge(out.m, cpu_block_moments(p, len));
+      if (sat) out.saturated += cpu_count_saturated(p, len, *sat);
+      continue;
+    }
+    std::size_t nf = 0;
     for (std::size_t i = 0; i < len; ++i) {
       const float v = p[i];
       const int s = hist_slot(b, v);
@@ -118,27 +112,39 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
       ++out.hist[static_cast<std::size_t>(s)];
       if (std::isinf(v)) {
         ++out.inf;
-        if (v < 0) ++neg_inf;
         continue;
       }
       finite[nf++] = v;
-      if (sat && saturated(*sat, v)) ++sat_count;
     }
-    out.saturated += sat_count;
-    merge(out.m, block_moments(finite, nf));
+    merge(out.m, cpu_block_moments(finite, nf));
+    if (sat) out.saturated += cpu_count_saturated(finite, nf, *sat);
   }
   const uint64_t nfin = static_cast<uint64_t>(out.m.n);
+  if (percentiles.empty()) return;
+  if (nfin == 0) {
+    out.percentiles.assign(percentiles.size(), std::nanf(""));
+    return;
+  }
+  // Ranks r0 = floor(p (n-1) / 100) and r0 + 1 of every percentile, sorted and unique.
+  std::vector<uint64_t> ranks;
   for (double p : percentiles) {
-    if (nfin == 0) {
-      out.percentiles.push_back(std::nanf(""));
-      continue;
-    }
+    const uint64_t r0 = static_cast<uint64_t>(std::floor(p / 100.0 * double(nfin - 1)));
+    ranks.push_back(r0);
+    if (r0 + 1 < nfin) ranks.push_back(r0 + 1);
+  }
+  std::sort(ranks.begin(), ranks.end());
+  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  const std::vector<float> vals = select_ranks(x, n, out.m.min, out.m.max, ranks, scratch);
+  auto value_at = [&](uint64_t r) {
+    return vals[static_cast<std::size_t>(std::lower_bound(ranks.begin(), ranks.end(), r) - ranks.begin())];
+  };
+  for (double p : percentiles) {
     const double pos = p / 100.0 * double(nfin - 1);
     const uint64_t r0 = static_cast<uint64_t>(std::floor(pos));
     const double frac = pos - double(r0);
-    const RankPair rp = select_rank(x, n, b, out.hist, neg_inf, nfin, r0, out.m.min, out.m.max, scratch);
-    float v = rp.v;
-    if (frac > 0.0 && r0 + 1 < nfin) v = static_cast<float>(double(rp.v) + frac * (double(rp.next) - double(rp.v)));
+    const float v0 = value_at(r0);
+    float v = v0;
+    if (frac > 0.0 && r0 + 1 < nfin) v = static_cast<float>(double(v0) + frac * (double(value_at(r0 + 1)) - double(v0)));
     out.percentiles.push_back(v);
   }
 }

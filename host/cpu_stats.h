@@ -15,15 +15,10 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
                    const std::vector<double>& percentiles, const ActivationSpec* sat,
                    TrialStats& out, std::vector<float>& scratch);
 
-// The k-th and (k+1)-th smallest finite values (0-based) of x, found by histogram refinement:
-// the slot of the quantity's histogram that holds rank k is split into finer bins (one pass
-// each) until few values remain, which are then selected exactly. `hist` and `neg_inf` come from
-// the first pass; `nfin` is the number of finite values.
-struct RankPair {
-  float v, next;
-};
-RankPair select_rank(const float* x, std::size_t n, const Binner& b, const std::vector<uint64_t>& hist,
-                     uint64_t neg_inf, uint64_t nfin, uint64_t k, float min, float max,
-                     std::vector<float>& scratch);
+// Exact order statistics of the finite values of x, for sorted 0-based ranks, in three steps:
+// a fine histogram over [min, max] (one pass), a gather of the values whose fine bin holds a
+// wanted rank (one pass), and a selection inside each small bucket.
+std::vector<float> select_ranks(const float* x, std::size_t n, float min, float max,
+                                const std::vector<uint64_t>& ranks, std::vector<float>& scratch);
 
 }  // namespace isc

@@ -1,9 +1,58 @@
 // activations.h — activation functions, their derivatives and the saturation test, shared by
 // the CPU reference and the CUDA kernels.
 #pragma once
-#include "hd.h"
+#include "det_math.h"
 
 namespace isc {
+
+// exp, tanh and sigmoid built from IEEE basic operations only: branch-free (CPU loops vectorize),
+// a few ulp accurate, and bit-identical on host and device, so both backends activate alike.
+ISC_HD float act_exp(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
+  // Nearest integer to x log2(e): the argument is positive after the shift, so truncation rounds.
+  const float kf = static_cast<float>(static_cast<int>(madd_rn(x, 1.44269504f, 128.5f)) - 128);
+  const float r = sub_rn(sub_rn(x, mul_rn(kf, 0.693145751953125f)), mul_rn(kf, 1.4286068203094172e-06f));
+  float p = 1.0f / 5040.0f;
+  p = madd_rn(p, r, 1.0f / 720.0f);
+  p = madd_rn(p, r, 1.0f / 120.0f);
+  p = madd_rn(p, r, 1.0f / 24.0f);
+  p = madd_rn(p, r, 1.0f / 6.0f);
+  p = madd_rn(p, r, 0.5f);
+  p = madd_rn(p, r, 1.0f);
+  p = madd_rn(p, r, 1.0f);
+  const float two_k = float_of(static_cast<uint32_t>(static_cast<int>(kf) + 127) << 23);
+  return mul_rn(p, two_k);
+}
+
+ISC_HD float act_tanh(float x) {
+  const float ax = fabsf(x);
+  float y = add_rn(ax, ax);
+  y = y > 40.0f ? 40.0f : y;  // tanh(20) rounds to 1; NaN passes through
+  // expm1(y): Taylor series to y^11/11! below 1.25 (relative error < 1e-7), exp(y) - 1 above.
+  float p = 1.0f / 39916800.0f;
+  p = madd_rn(p, y, 1.0f / 3628800.0f);
+  p = madd_rn(p, y, 1.0f / 362880.0f);
+  p = madd_rn(p, y, 1.0f / 40320.0f);
+  p = madd_rn(p, y, 1.0f / 5040.0f);
+  p = madd_rn(p, y, 1.0f / 720.0f);
+  p = madd_rn(p, y, 1.0f / 120.0f);
+  p = madd_rn(p, y, 1.0f / 24.0f);
+  p = madd_rn(p, y, 1.0f / 6.0f);
+  p = madd_rn(p, y, 0.5f);
+  p = madd_rn(p, y, 1.0f);
+  const float em_small = mul_rn(p, y);
+  const float em_large = sub_rn(act_exp(y), 1.0f);
+  const float em = y < 1.25f ? em_small : em_large;
+  const float t = div_rn(em, add_rn(em, 2.0f));
+  return x < 0.0f ? -t : t;
+}
+
+ISC_HD float act_sigmoid(float x) {
+  const float e = act_exp(x < 0.0f ? x : -x);  // exp(-|x|) in (0, 1]
+  const float s = div_rn(1.0f, add_rn(1.0f, e));
+  return x >= 0.0f ? s : mul_rn(e, s);
+}
 
 enum class Activation : int { Linear = 0, Sigmoid, Tanh, Softsign, Relu, LeakyRelu };
 
@@ -16,11 +65,11 @@ struct ActivationSpec {
 ISC_HD float activate(const ActivationSpec& a, float s) {
   switch (a.kind) {
     case Activation::Linear: return s;
-    case Activation::Sigmoid: return 1.0f / (1.0f + expf(-s));
-    case Activation::Tanh: return tanhf(s);
-    case Activation::Softsign: return s / (1.0f + fabsf(s));
+    case Activation::Sigmoid: return act_sigmoid(s);
+    case Activation::Tanh: return act_tanh(s);
+    case Activation::Softsign: return div_rn(s, add_rn(1.0f, s < 0.0f ? -s : s));
     case Activation::Relu: return s > 0.0f ? s : 0.0f;
-    case Activation::LeakyRelu: return s > 0.0f ? s : a.slope * s;
+    case Activation::LeakyRelu: return s > 0.0f ? s : mul_rn(a.slope, s);
   }
   return s;
 }
@@ -30,11 +79,11 @@ ISC_HD float activate_derivative(const ActivationSpec& a, float s) {
   switch (a.kind) {
     case Activation::Linear: return 1.0f;
     case Activation::Sigmoid: {
-      const float y = 1.0f / (1.0f + expf(-s));
+      const float y = act_sigmoid(s);
       return y * (1.0f - y);
     }
     case Activation::Tanh: {
-      const float y = tanhf(s);
+      const float y = act_tanh(s);
       return 1.0f - y * y;
     }
     case Activation::Softsign: {

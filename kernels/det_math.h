@@ -32,10 +32,9 @@ ISC_HD float det_log(float x) {
   const uint32_t b = bits_of(x);
   int e = static_cast<int>((b >> 23) & 0xffu) - 127;
   float m = float_of((b & 0x007fffffu) | 0x3f800000u);  // [1, 2)
-  if (m > 1.41421356f) {
-    m = mul_rn(m, 0.5f);
-    e += 1;
-  }
+  const bool big = m > 1.41421356f;  // branch-free so that CPU loops vectorize
+  m = big ? mul_rn(m, 0.5f) : m;
+  e += big ? 1 : 0;
   const float s = div_rn(sub_rn(m, 1.0f), add_rn(m, 1.0f));
   const float s2 = mul_rn(s, s);
   float p = 1.0f / 13.0f;
@@ -56,7 +55,7 @@ ISC_HD float det_log(float x) {
 // polynomials on [-pi/4, pi/4] (truncation < 2e-9).
 ISC_HD void det_sincos_2pi(float v, float* sin_out, float* cos_out) {
   const float t = mul_rn(v, 4.0f);           // exact
-  const float k = floorf(add_rn(t, 0.5f));   // nearest quadrant
+  const float k = static_cast<float>(static_cast<int>(add_rn(t, 0.5f)));  // nearest quadrant (t >= 0)
   const float r = sub_rn(t, k);              // exact, in [-1/2, 1/2]
   const float th = mul_rn(r, 1.57079632679f);  // [-pi/4, pi/4]
   const float t2 = mul_rn(th, th);
@@ -71,13 +70,15 @@ ISC_HD void det_sincos_2pi(float v, float* sin_out, float* cos_out) {
   cp = madd_rn(cp, t2, 4.1666668e-02f);       // 1/4!
   cp = madd_rn(cp, t2, -0.5f);
   const float cs = madd_rn(cp, t2, 1.0f);
-  const int q = static_cast<int>(k) & 3;
-  switch (q) {
-    case 0: *sin_out = sn; *cos_out = cs; break;
-    case 1: *sin_out = cs; *cos_out = -sn; break;
-    case 2: *sin_out = -sn; *cos_out = -cs; break;
-    default: *sin_out = -cs; *cos_out = sn; break;
-  }
+  const uint32_t q = static_cast<uint32_t>(static_cast<int>(k)) & 3u;
+  // Rotate by q quarter turns, (sin, cos) -> (cos, -sin) per quarter, with bit operations only
+  // (exact, and CPU loops vectorize them): swap when q is odd, negate by flipping sign bits.
+  const uint32_t swap = 0u - (q & 1u);
+  const uint32_t bs = bits_of(sn), bc = bits_of(cs);
+  const uint32_t a = (bc & swap) | (bs & ~swap);
+  const uint32_t b = (bs & swap) | (bc & ~swap);
+  *sin_out = float_of(a ^ ((q & 2u) << 30));
+  *cos_out = float_of(b ^ (((q + 1u) & 2u) << 30));
 }
 
 }  // namespace isc

@@ -3,6 +3,8 @@
 
 #if defined(__CUDACC__)
 #define ISC_HD __host__ __device__ __forceinline__
+#elif defined(__GNUC__)
+#define ISC_HD inline __attribute__((always_inline))  // so the CPU's vectorized loops inline it
 #else
 #define ISC_HD inline
 #endif

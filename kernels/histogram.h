@@ -30,19 +30,31 @@ ISC_HD float hist_edge(const Binner& b, int i) {
   return madd_rn(static_cast<float>(i), b.width, b.lo);
 }
 
-// Slot of a value: 0 for x < lo (and -inf), bins+1 for x > hi (and +inf), else 1 + bin index.
-// NaN has no slot (returns -1): it is counted apart. The first guess comes from a product, then
-// is corrected against the edges themselves so that bins are exactly [e_i, e_{i+1}).
+// Slot of a finite value, without branches (CPU loops vectorize it): 0 below lo, bins+1 above
+// hi, else 1 + bin index. The first guess comes from a product and is then corrected against
+// the edges themselves, so bins are exactly [e_i, e_{i+1}) with e_i = hist_edge(b, i).
+ISC_HD int hist_slot_finite(const Binner& b, float x) {
+  float f = mul_rn(sub_rn(x, b.lo), b.scale);
+  const float top = static_cast<float>(b.bins - 1);
+  f = f < 0.0f ? 0.0f : f;
+  f = f > top ? top : f;
+  int i = static_cast<int>(f);
+  // Integer arithmetic on comparison results: no branches, so CPU loops vectorize.
+  const float e0 = madd_rn(static_cast<float>(i), b.width, b.lo);
+  const float e1 = madd_rn(static_cast<float>(i + 1), b.width, b.lo);
+  const int dec = int(x < e0) & int(i > 0);
+  const int inc = int(x >= e1) & int(i + 1 < b.bins) & (1 - dec);
+  i += inc - dec;
+  const int below = int(x < b.lo), above = int(x > b.hi);
+  return (1 + i) * (1 - below - above) + above * (b.bins + 1);
+}
+
+// Slot of any value: as above, -inf in slot 0, +inf in slot bins+1, NaN has none (-1).
 ISC_HD int hist_slot(const Binner& b, float x) {
   if (x != x) return -1;
   if (x < b.lo) return 0;
   if (x > b.hi) return b.bins + 1;
-  int i = static_cast<int>(mul_rn(sub_rn(x, b.lo), b.scale));
-  if (i >= b.bins) i = b.bins - 1;
-  if (i < 0) i = 0;
-  if (i > 0 && x < hist_edge(b, i)) --i;
-  else if (i + 1 < b.bins && x >= hist_edge(b, i + 1)) ++i;
-  return 1 + i;
+  return hist_slot_finite(b, x);
 }
 
 }  // namespace isc

@@ -24,8 +24,8 @@ ISC_HD void merge(Moments& a, const Moments& b) {
   a.mean += d * (b.n / n);
   a.m2 += b.m2 + d * d * (a.n * b.n / n);
   a.n = n;
-  a.min = fminf(a.min, b.min);
-  a.max = fmaxf(a.max, b.max);
+  a.min = b.min < a.min ? b.min : a.min;
+  a.max = b.max > a.max ? b.max : a.max;
 }
 
 // Two-pass moments of a small block of finite values (caller filters NaN/Inf).
@@ -36,8 +36,8 @@ ISC_HD Moments block_moments(const float* x, int n) {
   float lo = x[0], hi = x[0];
   for (int i = 0; i < n; ++i) {
     s += x[i];
-    lo = fminf(lo, x[i]);
-    hi = fmaxf(hi, x[i]);
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
   }
   const double mean = s / n;
   double m2 = 0.0;

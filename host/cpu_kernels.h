@@ -1,0 +1,31 @@
+// cpu_kernels.h — the CPU backend's hot loops (weight/input draws, bias + activation), built for
+// several x86-64 levels (target_clones) so that they vectorize on any machine.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "../kernels/activations.h"
+#include "../kernels/histogram.h"
+#include "../kernels/init.h"
+#include "../kernels/moments.h"
+
+namespace isc {
+
+// out[e] for e in [0, n): element e of the stream (seed, subsequence) under draw d — exactly
+// what draw4() gives for block e / 4, lane e % 4.
+void cpu_fill_draws(const LayerDraw& d, uint64_t seed, uint64_t subsequence, float* out, std::size_t n);
+
+// s[i] += bias; h[i] = f(s[i]).
+void cpu_bias_activate(float* s, float* h, std::size_t n, float bias, const ActivationSpec& a);
+
+// slots[i] = hist_slot_finite(b, x[i]) for finite x (the caller checks finiteness).
+void cpu_hist_slots(const float* x, std::size_t n, const Binner& b, int32_t* slots);
+
+// Moments of finite values x[0..n) with 8 interleaved accumulators (a fixed order: the same
+// result whether or not the compiler vectorizes).
+Moments cpu_block_moments(const float* x, std::size_t n);
+
+// Number of x[i] that saturated(a, x[i]) accepts.
+uint64_t cpu_count_saturated(const float* x, std::size_t n, const ActivationSpec& a);
+
+}  // namespace isc
