@@ -47,6 +47,8 @@ class Backend {
   virtual std::string description() const = 0;  // device model, threads, memory
   // Bytes the runner may plan with (free memory, or the configured cap).
   virtual std::size_t memory_budget() const = 0;
+  // Trials per chunk when the config leaves it to the runner (memory may lower it).
+  virtual int preferred_chunk_trials() const = 0;
   virtual std::unique_ptr<Buffer> alloc(std::size_t floats) = 0;
   virtual void download(const Buffer& b, float* host, std::size_t n) const = 0;
 

@@ -17,15 +17,8 @@ StatsSpec stats_spec(const Config& c) {
 
 MemoryPlan plan_memory(const Config& c, const Backend& b) {
   const auto& n = c.network;
-  const std::size_t B = static_cast<std::size_t>(c.samples);
-  std::size_t maxw = 0, maxW = 0;
-  std::size_t prev = static_cast<std::size_t>(n.input);
-  for (int w : n.hidden) {
-    maxw = std::max<std::size_t>(maxw, w);
-    maxW = std::max(maxW, prev * static_cast<std::size_t>(w));
-    prev = static_cast<std::size_t>(w);
-  }
-  const std::size_t floats = B * std::max<std::size_t>(n.input, maxw) + 2 * B * maxw + maxW;
+  const WorkspaceSize one = workspace_size(c, 1);
+  const std::size_t floats = one.input + 2 * one.hidden + one.weights;
   const std::size_t stat_bytes = n.hidden.size() * kForwardQuantities *
                                  (sizeof(TrialStats) + (c.stats.bins + 2) * sizeof(uint64_t) +
                                   c.stats.percentiles.size() * sizeof(float));
@@ -41,13 +34,13 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
                              " (run.memory_limit_mb or the machine); reduce samples or widths");
   }
   const int64_t fit = static_cast<int64_t>(p.budget_bytes / p.per_trial_bytes);
-  int64_t chunk = c.run.chunk_trials > 0 ? c.run.chunk_trials : 64;
+  int64_t chunk = c.run.chunk_trials > 0 ? c.run.chunk_trials : b.preferred_chunk_trials();
   chunk = std::min({chunk, fit, c.trials});
   p.chunk_trials = static_cast<int>(std::max<int64_t>(chunk, 1));
   return p;
 }
 
-Workspace make_workspace(Backend& b, const Config& c, int trials) {
+WorkspaceSize workspace_size(const Config& c, int trials) {
   const auto& n = c.network;
   const std::size_t B = static_cast<std::size_t>(c.samples), T = static_cast<std::size_t>(trials);
   std::size_t maxw = 0, maxW = 0, prev = static_cast<std::size_t>(n.input);
@@ -56,18 +49,22 @@ Workspace make_workspace(Backend& b, const Config& c, int trials) {
     maxW = std::max(maxW, prev * static_cast<std::size_t>(w));
     prev = static_cast<std::size_t>(w);
   }
+  return {T * B * std::max<std::size_t>(n.input, maxw), T * B * maxw, T * maxW};
+}
+
+Workspace make_workspace(Backend& b, const WorkspaceSize& size) {
   Workspace ws;
-  ws.trials = trials;
-  ws.h0 = b.alloc(T * B * std::max<std::size_t>(n.input, maxw));
-  ws.h1 = b.alloc(T * B * maxw);
-  ws.s = b.alloc(T * B * maxw);
-  ws.w = b.alloc(T * maxW);
+  ws.size = size;
+  ws.h0 = b.alloc(size.input);
+  ws.h1 = b.alloc(size.hidden);
+  ws.s = b.alloc(size.hidden);
+  ws.w = b.alloc(size.weights);
   return ws;
 }
 
 std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial,
                                   int trials) {
-  if (trials > ws.trials) throw std::logic_error("run_chunk: chunk larger than its workspace");
+  if (!ws.size.covers(workspace_size(c, trials))) throw std::logic_error("run_chunk: workspace too small");
   const auto& n = c.network;
   const int L = static_cast<int>(n.hidden.size());
   Chunk ch;
@@ -100,6 +97,7 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
   std::vector<MemoryPlan> plans;
   for (const auto& p : ex.points) plans.push_back(plan_memory(p.config, backend));
   std::vector<ConfigResult> results;
+  Workspace ws;
   for (std::size_t i = 0; i < ex.points.size(); ++i) {
     const SweepPoint& p = ex.points[i];
     const Config& c = p.config;
@@ -110,7 +108,12 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
     r.chunk_trials = plans[i].chunk_trials;
     r.trials.reserve(static_cast<std::size_t>(c.trials) * r.layers * kForwardQuantities);
     const auto t0 = std::chrono::steady_clock::now();
-    Workspace ws = make_workspace(backend, c, r.chunk_trials);
+    // Reuse the previous configuration's buffers when they are large enough.
+    const WorkspaceSize need = workspace_size(c, r.chunk_trials);
+    if (!ws.size.covers(need)) {
+      ws = Workspace{};  // free first: old and new need not fit together
+      ws = make_workspace(backend, need);
+    }
     for (int64_t first = 0; first < c.trials; first += r.chunk_trials) {
       const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, c.trials - first));
       auto st = run_chunk(backend, ws, c, p.stream, static_cast<uint64_t>(first), n);

@@ -36,11 +36,16 @@ using Progress = std::function<void(const SweepPoint&, int64_t done, int64_t tot
 std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const Progress& progress = {});
 
 // Backend buffers for chunks of up to `trials` trials of one configuration, reused by every chunk.
+struct WorkspaceSize {
+  std::size_t input = 0, hidden = 0, weights = 0;  // floats per buffer
+  bool covers(const WorkspaceSize& o) const { return input >= o.input && hidden >= o.hidden && weights >= o.weights; }
+};
+WorkspaceSize workspace_size(const Config& c, int trials);
 struct Workspace {
   std::unique_ptr<Buffer> h0, h1, s, w;
-  int trials = 0;
+  WorkspaceSize size;
 };
-Workspace make_workspace(Backend& b, const Config& c, int trials);
+Workspace make_workspace(Backend& b, const WorkspaceSize& size);
 
 // The forward pass of one chunk through the backend ops (exposed for tests).
 std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial,
