@@ -34,14 +34,12 @@ inline void mulhilo16(uint32_t m, u32x16 a, u32x16* lo, u32x16* hi) {
 }
 
 inline void philox16(uint64_t seed, uint64_t subsequence, uint64_t block0, uint32_t out[4][kLanes]) {
-  u32x16 x, y, z, w;
-  for (int i = 0; i < kLanes; ++i) {
-    const uint64_t b = block0 + static_cast<uint64_t>(i);
-    x[i] = static_cast<uint32_t>(b);
-    y[i] = static_cast<uint32_t>(b >> 32);
-  }
-  z = u32x16{} + static_cast<uint32_t>(subsequence);
-  w = u32x16{} + static_cast<uint32_t>(subsequence >> 32);
+  // Counters block0 + i as (low, high) words, built with vector operations (no lane stores).
+  const u32x16 iota = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  u32x16 x = iota + static_cast<uint32_t>(block0);
+  u32x16 y = (u32x16{} + static_cast<uint32_t>(block0 >> 32)) - (u32x16)(x < iota);  // carry: -(-1)
+  u32x16 z = u32x16{} + static_cast<uint32_t>(subsequence);
+  u32x16 w = u32x16{} + static_cast<uint32_t>(subsequence >> 32);
   uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
   for (int r = 0; r < 10; ++r) {
     u32x16 lo0, hi0, lo1, hi1;
@@ -117,6 +115,20 @@ ISC_CLONES void cpu_hist_slots(const float* x, std::size_t n, const Binner& b, i
   const float lo = b.lo, hi = b.hi, width = b.width, scale = b.scale;
   const int bins = b.bins;
   for (std::size_t i = 0; i < n; ++i) slots[i] = hist_slot_finite(Binner{lo, hi, width, scale, bins}, x[i]);
+}
+
+ISC_CLONES void cpu_fine_bins(const float* x, std::size_t n, float lo, float hi, float scale, int bins,
+                              int32_t* idx) {
+  const float top = static_cast<float>(bins - 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    float f = (v - lo) * scale;
+    f = f < 0.0f ? 0.0f : f;
+    f = f > top ? top : f;
+    const int inside = int(v >= lo) & int(v <= hi);  // false for NaN
+    const int k = static_cast<int>(f);
+    idx[i] = inside * k + (1 - inside) * bins;
+  }
 }
 
 ISC_CLONES Moments cpu_block_moments(const float* x, std::size_t n) {

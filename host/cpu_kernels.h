@@ -21,6 +21,10 @@ void cpu_bias_activate(float* s, float* h, std::size_t n, float bias, const Acti
 // slots[i] = hist_slot_finite(b, x[i]) for finite x (the caller checks finiteness).
 void cpu_hist_slots(const float* x, std::size_t n, const Binner& b, int32_t* slots);
 
+// idx[i] = bin of x[i] among `bins` equal bins of [lo, lo + bins/scale] (clamped), or `bins`
+// for values outside [lo, hi] and NaN: the internal binning of percentile selection.
+void cpu_fine_bins(const float* x, std::size_t n, float lo, float hi, float scale, int bins, int32_t* idx);
+
 // Moments of finite values x[0..n) with 8 interleaved accumulators (a fixed order: the same
 // result whether or not the compiler vectorizes).
 Moments cpu_block_moments(const float* x, std::size_t n);

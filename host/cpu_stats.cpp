@@ -11,15 +11,7 @@ namespace isc {
 
 namespace {
 constexpr int kFineBins = 4096;
-
-// Internal binning for selection: only its consistency between the two passes matters.
-struct FineBins {
-  float min, scale;
-  int index(float v) const {
-    const int i = static_cast<int>((v - min) * scale);
-    return i < 0 ? 0 : i >= kFineBins ? kFineBins - 1 : i;
-  }
-};
+constexpr std::size_t kBlock = 1024;
 }  // namespace
 
 std::vector<float> select_ranks(const float* x, std::size_t n, float min, float max,
@@ -27,14 +19,18 @@ std::vector<float> select_ranks(const float* x, std::size_t n, float min, float 
   std::vector<float> out(ranks.size(), min);
   if (ranks.empty() || !(max > min)) return out;  // all finite values equal
   const double sc = double(kFineBins) / (double(max) - double(min));
-  const FineBins fb{min, std::isfinite(float(sc)) ? float(sc) : 0.0f};
-  std::vector<uint32_t> counts(kFineBins, 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    const float v = x[i];
-    if (v >= min && v <= max) ++counts[static_cast<std::size_t>(fb.index(v))];  // finite only
+  const float scale = std::isfinite(float(sc)) ? float(sc) : 0.0f;
+  // Internal binning (slot kFineBins collects NaN/Inf); only its consistency between the two
+  // passes matters.
+  std::vector<uint32_t> counts(kFineBins + 1, 0);
+  int32_t idx[kBlock];
+  for (std::size_t start = 0; start < n; start += kBlock) {
+    const std::size_t len = std::min(kBlock, n - start);
+    cpu_fine_bins(x + start, len, min, max, scale, kFineBins, idx);
+    for (std::size_t i = 0; i < len; ++i) ++counts[static_cast<std::size_t>(idx[i])];
   }
   // Bucket of each wanted rank; buckets are contiguous in `scratch` in bin order.
-  std::vector<int> bucket_of_bin(kFineBins, -1);
+  std::vector<int> bucket_of_bin(kFineBins + 1, -1);
   std::vector<int> rank_bin(ranks.size());
   std::vector<uint64_t> rank_before(ranks.size());
   std::vector<int> wanted_bins;
@@ -58,11 +54,13 @@ std::vector<float> select_ranks(const float* x, std::size_t n, float min, float 
     offset[k + 1] = offset[k] + counts[static_cast<std::size_t>(wanted_bins[k])];
   scratch.resize(offset.back());
   std::vector<std::size_t> fill(offset.begin(), offset.end() - 1);
-  for (std::size_t i = 0; i < n; ++i) {
-    const float v = x[i];
-    if (!(v >= min && v <= max)) continue;
-    const int bk = bucket_of_bin[static_cast<std::size_t>(fb.index(v))];
-    if (bk >= 0) scratch[fill[static_cast<std::size_t>(bk)]++] = v;
+  for (std::size_t start = 0; start < n; start += kBlock) {
+    const std::size_t len = std::min(kBlock, n - start);
+    cpu_fine_bins(x + start, len, min, max, scale, kFineBins, idx);
+    for (std::size_t i = 0; i < len; ++i) {
+      const int bk = bucket_of_bin[static_cast<std::size_t>(idx[i])];
+      if (bk >= 0) scratch[fill[static_cast<std::size_t>(bk)]++] = x[start + i];
+    }
   }
   for (std::size_t k = 0; k < ranks.size(); ++k) {
     if (rank_bin[k] < 0) {
@@ -86,7 +84,6 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
   out = TrialStats{};
   out.count = n;
   out.hist.assign(static_cast<std::size_t>(range.bins) + 2, 0);
-  constexpr std::size_t kBlock = 1024;
   float finite[kBlock];
   int32_t slots[kBlock];
   for (std::size_t start = 0; start < n; start += kBlock) {
