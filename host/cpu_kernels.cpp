@@ -84,8 +84,11 @@ ISC_CLONES void cpu_fill_draws(const LayerDraw& d, uint64_t seed, uint64_t subse
       for (int i = 0; i < kLanes; ++i)
         for (int l = 0; l < 4; ++l) v[4 * i + l] = mul_rn(z[l][i], scale);
     }
-    const std::size_t len = n - e0 < std::size_t(4 * kLanes) ? n - e0 : std::size_t(4 * kLanes);
-    std::memcpy(out + e0, v, len * sizeof(float));
+    if (n - e0 >= std::size_t(4 * kLanes)) {
+      for (int i = 0; i < 4 * kLanes; ++i) out[e0 + i] = v[i];  // vector stores, no memcpy call
+    } else {
+      for (std::size_t i = 0; i < n - e0; ++i) out[e0 + i] = v[i];
+    }
   }
 }
 
@@ -132,20 +135,22 @@ ISC_CLONES void cpu_fine_bins(const float* x, std::size_t n, float lo, float hi,
 }
 
 ISC_CLONES Moments cpu_block_moments(const float* x, std::size_t n) {
-  constexpr int L = 8;
+  constexpr int L = 16;
   Moments m;
   if (n == 0) return m;
-  double acc[L] = {};
+  const std::size_t main = n / L * L;
+  // Min and max over 16 lanes, then the sum over 16 double lanes: separate loops vectorize.
   float lo[L], hi[L];
   for (int j = 0; j < L; ++j) lo[j] = hi[j] = x[0];
-  const std::size_t main = n / L * L;
   for (std::size_t i = 0; i < main; i += L)
     for (int j = 0; j < L; ++j) {
       const float v = x[i + j];
-      acc[j] += v;
       lo[j] = v < lo[j] ? v : lo[j];
       hi[j] = v > hi[j] ? v : hi[j];
     }
+  double acc[L] = {};
+  for (std::size_t i = 0; i < main; i += L)
+    for (int j = 0; j < L; ++j) acc[j] += double(x[i + j]);
   double sum = 0.0;
   float mn = x[0], mx = x[0];
   for (int j = 0; j < L; ++j) {
