@@ -139,15 +139,19 @@ ISC_CLONES Moments cpu_block_moments(const float* x, std::size_t n) {
   Moments m;
   if (n == 0) return m;
   const std::size_t main = n / L * L;
-  // Min and max over 16 lanes, then the sum over 16 double lanes: separate loops vectorize.
+  // Min and max in 16-lane vector registers (element-wise vector selects), then the sum over
+  // 16 double lanes: separate loops, each vectorized.
+  typedef float f32x16 __attribute__((vector_size(64)));
+  f32x16 vlo = f32x16{} + x[0], vhi = vlo;
+  for (std::size_t i = 0; i < main; i += L) {
+    f32x16 v;
+    std::memcpy(&v, x + i, sizeof v);
+    vlo = v < vlo ? v : vlo;
+    vhi = v > vhi ? v : vhi;
+  }
   float lo[L], hi[L];
-  for (int j = 0; j < L; ++j) lo[j] = hi[j] = x[0];
-  for (std::size_t i = 0; i < main; i += L)
-    for (int j = 0; j < L; ++j) {
-      const float v = x[i + j];
-      lo[j] = v < lo[j] ? v : lo[j];
-      hi[j] = v > hi[j] ? v : hi[j];
-    }
+  std::memcpy(lo, &vlo, sizeof lo);
+  std::memcpy(hi, &vhi, sizeof hi);
   double acc[L] = {};
   for (std::size_t i = 0; i < main; i += L)
     for (int j = 0; j < L; ++j) acc[j] += double(x[i + j]);
@@ -179,6 +183,12 @@ ISC_CLONES Moments cpu_block_moments(const float* x, std::size_t n) {
   m.min = mn;
   m.max = mx;
   return m;
+}
+
+ISC_CLONES std::size_t cpu_count_nonfinite(const float* x, std::size_t n) {
+  uint32_t bad = 0;
+  for (std::size_t i = 0; i < n; ++i) bad += !(x[i] - x[i] == 0.0f);  // NaN or Inf
+  return bad;
 }
 
 ISC_CLONES uint64_t cpu_count_saturated(const float* x, std::size_t n, const ActivationSpec& a) {

@@ -86,14 +86,23 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
   out.hist.assign(static_cast<std::size_t>(range.bins) + 2, 0);
   float finite[kBlock];
   int32_t slots[kBlock];
+  // Four interleaved copies of the histogram: consecutive values often fall into the same bin,
+  // and one copy would serialize on that counter.
+  const std::size_t nslots = out.hist.size();
+  std::vector<uint64_t> h4(4 * nslots, 0);
   for (std::size_t start = 0; start < n; start += kBlock) {
     const std::size_t len = std::min(kBlock, n - start);
     const float* p = x + start;
-    int bad = 0;
-    for (std::size_t i = 0; i < len; ++i) bad += !(p[i] - p[i] == 0.0f);  // NaN or Inf
-    if (bad == 0) {  // the common case: vectorized loops
+    if (cpu_count_nonfinite(p, len) == 0) {  // the common case: vectorized loops
       cpu_hist_slots(p, len, b, slots);
-      for (std::size_t i = 0; i < len; ++i) ++out.hist[static_cast<std::size_t>(slots[i])];
+      std::size_t i = 0;
+      for (; i + 4 <= len; i += 4) {
+        ++h4[static_cast<std::size_t>(slots[i])];
+        ++h4[nslots + static_cast<std::size_t>(slots[i + 1])];
+        ++h4[2 * nslots + static_cast<std::size_t>(slots[i + 2])];
+        ++h4[3 * nslots + static_cast<std::size_t>(slots[i + 3])];
+      }
+      for (; i < len; ++i) ++h4[static_cast<std::size_t>(slots[i])];
       merge(out.m, cpu_block_moments(p, len));
       if (sat) out.saturated += cpu_count_saturated(p, len, *sat);
       continue;
@@ -116,6 +125,8 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
     merge(out.m, cpu_block_moments(finite, nf));
     if (sat) out.saturated += cpu_count_saturated(finite, nf, *sat);
   }
+  for (std::size_t k = 0; k < nslots; ++k)
+    out.hist[k] += h4[k] + h4[nslots + k] + h4[2 * nslots + k] + h4[3 * nslots + k];
   const uint64_t nfin = static_cast<uint64_t>(out.m.n);
   if (percentiles.empty()) return;
   if (nfin == 0) {
