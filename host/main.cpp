@@ -2,6 +2,8 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+
+#include <unistd.h>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -83,11 +85,13 @@ int main(int argc, char** argv) {
     info.started_utc = utc_now();
     const auto t0 = std::chrono::steady_clock::now();
     std::size_t k = 0;
+    const bool tty = ::isatty(STDERR_FILENO) != 0;  // live progress only on a terminal
     const auto results = isc::run_experiment(ex, *backend, [&](const isc::SweepPoint& p, int64_t done, int64_t total) {
       if (quiet) return;
       if (done == total) ++k;
-      std::fprintf(stderr, "\r  [%zu/%zu] %s: %lld/%lld trials   ", k + (done < total), ex.points.size(), p.id.c_str(),
-                   static_cast<long long>(done), static_cast<long long>(total));
+      if (!tty && done < total) return;
+      std::fprintf(stderr, "%s  [%zu/%zu] %s: %lld/%lld trials   ", tty ? "\r" : "", k + (done < total),
+                   ex.points.size(), p.id.c_str(), static_cast<long long>(done), static_cast<long long>(total));
       if (done == total) std::fprintf(stderr, "\n");
     });
     info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
