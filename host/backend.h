@@ -40,6 +40,8 @@ struct Chunk {
   StatsSpec stats;
 };
 
+enum class TargetKind : int { Random = 0, Teacher = 1 };
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -63,8 +65,29 @@ class Backend {
   // s += bias; h = f(s); statistics of s and h for hidden layer `layer` (0-based).
   virtual void bias_activation_stats(Buffer& s, Buffer& h, const ActivationSpec& act, float bias,
                                      int width, int layer) = 0;
-  // Per-trial statistics, indexed [(trial * layers + layer) * kForwardQuantities + quantity].
+  // Per-trial statistics, indexed [(trial * layers + layer) * kQuantities + quantity].
   virtual std::vector<TrialStats> end_chunk() = 0;
+
+  // --- backward diagnostics (defaults: not supported by this backend) ---
+  // s += bias, no activation, no statistics (the output layer's logits).
+  virtual void add_bias(Buffer& s, float bias, std::size_t per_trial);
+  // y <- one target class per sample of every trial, stored as float: uniformly random classes
+  // or the argmax of a fixed random linear teacher applied to the inputs x (samples x n_in).
+  virtual void fill_targets(Buffer& y, TargetKind kind, const Buffer& x, int n_in, int classes);
+  // g <- (softmax(z) - onehot(y)) / samples: dC/dz of the mean negative log-likelihood.
+  virtual void softmax_nll_grad(const Buffer& z, const Buffer& y, Buffer& g, int classes);
+  // dh[t] = g[t] (samples x n_out) * W[t] (n_out x n_in).
+  virtual void gemm_backward_data(const Buffer& g, const Buffer& w, Buffer& dh, int n_out, int n_in);
+  // dw[t] = g[t]^T (n_out x samples) * h[t] (samples x n_in).
+  virtual void gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw, int n_out, int n_in);
+  // g <- g * f'(s) in place, then statistics of g as layer `layer`'s backprop_gradient.
+  virtual void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer);
+  // Statistics of x (per_trial values per trial) as quantity q of layer `layer`.
+  virtual void stats(const Buffer& x, std::size_t per_trial, Quantity q, int layer);
+  // Singular values of J = diag(f'(s[j])) W (n_out x n_in) for the first stats.jacobian_samples
+  // samples j of every trial, pooled, as layer `layer`'s jacobian_singular_value.
+  virtual void jacobian_stats(const Buffer& s, const Buffer& w, const ActivationSpec& act, int n_out, int n_in,
+                              int layer);
 };
 
 struct BackendOptions {

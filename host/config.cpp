@@ -253,6 +253,7 @@ float default_saturation_threshold(Activation a) {
 }
 
 Config build(const Flat& flat, const std::string& default_name) {
+  // (flat is also consulted directly for cross-key checks below)
   Reader r(flat);
   Config c;
   c.name = r.string("name").value_or(default_name);
@@ -321,6 +322,40 @@ Config build(const Flat& flat, const std::string& default_name) {
                                           "stats.percentiles[" + std::to_string(i) + "]", 0.0, 100.0, false));
     if (s.percentiles.size() > 32) r.fail(l, "stats.percentiles", "at most 32 percentiles");
   }
+  if (const toml::array* q = r.array("stats.quantities")) {
+    const Leaf& l = r.leaf("stats.quantities");
+    s.quantities.clear();
+    const std::vector<std::string> valid{"preactivation", "activation", "backprop_gradient", "weight_gradient",
+                                         "jacobian_singular_value"};
+    for (size_t i = 0; i < q->size(); ++i) {
+      const toml::node& e = *q->get(i);
+      const std::string k = "stats.quantities[" + std::to_string(i) + "]";
+      if (!e.is_string()) r.fail(l, k, "expected a quantity name, got '" + node_text(e) + "'");
+      std::string v = *e.value<std::string>();
+      if (v == "jacobian") v = "jacobian_singular_value";
+      if (std::find(valid.begin(), valid.end(), v) == valid.end())
+        r.fail(l, k, "unknown quantity '" + v + "' (did you mean '" + nearest_name(v, valid) + "'?)");
+      if (std::find(s.quantities.begin(), s.quantities.end(), v) == s.quantities.end()) s.quantities.push_back(v);
+    }
+    if (s.quantities.empty()) r.fail(l, "stats.quantities", "needs at least one quantity");
+  }
+  s.gradient_linthresh = r.number("stats.gradient_linthresh", 1e-30, 1e30, true).value_or(1e-10);
+  s.gradient_max = r.number("stats.gradient_max", 0.0, 1e30, true).value_or(10.0);
+  if (s.gradient_max <= s.gradient_linthresh)
+    r.fail(r.leaf(flat.count("stats.gradient_max") ? "stats.gradient_max" : "stats.gradient_linthresh"),
+           "stats.gradient_max", "must exceed stats.gradient_linthresh");
+  s.jacobian_range = read_range(r, "stats.jacobian_range", HistRange{0.0f, 4.0f, 0});
+  s.jacobian_range.bins = s.bins;
+  s.jacobian_samples = static_cast<int>(r.integer("stats.jacobian_samples", 1, 1 << 24).value_or(1));
+  if (s.jacobian_samples > c.samples && flat.count("stats.jacobian_samples"))
+    r.fail(r.leaf("stats.jacobian_samples"), "stats.jacobian_samples",
+           "cannot exceed samples (" + std::to_string(c.samples) + ")");
+  s.jacobian_samples = std::min(s.jacobian_samples, c.samples);
+  if (auto t = r.string("targets.kind")) {
+    c.targets = enum_value(r, "targets.kind", *t,
+                           std::vector<std::pair<std::string, TargetsKind>>{{"random", TargetsKind::Random},
+                                                                            {"teacher", TargetsKind::Teacher}});
+  }
   n.activation.threshold = float(r.number("stats.saturation_threshold", 0.5, 1.0, false)
                                      .value_or(default_saturation_threshold(n.activation.kind)));
 
@@ -353,7 +388,21 @@ nlohmann::json resolved_json(const Config& c) {
                 {"preactivation_range", {c.stats.preactivation_range.lo, c.stats.preactivation_range.hi}},
                 {"activation_range", {c.stats.activation_range.lo, c.stats.activation_range.hi}},
                 {"percentiles", c.stats.percentiles},
-                {"saturation_threshold", n.activation.threshold}};
+                {"saturation_threshold", n.activation.threshold},
+                {"quantities", c.stats.quantities}};
+  const auto& q = c.stats.quantities;
+  const bool backward = std::any_of(q.begin(), q.end(), [](const std::string& x) {
+    return x == "backprop_gradient" || x == "weight_gradient";
+  });
+  if (backward) {
+    j["stats"]["gradient_linthresh"] = c.stats.gradient_linthresh;
+    j["stats"]["gradient_max"] = c.stats.gradient_max;
+    j["targets"] = {{"kind", c.targets == TargetsKind::Random ? "random" : "teacher"}};
+  }
+  if (std::find(q.begin(), q.end(), "jacobian_singular_value") != q.end()) {
+    j["stats"]["jacobian_range"] = {c.stats.jacobian_range.lo, c.stats.jacobian_range.hi};
+    j["stats"]["jacobian_samples"] = c.stats.jacobian_samples;
+  }
   return j;
 }
 
@@ -481,7 +530,8 @@ std::vector<std::string> known_keys() {
           "network.init_value", "network.init_bound", "network.bias",
           "data.kind",
           "stats.bins", "stats.preactivation_range", "stats.activation_range", "stats.percentiles",
-          "stats.saturation_threshold",
+          "stats.saturation_threshold", "stats.quantities", "stats.gradient_linthresh", "stats.gradient_max",
+          "stats.jacobian_range", "stats.jacobian_samples", "targets.kind",
           "run.threads", "run.chunk_trials", "run.memory_limit_mb"};
 }
 

@@ -39,7 +39,14 @@ struct StatsConfig {
   HistRange preactivation_range{-5.0f, 5.0f, 100};
   HistRange activation_range{-1.0f, 1.0f, 100};
   std::vector<double> percentiles{2.0, 50.0, 98.0};
+  std::vector<std::string> quantities{"preactivation", "activation"};
+  double gradient_linthresh = 1e-10;  // symmetric-log bins for gradients: linear below this
+  double gradient_max = 10.0;         // |g| above this is overflow
+  HistRange jacobian_range{0.0f, 4.0f, 100};
+  int jacobian_samples = 1;
 };
+
+enum class TargetsKind : int { Random = 0, Teacher = 1 };
 
 struct RunConfig {
   int threads = 0;           // 0: all cores
@@ -54,6 +61,7 @@ struct Config {
   int samples = 256;
   NetworkConfig network;
   DataKind data = DataKind::Gaussian;
+  TargetsKind targets = TargetsKind::Random;
   StatsConfig stats;
   RunConfig run;
 };

@@ -5,12 +5,16 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
+#include "../kernels/loss.h"
 #include "../kernels/rng.h"
+#include "cpu_backward.h"
 #include "cpu_kernels.h"
 #include "cpu_stats.h"
 
@@ -75,7 +79,7 @@ class CpuBackend final : public Backend {
 
   void begin_chunk(const Chunk& c) override {
     chunk_ = c;
-    stats_.assign(static_cast<std::size_t>(c.trials) * c.layers * kForwardQuantities, TrialStats{});
+    stats_.assign(static_cast<std::size_t>(c.trials) * c.layers * kQuantities, TrialStats{});
   }
 
   void fill_input(Buffer& x, DataKind kind, int width) override {
@@ -122,16 +126,139 @@ class CpuBackend final : public Backend {
       float* hp = hb + t * per;
       cpu_bias_activate(sp, hp, per, bias, act);
       auto& scratch = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
-      const std::size_t slot = (static_cast<std::size_t>(t) * chunk_.layers + layer) * kForwardQuantities;
-      compute_stats(sp, per, chunk_.stats.range[0], chunk_.stats.percentiles, nullptr, stats_[slot], scratch);
+      // Forward statistics are always computed: var_ratio and the summary rely on them.
+      compute_stats(sp, per, chunk_.stats.range[0], chunk_.stats.percentiles, nullptr, slot(t, layer, 0), scratch);
       compute_stats(hp, per, chunk_.stats.range[1], chunk_.stats.percentiles,
-                    has_saturation(act.kind) ? &act : nullptr, stats_[slot + 1], scratch);
+                    has_saturation(act.kind) ? &act : nullptr, slot(t, layer, 1), scratch);
     }
   }
 
   std::vector<TrialStats> end_chunk() override { return std::move(stats_); }
 
+  // --- backward diagnostics ---
+  void add_bias(Buffer& s, float bias, std::size_t per_trial) override {
+    float* p = ptr(s);
+    const std::size_t n = per_trial * static_cast<std::size_t>(chunk_.trials);
+    for (std::size_t i = 0; i < n; ++i) p[i] = add_rn(p[i], bias);
+  }
+
+  void fill_targets(Buffer& y, TargetKind kind, const Buffer& x, int n_in, int classes) override {
+    const int B = chunk_.samples;
+    float* yp = ptr(y);
+    if (kind == TargetKind::Random) {
+      // Class = floor(bits * classes / 2^32) of the trial's target stream (slot kTargetSlot).
+#pragma omp parallel for schedule(static) num_threads(threads_)
+      for (int t = 0; t < chunk_.trials; ++t) {
+        const uint64_t sub = target_subsequence(chunk_.first_trial + t);
+        for (int i = 0; i < B; ++i) {
+          const U32x4 blk = philox_block(chunk_.stream, sub, static_cast<uint64_t>(i) / 4);
+          yp[static_cast<std::size_t>(t) * B + i] = static_cast<float>(random_class(lane(blk, unsigned(i) % 4), classes));
+        }
+      }
+      return;
+    }
+    // Teacher: one fixed random linear map (classes x n_in, N(0, 1/n_in)) shared by all trials.
+    std::vector<float> teacher(static_cast<std::size_t>(classes) * n_in);
+    cpu_fill_draws(LayerDraw{DrawKind::Normal, float(1.0 / std::sqrt(double(n_in)))}, chunk_.stream,
+                   teacher_subsequence(), teacher.data(), teacher.size());
+    const float* xp = ptr(x);
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (int t = 0; t < chunk_.trials; ++t) {
+      std::vector<float> logits(static_cast<std::size_t>(B) * classes);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, classes, n_in, 1.0f,
+                  xp + static_cast<std::size_t>(t) * B * n_in, n_in, teacher.data(), n_in, 0.0f, logits.data(), classes);
+      for (int i = 0; i < B; ++i) {
+        const float* row = &logits[static_cast<std::size_t>(i) * classes];
+        yp[static_cast<std::size_t>(t) * B + i] = static_cast<float>(std::max_element(row, row + classes) - row);
+      }
+    }
+  }
+
+  void softmax_nll_grad(const Buffer& z, const Buffer& y, Buffer& g, int classes) override {
+    const int B = chunk_.samples;
+    const float* zp = ptr(z);
+    const float* yp = ptr(y);
+    float* gp = ptr(g);
+    const float inv_b = 1.0f / static_cast<float>(B);
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (int t = 0; t < chunk_.trials; ++t)
+      for (int i = 0; i < B; ++i) {
+        const std::size_t row = (static_cast<std::size_t>(t) * B + i) * classes;
+        softmax_nll_grad_row(zp + row, static_cast<int>(yp[static_cast<std::size_t>(t) * B + i]), classes, inv_b,
+                             gp + row);
+      }
+  }
+
+  void gemm_backward_data(const Buffer& g, const Buffer& w, Buffer& dh, int n_out, int n_in) override {
+    const int B = chunk_.samples;
+    const float* gp = ptr(g);
+    const float* wp = ptr(w);
+    float* dp = ptr(dh);
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (int t = 0; t < chunk_.trials; ++t)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0f,
+                  gp + static_cast<std::size_t>(t) * B * n_out, n_out, wp + static_cast<std::size_t>(t) * n_out * n_in,
+                  n_in, 0.0f, dp + static_cast<std::size_t>(t) * B * n_in, n_in);
+  }
+
+  void gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw, int n_out, int n_in) override {
+    const int B = chunk_.samples;
+    const float* gp = ptr(g);
+    const float* hp = ptr(h);
+    float* dp = ptr(dw);
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (int t = 0; t < chunk_.trials; ++t)
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0f,
+                  gp + static_cast<std::size_t>(t) * B * n_out, n_out, hp + static_cast<std::size_t>(t) * B * n_in, n_in,
+                  0.0f, dp + static_cast<std::size_t>(t) * n_out * n_in, n_in);
+  }
+
+  void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer) override {
+    const std::size_t per = static_cast<std::size_t>(chunk_.samples) * width;
+    float* gb = ptr(g);
+    const float* sb = ptr(s);
+    const int q = int(Quantity::BackpropGradient);
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (int t = 0; t < chunk_.trials; ++t) {
+      float* gp = gb + t * per;
+      cpu_mul_activation_derivative(gp, sb + t * per, per, act);
+      if (chunk_.stats.enabled[q])
+        compute_stats(gp, per, chunk_.stats.range[q], chunk_.stats.percentiles, nullptr, slot(t, layer, q),
+                      scratch_[static_cast<std::size_t>(omp_get_thread_num())]);
+    }
+  }
+
+  void stats(const Buffer& x, std::size_t per_trial, Quantity q, int layer) override {
+    const float* xb = ptr(x);
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (int t = 0; t < chunk_.trials; ++t)
+      compute_stats(xb + t * per_trial, per_trial, chunk_.stats.range[int(q)], chunk_.stats.percentiles, nullptr,
+                    slot(t, layer, int(q)), scratch_[static_cast<std::size_t>(omp_get_thread_num())]);
+  }
+
+  void jacobian_stats(const Buffer& s, const Buffer& w, const ActivationSpec& act, int n_out, int n_in,
+                      int layer) override {
+    const int B = chunk_.samples, J = chunk_.stats.jacobian_samples;
+    const float* sb = ptr(s);
+    const float* wb = ptr(w);
+    const int q = int(Quantity::JacobianSingularValue);
+    const std::size_t k = static_cast<std::size_t>(std::min(n_out, n_in));
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (int t = 0; t < chunk_.trials; ++t) {
+      std::vector<float> sv(k * static_cast<std::size_t>(J));
+      for (int j = 0; j < J; ++j)
+        jacobian_singular_values(sb + (static_cast<std::size_t>(t) * B + j) * n_out,
+                                 wb + static_cast<std::size_t>(t) * n_out * n_in, act, n_out, n_in, sv.data() + j * k);
+      compute_stats(sv.data(), sv.size(), chunk_.stats.range[q], chunk_.stats.percentiles, nullptr, slot(t, layer, q),
+                    scratch_[static_cast<std::size_t>(omp_get_thread_num())]);
+    }
+  }
+
  private:
+  TrialStats& slot(int t, int layer, int q) {
+    return stats_[(static_cast<std::size_t>(t) * chunk_.layers + layer) * kQuantities + static_cast<std::size_t>(q)];
+  }
+
   int threads_;
   Chunk chunk_;
   std::vector<TrialStats> stats_;

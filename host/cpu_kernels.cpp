@@ -114,10 +114,34 @@ ISC_CLONES void cpu_bias_activate(float* s, float* h, std::size_t n, float bias,
   }
 }
 
+ISC_CLONES void cpu_mul_activation_derivative(float* g, const float* s, std::size_t n, const ActivationSpec& a) {
+  switch (a.kind) {
+    case Activation::Tanh:
+      for (std::size_t i = 0; i < n; ++i) {
+        const float y = act_tanh(s[i]);
+        g[i] = mul_rn(g[i], sub_rn(1.0f, mul_rn(y, y)));
+      }
+      break;
+    case Activation::Relu:
+      for (std::size_t i = 0; i < n; ++i) g[i] = mul_rn(g[i], s[i] > 0.0f ? 1.0f : 0.0f);
+      break;
+    case Activation::Linear: break;
+    default: {
+      const ActivationSpec act = a;
+      for (std::size_t i = 0; i < n; ++i) g[i] = mul_rn(g[i], activate_derivative(act, s[i]));
+    }
+  }
+}
+
 ISC_CLONES void cpu_hist_slots(const float* x, std::size_t n, const Binner& b, int32_t* slots) {
-  const float lo = b.lo, hi = b.hi, width = b.width, scale = b.scale;
+  const float lo = b.lo, hi = b.hi, width = b.width, scale = b.scale, inv_lt = b.inv_linthresh;
   const int bins = b.bins;
-  for (std::size_t i = 0; i < n; ++i) slots[i] = hist_slot_finite(Binner{lo, hi, width, scale, bins}, x[i]);
+  if (inv_lt > 0.0f) {
+    for (std::size_t i = 0; i < n; ++i)
+      slots[i] = hist_slot_finite(Binner{lo, hi, width, scale, bins, 0.0f}, symlog(x[i], inv_lt));
+  } else {
+    for (std::size_t i = 0; i < n; ++i) slots[i] = hist_slot_finite(Binner{lo, hi, width, scale, bins, 0.0f}, x[i]);
+  }
 }
 
 ISC_CLONES void cpu_fine_bins(const float* x, std::size_t n, float lo, float hi, float scale, int bins,

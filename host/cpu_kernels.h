@@ -29,6 +29,9 @@ void cpu_fine_bins(const float* x, std::size_t n, float lo, float hi, float scal
 // result whether or not the compiler vectorizes).
 Moments cpu_block_moments(const float* x, std::size_t n);
 
+// g[i] *= f'(s[i]).
+void cpu_mul_activation_derivative(float* g, const float* s, std::size_t n, const ActivationSpec& a);
+
 // Number of NaN or Inf values.
 std::size_t cpu_count_nonfinite(const float* x, std::size_t n);
 

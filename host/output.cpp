@@ -44,20 +44,43 @@ std::string row_prefix(const ConfigResult& r) {
   return s;
 }
 
-bool with_saturation(const ConfigResult& r, int q) {
-  return q == static_cast<int>(Quantity::Activation) && has_saturation(r.point->config.network.activation.kind);
+ExtraStats extras(const ConfigResult& r, int q) {
+  ExtraStats e;
+  e.saturation = q == int(Quantity::Activation) && has_saturation(r.point->config.network.activation.kind);
+  e.var_ratio = q == int(Quantity::Activation);
+  return e;
+}
+
+// Quantities written for this configuration, in output order.
+std::vector<int> written(const ConfigResult& r) {
+  std::vector<int> qs;
+  for (int q = 0; q < kQuantities; ++q)
+    if (r.spec.enabled[q]) qs.push_back(q);
+  return qs;
 }
 
 // Across-trial aggregates [layer][q].
 std::vector<std::vector<Aggregate>> aggregate(const ConfigResult& r) {
-  std::vector<std::vector<Aggregate>> a(static_cast<std::size_t>(r.layers), std::vector<Aggregate>(kForwardQuantities));
+  std::vector<std::vector<Aggregate>> a(static_cast<std::size_t>(r.layers), std::vector<Aggregate>(kQuantities));
+  // Forward quantities are always measured (the summary table uses them), written or not.
+  std::vector<int> qs = written(r);
+  for (int q : {int(Quantity::Preactivation), int(Quantity::Activation)})
+    if (!r.spec.enabled[q]) qs.push_back(q);
   for (int64_t t = 0; t < r.point->config.trials; ++t)
     for (int l = 0; l < r.layers; ++l)
-      for (int q = 0; q < kForwardQuantities; ++q) {
+      for (int q : qs) {
         const TrialStats& ts = r.at(t, l, q);
-        a[l][q].add(statistic_values(ts, with_saturation(r, q)), ts.hist);
+        a[l][q].add(statistic_values(ts, extras(r, q)), ts.hist);
       }
   return a;
+}
+
+// Bin edge i in value space (symmetric-log bins are converted back from their coordinate).
+double edge_value(const HistRange& range, const Binner& b, int i) {
+  const double u = hist_edge(b, i);
+  if (range.linthresh <= 0.0f) return u;
+  const double m = double(range.linthresh) * (std::pow(10.0, std::fabs(u)) - 1.0);
+  return u < 0 ? -m : m;
 }
 
 }  // namespace
@@ -96,8 +119,8 @@ std::string stats_csv(const Experiment& ex, const std::vector<ConfigResult>& rs)
     const auto agg = aggregate(r);
     const std::string pre = row_prefix(r);
     for (int l = 0; l < r.layers; ++l)
-      for (int q = 0; q < kForwardQuantities; ++q) {
-        const auto names = statistic_names(r.spec, with_saturation(r, q));
+      for (int q : written(r)) {
+        const auto names = statistic_names(r.spec, extras(r, q));
         const Aggregate& a = agg[l][q];
         for (std::size_t i = 0; i < names.size(); ++i) {
           const Moments& m = a.per_statistic[i];
@@ -117,20 +140,22 @@ std::string histograms_csv(const Experiment& ex, const std::vector<ConfigResult>
     const auto agg = aggregate(r);
     const std::string pre = row_prefix(r);
     for (int l = 0; l < r.layers; ++l)
-      for (int q = 0; q < kForwardQuantities; ++q) {
+      for (int q : written(r)) {
         const Aggregate& a = agg[l][q];
         const Binner b = make_binner(r.spec.range[q]);
         uint64_t total = 0;
         for (int64_t t = 0; t < r.point->config.trials; ++t) total += r.at(t, l, q).count;
         const std::string lq = pre + "," + std::to_string(l + 1) + "," + to_string(Quantity(q)) + ",";
-        os << lq << "underflow,-inf," << num(b.lo) << ',' << a.hist[0] << ",\n";
+        const HistRange& range = r.spec.range[q];
+        os << lq << "underflow,-inf," << num(edge_value(range, b, 0)) << ',' << a.hist[0] << ",\n";
         for (int i = 0; i < b.bins; ++i) {
-          const double lo = hist_edge(b, i), hi = hist_edge(b, i + 1);
+          const double lo = edge_value(range, b, i), hi = edge_value(range, b, i + 1);
           const uint64_t c = a.hist[static_cast<std::size_t>(i) + 1];
           os << lq << i << ',' << num(lo) << ',' << num(hi) << ',' << c << ','
              << num(total ? double(c) / (double(total) * (hi - lo)) : 0.0) << '\n';
         }
-        os << lq << "overflow," << num(b.hi) << ",inf," << a.hist[static_cast<std::size_t>(b.bins) + 1] << ",\n";
+        os << lq << "overflow," << num(edge_value(range, b, b.bins)) << ",inf,"
+           << a.hist[static_cast<std::size_t>(b.bins) + 1] << ",\n";
       }
   }
   return os.str();
@@ -145,19 +170,21 @@ std::string trials_csv(const Experiment& ex, const std::vector<ConfigResult>& rs
   os << ",mean,std,mean_sq,min,max";
   const std::size_t np = spec0.percentiles.size();
   for (double p : spec0.percentiles) os << ',' << percentile_name(p);
-  os << ",nan,inf,saturation\n";
+  os << ",nan,inf,saturation,var_ratio\n";
   for (const auto& r : rs) {
     const std::string pre = row_prefix(r);
     if (r.spec.percentiles.size() != np)
       throw std::runtime_error("trials.csv: stats.percentiles must be the same in every configuration");
     for (int64_t t = 0; t < r.point->config.trials; ++t)
       for (int l = 0; l < r.layers; ++l)
-        for (int q = 0; q < kForwardQuantities; ++q) {
+        for (int q : written(r)) {
           const TrialStats& ts = r.at(t, l, q);
-          const auto v = statistic_values(ts, with_saturation(r, q));
+          const ExtraStats e = extras(r, q);
+          const auto v = statistic_values(ts, e);
           os << pre << ',' << t << ',' << (l + 1) << ',' << to_string(Quantity(q)) << ',' << ts.count;
           for (std::size_t i = 0; i < 5 + np + 2; ++i) os << ',' << num(v[i]);
-          os << ',' << (with_saturation(r, q) ? num(v.back()) : "") << '\n';
+          os << ',' << (e.saturation ? num(ts.saturation()) : "") << ',' << (e.var_ratio ? num(ts.var_ratio) : "")
+             << '\n';
         }
   }
   return os.str();
@@ -229,7 +256,7 @@ std::string summary_table(const Experiment& /*ex*/, const std::vector<ConfigResu
     os << "config " << r.point->id << "  " << to_string(c.network.activation.kind) << " / " << c.network.init_name;
     for (const auto& kv : r.point->swept) os << "  " << kv.first << "=" << kv.second;
     os << "  (" << c.trials << " trials x " << c.samples << " samples, " << num(r.seconds) << " s)\n";
-    const auto names = statistic_names(r.spec, with_saturation(r, 1));
+    const auto names = statistic_names(r.spec, extras(r, 1));
     auto idx = [&](const std::string& n) -> int {
       for (std::size_t i = 0; i < names.size(); ++i)
         if (names[i] == n) return static_cast<int>(i);

@@ -3,23 +3,40 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <stdexcept>
 
 namespace isc {
 
 StatsSpec stats_spec(const Config& c) {
   StatsSpec s;
-  s.range[0] = c.stats.preactivation_range;
-  s.range[1] = c.stats.activation_range;
+  s.range[int(Quantity::Preactivation)] = c.stats.preactivation_range;
+  s.range[int(Quantity::Activation)] = c.stats.activation_range;
+  const float u = static_cast<float>(std::log10(1.0 + c.stats.gradient_max / c.stats.gradient_linthresh));
+  const HistRange g{-u, u, c.stats.bins, static_cast<float>(c.stats.gradient_linthresh)};
+  s.range[int(Quantity::BackpropGradient)] = g;
+  s.range[int(Quantity::WeightGradient)] = g;
+  s.range[int(Quantity::JacobianSingularValue)] = c.stats.jacobian_range;
   s.percentiles = c.stats.percentiles;
+  for (int q = 0; q < kQuantities; ++q) s.enabled[q] = false;
+  for (const auto& name : c.stats.quantities) {
+    Quantity q;
+    if (quantity_from_string(name, &q)) s.enabled[int(q)] = true;
+  }
+  s.jacobian_samples = c.stats.jacobian_samples;
   return s;
+}
+
+bool needs_backward(const Config& c) {
+  const StatsSpec s = stats_spec(c);
+  return s.enabled[int(Quantity::BackpropGradient)] || s.enabled[int(Quantity::WeightGradient)];
 }
 
 MemoryPlan plan_memory(const Config& c, const Backend& b) {
   const auto& n = c.network;
   const WorkspaceSize one = workspace_size(c, 1);
-  const std::size_t floats = one.input + 2 * one.hidden + one.weights;
-  const std::size_t stat_bytes = n.hidden.size() * kForwardQuantities *
+  const std::size_t floats = one.total();
+  const std::size_t stat_bytes = n.hidden.size() * kQuantities *
                                  (sizeof(TrialStats) + (c.stats.bins + 2) * sizeof(uint64_t) +
                                   c.stats.percentiles.size() * sizeof(float));
   MemoryPlan p;
@@ -43,52 +60,135 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
 WorkspaceSize workspace_size(const Config& c, int trials) {
   const auto& n = c.network;
   const std::size_t B = static_cast<std::size_t>(c.samples), T = static_cast<std::size_t>(trials);
+  const std::size_t L = n.hidden.size();
   std::size_t maxw = 0, maxW = 0, prev = static_cast<std::size_t>(n.input);
   for (int w : n.hidden) {
     maxw = std::max<std::size_t>(maxw, w);
     maxW = std::max(maxW, prev * static_cast<std::size_t>(w));
     prev = static_cast<std::size_t>(w);
   }
-  return {T * B * std::max<std::size_t>(n.input, maxw), T * B * maxw, T * maxW};
+  WorkspaceSize ws;
+  ws.backward = needs_backward(c);
+  if (!ws.backward) {  // input/h0, h1, s, w
+    ws.floats = {T * B * std::max<std::size_t>(n.input, maxw), T * B * maxw, T * B * maxw, T * maxW};
+    return ws;
+  }
+  // input, s_1..s_L, h_1..h_L, W_1..W_L, W_out, logits, targets, dlogits, dh (two), dW
+  const std::size_t C = static_cast<std::size_t>(n.output);
+  ws.floats.push_back(T * B * n.input);
+  for (std::size_t l = 0; l < L; ++l) ws.floats.push_back(T * B * n.hidden[l]);
+  for (std::size_t l = 0; l < L; ++l) ws.floats.push_back(T * B * n.hidden[l]);
+  prev = static_cast<std::size_t>(n.input);
+  for (std::size_t l = 0; l < L; ++l) {
+    ws.floats.push_back(T * prev * n.hidden[l]);
+    prev = n.hidden[l];
+  }
+  ws.floats.push_back(T * C * prev);
+  ws.floats.push_back(T * B * C);
+  ws.floats.push_back(T * B);
+  ws.floats.push_back(T * B * C);
+  ws.floats.push_back(T * B * maxw);
+  ws.floats.push_back(T * B * maxw);
+  ws.floats.push_back(T * maxW);
+  return ws;
 }
 
 Workspace make_workspace(Backend& b, const WorkspaceSize& size) {
   Workspace ws;
   ws.size = size;
-  ws.h0 = b.alloc(size.input);
-  ws.h1 = b.alloc(size.hidden);
-  ws.s = b.alloc(size.hidden);
-  ws.w = b.alloc(size.weights);
+  for (std::size_t f : size.floats) ws.buf.push_back(b.alloc(std::max<std::size_t>(f, 1)));
   return ws;
 }
 
-std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial,
-                                  int trials) {
-  if (!ws.size.covers(workspace_size(c, trials))) throw std::logic_error("run_chunk: workspace too small");
-  const auto& n = c.network;
-  const int L = static_cast<int>(n.hidden.size());
+namespace {
+
+Chunk make_chunk(const Config& c, uint64_t stream, uint64_t first_trial, int trials) {
   Chunk ch;
   ch.stream = stream;
   ch.first_trial = first_trial;
   ch.trials = trials;
   ch.samples = c.samples;
-  ch.layers = L;
+  ch.layers = static_cast<int>(c.network.hidden.size());
   ch.stats = stats_spec(c);
-  Buffer& s = *ws.s;
-  Buffer& w = *ws.w;
-  b.begin_chunk(ch);
-  b.fill_input(*ws.h0, c.data, n.input);
-  Buffer* in = ws.h0.get();
-  Buffer* out = ws.h1.get();
+  return ch;
+}
+
+void forward_only(Backend& b, Workspace& ws, const Config& c, const StatsSpec& spec) {
+  const auto& n = c.network;
+  Buffer& s = *ws.buf[2];
+  Buffer& w = *ws.buf[3];
+  b.fill_input(*ws.buf[0], c.data, n.input);
+  Buffer* in = ws.buf[0].get();
+  Buffer* out = ws.buf[1].get();
   int n_in = n.input;
-  for (int l = 0; l < L; ++l) {
-    const int n_out = n.hidden[static_cast<std::size_t>(l)];
-    b.init_weights(w, resolve_init(n.init, n_in, n_out), l, n_out, n_in);
+  for (std::size_t l = 0; l < n.hidden.size(); ++l) {
+    const int n_out = n.hidden[l];
+    b.init_weights(w, resolve_init(n.init, n_in, n_out), static_cast<int>(l), n_out, n_in);
     b.gemm_forward(*in, w, s, n_in, n_out);
-    b.bias_activation_stats(s, *out, n.activation, static_cast<float>(n.bias), n_out, l);
+    b.bias_activation_stats(s, *out, n.activation, static_cast<float>(n.bias), n_out, static_cast<int>(l));
+    if (spec.enabled[int(Quantity::JacobianSingularValue)])
+      b.jacobian_stats(s, w, n.activation, n_out, n_in, static_cast<int>(l));
     std::swap(in, out);
     n_in = n_out;
   }
+}
+
+void forward_backward(Backend& b, Workspace& ws, const Config& c, const StatsSpec& spec) {
+  const auto& n = c.network;
+  const int L = static_cast<int>(n.hidden.size());
+  const int C = n.output;
+  Buffer& x = *ws.buf[0];
+  auto S = [&](int l) -> Buffer& { return *ws.buf[static_cast<std::size_t>(1 + l)]; };
+  auto H = [&](int l) -> Buffer& { return l < 0 ? x : *ws.buf[static_cast<std::size_t>(1 + L + l)]; };
+  auto W = [&](int l) -> Buffer& { return *ws.buf[static_cast<std::size_t>(1 + 2 * L + l)]; };  // l == L: output
+  Buffer& z = *ws.buf[static_cast<std::size_t>(2 + 3 * L)];
+  Buffer& y = *ws.buf[static_cast<std::size_t>(3 + 3 * L)];
+  Buffer& dz = *ws.buf[static_cast<std::size_t>(4 + 3 * L)];
+  Buffer* dh = ws.buf[static_cast<std::size_t>(5 + 3 * L)].get();
+  Buffer* dh_next = ws.buf[static_cast<std::size_t>(6 + 3 * L)].get();
+  Buffer& dw = *ws.buf[static_cast<std::size_t>(7 + 3 * L)].get();
+  auto width = [&](int l) { return l < 0 ? n.input : n.hidden[static_cast<std::size_t>(l)]; };
+  const float bias = static_cast<float>(n.bias);
+
+  b.fill_input(x, c.data, n.input);
+  for (int l = 0; l < L; ++l) {
+    b.init_weights(W(l), resolve_init(n.init, width(l - 1), width(l)), l, width(l), width(l - 1));
+    b.gemm_forward(H(l - 1), W(l), S(l), width(l - 1), width(l));
+    b.bias_activation_stats(S(l), H(l), n.activation, bias, width(l), l);
+    if (spec.enabled[int(Quantity::JacobianSingularValue)])
+      b.jacobian_stats(S(l), W(l), n.activation, width(l), width(l - 1), l);
+  }
+  // Output layer: logits z = h_L W_out^T + b, softmax, negative log-likelihood of the targets.
+  b.init_weights(W(L), resolve_init(n.init, width(L - 1), C), L, C, width(L - 1));
+  b.gemm_forward(H(L - 1), W(L), z, width(L - 1), C);
+  b.add_bias(z, bias, static_cast<std::size_t>(c.samples) * C);
+  b.fill_targets(y, c.targets == TargetsKind::Teacher ? TargetKind::Teacher : TargetKind::Random, x, n.input, C);
+  b.softmax_nll_grad(z, y, dz, C);
+  // dC/dh_L = dz W_out, then down the layers: dC/ds_l = dC/dh_l * f'(s_l), dC/dW_l = dC/ds_l^T h_{l-1},
+  // dC/dh_{l-1} = dC/ds_l W_l.
+  b.gemm_backward_data(dz, W(L), *dh, C, width(L - 1));
+  for (int l = L - 1; l >= 0; --l) {
+    b.activation_grad_stats(*dh, S(l), n.activation, width(l), l);  // dh becomes dC/ds_l
+    if (spec.enabled[int(Quantity::WeightGradient)]) {
+      b.gemm_weight_grad(*dh, H(l - 1), dw, width(l), width(l - 1));
+      b.stats(dw, static_cast<std::size_t>(width(l)) * width(l - 1), Quantity::WeightGradient, l);
+    }
+    if (l > 0) {
+      b.gemm_backward_data(*dh, W(l), *dh_next, width(l), width(l - 1));
+      std::swap(dh, dh_next);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial,
+                                  int trials) {
+  if (!ws.size.covers(workspace_size(c, trials))) throw std::logic_error("run_chunk: workspace too small");
+  const Chunk ch = make_chunk(c, stream, first_trial, trials);
+  b.begin_chunk(ch);
+  if (needs_backward(c)) forward_backward(b, ws, c, ch.stats);
+  else forward_only(b, ws, c, ch.stats);
   return b.end_chunk();
 }
 
@@ -106,7 +206,7 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
     r.spec = stats_spec(c);
     r.layers = static_cast<int>(c.network.hidden.size());
     r.chunk_trials = plans[i].chunk_trials;
-    r.trials.reserve(static_cast<std::size_t>(c.trials) * r.layers * kForwardQuantities);
+    r.trials.reserve(static_cast<std::size_t>(c.trials) * r.layers * kQuantities);
     const auto t0 = std::chrono::steady_clock::now();
     // Reuse the previous configuration's buffers when they are large enough.
     const WorkspaceSize need = workspace_size(c, r.chunk_trials);
@@ -117,6 +217,16 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
     for (int64_t first = 0; first < c.trials; first += r.chunk_trials) {
       const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, c.trials - first));
       auto st = run_chunk(backend, ws, c, p.stream, static_cast<uint64_t>(first), n);
+      // var_ratio: Var[h_l] / Var[h_{l-1}], with the input's exact variance for l = 1.
+      const double input_var = c.data == DataKind::Gaussian ? 1.0 : 1.0 / 3.0;
+      for (int t = 0; t < n; ++t)
+        for (int l = 0; l < r.layers; ++l) {
+          auto idx = [&](int layer) {
+            return (static_cast<std::size_t>(t) * r.layers + layer) * kQuantities + int(Quantity::Activation);
+          };
+          const double prev = l == 0 ? input_var : variance(st[idx(l - 1)].m);
+          st[idx(l)].var_ratio = prev > 0 ? variance(st[idx(l)].m) / prev : std::nan("");
+        }
       for (auto& s : st) r.trials.push_back(std::move(s));
       if (progress) progress(p, first + n, c.trials);
     }

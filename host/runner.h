@@ -15,10 +15,10 @@ struct ConfigResult {
   StatsSpec spec;
   int layers = 0;
   int chunk_trials = 0;
-  std::vector<TrialStats> trials;  // [(trial * layers + layer) * kForwardQuantities + q]
+  std::vector<TrialStats> trials;  // [(trial * layers + layer) * kQuantities + q]
   double seconds = 0.0;
   const TrialStats& at(int64_t trial, int layer, int q) const {
-    return trials[(static_cast<std::size_t>(trial) * layers + layer) * kForwardQuantities + q];
+    return trials[(static_cast<std::size_t>(trial) * layers + layer) * kQuantities + q];
   }
 };
 
@@ -35,19 +35,34 @@ StatsSpec stats_spec(const Config& c);
 using Progress = std::function<void(const SweepPoint&, int64_t done, int64_t total)>;
 std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const Progress& progress = {});
 
-// Backend buffers for chunks of up to `trials` trials of one configuration, reused by every chunk.
+// Backend buffers for chunks of up to `trials` trials of one configuration, reused by every
+// chunk. Forward only: input, two activations (ping-pong), pre-activation, one weight matrix.
+// With backward quantities every layer's s, h and W are kept, plus logits, targets and gradients.
 struct WorkspaceSize {
-  std::size_t input = 0, hidden = 0, weights = 0;  // floats per buffer
-  bool covers(const WorkspaceSize& o) const { return input >= o.input && hidden >= o.hidden && weights >= o.weights; }
+  bool backward = false;
+  std::vector<std::size_t> floats;  // per buffer, in allocation order
+  bool covers(const WorkspaceSize& o) const {
+    if (backward != o.backward || floats.size() != o.floats.size()) return false;
+    for (std::size_t i = 0; i < floats.size(); ++i)
+      if (floats[i] < o.floats[i]) return false;
+    return true;
+  }
+  std::size_t total() const {
+    std::size_t t = 0;
+    for (auto f : floats) t += f;
+    return t;
+  }
 };
 WorkspaceSize workspace_size(const Config& c, int trials);
 struct Workspace {
-  std::unique_ptr<Buffer> h0, h1, s, w;
+  std::vector<std::unique_ptr<Buffer>> buf;
   WorkspaceSize size;
 };
 Workspace make_workspace(Backend& b, const WorkspaceSize& size);
+bool needs_backward(const Config& c);
 
-// The forward pass of one chunk through the backend ops (exposed for tests).
+// The forward (and, if asked, backward) pass of one chunk through the backend ops (exposed for
+// tests).
 std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial,
                                   int trials);
 

@@ -10,8 +10,20 @@ const char* to_string(Quantity q) {
   switch (q) {
     case Quantity::Preactivation: return "preactivation";
     case Quantity::Activation: return "activation";
+    case Quantity::BackpropGradient: return "backprop_gradient";
+    case Quantity::WeightGradient: return "weight_gradient";
+    case Quantity::JacobianSingularValue: return "jacobian_singular_value";
   }
   return "?";
+}
+
+bool quantity_from_string(const std::string& s, Quantity* q) {
+  for (int i = 0; i < kQuantities; ++i)
+    if (s == to_string(Quantity(i))) {
+      *q = Quantity(i);
+      return true;
+    }
+  return false;
 }
 
 double TrialStats::std() const { return std::sqrt(variance(m)); }
@@ -23,16 +35,17 @@ std::string percentile_name(double p) {
   return buf;
 }
 
-std::vector<std::string> statistic_names(const StatsSpec& spec, bool with_saturation) {
+std::vector<std::string> statistic_names(const StatsSpec& spec, ExtraStats extra) {
   std::vector<std::string> n{"mean", "std", "mean_sq", "min", "max"};
   for (double p : spec.percentiles) n.push_back(percentile_name(p));
   n.push_back("nan");
   n.push_back("inf");
-  if (with_saturation) n.push_back("saturation");
+  if (extra.saturation) n.push_back("saturation");
+  if (extra.var_ratio) n.push_back("var_ratio");
   return n;
 }
 
-std::vector<double> statistic_values(const TrialStats& t, bool with_saturation) {
+std::vector<double> statistic_values(const TrialStats& t, ExtraStats extra) {
   const double var_pop = t.m.n > 0 ? t.m.m2 / t.m.n : 0.0;
   const bool any = t.m.n > 0;
   const double nan = std::nan("");
@@ -41,7 +54,8 @@ std::vector<double> statistic_values(const TrialStats& t, bool with_saturation) 
   for (float p : t.percentiles) v.push_back(p);
   v.push_back(double(t.nan));
   v.push_back(double(t.inf));
-  if (with_saturation) v.push_back(t.saturation());
+  if (extra.saturation) v.push_back(t.saturation());
+  if (extra.var_ratio) v.push_back(t.var_ratio);
   return v;
 }
 

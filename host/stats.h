@@ -9,15 +9,22 @@
 
 namespace isc {
 
-// Quantities measured per layer (forward for now; backward ones join later).
-enum class Quantity : int { Preactivation = 0, Activation = 1 };
-constexpr int kForwardQuantities = 2;
+// Quantities measured per layer l (1-based in outputs): the pre-activation s_l, the activation
+// h_l = f(s_l), the back-propagated gradient dC/ds_l, the weight gradient dC/dW_l, and the
+// singular values of the layer Jacobian J_l = dh_l/dh_{l-1} = diag(f'(s_l)) W_l.
+enum class Quantity : int {
+  Preactivation = 0, Activation, BackpropGradient, WeightGradient, JacobianSingularValue
+};
+constexpr int kQuantities = 5;
 const char* to_string(Quantity q);
+bool quantity_from_string(const std::string& s, Quantity* q);
 
 // What the statistics ops are asked to compute.
 struct StatsSpec {
-  HistRange range[kForwardQuantities];  // per quantity
-  std::vector<double> percentiles;      // in [0, 100]
+  HistRange range[kQuantities];     // per quantity
+  std::vector<double> percentiles;  // in [0, 100]
+  bool enabled[kQuantities] = {true, true, false, false, false};
+  int jacobian_samples = 0;         // samples per trial whose Jacobians are decomposed
 };
 
 // Statistics of one (trial, layer, quantity). Moments, min, max and percentiles are over finite
@@ -28,6 +35,7 @@ struct TrialStats {
   uint64_t nan = 0;
   uint64_t inf = 0;
   uint64_t saturated = 0;  // activation only; see kernels/activations.h
+  double var_ratio = 0.0;  // activation only: Var[h_l] / Var[h_{l-1}] (h_0: the input)
   std::vector<float> percentiles;
   std::vector<uint64_t> hist;  // bins + 2 slots: under, bins..., over
 
@@ -36,9 +44,14 @@ struct TrialStats {
   double saturation() const { return count ? double(saturated) / double(count) : 0.0; }
 };
 
-// The named per-trial statistics written to stats.csv/trials.csv, in order.
-std::vector<std::string> statistic_names(const StatsSpec& spec, bool with_saturation);
-std::vector<double> statistic_values(const TrialStats& t, bool with_saturation);
+// The named per-trial statistics written to stats.csv/trials.csv, in order; `extra` adds
+// saturation (activation of a saturating function) and var_ratio (activation).
+struct ExtraStats {
+  bool saturation = false;
+  bool var_ratio = false;
+};
+std::vector<std::string> statistic_names(const StatsSpec& spec, ExtraStats extra);
+std::vector<double> statistic_values(const TrialStats& t, ExtraStats extra);
 std::string percentile_name(double p);
 
 // Across-trial aggregate of one (layer, quantity): Welford over trials of each statistic in

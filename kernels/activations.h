@@ -80,15 +80,15 @@ ISC_HD float activate_derivative(const ActivationSpec& a, float s) {
     case Activation::Linear: return 1.0f;
     case Activation::Sigmoid: {
       const float y = act_sigmoid(s);
-      return y * (1.0f - y);
+      return mul_rn(y, sub_rn(1.0f, y));
     }
     case Activation::Tanh: {
       const float y = act_tanh(s);
-      return 1.0f - y * y;
+      return sub_rn(1.0f, mul_rn(y, y));
     }
     case Activation::Softsign: {
-      const float d = 1.0f + fabsf(s);
-      return 1.0f / (d * d);
+      const float d = add_rn(1.0f, fabsf(s));
+      return div_rn(1.0f, mul_rn(d, d));
     }
     case Activation::Relu: return s > 0.0f ? 1.0f : 0.0f;
     case Activation::LeakyRelu: return s > 0.0f ? 1.0f : a.slope;

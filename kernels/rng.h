@@ -11,6 +11,16 @@ constexpr uint64_t kSlotsPerTrial = 4096;
 constexpr int kMaxLayers = 1000;  // hidden layers; documented limit (slots 1..1001 are used)
 
 ISC_HD uint64_t input_subsequence(uint64_t trial) { return trial * kSlotsPerTrial; }
+// Slot 4000: the trial's random target classes.
+ISC_HD uint64_t target_subsequence(uint64_t trial) { return trial * kSlotsPerTrial + 4000; }
+// The teacher network shared by every trial of a configuration: a subsequence no trial reaches
+// (trials < 2^51).
+ISC_HD uint64_t teacher_subsequence() { return uint64_t(1) << 63; }
+
+// A class in [0, classes) from 32 random bits: floor(bits * classes / 2^32).
+ISC_HD int random_class(uint32_t bits, int classes) {
+  return static_cast<int>((static_cast<uint64_t>(bits) * static_cast<uint64_t>(classes)) >> 32);
+}
 ISC_HD uint64_t weight_subsequence(uint64_t trial, int layer) {
   return trial * kSlotsPerTrial + 1 + static_cast<uint64_t>(layer);
 }

@@ -131,7 +131,7 @@ TEST(Theory, ConstantInitGivesIdenticalUnits) {
       EXPECT_NEAR(row[0], std::tanh(0.05 * sum + 0.1), 1e-5);
     }
   const auto st = b->end_chunk();
-  EXPECT_EQ(st.size(), size_t(3 * 2 * 2));
+  EXPECT_EQ(st.size(), size_t(3 * 2 * kQuantities));
 }
 
 TEST(Theory, UniformInputsHaveVarianceOneThird) {
