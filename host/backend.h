@@ -38,6 +38,11 @@ struct Chunk {
   int samples = 0;
   int layers = 0;           // hidden layers with statistics
   StatsSpec stats;
+  // > 0: unit j's bias is add_rn(bias, draw_j) with draw_j element j of the Normal(0, bias_std^2)
+  // draws (kernels/init.h draw4) of stream (stream, bias_subsequence(trial, layer)).
+  float bias_std = 0.0f;
+  // Inputs come in pairs (2k, 2k+1): x_{2k+1} <- rho x_{2k} + sqrt(1 - rho^2) x_{2k+1} (gaussian data).
+  float pair_correlation = 0.0f;
 };
 
 enum class TargetKind : int { Random = 0, Teacher = 1 };
@@ -69,8 +74,9 @@ class Backend {
   virtual std::vector<TrialStats> end_chunk() = 0;
 
   // --- backward diagnostics (defaults: not supported by this backend) ---
-  // s += bias, no activation, no statistics (the output layer's logits).
-  virtual void add_bias(Buffer& s, float bias, std::size_t per_trial);
+  // s += bias (per unit when chunk.bias_std > 0), no activation, no statistics: the output layer
+  // (layer index = hidden layers) logits.
+  virtual void add_bias(Buffer& s, float bias, int width, int layer);
   // y <- one target class per sample of every trial, stored as float: uniformly random classes
   // or the argmax of a fixed random linear teacher applied to the inputs x (samples x n_in).
   virtual void fill_targets(Buffer& y, TargetKind kind, const Buffer& x, int n_in, int classes);

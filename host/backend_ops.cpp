@@ -13,7 +13,7 @@ namespace {
 }
 }  // namespace
 
-void Backend::add_bias(Buffer&, float, std::size_t) { unsupported(*this, "add_bias"); }
+void Backend::add_bias(Buffer&, float, int, int) { unsupported(*this, "add_bias"); }
 void Backend::fill_targets(Buffer&, TargetKind, const Buffer&, int, int) { unsupported(*this, "fill_targets"); }
 void Backend::softmax_nll_grad(const Buffer&, const Buffer&, Buffer&, int) { unsupported(*this, "softmax_nll_grad"); }
 void Backend::gemm_backward_data(const Buffer&, const Buffer&, Buffer&, int, int) {

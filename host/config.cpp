@@ -302,6 +302,7 @@ Config build(const Flat& flat, const std::string& default_name) {
   n.init.bound = r.number("network.init_bound", 0.0, 1e6).value_or(0.01);
   n.init.slope = n.activation.kind == Activation::LeakyRelu ? n.activation.slope : 0.0;
   n.bias = r.number("network.bias", -1e6, 1e6).value_or(0.0);
+  n.bias_std = r.number("network.bias_std", 0.0, 1e6).value_or(0.0);
 
   if (auto d = r.string("data.kind")) {
     c.data = enum_value(r, "data.kind", *d,
@@ -309,6 +310,9 @@ Config build(const Flat& flat, const std::string& default_name) {
                                                                       {"uniform", DataKind::Uniform}});
   }
 
+  c.pair_correlation = r.number("data.pair_correlation", -1.0, 1.0).value_or(0.0);
+  if (c.pair_correlation != 0.0 && c.data != DataKind::Gaussian)
+    r.fail(r.leaf("data.pair_correlation"), "data.pair_correlation", "needs data.kind = \"gaussian\"");
   StatsConfig& s = c.stats;
   s.bins = static_cast<int>(r.integer("stats.bins", 1, 100000).value_or(100));
   s.preactivation_range = read_range(r, "stats.preactivation_range", HistRange{-5.0f, 5.0f, 0});
@@ -382,8 +386,10 @@ nlohmann::json resolved_json(const Config& c) {
                   {"gain", n.init.gain},
                   {"init_value", n.init.value},
                   {"init_bound", n.init.bound},
-                  {"bias", n.bias}};
+                  {"bias", n.bias},
+                  {"bias_std", n.bias_std}};
   j["data"] = {{"kind", to_string(c.data)}};
+  if (c.pair_correlation != 0.0) j["data"]["pair_correlation"] = c.pair_correlation;
   j["stats"] = {{"bins", c.stats.bins},
                 {"preactivation_range", {c.stats.preactivation_range.lo, c.stats.preactivation_range.hi}},
                 {"activation_range", {c.stats.activation_range.lo, c.stats.activation_range.hi}},
@@ -527,8 +533,8 @@ std::vector<std::string> known_keys() {
   return {"name", "seed", "trials", "samples",
           "network.input", "network.hidden", "network.depth", "network.width", "network.output",
           "network.activation", "network.negative_slope", "network.init", "network.gain",
-          "network.init_value", "network.init_bound", "network.bias",
-          "data.kind",
+          "network.init_value", "network.init_bound", "network.bias", "network.bias_std",
+          "data.kind", "data.pair_correlation",
           "stats.bins", "stats.preactivation_range", "stats.activation_range", "stats.percentiles",
           "stats.saturation_threshold", "stats.quantities", "stats.gradient_linthresh", "stats.gradient_max",
           "stats.jacobian_range", "stats.jacobian_samples", "targets.kind",

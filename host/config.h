@@ -31,7 +31,8 @@ struct NetworkConfig {
   ActivationSpec activation{};  // kind, negative slope, saturation threshold
   InitSpec init{};
   std::string init_name = "xavier_uniform";
-  double bias = 0.0;
+  double bias = 0.0;      // constant bias (the mean when bias_std > 0)
+  double bias_std = 0.0;  // sigma_b: per-unit biases N(bias, bias_std^2)
 };
 
 struct StatsConfig {
@@ -61,6 +62,7 @@ struct Config {
   int samples = 256;
   NetworkConfig network;
   DataKind data = DataKind::Gaussian;
+  double pair_correlation = 0.0;  // correlation of input pairs (2k, 2k+1), gaussian data only
   TargetsKind targets = TargetsKind::Random;
   StatsConfig stats;
   RunConfig run;

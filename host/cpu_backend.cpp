@@ -88,7 +88,17 @@ class CpuBackend final : public Backend {
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
       const uint64_t sub = input_subsequence(chunk_.first_trial + t);
-      cpu_fill_draws(input_draw(kind), chunk_.stream, sub, base + t * per, per);
+      float* x = base + t * per;
+      cpu_fill_draws(input_draw(kind), chunk_.stream, sub, x, per);
+      if (chunk_.pair_correlation != 0.0f) {
+        const float rho = chunk_.pair_correlation;
+        const float rest = sqrt_rn(sub_rn(1.0f, mul_rn(rho, rho)));
+        for (int k = 0; k + 1 < chunk_.samples; k += 2)
+          for (int j = 0; j < width; ++j) {
+            const std::size_t a = static_cast<std::size_t>(k) * width + j, b = a + width;
+            x[b] = add_rn(mul_rn(rho, x[a]), mul_rn(rest, x[b]));
+          }
+      }
     }
   }
 
@@ -124,22 +134,48 @@ class CpuBackend final : public Backend {
     for (int t = 0; t < chunk_.trials; ++t) {
       float* sp = sb + t * per;
       float* hp = hb + t * per;
-      cpu_bias_activate(sp, hp, per, bias, act);
+      if (chunk_.bias_std > 0.0f) {
+        add_random_bias(sp, t, layer, bias, width);
+        cpu_bias_activate(sp, hp, per, 0.0f, act);
+      } else {
+        cpu_bias_activate(sp, hp, per, bias, act);
+      }
       auto& scratch = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
+      // The measured c-map: cosine similarity of the pre-activations of input pairs (2k, 2k+1).
+      double corr = 0;
+      int pairs = 0;
+      for (int k = 0; k + 1 < chunk_.samples; k += 2, ++pairs) {
+        const float* a = sp + static_cast<std::size_t>(k) * width;
+        const float* b = a + width;
+        double ab = 0, aa = 0, bb = 0;
+        for (int j = 0; j < width; ++j) {
+          ab += double(a[j]) * b[j];
+          aa += double(a[j]) * a[j];
+          bb += double(b[j]) * b[j];
+        }
+        corr += aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+      }
       // Forward statistics are always computed: var_ratio and the summary rely on them.
       compute_stats(sp, per, chunk_.stats.range[0], chunk_.stats.percentiles, nullptr, slot(t, layer, 0), scratch);
       compute_stats(hp, per, chunk_.stats.range[1], chunk_.stats.percentiles,
                     has_saturation(act.kind) ? &act : nullptr, slot(t, layer, 1), scratch);
+      slot(t, layer, 0).pair_corr = pairs ? corr / pairs : std::nan("");
     }
   }
 
   std::vector<TrialStats> end_chunk() override { return std::move(stats_); }
 
   // --- backward diagnostics ---
-  void add_bias(Buffer& s, float bias, std::size_t per_trial) override {
-    float* p = ptr(s);
-    const std::size_t n = per_trial * static_cast<std::size_t>(chunk_.trials);
-    for (std::size_t i = 0; i < n; ++i) p[i] = add_rn(p[i], bias);
+  void add_bias(Buffer& s, float bias, int width, int layer) override {
+    const std::size_t per = static_cast<std::size_t>(chunk_.samples) * width;
+    for (int t = 0; t < chunk_.trials; ++t) {
+      float* p = ptr(s) + t * per;
+      if (chunk_.bias_std > 0.0f) {
+        add_random_bias(p, t, layer, bias, width);
+      } else {
+        for (std::size_t i = 0; i < per; ++i) p[i] = add_rn(p[i], bias);
+      }
+    }
   }
 
   void fill_targets(Buffer& y, TargetKind kind, const Buffer& x, int n_in, int classes) override {
@@ -255,6 +291,19 @@ class CpuBackend final : public Backend {
   }
 
  private:
+  // s[i][j] += bias + bias_std z_j for the samples x width block of trial t.
+  void add_random_bias(float* s, int t, int layer, float bias, int width) const {
+    std::vector<float> b(static_cast<std::size_t>(width));
+    cpu_fill_draws(LayerDraw{DrawKind::Normal, chunk_.bias_std}, chunk_.stream,
+                   bias_subsequence(chunk_.first_trial + t, layer), b.data(), b.size());
+    for (float& v : b) v = add_rn(bias, v);
+    for (int i = 0; i < chunk_.samples; ++i)
+      for (int j = 0; j < width; ++j) {
+        float& x = s[static_cast<std::size_t>(i) * width + j];
+        x = add_rn(x, b[static_cast<std::size_t>(j)]);
+      }
+  }
+
   TrialStats& slot(int t, int layer, int q) {
     return stats_[(static_cast<std::size_t>(t) * chunk_.layers + layer) * kQuantities + static_cast<std::size_t>(q)];
   }

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "buildinfo.h"
+#include "theory.h"
 
 namespace isc {
 namespace {
@@ -48,6 +49,7 @@ ExtraStats extras(const ConfigResult& r, int q) {
   ExtraStats e;
   e.saturation = q == int(Quantity::Activation) && has_saturation(r.point->config.network.activation.kind);
   e.var_ratio = q == int(Quantity::Activation);
+  e.pair_correlation = q == int(Quantity::Preactivation) && r.point->config.samples >= 2;
   return e;
 }
 
@@ -161,6 +163,20 @@ std::string histograms_csv(const Experiment& ex, const std::vector<ConfigResult>
   return os.str();
 }
 
+std::string theory_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
+  std::ostringstream os;
+  os << header_prefix(ex) << ",layer,sigma_w2,q_pre,var_pre,var_act,chi1,grad_ratio,c_pre\n";
+  for (const auto& r : rs) {
+    const auto th = mean_field(r.point->config);
+    for (std::size_t l = 0; l < th.size(); ++l) {
+      const LayerTheory& t = th[l];
+      os << row_prefix(r) << ',' << (l + 1) << ',' << num(t.sigma_w2) << ',' << num(t.q_pre) << ',' << num(t.var_pre)
+         << ',' << num(t.var_act) << ',' << num(t.chi1) << ',' << num(t.grad_ratio) << ',' << num(t.c_pre) << '\n';
+    }
+  }
+  return os.str();
+}
+
 std::string trials_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
   std::ostringstream os;
   // Column set: the union of statistics (saturation is empty where it does not apply).
@@ -170,7 +186,7 @@ std::string trials_csv(const Experiment& ex, const std::vector<ConfigResult>& rs
   os << ",mean,std,mean_sq,min,max";
   const std::size_t np = spec0.percentiles.size();
   for (double p : spec0.percentiles) os << ',' << percentile_name(p);
-  os << ",nan,inf,saturation,var_ratio\n";
+  os << ",nan,inf,saturation,var_ratio,pair_correlation\n";
   for (const auto& r : rs) {
     const std::string pre = row_prefix(r);
     if (r.spec.percentiles.size() != np)
@@ -184,7 +200,7 @@ std::string trials_csv(const Experiment& ex, const std::vector<ConfigResult>& rs
           os << pre << ',' << t << ',' << (l + 1) << ',' << to_string(Quantity(q)) << ',' << ts.count;
           for (std::size_t i = 0; i < 5 + np + 2; ++i) os << ',' << num(v[i]);
           os << ',' << (e.saturation ? num(ts.saturation()) : "") << ',' << (e.var_ratio ? num(ts.var_ratio) : "")
-             << '\n';
+             << ',' << (e.pair_correlation ? num(ts.pair_corr) : "") << '\n';
         }
   }
   return os.str();
@@ -211,7 +227,7 @@ nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& r
   m["started_utc"] = info.started_utc;
   m["seconds"] = info.seconds;
   m["sweep_keys"] = ex.sweep_keys;
-  m["files"] = {"stats.csv", "histograms.csv", "trials.csv"};
+  m["files"] = {"stats.csv", "histograms.csv", "trials.csv", "theory.csv"};
   nlohmann::json cs = nlohmann::json::array();
   for (const auto& r : rs) {
     nlohmann::json c;
@@ -239,11 +255,13 @@ void write_results(const std::string& dir, const Experiment& ex, const std::vect
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create output folder " + dir + ": " + ec.message());
   // Build every file in memory first so that a failure leaves the folder as it was.
-  const std::string s = stats_csv(ex, rs), h = histograms_csv(ex, rs), t = trials_csv(ex, rs);
+  const std::string s = stats_csv(ex, rs), h = histograms_csv(ex, rs), t = trials_csv(ex, rs),
+                    th = theory_csv(ex, rs);
   const std::string m = manifest(ex, rs, info).dump(2) + "\n";
   write_file_atomic(dir + "/stats.csv", s);
   write_file_atomic(dir + "/histograms.csv", h);
   write_file_atomic(dir + "/trials.csv", t);
+  write_file_atomic(dir + "/theory.csv", th);
   write_file_atomic(dir + "/manifest.json", m);
 }
 

@@ -14,6 +14,7 @@ void write_file_atomic(const std::string& path, const std::string& content);
 
 std::string stats_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
 std::string histograms_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
+std::string theory_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
 std::string trials_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
 
 struct RunInfo {

@@ -110,6 +110,8 @@ Chunk make_chunk(const Config& c, uint64_t stream, uint64_t first_trial, int tri
   ch.samples = c.samples;
   ch.layers = static_cast<int>(c.network.hidden.size());
   ch.stats = stats_spec(c);
+  ch.bias_std = static_cast<float>(c.network.bias_std);
+  ch.pair_correlation = static_cast<float>(c.pair_correlation);
   return ch;
 }
 
@@ -161,7 +163,7 @@ void forward_backward(Backend& b, Workspace& ws, const Config& c, const StatsSpe
   // Output layer: logits z = h_L W_out^T + b, softmax, negative log-likelihood of the targets.
   b.init_weights(W(L), resolve_init(n.init, width(L - 1), C), L, C, width(L - 1));
   b.gemm_forward(H(L - 1), W(L), z, width(L - 1), C);
-  b.add_bias(z, bias, static_cast<std::size_t>(c.samples) * C);
+  b.add_bias(z, bias, C, L);
   b.fill_targets(y, c.targets == TargetsKind::Teacher ? TargetKind::Teacher : TargetKind::Random, x, n.input, C);
   b.softmax_nll_grad(z, y, dz, C);
   // dC/dh_L = dz W_out, then down the layers: dC/ds_l = dC/dh_l * f'(s_l), dC/dW_l = dC/ds_l^T h_{l-1},

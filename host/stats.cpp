@@ -42,6 +42,7 @@ std::vector<std::string> statistic_names(const StatsSpec& spec, ExtraStats extra
   n.push_back("inf");
   if (extra.saturation) n.push_back("saturation");
   if (extra.var_ratio) n.push_back("var_ratio");
+  if (extra.pair_correlation) n.push_back("pair_correlation");
   return n;
 }
 
@@ -56,6 +57,7 @@ std::vector<double> statistic_values(const TrialStats& t, ExtraStats extra) {
   v.push_back(double(t.inf));
   if (extra.saturation) v.push_back(t.saturation());
   if (extra.var_ratio) v.push_back(t.var_ratio);
+  if (extra.pair_correlation) v.push_back(t.pair_corr);
   return v;
 }
 

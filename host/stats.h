@@ -36,6 +36,8 @@ struct TrialStats {
   uint64_t inf = 0;
   uint64_t saturated = 0;  // activation only; see kernels/activations.h
   double var_ratio = 0.0;  // activation only: Var[h_l] / Var[h_{l-1}] (h_0: the input)
+  double pair_corr = 0.0;  // pre-activation only: mean over input pairs (2k, 2k+1) of the cosine
+                           // similarity of their pre-activation vectors (the measured c-map)
   std::vector<float> percentiles;
   std::vector<uint64_t> hist;  // bins + 2 slots: under, bins..., over
 
@@ -49,6 +51,7 @@ struct TrialStats {
 struct ExtraStats {
   bool saturation = false;
   bool var_ratio = false;
+  bool pair_correlation = false;
 };
 std::vector<std::string> statistic_names(const StatsSpec& spec, ExtraStats extra);
 std::vector<double> statistic_values(const TrialStats& t, ExtraStats extra);

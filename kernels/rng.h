@@ -11,6 +11,10 @@ constexpr uint64_t kSlotsPerTrial = 4096;
 constexpr int kMaxLayers = 1000;  // hidden layers; documented limit (slots 1..1001 are used)
 
 ISC_HD uint64_t input_subsequence(uint64_t trial) { return trial * kSlotsPerTrial; }
+// Slots 2048 + l: random biases of layer l (network.bias_std > 0).
+ISC_HD uint64_t bias_subsequence(uint64_t trial, int layer) {
+  return trial * kSlotsPerTrial + 2048 + static_cast<uint64_t>(layer);
+}
 // Slot 4000: the trial's random target classes.
 ISC_HD uint64_t target_subsequence(uint64_t trial) { return trial * kSlotsPerTrial + 4000; }
 // The teacher network shared by every trial of a configuration: a subsequence no trial reaches

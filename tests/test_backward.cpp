@@ -105,7 +105,7 @@ TEST_P(GradientCheck, MatchesFiniteDifferences) {
   b->gemm_forward(*h1, *w2, *s2, n1, n2);
   b->bias_activation_stats(*s2, *h2, act, bias, n2, 1);
   b->gemm_forward(*h2, *w3, *z, n2, C);
-  b->add_bias(*z, bias, B * C);
+  b->add_bias(*z, bias, C, 2);
   b->fill_targets(*y, TargetKind::Random, *x, n0, C);
   b->softmax_nll_grad(*z, *y, *dz, C);
   b->gemm_backward_data(*dz, *w3, *d2, C, n2);

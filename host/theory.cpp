@@ -1,0 +1,143 @@
+// theory.cpp — Gauss–Hermite quadrature and the mean-field recursions of theory.h.
+#include "theory.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "../kernels/init.h"
+
+namespace isc {
+namespace {
+
+double f(const ActivationSpec& a, double s) {
+  switch (a.kind) {
+    case Activation::Linear: return s;
+    case Activation::Sigmoid: return 1.0 / (1.0 + std::exp(-s));
+    case Activation::Tanh: return std::tanh(s);
+    case Activation::Softsign: return s / (1.0 + std::fabs(s));
+    case Activation::Relu: return s > 0 ? s : 0.0;
+    case Activation::LeakyRelu: return s > 0 ? s : a.slope * s;
+  }
+  return s;
+}
+
+double df(const ActivationSpec& a, double s) {
+  switch (a.kind) {
+    case Activation::Linear: return 1.0;
+    case Activation::Sigmoid: {
+      const double y = 1.0 / (1.0 + std::exp(-s));
+      return y * (1.0 - y);
+    }
+    case Activation::Tanh: {
+      const double y = std::tanh(s);
+      return 1.0 - y * y;
+    }
+    case Activation::Softsign: return 1.0 / ((1.0 + std::fabs(s)) * (1.0 + std::fabs(s)));
+    case Activation::Relu: return s > 0 ? 1.0 : 0.0;
+    case Activation::LeakyRelu: return s > 0 ? 1.0 : a.slope;
+  }
+  return 1.0;
+}
+
+template <class G>
+double expect(const Quadrature& g, double m, double v, G&& fn) {
+  const double sd = std::sqrt(std::max(v, 0.0));
+  double e = 0;
+  for (std::size_t i = 0; i < g.x.size(); ++i) e += g.w[i] * fn(m + sd * g.x[i]);
+  return e;
+}
+
+}  // namespace
+
+Quadrature gauss_hermite(int n) {
+  // Physicists' Hermite nodes by Newton iteration on the orthonormal recurrence (Numerical
+  // Recipes' gauher), then rescaled to the standard normal: x -> sqrt(2) x, w -> w / sqrt(pi).
+  Quadrature q;
+  q.x.assign(static_cast<std::size_t>(n), 0.0);
+  q.w.assign(static_cast<std::size_t>(n), 0.0);
+  const double pim4 = 0.7511255444649425;  // pi^(-1/4)
+  const int m = (n + 1) / 2;
+  double z = 0, pp = 0;
+  for (int i = 0; i < m; ++i) {
+    if (i == 0) z = std::sqrt(double(2 * n + 1)) - 1.85575 * std::pow(double(2 * n + 1), -0.16667);
+    else if (i == 1) z -= 1.14 * std::pow(double(n), 0.426) / z;
+    else if (i == 2) z = 1.86 * z - 0.86 * q.x[0];
+    else if (i == 3) z = 1.91 * z - 0.91 * q.x[1];
+    else z = 2.0 * z - q.x[static_cast<std::size_t>(i - 2)];
+    int it = 0;
+    for (; it < 100; ++it) {
+      double p1 = pim4, p2 = 0.0;
+      for (int j = 0; j < n; ++j) {
+        const double p3 = p2;
+        p2 = p1;
+        p1 = z * std::sqrt(2.0 / (j + 1)) * p2 - std::sqrt(double(j) / (j + 1)) * p3;
+      }
+      pp = std::sqrt(2.0 * n) * p2;
+      const double z1 = z;
+      z = z1 - p1 / pp;
+      if (std::fabs(z - z1) <= 1e-14) break;
+    }
+    if (it == 100) throw std::runtime_error("gauss_hermite: no convergence");
+    q.x[static_cast<std::size_t>(i)] = z;
+    q.x[static_cast<std::size_t>(n - 1 - i)] = -z;
+    q.w[static_cast<std::size_t>(i)] = q.w[static_cast<std::size_t>(n - 1 - i)] = 2.0 / (pp * pp);
+  }
+  for (std::size_t i = 0; i < q.x.size(); ++i) {
+    q.x[i] *= std::sqrt(2.0);
+    q.w[i] /= std::sqrt(M_PI);
+  }
+  return q;
+}
+
+double activation_value(const ActivationSpec& a, double s) { return f(a, s); }
+
+double pair_expectation(const std::function<double(double)>& fn, double m, double q, double rho,
+                        const Quadrature& g) {
+  auto f = [&](const ActivationSpec&, double s) { return fn(s); };
+  const ActivationSpec a{};
+  // u = sqrt(q) z1, v = sqrt(q) (rho z1 + sqrt(1 - rho^2) z2), both shifted by m.
+  const double sq = std::sqrt(std::max(q, 0.0)), r2 = std::sqrt(std::max(0.0, 1.0 - rho * rho));
+  double e = 0;
+  for (std::size_t i = 0; i < g.x.size(); ++i) {
+    const double fu = f(a, m + sq * g.x[i]);
+    double inner = 0;
+    for (std::size_t j = 0; j < g.x.size(); ++j) inner += g.w[j] * f(a, m + sq * (rho * g.x[i] + r2 * g.x[j]));
+    e += g.w[i] * fu * inner;
+  }
+  return e;
+}
+
+std::vector<LayerTheory> mean_field(const Config& c, int nodes) {
+  const double c_in = c.pair_correlation;
+  const Quadrature g = gauss_hermite(nodes);
+  const auto& n = c.network;
+  const ActivationSpec& a = n.activation;
+  const double mb = n.bias, vb = n.bias_std * n.bias_std;
+  const double in_var = c.data == DataKind::Gaussian ? 1.0 : 1.0 / 3.0;
+  std::vector<LayerTheory> out;
+  double h2 = in_var;        // E[h_{l-1}^2]
+  double h12 = c_in * in_var;  // E[h_{l-1}(a) h_{l-1}(b)]
+  int n_in = n.input;
+  for (std::size_t l = 0; l < n.hidden.size(); ++l) {
+    LayerTheory t;
+    const int n_out = n.hidden[l];
+    t.sigma_w2 = n_in * draw_variance(resolve_init(n.init, n_in, n_out));
+    t.var_pre = t.sigma_w2 * h2 + vb;
+    t.q_pre = t.var_pre + mb * mb;
+    const double cov12 = t.sigma_w2 * h12 + vb;  // covariance of s(a), s(b)
+    t.c_pre = (cov12 + mb * mb) / t.q_pre;
+    t.var_act = expect(g, mb, t.var_pre, [&](double s) { return f(a, s) * f(a, s); });
+    const double d2 = expect(g, mb, t.var_pre, [&](double s) { return df(a, s) * df(a, s); });
+    t.chi1 = t.sigma_w2 * d2;
+    const int next_out = l + 1 < n.hidden.size() ? n.hidden[l + 1] : n.output;
+    t.grad_ratio = double(next_out) * draw_variance(resolve_init(n.init, n_out, next_out)) * d2;
+    const double rho = t.var_pre > 0 ? cov12 / t.var_pre : 0.0;
+    h12 = pair_expectation([&](double s) { return f(a, s); }, mb, t.var_pre, std::max(-1.0, std::min(1.0, rho)), g);
+    h2 = t.var_act;
+    out.push_back(t);
+    n_in = n_out;
+  }
+  return out;
+}
+
+}  // namespace isc

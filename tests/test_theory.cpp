@@ -1,0 +1,119 @@
+// test_theory.cpp — mean-field predictions against closed forms and against wide networks.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "host/backend.h"
+#include "host/config.h"
+#include "host/runner.h"
+#include "host/theory.h"
+
+using namespace isc;
+
+TEST(Quadrature, GaussHermiteMomentsAreExact) {
+  const Quadrature g = gauss_hermite(96);
+  double m0 = 0, m2 = 0, m4 = 0, m6 = 0;
+  for (std::size_t i = 0; i < g.x.size(); ++i) {
+    const double x2 = g.x[i] * g.x[i];
+    m0 += g.w[i];
+    m2 += g.w[i] * x2;
+    m4 += g.w[i] * x2 * x2;
+    m6 += g.w[i] * x2 * x2 * x2;
+  }
+  EXPECT_NEAR(m0, 1.0, 1e-12);
+  EXPECT_NEAR(m2, 1.0, 1e-12);
+  EXPECT_NEAR(m4, 3.0, 1e-11);
+  EXPECT_NEAR(m6, 15.0, 1e-10);
+}
+
+TEST(Quadrature, ReluArcCosineKernel) {
+  // Cho & Saul (2009): E[relu(u) relu(v)] = q / (2 pi) (sqrt(1 - rho^2) + (pi - acos rho) rho).
+  // relu's kink limits Gauss–Hermite to about 1e-3 relative at 96 nodes.
+  const Quadrature g = gauss_hermite(96);
+  auto relu = [](double s) { return s > 0 ? s : 0.0; };
+  for (double rho : {-0.9, -0.3, 0.0, 0.5, 0.95}) {
+    const double q = 2.5;
+    const double exact = q / (2 * M_PI) * (std::sqrt(1 - rho * rho) + (M_PI - std::acos(rho)) * rho);
+    EXPECT_NEAR(pair_expectation(relu, 0.0, q, rho, g), exact, 2e-3 * q) << rho;
+  }
+  EXPECT_NEAR(pair_expectation(relu, 0.0, 2.5, 1.0, g), 1.25, 1e-9);  // E[relu(u)^2] = q/2
+}
+
+TEST(Quadrature, ErfKernel) {
+  // Williams (1997): E[erf(u) erf(v)] = (2/pi) asin(2 rho q / (1 + 2 q)) for variance q.
+  const Quadrature g = gauss_hermite(96);
+  auto erf = [](double s) { return std::erf(s); };
+  for (double rho : {-0.7, 0.2, 0.9}) {
+    const double q = 0.8;
+    EXPECT_NEAR(pair_expectation(erf, 0.0, q, rho, g), 2 / M_PI * std::asin(2 * rho * q / (1 + 2 * q)), 1e-8) << rho;
+  }
+}
+
+TEST(MeanField, LinearClosedForm) {
+  const auto ex = parse_experiment(
+      "[network]\ninput = 100\nhidden = [200, 50]\noutput = 10\nactivation = \"linear\"\ninit = \"standard\"\n"
+      "bias = 0.5\nbias_std = 0.2\n[data]\npair_correlation = 0.3\n",
+      "t.toml");
+  const auto th = mean_field(ex.points[0].config);
+  // Tolerance 1e-6: the weight scale the engine (and theory) uses is rounded to float.
+  // sigma_w2 = n_in Var[W] = 1/3; q = sigma_w2 E[h^2] + sigma_b^2 (+ bias^2 for the raw moment).
+  const double v1 = 1.0 / 3.0 * 1.0 + 0.04, q1 = v1 + 0.25;
+  EXPECT_NEAR(th[0].sigma_w2, 1.0 / 3.0, 1e-6);
+  EXPECT_NEAR(th[0].var_pre, v1, 1e-6);
+  EXPECT_NEAR(th[0].q_pre, q1, 1e-6);
+  EXPECT_NEAR(th[0].var_act, q1, 1e-6);  // E[s^2] with mean 0.5
+  EXPECT_NEAR(th[1].var_pre, 1.0 / 3.0 * q1 + 0.04, 1e-6);
+  EXPECT_NEAR(th[0].chi1, 1.0 / 3.0, 1e-6);
+  EXPECT_NEAR(th[0].grad_ratio, 50.0 / (3.0 * 200.0), 1e-6);  // n_next Var[W_next] = 50 / (3 * 200)
+  EXPECT_NEAR(th[0].c_pre, (1.0 / 3.0 * 0.3 + 0.04 + 0.25) / q1, 1e-6);
+}
+
+TEST(MeanField, WideTanhNetworkMatchesPrediction) {
+  // Width 2000, tanh, sigma_w^2 = 1.5, sigma_b = 0.3: the measured per-trial second moment of the
+  // pre-activation averages to q_l. Tolerance: 5 across-trial standard errors plus the O(1/n)
+  // finite-width correction, bounded by 3 q / n.
+  const auto ex = parse_experiment(
+      "trials = 6\nsamples = 64\n[network]\ninput = 500\ndepth = 4\nwidth = 2000\nactivation = \"tanh\"\n"
+      "init = \"lecun_normal\"\ngain = 1.224744871\nbias_std = 0.3\n",
+      "w.toml");
+  auto b = make_backend("cpu", {});
+  const auto r = run_experiment(ex, *b);
+  const auto th = mean_field(ex.points[0].config);
+  for (int l = 0; l < 4; ++l) {
+    double s = 0, s2 = 0;
+    for (int t = 0; t < 6; ++t) {
+      const TrialStats& ts = r[0].at(t, l, 0);
+      const double ms = ts.m.m2 / ts.m.n + ts.m.mean * ts.m.mean;
+      s += ms;
+      s2 += ms * ms;
+    }
+    const double mean = s / 6, se = std::sqrt(std::max(0.0, (s2 - 6 * mean * mean) / 5) / 6);
+    EXPECT_NEAR(mean, th[l].q_pre, 5 * se + 3 * th[l].q_pre / 2000) << "layer " << l + 1;
+  }
+}
+
+TEST(MeanField, MeasuredCorrelationMapFollowsTheory) {
+  // Pairs of inputs with correlation 0.5 through a wide tanh network in the ordered phase: the
+  // measured cosine similarity of the pre-activations tracks c_l. Tolerance: 5 across-trial
+  // standard errors (16 trials) plus the O(1/n) bias of a ratio of finite-width sums, bounded by
+  // 4/n_in (measured about 3/n_in for n_in = 500 ... 4000).
+  const int T = 16;
+  const auto ex = parse_experiment(
+      "trials = 16\nsamples = 32\n[data]\npair_correlation = 0.5\n[network]\ninput = 1000\ndepth = 3\nwidth = 1000\n"
+      "activation = \"tanh\"\ninit = \"lecun_normal\"\nbias_std = 0.5\n",
+      "c.toml");
+  auto b = make_backend("cpu", {});
+  const auto r = run_experiment(ex, *b);
+  const auto th = mean_field(ex.points[0].config);
+  for (int l = 0; l < 3; ++l) {
+    double s = 0, s2 = 0;
+    for (int t = 0; t < T; ++t) {
+      const double c = r[0].at(t, l, 0).pair_corr;
+      s += c;
+      s2 += c * c;
+    }
+    const double mean = s / T, se = std::sqrt(std::max(0.0, (s2 - T * mean * mean) / (T - 1)) / T);
+    EXPECT_NEAR(mean, th[l].c_pre, 5 * se + 4.0 / 1000) << "layer " << l + 1;
+    EXPECT_GT(th[l].c_pre, 0.5);  // correlations grow in the ordered phase
+  }
+}
