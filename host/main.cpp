@@ -3,7 +3,10 @@
 #include <cstdio>
 #include <ctime>
 
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -20,6 +23,60 @@ std::string utc_now() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
+}
+
+// Quotes a string for /bin/sh.
+std::string sh_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+bool file_exists(const std::string& p) { return ::access(p.c_str(), R_OK) == 0; }
+
+// The plotting script: $INITSCOPE_PLOT_SCRIPT, the source tree's experiments/plot.py, or
+// <prefix>/share/initscope/plot.py next to an installed binary.
+std::string plot_script() {
+  if (const char* e = std::getenv("INITSCOPE_PLOT_SCRIPT")) return e;
+  const std::string src = std::string(INITSCOPE_SOURCE_DIR) + "/experiments/plot.py";
+  if (file_exists(src)) return src;
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n > 0) {
+    std::string dir(exe, static_cast<std::size_t>(n));
+    dir = dir.substr(0, dir.find_last_of('/'));
+    const std::string installed = dir + "/../share/initscope/plot.py";
+    if (file_exists(installed)) return installed;
+  }
+  return src;
+}
+
+// A Python with matplotlib: $INITSCOPE_PYTHON, else python3 on PATH, else /usr/bin/python3.
+std::string plot_python() {
+  if (const char* e = std::getenv("INITSCOPE_PYTHON")) return e;
+  for (const char* py : {"python3", "/usr/bin/python3"}) {
+    const std::string cmd = std::string(py) + " -c 'import matplotlib' >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) == 0) return py;
+  }
+  return "";
+}
+
+// Renders figures and report.html for a results folder; returns the script's exit status
+// (3: matplotlib missing). Never throws: plots are an extra, not the run.
+int render_plots(const std::string& dir) {
+  const std::string py = plot_python();
+  if (py.empty()) {
+    std::fprintf(stderr, "initscope plot: matplotlib is missing (install: apt-get install python3-matplotlib)\n");
+    return 3;
+  }
+  const std::string script = plot_script();
+  if (!file_exists(script)) {
+    std::fprintf(stderr, "initscope plot: plotting script not found (%s); set INITSCOPE_PLOT_SCRIPT\n", script.c_str());
+    return 4;
+  }
+  const std::string cmd = sh_quote(py) + " " + sh_quote(script) + " " + sh_quote(dir);
+  const int st = std::system(cmd.c_str());
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
 int cmd_info() {
@@ -43,7 +100,7 @@ int main(int argc, char** argv) {
   int64_t trials = 0;
   uint64_t seed = 0;
   int threads = 0;
-  bool quiet = false;
+  bool quiet = false, no_plot = false;
   auto* run = app.add_subcommand("run", "run an experiment config and write results");
   run->add_option("config", config_path, "experiment config (TOML)")->required();
   run->add_option("--out,-o", out_dir, "results folder (default: results/<name>)");
@@ -55,7 +112,11 @@ int main(int argc, char** argv) {
   o_threads->check(CLI::Range(1, 4096));
   run->add_option("--set", ov.sets, "override a config key: key=value (TOML value), repeatable");
   run->add_flag("--quiet,-q", quiet, "no progress or summary output");
+  run->add_flag("--no-plot", no_plot, "do not render figures and report.html after the run");
   app.add_subcommand("info", "version, build options and devices");
+  std::string plot_dir;
+  auto* plot = app.add_subcommand("plot", "render figures and report.html for a results folder (matplotlib)");
+  plot->add_option("results", plot_dir, "results folder written by `initscope run`")->required()->check(CLI::ExistingDirectory);
 
   try {
     app.parse(argc, argv);
@@ -63,6 +124,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (app.got_subcommand("info")) return cmd_info();
+  if (app.got_subcommand("plot")) return render_plots(plot_dir);
 
   std::string cmdline;
   for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
@@ -98,9 +160,11 @@ int main(int argc, char** argv) {
     isc::write_results(dir, ex, results, info);
     if (!quiet) {
       std::cout << isc::summary_table(ex, results);
-      std::printf("results: %s/ (stats.csv, histograms.csv, trials.csv, manifest.json) in %.2f s\n", dir.c_str(),
-                  info.seconds);
+      std::printf("results: %s/ (stats.csv, histograms.csv, trials.csv, theory.csv, manifest.json) in %.2f s\n",
+                  dir.c_str(), info.seconds);
     }
+    if (!no_plot && render_plots(dir) == 0 && !quiet)
+      std::printf("figures: %s/figures/, report: %s/report.html\n", dir.c_str(), dir.c_str());
     return 0;
   } catch (const isc::ConfigError& e) {
     std::fprintf(stderr, "initscope: config error: %s\n", e.what());
