@@ -1,0 +1,195 @@
+// test_plot.cpp — experiments/plot.py end to end: figures, the self-contained HTML report in headless Chromium, no matplotlib.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kPython = "/usr/bin/python3";
+const char* kChromium = "/usr/bin/chromium";
+
+struct Result {
+  int code;
+  std::string out;
+};
+
+// Runs `cmd` with /bin/sh; `out` is what the command writes to stdout (redirect inside `cmd`).
+Result sh(const std::string& cmd) {
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t i = text.find(what); i != std::string::npos; i = text.find(what, i + what.size())) ++n;
+  return n;
+}
+
+fs::path plot_script() { return fs::path(INITSCOPE_SOURCE_DIR) / "experiments" / "plot.py"; }
+
+bool have_matplotlib() {
+  return fs::exists(kPython) &&
+         sh(std::string(kPython) + " -c 'import matplotlib, numpy' >/dev/null 2>&1").code == 0;
+}
+
+// Tiny tanh network, two inits, every quantity: a few seconds for initscope and plot.py.
+const char* kConfig =
+    "name = \"plot_small\"\nseed = 5\ntrials = 3\nsamples = 16\n"
+    "[network]\ninput = 32\nhidden = [24, 16]\noutput = 5\nactivation = \"tanh\"\n"
+    "[data]\npair_correlation = 0.5\n"
+    "[stats]\nbins = 40\nquantities = [\"preactivation\", \"activation\", \"backprop_gradient\", "
+    "\"weight_gradient\", \"jacobian_singular_value\"]\n"
+    "[sweep]\n\"network.init\" = [\"standard\", \"normalized\"]\n";
+
+const std::vector<std::string> kFigures = {
+    "hist_preactivation", "hist_activation", "hist_backprop_gradient", "hist_weight_gradient",
+    "hist_jacobian_singular_value", "depth_preactivation", "depth_activation",
+    "depth_backprop_gradient", "depth_weight_gradient", "depth_jacobian_singular_value",
+    "saturation", "var_ratio", "meanfield"};
+
+// One results folder with figures and report per test process (ctest runs each test in its own
+// process); removed at exit.
+class Plot : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("initscope_plot_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+
+  // Runs initscope and plot.py once; later calls return the first outcome.
+  static void generate() {
+    if (generated_) return;
+    generated_ = true;
+    std::ofstream(dir_ / "small.toml") << kConfig;
+    const auto run = sh(std::string(INITSCOPE_BIN) + " run " + quote(dir_ / "small.toml") + " --out " +
+                        quote(results()) + " --device cpu --quiet --no-plot 2>&1");
+    ASSERT_EQ(run.code, 0) << run.out;
+    const auto plot = sh(std::string(kPython) + " " + quote(plot_script()) + " " + quote(results()) + " 2>&1");
+    ASSERT_EQ(plot.code, 0) << plot.out;
+  }
+
+  static fs::path results() { return dir_ / "out"; }
+
+  static std::set<std::string> figure_stems() {  // names of the PNG figures written
+    std::set<std::string> stems;
+    for (const auto& e : fs::directory_iterator(results() / "figures"))
+      if (e.path().extension() == ".png") stems.insert(e.path().stem().string());
+    return stems;
+  }
+
+  static inline fs::path dir_;
+  static inline bool generated_ = false;
+};
+
+}  // namespace
+
+TEST_F(Plot, WritesFiguresAndSelfContainedReport) {
+  if (!have_matplotlib()) GTEST_SKIP() << "python3-matplotlib not installed (apt-get install python3-matplotlib)";
+  generate();
+  if (HasFatalFailure()) return;
+
+  for (const auto& name : kFigures) {
+    const fs::path png = results() / "figures" / (name + ".png");
+    const fs::path svg = results() / "figures" / (name + ".svg");
+    ASSERT_TRUE(fs::exists(png)) << png;
+    ASSERT_TRUE(fs::exists(svg)) << svg;
+    EXPECT_GT(fs::file_size(png), 10000u) << png;  // a real plot, not an empty canvas
+    EXPECT_GT(fs::file_size(svg), 10000u) << svg;
+    EXPECT_EQ(slurp(png).substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << png;
+    const std::string s = slurp(svg);
+    EXPECT_NE(s.find("<svg"), std::string::npos) << svg;
+    EXPECT_NE(s.find("</svg>"), std::string::npos) << svg;
+  }
+  const auto stems = figure_stems();
+  for (const auto& name : kFigures) EXPECT_TRUE(stems.count(name)) << name;
+
+  // report.html: every figure embedded as a data URI, nothing fetched from elsewhere.
+  const fs::path report = results() / "report.html";
+  ASSERT_TRUE(fs::exists(report));
+  const std::string html = slurp(report);
+  EXPECT_EQ(count(html, "<img "), stems.size());
+  EXPECT_EQ(count(html, "src=\"data:image/png;base64,"), stems.size());
+  EXPECT_EQ(count(html, "src=\"http"), 0u);
+  EXPECT_EQ(count(html, "<link"), 0u);
+  EXPECT_EQ(count(html, "url("), 0u);
+  for (const char* text : {"network.init", "standard", "normalized", "(commit ", "activation std", "std of ∂C/∂s",
+                           "std of ∂C/∂W", "pair correlation of s", "imagesLoaded"})
+    EXPECT_NE(html.find(text), std::string::npos) << text;
+}
+
+TEST_F(Plot, ReportLoadsInHeadlessChromium) {
+  if (!have_matplotlib()) GTEST_SKIP() << "python3-matplotlib not installed (apt-get install python3-matplotlib)";
+  if (!fs::exists(kChromium)) GTEST_SKIP() << "chromium not installed (apt-get install chromium)";
+  generate();
+  if (HasFatalFailure()) return;
+
+  const std::string chromium =
+      "timeout 120 " + std::string(kChromium) +
+      " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking"
+      " --disable-component-update --disable-sync --hide-scrollbars --user-data-dir=" +
+      quote(dir_ / "chromium-profile") + " --virtual-time-budget=5000 ";
+  const std::string url = "file://" + fs::absolute(results() / "report.html").string();
+  const auto dom = sh(chromium + "--dump-dom '" + url + "' 2>/dev/null");
+  ASSERT_EQ(dom.code, 0) << dom.out.substr(0, 2000);
+  const size_t n = figure_stems().size();
+  ASSERT_GE(n, kFigures.size());
+  const std::string want = "data-images-loaded=\"" + std::to_string(n) + "/" + std::to_string(n) + "\"";
+  EXPECT_NE(dom.out.find(want), std::string::npos)
+      << "wanted " << want << " in the DOM; body tag: "
+      << dom.out.substr(dom.out.find("<body"), 200);
+
+  const fs::path shot = dir_ / "report.png";
+  const auto s = sh(chromium + "--window-size=1280,2000 --screenshot=" + quote(shot) + " '" + url + "' 2>&1");
+  ASSERT_EQ(s.code, 0) << s.out.substr(0, 2000);
+  ASSERT_TRUE(fs::exists(shot)) << s.out.substr(0, 2000);
+  EXPECT_GT(fs::file_size(shot), 20000u);
+  EXPECT_EQ(slurp(shot).substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+}
+
+TEST_F(Plot, NotAResultsFolderExits2) {
+  if (!have_matplotlib()) GTEST_SKIP() << "python3-matplotlib not installed (apt-get install python3-matplotlib)";
+  fs::create_directories(dir_ / "empty");
+  const auto r = sh(std::string(kPython) + " " + quote(plot_script()) + " " + quote(dir_ / "empty") +
+                    " 2>&1 >/dev/null");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("initscope plot: "), std::string::npos) << r.out;
+}
+
+// -S (no site: no dist-packages) and -E (PYTHONPATH ignored) leave only the standard library,
+// so `import matplotlib` fails whatever is installed.
+TEST_F(Plot, WithoutMatplotlibPrintsOneLineAndExits3) {
+  if (!fs::exists(kPython)) GTEST_SKIP() << kPython << " not found";
+  const auto r = sh("env -u PYTHONPATH -u PYTHONHOME " + std::string(kPython) + " -S -E " + quote(plot_script()) +
+                    " " + quote(dir_) + " 2>&1 >/dev/null");
+  EXPECT_EQ(r.code, 3) << r.out;
+  EXPECT_EQ(r.out, "initscope plot: matplotlib is missing (install: apt-get install python3-matplotlib)\n");
+  EXPECT_FALSE(fs::exists(dir_ / "figures"));
+}
