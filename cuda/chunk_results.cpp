@@ -1,0 +1,56 @@
+// chunk_results.cpp — TrialStats from the CUDA backend's chunk arrays (host side, plain C++ so
+// that the interpolation is the CPU's expression compiled with the CPU's flags).
+#include "chunk_results.h"
+
+#include <cmath>
+
+namespace isc::cuda {
+
+static_assert(int(Quantity::Preactivation) == 0 && int(Quantity::Activation) == 1,
+              "the device arrays hold quantities 0 and 1");
+
+std::vector<TrialStats> assemble_trial_stats(const Chunk& c, const std::vector<int>& widths, const ChunkArrays& d) {
+  const std::size_t slots0 = std::size_t(c.stats.range[0].bins) + 2, slots1 = std::size_t(c.stats.range[1].bins) + 2;
+  const std::vector<double>& pct = c.stats.percentiles;
+  const std::size_t P = pct.size();
+  // Only the forward quantities are computed here; the others stay empty (as on the CPU when not asked).
+  std::vector<TrialStats> out(std::size_t(c.trials) * c.layers * kQuantities);
+  for (int t = 0; t < c.trials; ++t)
+    for (int l = 0; l < c.layers; ++l) {
+      const std::size_t tl = std::size_t(t) * c.layers + l;
+      for (int q = 0; q < 2; ++q) {
+        const std::size_t o = tl * 2 + q;  // device arrays: the two forward quantities
+        TrialStats& ts = out[tl * kQuantities + std::size_t(q)];
+        if (widths[std::size_t(l)] == 0) continue;  // a layer that never ran: empty, as on the CPU
+        ts.m = d.moments[o];
+        ts.count = uint64_t(c.samples) * uint64_t(widths[std::size_t(l)]);
+        ts.nan = d.counts[o * 3 + 0];
+        ts.inf = d.counts[o * 3 + 1];
+        ts.saturated = d.counts[o * 3 + 2];
+        if (q == 0) ts.pair_corr = d.pair_corr[tl];
+        const unsigned long long* h = d.hist.data() + tl * (slots0 + slots1) + (q ? slots0 : 0);
+        ts.hist.assign(h, h + (q ? slots1 : slots0));
+        if (P == 0) continue;
+        const uint64_t nfin = static_cast<uint64_t>(ts.m.n);
+        if (nfin == 0) {
+          ts.percentiles.assign(P, std::nanf(""));
+          continue;
+        }
+        // As compute_stats: with all finite values equal, every order statistic is min.
+        const bool spread = ts.m.max > ts.m.min;
+        for (std::size_t i = 0; i < P; ++i) {
+          const double pos = pct[i] / 100.0 * double(nfin - 1);
+          const uint64_t r0 = static_cast<uint64_t>(std::floor(pos));
+          const double frac = pos - double(r0);
+          const float v0 = spread ? d.selected[o * 2 * P + 2 * i] : ts.m.min;
+          const float v1 = spread ? d.selected[o * 2 * P + 2 * i + 1] : ts.m.min;
+          float v = v0;
+          if (frac > 0.0 && r0 + 1 < nfin) v = static_cast<float>(double(v0) + frac * (double(v1) - double(v0)));
+          ts.percentiles.push_back(v);
+        }
+      }
+    }
+  return out;
+}
+
+}  // namespace isc::cuda

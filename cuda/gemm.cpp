@@ -1,0 +1,155 @@
+// gemm.cpp — batched forward GEMM: cublasLt with one pinned, non-split-K algorithm per shape
+// (batch-count invariant results), cublasSgemmStridedBatched as the fallback and reference.
+#include "gemm.h"
+
+#include <cstdint>
+
+#include "check.h"
+
+namespace isc::cuda {
+namespace {
+
+constexpr std::size_t kWorkspaceBytes = std::size_t(32) << 20;  // cuBLAS's advice for Hopper
+constexpr int kPlanBatch = 64;      // the batch count every shape's algorithm is chosen for
+constexpr int kCandidates = 16;     // heuristic results tried in order
+
+// The three matrix layouts of one batched call (column-major views, see gemm.h).
+struct Layouts {
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  Layouts(int samples, int n_in, int n_out, int batch) {
+    make(&a, n_in, n_out, n_in, int64_t(n_out) * n_in, batch);      // W: n_in x n_out, op T
+    make(&b, n_in, samples, n_in, int64_t(samples) * n_in, batch);  // h: n_in x samples
+    make(&c, n_out, samples, n_out, int64_t(samples) * n_out, batch);
+  }
+  ~Layouts() {
+    for (auto l : {a, b, c})
+      if (l) cublasLtMatrixLayoutDestroy(l);
+  }
+  Layouts(const Layouts&) = delete;
+  Layouts& operator=(const Layouts&) = delete;
+
+ private:
+  static void make(cublasLtMatrixLayout_t* l, int rows, int cols, int ld, int64_t stride, int batch) {
+    ISC_CUBLAS_CHECK(cublasLtMatrixLayoutCreate(l, CUDA_R_32F, uint64_t(rows), uint64_t(cols), ld));
+    const int32_t count = batch;
+    ISC_CUBLAS_CHECK(cublasLtMatrixLayoutSetAttribute(*l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof count));
+    ISC_CUBLAS_CHECK(
+        cublasLtMatrixLayoutSetAttribute(*l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof stride));
+  }
+};
+
+// Alignment in bytes of every matrix of a batch whose first one is 256-byte aligned (cudaMalloc).
+uint32_t batch_alignment(int64_t stride_floats) {
+  const uint64_t bytes = uint64_t(stride_floats) * sizeof(float);
+  uint32_t a = 256;
+  while (a > 4 && bytes % a != 0) a /= 2;
+  return a;
+}
+
+}  // namespace
+
+BatchedGemm::BatchedGemm(cudaStream_t stream) : stream_(stream) {
+  ISC_CUBLAS_CHECK(cublasCreate(&blas_));
+  ISC_CUBLAS_CHECK(cublasSetStream(blas_, stream_));
+  // FP32 arithmetic (no TF32): the default math mode of SGEMM; atomics stay disallowed (default).
+  ISC_CUBLAS_CHECK(cublasSetMathMode(blas_, CUBLAS_DEFAULT_MATH));
+  ISC_CUBLAS_CHECK(cublasLtCreate(&lt_));
+  workspace_.reserve(kWorkspaceBytes);
+}
+
+BatchedGemm::~BatchedGemm() {
+  for (auto& kv : plans_)
+    if (kv.second.desc) cublasLtMatmulDescDestroy(kv.second.desc);
+  if (lt_) cublasLtDestroy(lt_);
+  if (blas_) cublasDestroy(blas_);
+}
+
+BatchedGemm::Plan& BatchedGemm::plan(int samples, int n_in, int n_out) {
+  const auto key = std::make_tuple(samples, n_in, n_out);
+  auto it = plans_.find(key);
+  if (it != plans_.end()) return it->second;
+  Plan& p = plans_[key];
+  p.text = "cublasSgemmStridedBatched";
+  ISC_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  const int32_t op_t = CUBLAS_OP_T, op_n = CUBLAS_OP_N;
+  ISC_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_t, sizeof op_t));
+  ISC_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_TRANSB, &op_n, sizeof op_n));
+
+  const Layouts l(samples, n_in, n_out, kPlanBatch);
+  cublasLtMatmulPreference_t pref = nullptr;
+  ISC_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
+  const uint64_t ws = kWorkspaceBytes;
+  const uint32_t align_a = batch_alignment(int64_t(n_out) * n_in), align_b = batch_alignment(int64_t(samples) * n_in),
+                 align_c = batch_alignment(int64_t(samples) * n_out);
+  bool ok = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws) ==
+                CUBLAS_STATUS_SUCCESS &&
+            cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align_a,
+                                                 sizeof align_a) == CUBLAS_STATUS_SUCCESS &&
+            cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &align_b,
+                                                 sizeof align_b) == CUBLAS_STATUS_SUCCESS &&
+            cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &align_c,
+                                                 sizeof align_c) == CUBLAS_STATUS_SUCCESS &&
+            cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &align_c,
+                                                 sizeof align_c) == CUBLAS_STATUS_SUCCESS;
+  cublasLtMatmulHeuristicResult_t found[kCandidates] = {};
+  int n_found = 0;
+  if (ok)
+    ok = cublasLtMatmulAlgoGetHeuristic(lt_, p.desc, l.a, l.b, l.c, l.c, pref, kCandidates, found, &n_found) ==
+         CUBLAS_STATUS_SUCCESS;
+  cublasLtMatmulPreferenceDestroy(pref);
+  for (int i = 0; ok && i < n_found && !p.pinned; ++i) {
+    if (found[i].state != CUBLAS_STATUS_SUCCESS) continue;
+    cublasLtMatmulAlgo_t algo = found[i].algo;
+    const int32_t one_split = 1;
+    const uint32_t no_reduction = CUBLASLT_REDUCTION_SCHEME_NONE;
+    if (cublasLtMatmulAlgoConfigSetAttribute(&algo, CUBLASLT_ALGO_CONFIG_SPLITK_NUM, &one_split, sizeof one_split) !=
+            CUBLAS_STATUS_SUCCESS ||
+        cublasLtMatmulAlgoConfigSetAttribute(&algo, CUBLASLT_ALGO_CONFIG_REDUCTION_SCHEME, &no_reduction,
+                                             sizeof no_reduction) != CUBLAS_STATUS_SUCCESS)
+      continue;
+    cublasLtMatmulHeuristicResult_t check{};
+    if (cublasLtMatmulAlgoCheck(lt_, p.desc, l.a, l.b, l.c, l.c, &algo, &check) != CUBLAS_STATUS_SUCCESS ||
+        check.workspaceSize > kWorkspaceBytes)
+      continue;
+    int32_t id = -1;
+    uint32_t tile = 0;
+    std::size_t written = 0;
+    cublasLtMatmulAlgoConfigGetAttribute(&algo, CUBLASLT_ALGO_CONFIG_ID, &id, sizeof id, &written);
+    cublasLtMatmulAlgoConfigGetAttribute(&algo, CUBLASLT_ALGO_CONFIG_TILE_ID, &tile, sizeof tile, &written);
+    p.pinned = true;
+    p.algo = algo;
+    p.workspace = check.workspaceSize;
+    p.text = "cublasLt (algorithm " + std::to_string(id) + ", tile " + std::to_string(tile) +
+             ", pinned per shape, no split-K)";
+  }
+  return p;
+}
+
+void BatchedGemm::forward(const float* h, const float* w, float* s, int samples, int n_in, int n_out, int batch) {
+  if (batch <= 0) return;
+  Plan& p = plan(samples, n_in, n_out);
+  if (!p.pinned) return forward_classic(h, w, s, samples, n_in, n_out, batch);
+  const Layouts l(samples, n_in, n_out, batch);
+  const float one = 1.0f, zero = 0.0f;
+  const cublasStatus_t st = cublasLtMatmul(lt_, p.desc, &one, w, l.a, h, l.b, &zero, s, l.c, s, l.c, &p.algo,
+                                           p.workspace ? workspace_.get() : nullptr, p.workspace, stream_);
+  if (st == CUBLAS_STATUS_NOT_SUPPORTED) {  // the pinned algorithm refuses this batch count
+    const std::string note = "; cublasSgemmStridedBatched for a batch of " + std::to_string(batch);
+    if (p.text.find(note) == std::string::npos) p.text += note;
+    return forward_classic(h, w, s, samples, n_in, n_out, batch);
+  }
+  check(st, "cublasLtMatmul(pinned algorithm)", __FILE__, __LINE__);
+}
+
+void BatchedGemm::forward_classic(const float* h, const float* w, float* s, int samples, int n_in, int n_out,
+                                  int batch) {
+  if (batch <= 0) return;
+  const float one = 1.0f, zero = 0.0f;
+  ISC_CUBLAS_CHECK(cublasSgemmStridedBatched(blas_, CUBLAS_OP_T, CUBLAS_OP_N, n_out, samples, n_in, &one, w, n_in,
+                                             (long long)n_out * n_in, h, n_in, (long long)samples * n_in, &zero, s,
+                                             n_out, (long long)samples * n_out, batch));
+}
+
+std::string BatchedGemm::path(int samples, int n_in, int n_out) { return plan(samples, n_in, n_out).text; }
+
+}  // namespace isc::cuda
