@@ -38,12 +38,12 @@ void require(const Buffer& b, std::size_t floats, const char* what) {
 
 class CudaBackend final : public Backend {
  public:
-  explicit CudaBackend(int device) : device_(device) {
+  CudaBackend(int device, bool tf32) : device_(device), tf32_(tf32) {
     ISC_CUDA_CHECK(cudaSetDevice(device_));
     ISC_CUDA_CHECK(cudaGetDeviceProperties(&prop_, device_));
     // A blocking stream: ordered with the legacy default stream (cudaMemcpy of tests and tools).
     ISC_CUDA_CHECK(cudaStreamCreate(&stream_));
-    gemm_ = std::make_unique<cuda::BatchedGemm>(stream_);
+    gemm_ = std::make_unique<cuda::BatchedGemm>(stream_, tf32_);
   }
   ~CudaBackend() override {
     gemm_.reset();
@@ -210,6 +210,7 @@ class CudaBackend final : public Backend {
   int device_;
   cudaDeviceProp prop_{};
   cudaStream_t stream_ = nullptr;
+  bool tf32_ = false;
   std::unique_ptr<cuda::BatchedGemm> gemm_;
   Chunk chunk_;
   std::vector<int> widths_;
@@ -223,8 +224,8 @@ class CudaBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cuda_backend(int device, const BackendOptions& /*opt: CPU threads only*/) {
-  return std::make_unique<CudaBackend>(device);
+std::unique_ptr<Backend> make_cuda_backend(int device, const BackendOptions& opt) {
+  return std::make_unique<CudaBackend>(device, opt.tf32);
 }
 
 }  // namespace isc

@@ -48,11 +48,11 @@ uint32_t batch_alignment(int64_t stride_floats) {
 
 }  // namespace
 
-BatchedGemm::BatchedGemm(cudaStream_t stream) : stream_(stream) {
+BatchedGemm::BatchedGemm(cudaStream_t stream, bool tf32) : stream_(stream), tf32_(tf32) {
   ISC_CUBLAS_CHECK(cublasCreate(&blas_));
   ISC_CUBLAS_CHECK(cublasSetStream(blas_, stream_));
-  // FP32 arithmetic (no TF32): the default math mode of SGEMM; atomics stay disallowed (default).
-  ISC_CUBLAS_CHECK(cublasSetMathMode(blas_, CUBLAS_DEFAULT_MATH));
+  // FP32 arithmetic unless TF32 was asked for; atomics stay disallowed (default).
+  ISC_CUBLAS_CHECK(cublasSetMathMode(blas_, tf32_ ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   ISC_CUBLAS_CHECK(cublasLtCreate(&lt_));
   workspace_.reserve(kWorkspaceBytes);
 }
@@ -70,7 +70,8 @@ BatchedGemm::Plan& BatchedGemm::plan(int samples, int n_in, int n_out) {
   if (it != plans_.end()) return it->second;
   Plan& p = plans_[key];
   p.text = "cublasSgemmStridedBatched";
-  ISC_CUBLAS_CHECK(cublasLtMatmulDescCreate(&p.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F));
+  ISC_CUBLAS_CHECK(
+      cublasLtMatmulDescCreate(&p.desc, tf32_ ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F, CUDA_R_32F));
   const int32_t op_t = CUBLAS_OP_T, op_n = CUBLAS_OP_N;
   ISC_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_t, sizeof op_t));
   ISC_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_TRANSB, &op_n, sizeof op_n));

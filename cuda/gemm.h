@@ -25,7 +25,9 @@ namespace isc::cuda {
 // falls back to cublasSgemmStridedBatched (path() says which).
 class BatchedGemm {
  public:
-  explicit BatchedGemm(cudaStream_t stream);
+  // tf32: opt-in TF32 tensor-core GEMMs (10-bit mantissa products, FP32 accumulate): faster,
+  // no longer bit-comparable with the CPU's FP32.
+  BatchedGemm(cudaStream_t stream, bool tf32);
   ~BatchedGemm();
   BatchedGemm(const BatchedGemm&) = delete;
   BatchedGemm& operator=(const BatchedGemm&) = delete;
@@ -47,6 +49,7 @@ class BatchedGemm {
   Plan& plan(int samples, int n_in, int n_out);
 
   cudaStream_t stream_;
+  bool tf32_ = false;
   cublasHandle_t blas_ = nullptr;
   cublasLtHandle_t lt_ = nullptr;
   DeviceArray<unsigned char> workspace_;

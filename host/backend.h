@@ -97,7 +97,8 @@ class Backend {
 };
 
 struct BackendOptions {
-  int threads = 0;  // CPU threads, 0 = all cores
+  int threads = 0;    // CPU threads, 0 = all cores
+  bool tf32 = false;  // CUDA GEMMs on TF32 tensor cores (run.precision = "tf32"); CPU: no effect
 };
 
 // Creates a backend from "auto", "cpu", "cuda" or "cuda:N"; throws with the reason if it cannot.

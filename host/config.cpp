@@ -366,6 +366,9 @@ Config build(const Flat& flat, const std::string& default_name) {
   c.run.threads = static_cast<int>(r.integer("run.threads", 0, 4096).value_or(0));
   c.run.chunk_trials = static_cast<int>(r.integer("run.chunk_trials", 0, 1 << 30).value_or(0));
   c.run.memory_limit_mb = r.integer("run.memory_limit_mb", 0, int64_t(1) << 40).value_or(0);
+  if (auto p = r.string("run.precision"))
+    c.run.tf32 = enum_value(r, "run.precision", *p,
+                            std::vector<std::pair<std::string, bool>>{{"fp32", false}, {"tf32", true}});
   r.reject_unknown();
   return c;
 }
@@ -388,6 +391,7 @@ nlohmann::json resolved_json(const Config& c) {
                   {"init_bound", n.init.bound},
                   {"bias", n.bias},
                   {"bias_std", n.bias_std}};
+  if (c.run.tf32) j["precision"] = "tf32";  // changes CUDA results, so part of the identity
   j["data"] = {{"kind", to_string(c.data)}};
   if (c.pair_correlation != 0.0) j["data"]["pair_correlation"] = c.pair_correlation;
   j["stats"] = {{"bins", c.stats.bins},
@@ -538,7 +542,7 @@ std::vector<std::string> known_keys() {
           "stats.bins", "stats.preactivation_range", "stats.activation_range", "stats.percentiles",
           "stats.saturation_threshold", "stats.quantities", "stats.gradient_linthresh", "stats.gradient_max",
           "stats.jacobian_range", "stats.jacobian_samples", "targets.kind",
-          "run.threads", "run.chunk_trials", "run.memory_limit_mb"};
+          "run.threads", "run.chunk_trials", "run.memory_limit_mb", "run.precision"};
 }
 
 std::string nearest_name(const std::string& word, const std::vector<std::string>& candidates) {

@@ -53,6 +53,7 @@ struct RunConfig {
   int threads = 0;           // 0: all cores
   int chunk_trials = 0;      // 0: sized automatically
   int64_t memory_limit_mb = 0;  // 0: from the machine
+  bool tf32 = false;            // run.precision = "tf32": TF32 tensor-core GEMMs on CUDA (opt-in)
 };
 
 struct Config {

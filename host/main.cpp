@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
     const std::string dir = out_dir.empty() ? "results/" + ex.points.front().config.name : out_dir;
     isc::BackendOptions bo;
     bo.threads = ex.points.front().config.run.threads;
+    bo.tf32 = ex.points.front().config.run.tf32;
     auto backend = isc::make_backend(device, bo);
     // The CUDA backend has the forward diagnostics only (so far): with --device auto, configs
     // asking for backward or Jacobian quantities run on the CPU instead of failing on the GPU.

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   const int trials = argc > 1 ? std::atoi(argv[1]) : 2048;
   const int samples = argc > 2 ? std::atoi(argv[2]) : 256;
   const int repeats = argc > 3 ? std::atoi(argv[3]) : 3;
+  const bool tf32 = argc > 4 && std::string(argv[4]) == "tf32";  // opt-in TF32 GEMMs, both sides
   try {
     std::string why;
     if (cuda_device_count(&why) == 0) {
@@ -62,7 +63,9 @@ int main(int argc, char** argv) {
         "init = \"standard\"\n",
         "fig6-bench", ov);
     const Config& c = ex.points[0].config;
-    auto backend = make_cuda_backend(0, {});
+    BackendOptions bo;
+    bo.tf32 = tf32;
+    auto backend = make_cuda_backend(0, bo);
     const int chunk = plan_memory(c, *backend).chunk_trials;
     const std::size_t B = std::size_t(samples);
 
@@ -80,7 +83,7 @@ int main(int argc, char** argv) {
           s(std::size_t(chunk) * B * 1000);
       ISC_CUDA_CHECK(cudaMemset(h.get(), 0, h.capacity() * sizeof(float)));
       ISC_CUDA_CHECK(cudaMemset(w.get(), 0, w.capacity() * sizeof(float)));
-      cuda::BatchedGemm gemm(stream);
+      cuda::BatchedGemm gemm(stream, tf32);
       auto gemm_only = [&](bool classic) {
         for (int first = 0; first < trials; first += chunk) {
           const int n = std::min(chunk, trials - first);
@@ -103,7 +106,7 @@ int main(int argc, char** argv) {
 
     const double flops = double(trials) * 2.0 * double(B) * (1024.0 * 1000 + 4 * 1000.0 * 1000);
     std::printf("initscope CUDA benchmark: Figure 6 job (tanh, 5 x 1000, input 1024), %d trials x %d samples, "
-                "chunks of %d trials, best of %d\n", trials, samples, chunk, repeats);
+                "chunks of %d trials, best of %d, %s\n", trials, samples, chunk, repeats, tf32 ? "TF32" : "FP32");
     std::printf("  device             %s\n", backend->description().c_str());
     std::printf("  GEMM, layer 1      %s\n", path_first.c_str());
     std::printf("  GEMM, layers 2-5   %s\n", path_rest.c_str());
