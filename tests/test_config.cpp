@@ -55,6 +55,16 @@ TEST(Config, OverridesApply) {
   EXPECT_EQ(c.network.activation.kind, Activation::Sigmoid);
 }
 
+TEST(Config, PrecisionIsOptInAndPartOfTheIdentity) {
+  const auto fp32 = parse_experiment("[run]\nprecision = \"fp32\"\n", "p.toml");
+  const auto tf32 = parse_experiment("[run]\nprecision = \"tf32\"\n", "p.toml");
+  EXPECT_FALSE(fp32.points[0].config.run.tf32);
+  EXPECT_TRUE(tf32.points[0].config.run.tf32);
+  EXPECT_NE(fp32.points[0].id, tf32.points[0].id);
+  EXPECT_EQ(fp32.points[0].id, parse_experiment("", "p.toml").points[0].id);
+  EXPECT_EQ(error_of("[run]\nprecision = \"fp16\"\n").rfind("exp.toml:2: run.precision: unknown value 'fp16'", 0), 0u);
+}
+
 TEST(Config, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(error_of("trials = 4\n[network]\nactivaton = \"tanh\"\n"),
             "exp.toml:3: unknown key 'network.activaton' (did you mean 'network.activation'?)");
