@@ -156,9 +156,12 @@ class CpuBackend final : public Backend {
         corr += aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
       }
       // Forward statistics are always computed: var_ratio and the summary rely on them.
-      compute_stats(sp, per, chunk_.stats.range[0], chunk_.stats.percentiles, nullptr, slot(t, layer, 0), scratch);
+      // h = f(s) with f monotone: h's order statistics are tried as f(s's) first (checked exactly).
+      OrderStats s_order;
+      compute_stats(sp, per, chunk_.stats.range[0], chunk_.stats.percentiles, nullptr, slot(t, layer, 0), scratch,
+                    &s_order);
       compute_stats(hp, per, chunk_.stats.range[1], chunk_.stats.percentiles,
-                    has_saturation(act.kind) ? &act : nullptr, slot(t, layer, 1), scratch);
+                    has_saturation(act.kind) ? &act : nullptr, slot(t, layer, 1), scratch, nullptr, &s_order, &act);
       slot(t, layer, 0).pair_corr = pairs ? corr / pairs : std::nan("");
     }
   }

@@ -209,6 +209,16 @@ ISC_CLONES Moments cpu_block_moments(const float* x, std::size_t n) {
   return m;
 }
 
+ISC_CLONES void cpu_count_lt_le(const float* x, std::size_t n, float c, uint64_t* lt, uint64_t* le) {
+  uint64_t a = 0, b = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    a += x[i] < c;
+    b += x[i] <= c;
+  }
+  *lt = a;
+  *le = b;
+}
+
 ISC_CLONES std::size_t cpu_count_nonfinite(const float* x, std::size_t n) {
   uint32_t bad = 0;
   for (std::size_t i = 0; i < n; ++i) bad += !(x[i] - x[i] == 0.0f);  // NaN or Inf

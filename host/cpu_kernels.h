@@ -32,6 +32,9 @@ Moments cpu_block_moments(const float* x, std::size_t n);
 // g[i] *= f'(s[i]).
 void cpu_mul_activation_derivative(float* g, const float* s, std::size_t n, const ActivationSpec& a);
 
+// *lt = #(x[i] < c), *le = #(x[i] <= c) (NaN counts in neither).
+void cpu_count_lt_le(const float* x, std::size_t n, float c, uint64_t* lt, uint64_t* le);
+
 // Number of NaN or Inf values.
 std::size_t cpu_count_nonfinite(const float* x, std::size_t n);
 

@@ -79,7 +79,8 @@ std::vector<float> select_ranks(const float* x, std::size_t n, float min, float 
 
 void compute_stats(const float* x, std::size_t n, const HistRange& range,
                    const std::vector<double>& percentiles, const ActivationSpec* sat,
-                   TrialStats& out, std::vector<float>& scratch) {
+                   TrialStats& out, std::vector<float>& scratch, OrderStats* order, const OrderStats* from,
+                   const ActivationSpec* f) {
   const Binner b = make_binner(range);
   out = TrialStats{};
   out.count = n;
@@ -142,7 +143,22 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
   }
   std::sort(ranks.begin(), ranks.end());
   ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
-  const std::vector<float> vals = select_ranks(x, n, out.m.min, out.m.max, ranks, scratch);
+  std::vector<float> vals;
+  if (from && f && from->nfin == nfin && from->ranks == ranks && out.inf == 0) {
+    // Candidates through the monotone map, verified exactly (NaN never compares true).
+    vals.resize(ranks.size());
+    bool exact = true;
+    for (std::size_t j = 0; j < ranks.size() && exact; ++j) {
+      vals[j] = activate(*f, from->vals[j]);
+      uint64_t lt = 0, le = 0;
+      cpu_count_lt_le(x, n, vals[j], &lt, &le);
+      exact = lt <= ranks[j] && ranks[j] < le;
+    }
+    if (!exact) vals = select_ranks(x, n, out.m.min, out.m.max, ranks, scratch);
+  } else {
+    vals = select_ranks(x, n, out.m.min, out.m.max, ranks, scratch);
+  }
+  if (order) *order = OrderStats{nfin, ranks, vals};
   auto value_at = [&](uint64_t r) {
     return vals[static_cast<std::size_t>(std::lower_bound(ranks.begin(), ranks.end(), r) - ranks.begin())];
   };

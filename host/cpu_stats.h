@@ -8,12 +8,25 @@
 
 namespace isc {
 
+// The order statistics a compute_stats call selected: ranks (0-based, over finite values) and
+// their values.
+struct OrderStats {
+  uint64_t nfin = 0;
+  std::vector<uint64_t> ranks;
+  std::vector<float> vals;
+};
+
 // Fills `out` with the moments, counts, histogram over `range` and the requested percentiles
 // (linear interpolation between order statistics of the finite values, as numpy's default) of
 // x[0..n). If `sat` is given, counts saturated values. `scratch` is reused between calls.
+// `order`, if given, receives the order statistics used. `from`, if given, are the order
+// statistics of a u with x = f(u) elementwise (f = `f`, monotone non-decreasing): the candidates
+// f(u_(k)) are checked by counting (#(x < c) <= k < #(x <= c)) and used when they are exactly the
+// k-th values of x, which saves the selection; otherwise x's own are selected.
 void compute_stats(const float* x, std::size_t n, const HistRange& range,
                    const std::vector<double>& percentiles, const ActivationSpec* sat,
-                   TrialStats& out, std::vector<float>& scratch);
+                   TrialStats& out, std::vector<float>& scratch, OrderStats* order = nullptr,
+                   const OrderStats* from = nullptr, const ActivationSpec* f = nullptr);
 
 // Exact order statistics of the finite values of x, for sorted 0-based ranks, in three steps:
 // a fine histogram over [min, max] (one pass), a gather of the values whose fine bin holds a

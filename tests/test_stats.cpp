@@ -87,3 +87,29 @@ TEST(CpuStats, SaturationAndAllNan) {
   EXPECT_EQ(st.nan, 2u);
   EXPECT_TRUE(std::isnan(st.percentiles[0]));
 }
+
+TEST(CpuStats, PercentilesThroughAMonotoneMapAreExact) {
+  // h = tanh(s): h's order statistics taken as tanh(s's) must be exactly those of h itself
+  // (they are verified by counting); wrong candidates must fall back to selection.
+  std::mt19937 gen(9);
+  std::normal_distribution<float> nd(0.0f, 1.5f);
+  std::vector<float> s(50001), h(s.size());
+  ActivationSpec a;
+  a.kind = Activation::Tanh;
+  for (std::size_t i = 0; i < s.size(); ++i) h[i] = activate(a, s[i] = nd(gen));
+  const std::vector<double> ps{0.5, 2.0, 50.0, 98.0};
+  std::vector<float> scratch;
+  TrialStats ts, direct, via;
+  OrderStats so;
+  compute_stats(s.data(), s.size(), HistRange{-5, 5, 50}, ps, nullptr, ts, scratch, &so);
+  compute_stats(h.data(), h.size(), HistRange{-1, 1, 50}, ps, nullptr, direct, scratch);
+  compute_stats(h.data(), h.size(), HistRange{-1, 1, 50}, ps, nullptr, via, scratch, nullptr, &so, &a);
+  EXPECT_EQ(via.percentiles, direct.percentiles);
+  for (std::size_t i = 0; i < ps.size(); ++i)
+    EXPECT_FLOAT_EQ(direct.percentiles[i], float(naive_percentile(h, ps[i])));
+  OrderStats wrong = so;
+  for (float& v : wrong.vals) v += 0.25f;
+  TrialStats fallback;
+  compute_stats(h.data(), h.size(), HistRange{-1, 1, 50}, ps, nullptr, fallback, scratch, nullptr, &wrong, &a);
+  EXPECT_EQ(fallback.percentiles, direct.percentiles);
+}
