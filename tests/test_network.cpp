@@ -12,32 +12,14 @@
 #include "host/backend.h"
 #include "host/config.h"
 #include "host/runner.h"
+#include "across_trials.h"
 
 using namespace isc;
 
 namespace {
 
-struct LayerMoment {
-  double mean = 0, se = 0;
-};
-
-// Across-trial mean and standard error of the per-trial second moment (mean of x^2).
-std::vector<LayerMoment> second_moments(const ConfigResult& r, int q) {
-  std::vector<LayerMoment> out;
-  const int64_t T = r.point->config.trials;
-  for (int l = 0; l < r.layers; ++l) {
-    double s = 0, s2 = 0;
-    for (int64_t t = 0; t < T; ++t) {
-      const TrialStats& ts = r.at(t, l, q);
-      const double ms = ts.m.m2 / ts.m.n + ts.m.mean * ts.m.mean;
-      s += ms;
-      s2 += ms * ms;
-    }
-    const double mean = s / T, var = (s2 - T * mean * mean) / (T - 1);
-    out.push_back({mean, std::sqrt(std::max(var, 0.0) / T)});
-  }
-  return out;
-}
+using test_util::MeanSe;
+std::vector<MeanSe> second_moments(const ConfigResult& r, int q) { return test_util::across_trials(r, q); }
 
 std::vector<ConfigResult> run_text(const std::string& toml, Experiment& ex) {
   ex = parse_experiment(toml, "net.toml");

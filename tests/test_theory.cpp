@@ -7,6 +7,7 @@
 #include "host/config.h"
 #include "host/runner.h"
 #include "host/theory.h"
+#include "across_trials.h"
 
 using namespace isc;
 
@@ -79,17 +80,9 @@ TEST(MeanField, WideTanhNetworkMatchesPrediction) {
   auto b = make_backend("cpu", {});
   const auto r = run_experiment(ex, *b);
   const auto th = mean_field(ex.points[0].config);
-  for (int l = 0; l < 4; ++l) {
-    double s = 0, s2 = 0;
-    for (int t = 0; t < 6; ++t) {
-      const TrialStats& ts = r[0].at(t, l, 0);
-      const double ms = ts.m.m2 / ts.m.n + ts.m.mean * ts.m.mean;
-      s += ms;
-      s2 += ms * ms;
-    }
-    const double mean = s / 6, se = std::sqrt(std::max(0.0, (s2 - 6 * mean * mean) / 5) / 6);
-    EXPECT_NEAR(mean, th[l].q_pre, 5 * se + 3 * th[l].q_pre / 2000) << "layer " << l + 1;
-  }
+  const auto m = test_util::across_trials(r[0], 0);
+  for (int l = 0; l < 4; ++l)
+    EXPECT_NEAR(m[l].mean, th[l].q_pre, 5 * m[l].se + 3 * th[l].q_pre / 2000) << "layer " << l + 1;
 }
 
 TEST(MeanField, MeasuredCorrelationMapFollowsTheory) {
@@ -97,7 +90,6 @@ TEST(MeanField, MeasuredCorrelationMapFollowsTheory) {
   // measured cosine similarity of the pre-activations tracks c_l. Tolerance: 5 across-trial
   // standard errors (16 trials) plus the O(1/n) bias of a ratio of finite-width sums, bounded by
   // 4/n_in (measured about 3/n_in for n_in = 500 ... 4000).
-  const int T = 16;
   const auto ex = parse_experiment(
       "trials = 16\nsamples = 32\n[data]\npair_correlation = 0.5\n[network]\ninput = 1000\ndepth = 3\nwidth = 1000\n"
       "activation = \"tanh\"\ninit = \"lecun_normal\"\nbias_std = 0.5\n",
@@ -105,15 +97,9 @@ TEST(MeanField, MeasuredCorrelationMapFollowsTheory) {
   auto b = make_backend("cpu", {});
   const auto r = run_experiment(ex, *b);
   const auto th = mean_field(ex.points[0].config);
+  const auto c = test_util::across_trials(r[0], 0, [](const TrialStats& t) { return t.pair_corr; });
   for (int l = 0; l < 3; ++l) {
-    double s = 0, s2 = 0;
-    for (int t = 0; t < T; ++t) {
-      const double c = r[0].at(t, l, 0).pair_corr;
-      s += c;
-      s2 += c * c;
-    }
-    const double mean = s / T, se = std::sqrt(std::max(0.0, (s2 - T * mean * mean) / (T - 1)) / T);
-    EXPECT_NEAR(mean, th[l].c_pre, 5 * se + 4.0 / 1000) << "layer " << l + 1;
+    EXPECT_NEAR(c[l].mean, th[l].c_pre, 5 * c[l].se + 4.0 / 1000) << "layer " << l + 1;
     EXPECT_GT(th[l].c_pre, 0.5);  // correlations grow in the ordered phase
   }
 }
