@@ -1,9 +1,10 @@
-// check.h — error checks for CUDA runtime, cuBLAS and cuRAND calls: throw std::runtime_error
+// check.h — error checks for CUDA runtime, cuBLAS, cuRAND and cuSOLVER calls: throw std::runtime_error
 // naming the call, file and line ("cudaMalloc(&p, bytes) failed at cuda/buffer.cu:42: out of memory").
 #pragma once
 #include <cublas_api.h>
 #include <cuda_runtime_api.h>
 #include <curand.h>
+#include <cusolver_common.h>
 
 #include <stdexcept>
 #include <string>
@@ -45,6 +46,24 @@ inline const char* curand_status_text(curandStatus_t s) {
   return "unknown cuRAND status";
 }
 
+inline const char* cusolver_status_text(cusolverStatus_t s) {
+  switch (s) {
+    case CUSOLVER_STATUS_SUCCESS: return "success";
+    case CUSOLVER_STATUS_NOT_INITIALIZED: return "library not initialized";
+    case CUSOLVER_STATUS_ALLOC_FAILED: return "resource allocation failed";
+    case CUSOLVER_STATUS_INVALID_VALUE: return "invalid value";
+    case CUSOLVER_STATUS_ARCH_MISMATCH: return "architecture mismatch";
+    case CUSOLVER_STATUS_MAPPING_ERROR: return "mapping error";
+    case CUSOLVER_STATUS_EXECUTION_FAILED: return "execution failed";
+    case CUSOLVER_STATUS_INTERNAL_ERROR: return "internal library error";
+    case CUSOLVER_STATUS_MATRIX_TYPE_NOT_SUPPORTED: return "matrix type not supported";
+    case CUSOLVER_STATUS_NOT_SUPPORTED: return "not supported";
+    case CUSOLVER_STATUS_INVALID_WORKSPACE: return "invalid workspace";
+    default: break;
+  }
+  return "unknown cuSOLVER status";
+}
+
 inline void check(cudaError_t e, const char* call, const char* file, int line) {
   if (e != cudaSuccess) {
     cudaGetLastError();  // clear a non-sticky error so that later calls report their own
@@ -57,12 +76,16 @@ inline void check(cublasStatus_t s, const char* call, const char* file, int line
 inline void check(curandStatus_t s, const char* call, const char* file, int line) {
   if (s != CURAND_STATUS_SUCCESS) throw std::runtime_error(check_message(call, file, line, curand_status_text(s)));
 }
+inline void check(cusolverStatus_t s, const char* call, const char* file, int line) {
+  if (s != CUSOLVER_STATUS_SUCCESS) throw std::runtime_error(check_message(call, file, line, cusolver_status_text(s)));
+}
 
 }  // namespace isc::cuda
 
 #define ISC_CUDA_CHECK(call) ::isc::cuda::check(static_cast<cudaError_t>(call), #call, __FILE__, __LINE__)
 #define ISC_CUBLAS_CHECK(call) ::isc::cuda::check(static_cast<cublasStatus_t>(call), #call, __FILE__, __LINE__)
 #define ISC_CURAND_CHECK(call) ::isc::cuda::check(static_cast<curandStatus_t>(call), #call, __FILE__, __LINE__)
+#define ISC_CUSOLVER_CHECK(call) ::isc::cuda::check(static_cast<cusolverStatus_t>(call), #call, __FILE__, __LINE__)
 // After a kernel launch: reports a bad launch configuration at once (execution errors surface at
 // the next synchronizing call, which is checked too).
 #define ISC_CUDA_CHECK_LAUNCH(name) ::isc::cuda::check(cudaGetLastError(), name " launch", __FILE__, __LINE__)

@@ -6,30 +6,37 @@
 
 namespace isc::cuda {
 
-static_assert(int(Quantity::Preactivation) == 0 && int(Quantity::Activation) == 1,
-              "the device arrays hold quantities 0 and 1");
+HistLayout hist_layout(const StatsSpec& s) {
+  HistLayout h;
+  for (int q = 0; q < kQuantities; ++q) {
+    h.offset[q] = h.stride;
+    h.stride += uint64_t(s.range[q].bins) + 2;
+  }
+  return h;
+}
 
-std::vector<TrialStats> assemble_trial_stats(const Chunk& c, const std::vector<int>& widths, const ChunkArrays& d) {
-  const std::size_t slots0 = std::size_t(c.stats.range[0].bins) + 2, slots1 = std::size_t(c.stats.range[1].bins) + 2;
+std::vector<TrialStats> assemble_trial_stats(const Chunk& c, const std::vector<int64_t>& measured,
+                                             const ChunkArrays& d) {
+  const HistLayout hl = hist_layout(c.stats);
   const std::vector<double>& pct = c.stats.percentiles;
   const std::size_t P = pct.size();
-  // Only the forward quantities are computed here; the others stay empty (as on the CPU when not asked).
   std::vector<TrialStats> out(std::size_t(c.trials) * c.layers * kQuantities);
   for (int t = 0; t < c.trials; ++t)
     for (int l = 0; l < c.layers; ++l) {
       const std::size_t tl = std::size_t(t) * c.layers + l;
-      for (int q = 0; q < 2; ++q) {
-        const std::size_t o = tl * 2 + q;  // device arrays: the two forward quantities
-        TrialStats& ts = out[tl * kQuantities + std::size_t(q)];
-        if (widths[std::size_t(l)] == 0) continue;  // a layer that never ran: empty, as on the CPU
-        ts.m = d.moments[o];
-        ts.count = uint64_t(c.samples) * uint64_t(widths[std::size_t(l)]);
+      for (int q = 0; q < kQuantities; ++q) {
+        const int64_t per = measured[std::size_t(l) * kQuantities + q];
+        if (per < 0) continue;  // never measured: empty, as on the CPU
+        const std::size_t o = tl * kQuantities + std::size_t(q);
+        TrialStats& ts = out[o];
+        ts.m = per > 0 ? d.moments[o] : Moments{};
+        ts.count = uint64_t(per);
         ts.nan = d.counts[o * 3 + 0];
         ts.inf = d.counts[o * 3 + 1];
         ts.saturated = d.counts[o * 3 + 2];
-        if (q == 0) ts.pair_corr = d.pair_corr[tl];
-        const unsigned long long* h = d.hist.data() + tl * (slots0 + slots1) + (q ? slots0 : 0);
-        ts.hist.assign(h, h + (q ? slots1 : slots0));
+        if (q == int(Quantity::Preactivation)) ts.pair_corr = d.pair_corr[tl];
+        const unsigned long long* h = d.hist.data() + tl * hl.stride + hl.offset[q];
+        ts.hist.assign(h, h + c.stats.range[q].bins + 2);
         if (P == 0) continue;
         const uint64_t nfin = static_cast<uint64_t>(ts.m.n);
         if (nfin == 0) {

@@ -22,7 +22,8 @@ __global__ void __launch_bounds__(kThreads)
     const uint64_t trial = first_trial + uint64_t(t);
     const uint64_t sub = which == DrawStream::Input     ? input_subsequence(trial)
                          : which == DrawStream::Weights ? weight_subsequence(trial, layer)
-                                                        : bias_subsequence(trial, layer);
+                         : which == DrawStream::Bias    ? bias_subsequence(trial, layer)
+                                                        : teacher_subsequence();
     float* o = out + uint64_t(t) * per;
     const bool vec = (per % 4 == 0) && (reinterpret_cast<uintptr_t>(o) % 16 == 0);
     for (uint64_t b = uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; b < blocks; b += stride) {

@@ -10,8 +10,8 @@
 namespace isc::cuda {
 
 // Which stream of a trial a draw reads (kernels/rng.h): its input batch, layer l's weights, or
-// layer l's random biases.
-enum class DrawStream : int { Input = 0, Weights = 1, Bias = 2 };
+// layer l's random biases; or the teacher's weights (teacher_subsequence(), the same for every trial).
+enum class DrawStream : int { Input = 0, Weights = 1, Bias = 2, Teacher = 3 };
 
 // out[t * per + e] = element e of trial (first_trial + t)'s stream `which` (layer `layer`) under
 // draw d, for t < trials, e < per. Bit-identical to the CPU's cpu_fill_draws.

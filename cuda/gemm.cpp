@@ -1,5 +1,5 @@
-// gemm.cpp — batched forward GEMM: cublasLt with one pinned, non-split-K algorithm per shape
-// (batch-count invariant results), cublasSgemmStridedBatched as the fallback and reference.
+// gemm.cpp — batched GEMMs: cublasLt with one pinned, non-split-K algorithm per shape (batch-count
+// invariant results), cublasSgemmStridedBatched as the fallback and reference.
 #include "gemm.h"
 
 #include <cstdint>
@@ -13,13 +13,13 @@ constexpr std::size_t kWorkspaceBytes = std::size_t(32) << 20;  // cuBLAS's advi
 constexpr int kPlanBatch = 64;      // the batch count every shape's algorithm is chosen for
 constexpr int kCandidates = 16;     // heuristic results tried in order
 
-// The three matrix layouts of one batched call (column-major views, see gemm.h).
+// The three matrix layouts of one batched call (column-major, see gemm_shapes.h).
 struct Layouts {
   cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
-  Layouts(int samples, int n_in, int n_out, int batch) {
-    make(&a, n_in, n_out, n_in, int64_t(n_out) * n_in, batch);      // W: n_in x n_out, op T
-    make(&b, n_in, samples, n_in, int64_t(samples) * n_in, batch);  // h: n_in x samples
-    make(&c, n_out, samples, n_out, int64_t(samples) * n_out, batch);
+  Layouts(const GemmShape& s, int batch) {
+    make(&a, s.a_rows(), s.a_cols(), s.lda, s.stride_a, batch);
+    make(&b, s.b_rows(), s.b_cols(), s.ldb, s.stride_b, batch);
+    make(&c, s.m, s.n, s.ldc, s.stride_c, batch);
   }
   ~Layouts() {
     for (auto l : {a, b, c})
@@ -64,24 +64,24 @@ BatchedGemm::~BatchedGemm() {
   if (blas_) cublasDestroy(blas_);
 }
 
-BatchedGemm::Plan& BatchedGemm::plan(int samples, int n_in, int n_out) {
-  const auto key = std::make_tuple(samples, n_in, n_out);
+BatchedGemm::Plan& BatchedGemm::plan(const GemmShape& sh) {
+  const Key key = sh.key();
   auto it = plans_.find(key);
   if (it != plans_.end()) return it->second;
   Plan& p = plans_[key];
   p.text = "cublasSgemmStridedBatched";
   ISC_CUBLAS_CHECK(
       cublasLtMatmulDescCreate(&p.desc, tf32_ ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F, CUDA_R_32F));
-  const int32_t op_t = CUBLAS_OP_T, op_n = CUBLAS_OP_N;
-  ISC_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_t, sizeof op_t));
-  ISC_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_TRANSB, &op_n, sizeof op_n));
+  const int32_t op_a = sh.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = sh.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+  ISC_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_TRANSA, &op_a, sizeof op_a));
+  ISC_CUBLAS_CHECK(cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_TRANSB, &op_b, sizeof op_b));
 
-  const Layouts l(samples, n_in, n_out, kPlanBatch);
+  const Layouts l(sh, kPlanBatch);
   cublasLtMatmulPreference_t pref = nullptr;
   ISC_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&pref));
   const uint64_t ws = kWorkspaceBytes;
-  const uint32_t align_a = batch_alignment(int64_t(n_out) * n_in), align_b = batch_alignment(int64_t(samples) * n_in),
-                 align_c = batch_alignment(int64_t(samples) * n_out);
+  const uint32_t align_a = batch_alignment(sh.stride_a), align_b = batch_alignment(sh.stride_b),
+                 align_c = batch_alignment(sh.stride_c);
   bool ok = cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws) ==
                 CUBLAS_STATUS_SUCCESS &&
             cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &align_a,
@@ -126,31 +126,31 @@ BatchedGemm::Plan& BatchedGemm::plan(int samples, int n_in, int n_out) {
   return p;
 }
 
-void BatchedGemm::forward(const float* h, const float* w, float* s, int samples, int n_in, int n_out, int batch) {
+void BatchedGemm::run(const GemmShape& sh, const float* a, const float* b, float* c, int batch) {
   if (batch <= 0) return;
-  Plan& p = plan(samples, n_in, n_out);
-  if (!p.pinned) return forward_classic(h, w, s, samples, n_in, n_out, batch);
-  const Layouts l(samples, n_in, n_out, batch);
+  Plan& p = plan(sh);
+  if (!p.pinned) return run_classic(sh, a, b, c, batch);
+  const Layouts l(sh, batch);
   const float one = 1.0f, zero = 0.0f;
-  const cublasStatus_t st = cublasLtMatmul(lt_, p.desc, &one, w, l.a, h, l.b, &zero, s, l.c, s, l.c, &p.algo,
+  const cublasStatus_t st = cublasLtMatmul(lt_, p.desc, &one, a, l.a, b, l.b, &zero, c, l.c, c, l.c, &p.algo,
                                            p.workspace ? workspace_.get() : nullptr, p.workspace, stream_);
   if (st == CUBLAS_STATUS_NOT_SUPPORTED) {  // the pinned algorithm refuses this batch count
     const std::string note = "; cublasSgemmStridedBatched for a batch of " + std::to_string(batch);
     if (p.text.find(note) == std::string::npos) p.text += note;
-    return forward_classic(h, w, s, samples, n_in, n_out, batch);
+    return run_classic(sh, a, b, c, batch);
   }
   check(st, "cublasLtMatmul(pinned algorithm)", __FILE__, __LINE__);
 }
 
-void BatchedGemm::forward_classic(const float* h, const float* w, float* s, int samples, int n_in, int n_out,
-                                  int batch) {
+void BatchedGemm::run_classic(const GemmShape& sh, const float* a, const float* b, float* c, int batch) {
   if (batch <= 0) return;
   const float one = 1.0f, zero = 0.0f;
-  ISC_CUBLAS_CHECK(cublasSgemmStridedBatched(blas_, CUBLAS_OP_T, CUBLAS_OP_N, n_out, samples, n_in, &one, w, n_in,
-                                             (long long)n_out * n_in, h, n_in, (long long)samples * n_in, &zero, s,
-                                             n_out, (long long)samples * n_out, batch));
+  ISC_CUBLAS_CHECK(cublasSgemmStridedBatched(blas_, sh.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                             sh.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, sh.m, sh.n, sh.k, &one, a, sh.lda,
+                                             (long long)sh.stride_a, b, sh.ldb, (long long)sh.stride_b, &zero, c,
+                                             sh.ldc, (long long)sh.stride_c, batch));
 }
 
-std::string BatchedGemm::path(int samples, int n_in, int n_out) { return plan(samples, n_in, n_out).text; }
+std::string BatchedGemm::path(const GemmShape& sh) { return plan(sh).text; }
 
 }  // namespace isc::cuda

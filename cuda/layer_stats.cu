@@ -1,5 +1,6 @@
-// layer_stats.cu — one layer's fused pass: s += bias, h = f(s), and per (trial, quantity) the
-// moments, min/max, NaN/Inf/saturation counts, histogram and top-byte radix histogram, then a
+// layer_stats.cu — the fused "element operation + statistics" pass: per (trial, quantity) moments,
+// min/max, NaN/Inf/saturation counts, histogram and top-byte radix counts of one or two arrays as
+// an operation writes them (forward bias + activation, backward g * f'(s), or plain reads), then a
 // fixed-order merge of the per-tile moments.
 #include <cub/block/block_reduce.cuh>
 
@@ -10,6 +11,7 @@
 #include "../kernels/histogram.h"
 #include "../kernels/moments.h"
 #include "../kernels/radix_select.cuh"
+#include "backward_elems.cuh"
 #include "check.h"
 #include "layer_stats.h"
 #include "warp_count.cuh"
@@ -20,7 +22,7 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kItems = kTileElems / kThreads;  // values per thread and tile
 static_assert(kItems * kThreads == kTileElems, "tile = threads x items");
-// Both quantities' histograms in shared memory up to this many slots (40 KiB), global atomics beyond.
+// The launch's histograms in shared memory up to this many slots (40 KiB), global atomics beyond.
 constexpr int kSharedSlots = 10240;
 
 // Pass-one partial of one quantity in one thread, then in the block.
@@ -29,13 +31,15 @@ struct Part {
   float min = INFINITY, max = -INFINITY;
   unsigned n = 0, nan = 0, inf = 0, saturated = 0;
 };
-struct Part2 {
-  Part q[2];
+template <int NQ>
+struct Parts {
+  Part q[NQ];
 };
-struct Part2Sum {
-  __device__ Part2 operator()(const Part2& a, const Part2& b) const {
-    Part2 r;
-    for (int q = 0; q < 2; ++q) {
+template <int NQ>
+struct PartsSum {
+  __device__ Parts<NQ> operator()(const Parts<NQ>& a, const Parts<NQ>& b) const {
+    Parts<NQ> r;
+    for (int q = 0; q < NQ; ++q) {
       r.q[q].sum = a.q[q].sum + b.q[q].sum;
       r.q[q].min = b.q[q].min < a.q[q].min ? b.q[q].min : a.q[q].min;
       r.q[q].max = b.q[q].max > a.q[q].max ? b.q[q].max : a.q[q].max;
@@ -47,14 +51,57 @@ struct Part2Sum {
     return r;
   }
 };
-struct Sq2 {
-  double m2[2];
+template <int NQ>
+struct Sqs {
+  double m2[NQ];
 };
-struct Sq2Sum {
-  __device__ Sq2 operator()(const Sq2& a, const Sq2& b) const { return Sq2{{a.m2[0] + b.m2[0], a.m2[1] + b.m2[1]}}; }
+template <int NQ>
+struct SqsSum {
+  __device__ Sqs<NQ> operator()(const Sqs<NQ>& a, const Sqs<NQ>& b) const {
+    Sqs<NQ> r;
+    for (int q = 0; q < NQ; ++q) r.m2[q] = a.m2[q] + b.m2[q];
+    return r;
+  }
 };
 
 __device__ __forceinline__ bool finite(float x) { return isfinite(x); }  // false for NaN and +-Inf
+
+// The element operations: (trial t, element i of per, base = t * per) -> the NQ measured values,
+// written back where the statistics read them again.
+struct BiasActivationOp {
+  BiasActivation a;
+  static constexpr int kQ = 2;
+  __device__ __forceinline__ void operator()(uint64_t t, uint64_t i, uint64_t base, float v[2]) const {
+    float sv;
+    if (a.unit_bias) {
+      const float b = add_rn(a.bias, a.unit_bias[t * uint64_t(a.width) + uint32_t(i) % uint32_t(a.width)]);
+      sv = add_rn(add_rn(a.s[base + i], b), 0.0f);
+    } else {
+      sv = add_rn(a.s[base + i], a.bias);
+    }
+    const float hv = activate(a.act, sv);
+    a.s[base + i] = sv;
+    a.h[base + i] = hv;
+    v[0] = sv;
+    v[1] = hv;
+  }
+};
+struct GradActivationOp {
+  float* g;
+  const float* s;
+  ActivationSpec act;
+  static constexpr int kQ = 1;
+  __device__ __forceinline__ void operator()(uint64_t, uint64_t i, uint64_t base, float v[1]) const {
+    const float d = grad_times_derivative(act, g[base + i], s[base + i]);
+    g[base + i] = d;
+    v[0] = d;
+  }
+};
+struct ReadOp {
+  const float* x;
+  static constexpr int kQ = 1;
+  __device__ __forceinline__ void operator()(uint64_t, uint64_t i, uint64_t base, float v[1]) const { v[0] = x[base + i]; }
+};
 
 // Everything pass one records about one value x of a quantity (ok: x exists; lanes past the end of
 // the data still take part in the warp-wide counting with "no bin").
@@ -77,138 +124,168 @@ __device__ __forceinline__ void observe(Part& p, bool ok, float x, const Binner&
   warp_count(digits, fin ? int(radix_digit(radix_key(x), 0)) : -1);
 }
 
-template <bool kSharedHist>
-__global__ void __launch_bounds__(kThreads) layer_stats_kernel(LayerStatsArgs a, int tiles, Binner b0, Binner b1) {
-  using Reduce1 = cub::BlockReduce<Part2, kThreads>;
-  using Reduce2 = cub::BlockReduce<Sq2, kThreads>;
-  extern __shared__ unsigned s_hist[];  // [slots0 + slots1] when kSharedHist
-  __shared__ unsigned s_digits[2][256];
+// The binners and where each quantity's histogram starts (shared memory and global).
+template <int NQ>
+struct Bins {
+  Binner b[NQ];
+  int shared_off[NQ];  // offset in the block's shared histogram
+  int slots = 0;       // shared slots in all
+};
+
+template <class Op, bool kSharedHist>
+__global__ void __launch_bounds__(kThreads) stats_kernel(Op op, StatsLaunch l, int tiles, Bins<Op::kQ> bins) {
+  constexpr int NQ = Op::kQ;
+  using Reduce1 = cub::BlockReduce<Parts<NQ>, kThreads>;
+  using Reduce2 = cub::BlockReduce<Sqs<NQ>, kThreads>;
+  extern __shared__ unsigned s_hist[];  // [bins.slots] when kSharedHist
+  __shared__ unsigned s_digits[NQ][256];
   __shared__ union {
     typename Reduce1::TempStorage r1;
     typename Reduce2::TempStorage r2;
   } s_tmp;
-  __shared__ double s_mean[2];
+  __shared__ double s_mean[NQ];
 
   const int t = blockIdx.x / tiles, tile = blockIdx.x % tiles;
-  const int slots0 = b0.bins + 2, slots = slots0 + b1.bins + 2;
-  for (int i = threadIdx.x; i < 2 * 256; i += kThreads) (&s_digits[0][0])[i] = 0;
+  for (int i = threadIdx.x; i < NQ * 256; i += kThreads) (&s_digits[0][0])[i] = 0;
   if (kSharedHist)
-    for (int i = threadIdx.x; i < slots; i += kThreads) s_hist[i] = 0;
+    for (int i = threadIdx.x; i < bins.slots; i += kThreads) s_hist[i] = 0;
   __syncthreads();
 
-  const uint64_t base = uint64_t(t) * a.per;
+  const uint64_t base = uint64_t(t) * l.per;
   const uint64_t start = uint64_t(tile) * kTileElems;
-  const std::size_t hist_base = (std::size_t(t) * a.layers + a.layer) * std::size_t(slots);
-  const ActivationSpec act = a.act;
-  const bool sat = a.count_saturation;
+  const uint64_t tl = uint64_t(t) * uint64_t(l.sink.layers) + uint64_t(l.layer);
+  unsigned long long* ghist[NQ];
+  for (int k = 0; k < NQ; ++k) ghist[k] = l.sink.hist + tl * l.sink.hist_stride + l.sink.hist_offset[l.target[k].q];
 
-  Part2 p;
-  for (int k = 0; k < kItems; ++k) {
-    const uint64_t i = start + uint64_t(k) * kThreads + threadIdx.x;
-    const bool ok = i < a.per;
-    float sv = 0.0f, hv = 0.0f;
-    if (ok) {
-      if (a.unit_bias) {
-        const float b = add_rn(a.bias, a.unit_bias[uint64_t(t) * a.width + uint32_t(i) % uint32_t(a.width)]);
-        sv = add_rn(add_rn(a.s[base + i], b), 0.0f);
+  Parts<NQ> p;
+  for (int it = 0; it < kItems; ++it) {
+    const uint64_t i = start + uint64_t(it) * kThreads + threadIdx.x;
+    const bool ok = i < l.per;
+    float v[NQ];
+    for (int k = 0; k < NQ; ++k) v[k] = 0.0f;
+    if (ok) op(uint64_t(t), i, base, v);
+    for (int k = 0; k < NQ; ++k) {
+      if (kSharedHist) {
+        observe(p.q[k], ok, v[k], bins.b[k], s_hist + bins.shared_off[k], s_digits[k], l.target[k].count_saturation,
+                l.act);
       } else {
-        sv = add_rn(a.s[base + i], a.bias);
+        observe(p.q[k], ok, v[k], bins.b[k], ghist[k], s_digits[k], l.target[k].count_saturation, l.act);
       }
-      hv = activate(act, sv);
-      a.s[base + i] = sv;
-      a.h[base + i] = hv;
-    }
-    if (kSharedHist) {
-      observe(p.q[0], ok, sv, b0, s_hist, s_digits[0], false, act);
-      observe(p.q[1], ok, hv, b1, s_hist + slots0, s_digits[1], sat, act);
-    } else {
-      observe(p.q[0], ok, sv, b0, a.hist + hist_base, s_digits[0], false, act);
-      observe(p.q[1], ok, hv, b1, a.hist + hist_base + slots0, s_digits[1], sat, act);
     }
   }
-  const Part2 tot = Reduce1(s_tmp.r1).Reduce(p, Part2Sum());
+  const Parts<NQ> tot = Reduce1(s_tmp.r1).Reduce(p, PartsSum<NQ>());
   if (threadIdx.x == 0)
-    for (int q = 0; q < 2; ++q) s_mean[q] = tot.q[q].n ? tot.q[q].sum / double(tot.q[q].n) : 0.0;
+    for (int k = 0; k < NQ; ++k) s_mean[k] = tot.q[k].n ? tot.q[k].sum / double(tot.q[k].n) : 0.0;
   __syncthreads();  // s_mean visible; s_tmp free for reuse
 
   // Pass two over the same tile (this thread's own values, now in L2): sum of squared deviations.
-  const double mean0 = s_mean[0], mean1 = s_mean[1];
-  Sq2 sq{{0.0, 0.0}};
-  for (int k = 0; k < kItems; ++k) {
-    const uint64_t i = start + uint64_t(k) * kThreads + threadIdx.x;
-    if (i >= a.per) break;
-    const float sv = a.s[base + i], hv = a.h[base + i];
-    if (finite(sv)) sq.m2[0] += (double(sv) - mean0) * (double(sv) - mean0);
-    if (finite(hv)) sq.m2[1] += (double(hv) - mean1) * (double(hv) - mean1);
+  Sqs<NQ> sq;
+  for (int k = 0; k < NQ; ++k) sq.m2[k] = 0.0;
+  for (int it = 0; it < kItems; ++it) {
+    const uint64_t i = start + uint64_t(it) * kThreads + threadIdx.x;
+    if (i >= l.per) break;
+    for (int k = 0; k < NQ; ++k) {
+      const float x = l.target[k].x[base + i];
+      if (finite(x)) sq.m2[k] += (double(x) - s_mean[k]) * (double(x) - s_mean[k]);
+    }
   }
-  const Sq2 m2 = Reduce2(s_tmp.r2).Reduce(sq, Sq2Sum());
+  const Sqs<NQ> m2 = Reduce2(s_tmp.r2).Reduce(sq, SqsSum<NQ>());
   if (threadIdx.x == 0) {
-    for (int q = 0; q < 2; ++q) {
+    for (int k = 0; k < NQ; ++k) {
       TilePartial out;
-      out.m.n = double(tot.q[q].n);
-      out.m.mean = s_mean[q];
-      out.m.m2 = tot.q[q].n ? m2.m2[q] : 0.0;
-      out.m.min = tot.q[q].min;
-      out.m.max = tot.q[q].max;
-      out.nan = tot.q[q].nan;
-      out.inf = tot.q[q].inf;
-      out.saturated = tot.q[q].saturated;
-      a.partials[(std::size_t(t) * tiles + tile) * 2 + q] = out;
+      out.m.n = double(tot.q[k].n);
+      out.m.mean = s_mean[k];
+      out.m.m2 = tot.q[k].n ? m2.m2[k] : 0.0;
+      out.m.min = tot.q[k].min;
+      out.m.max = tot.q[k].max;
+      out.nan = tot.q[k].nan;
+      out.inf = tot.q[k].inf;
+      out.saturated = tot.q[k].saturated;
+      l.partials[(std::size_t(t) * tiles + tile) * NQ + k] = out;
     }
   }
   __syncthreads();  // every shared count is in
   if (kSharedHist)
-    for (int i = threadIdx.x; i < slots; i += kThreads)
-      if (s_hist[i]) atomicAdd(a.hist + hist_base + i, static_cast<unsigned long long>(s_hist[i]));
-  for (int i = threadIdx.x; i < 2 * 256; i += kThreads) {
+    for (int k = 0; k < NQ; ++k)
+      for (int i = threadIdx.x; i < bins.b[k].bins + 2; i += kThreads) {
+        const unsigned c = s_hist[bins.shared_off[k] + i];
+        if (c) atomicAdd(ghist[k] + i, static_cast<unsigned long long>(c));
+      }
+  for (int i = threadIdx.x; i < NQ * 256; i += kThreads) {
     const unsigned c = (&s_digits[0][0])[i];
-    if (c) atomicAdd(a.digits + std::size_t(t) * 512 + i, static_cast<unsigned long long>(c));
+    if (c) atomicAdd(l.digits + std::size_t(t) * NQ * 256 + i, static_cast<unsigned long long>(c));
   }
 }
 
 // One thread per (trial, quantity): merges the tiles in tile order (Chan's formula, kernels/moments.h).
-__global__ void merge_tiles_kernel(LayerStatsArgs a, int tiles) {
+__global__ void merge_tiles_kernel(StatsLaunch l, int tiles) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
-  if (i >= 2 * a.trials) return;
-  const int t = i / 2, q = i % 2;
+  if (i >= l.nq * l.trials) return;
+  const int t = i / l.nq, k = i % l.nq;
   Moments m;
   unsigned long long nan = 0, inf = 0, sat = 0;
   for (int j = 0; j < tiles; ++j) {
-    const TilePartial& p = a.partials[(std::size_t(t) * tiles + j) * 2 + q];
+    const TilePartial& p = l.partials[(std::size_t(t) * tiles + j) * l.nq + k];
     merge(m, p.m);
     nan += p.nan;
     inf += p.inf;
     sat += p.saturated;
   }
-  const std::size_t o = (std::size_t(t) * a.layers + a.layer) * 2 + q;
-  a.moments[o] = m;
-  a.counts[o * 3 + 0] = nan;
-  a.counts[o * 3 + 1] = inf;
-  a.counts[o * 3 + 2] = sat;
+  const std::size_t o = (std::size_t(t) * l.sink.layers + l.layer) * kQuantities + l.target[k].q;
+  l.sink.moments[o] = m;
+  l.sink.counts[o * 3 + 0] = nan;
+  l.sink.counts[o * 3 + 1] = inf;
+  l.sink.counts[o * 3 + 2] = sat;
+}
+
+template <class Op>
+void launch(const Op& op, const StatsLaunch& l, cudaStream_t stream) {
+  constexpr int NQ = Op::kQ;
+  if (l.nq != NQ) throw std::logic_error("CUDA statistics: launch with the wrong number of quantities");
+  if (l.trials <= 0 || l.per == 0) return;
+  if (l.per > 0xffffffffull)
+    throw std::runtime_error("CUDA backend: more than 2^32 values per trial in one statistics pass");
+  if (l.layer < 0 || l.layer >= l.sink.layers) throw std::out_of_range("CUDA statistics: layer out of range");
+  const int tiles = layer_tiles(l.per);
+  const unsigned long long blocks = static_cast<unsigned long long>(l.trials) * tiles;
+  if (blocks > 0x7fffffffull)
+    throw std::runtime_error("CUDA backend: " + std::to_string(blocks) + " tiles in one statistics pass (at most 2^31-1)");
+  Bins<NQ> bins;
+  for (int k = 0; k < NQ; ++k) {
+    if (l.target[k].q < 0 || l.target[k].q >= kQuantities) throw std::out_of_range("CUDA statistics: bad quantity");
+    bins.b[k] = make_binner(l.target[k].range);
+    bins.shared_off[k] = bins.slots;
+    bins.slots += bins.b[k].bins + 2;
+  }
+  ISC_CUDA_CHECK(cudaMemsetAsync(l.digits, 0, std::size_t(l.trials) * NQ * 256 * sizeof(unsigned long long), stream));
+  if (bins.slots <= kSharedSlots) {
+    stats_kernel<Op, true><<<unsigned(blocks), kThreads, std::size_t(bins.slots) * sizeof(unsigned), stream>>>(
+        op, l, tiles, bins);
+  } else {
+    stats_kernel<Op, false><<<unsigned(blocks), kThreads, 0, stream>>>(op, l, tiles, bins);
+  }
+  ISC_CUDA_CHECK_LAUNCH("stats_kernel");
+  const int n = NQ * l.trials;
+  merge_tiles_kernel<<<(n + 127) / 128, 128, 0, stream>>>(l, tiles);
+  ISC_CUDA_CHECK_LAUNCH("merge_tiles_kernel");
 }
 
 }  // namespace
 
-void launch_layer_stats(const LayerStatsArgs& a, cudaStream_t stream) {
-  if (a.trials <= 0 || a.per == 0) return;
-  if (a.per > 0xffffffffull)
-    throw std::runtime_error("CUDA backend: more than 2^32 values per trial in one layer (samples x width)");
-  const int tiles = layer_tiles(a.per);
-  const unsigned long long blocks = static_cast<unsigned long long>(a.trials) * tiles;
-  if (blocks > 0x7fffffffull)
-    throw std::runtime_error("CUDA backend: " + std::to_string(blocks) + " tiles in one layer of a chunk (at most 2^31-1)");
-  const Binner b0 = make_binner(a.range[0]), b1 = make_binner(a.range[1]);
-  const int slots = b0.bins + b1.bins + 4;
-  ISC_CUDA_CHECK(cudaMemsetAsync(a.digits, 0, std::size_t(a.trials) * 512 * sizeof(unsigned long long), stream));
-  if (slots <= kSharedSlots) {
-    layer_stats_kernel<true><<<unsigned(blocks), kThreads, std::size_t(slots) * sizeof(unsigned), stream>>>(a, tiles, b0, b1);
-  } else {
-    layer_stats_kernel<false><<<unsigned(blocks), kThreads, 0, stream>>>(a, tiles, b0, b1);
-  }
-  ISC_CUDA_CHECK_LAUNCH("layer_stats_kernel");
-  const int pairs = 2 * a.trials;
-  merge_tiles_kernel<<<(pairs + 127) / 128, 128, 0, stream>>>(a, tiles);
-  ISC_CUDA_CHECK_LAUNCH("merge_tiles_kernel");
+void launch_bias_activation_stats(const BiasActivation& op, const StatsLaunch& l, cudaStream_t stream) {
+  StatsLaunch m = l;  // pass two re-reads what the operation wrote
+  m.target[0].x = op.s;
+  m.target[1].x = op.h;
+  launch(BiasActivationOp{op}, m, stream);
 }
+
+void launch_grad_activation_stats(float* g, const float* s, const ActivationSpec& act, const StatsLaunch& l,
+                                  cudaStream_t stream) {
+  StatsLaunch m = l;
+  m.target[0].x = g;
+  launch(GradActivationOp{g, s, act}, m, stream);
+}
+
+void launch_array_stats(const StatsLaunch& l, cudaStream_t stream) { launch(ReadOp{l.target[0].x}, l, stream); }
 
 }  // namespace isc::cuda

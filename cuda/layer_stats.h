@@ -1,51 +1,34 @@
-// layer_stats.h — launcher of one layer's fused bias + activation + statistics pass over a chunk.
+// layer_stats.h — launchers of the fused "element operation + statistics" passes over a chunk.
 #pragma once
 #include <cuda_runtime_api.h>
 
-#include <cstddef>
-#include <cstdint>
-
-#include "../kernels/activations.h"
-#include "../kernels/histogram.h"
-#include "../kernels/moments.h"
+#include "stats_launch.h"
 
 namespace isc::cuda {
 
-// One block's share (a tile of kTileElems consecutive values of one trial) of one quantity.
-struct TilePartial {
-  Moments m;  // of the finite values, two-pass within the tile
-  unsigned nan = 0, inf = 0, saturated = 0, unused = 0;
-};
-
-constexpr int kTileElems = 4096;
-inline int layer_tiles(uint64_t per) { return static_cast<int>((per + kTileElems - 1) / kTileElems); }
-
-// Chunk-wide statistics arrays, indexed by o = (trial * layers + layer) * 2 + q (q = 0
-// pre-activation, 1 activation), and the top-byte radix histogram the percentile selection
-// starts from.
-struct LayerStatsArgs {
+// The forward element operation: s += bias (per unit with random biases), h = f(s).
+struct BiasActivation {
   float* s = nullptr;  // pre-activations, trials x per: bias added in place
   float* h = nullptr;  // activations, written
-  int trials = 0;
-  uint64_t per = 0;    // samples x width
   float bias = 0.0f;
   // Random biases (chunk.bias_std > 0): unit j of trial t adds add_rn(bias, unit_bias[t * width + j])
   // (then + 0.0f, as the CPU's two steps); nullptr: every unit adds `bias`.
   const float* unit_bias = nullptr;
   int width = 0;
   ActivationSpec act{};
-  bool count_saturation = false;
-  HistRange range[2];
-  int layer = 0, layers = 0;
-  Moments* moments = nullptr;            // [o]
-  unsigned long long* counts = nullptr;  // [o * 3 + {0 nan, 1 inf, 2 saturated}]
-  unsigned long long* hist = nullptr;    // [(trial * layers + layer) * (slots0 + slots1) + (q ? slots0 : 0) + slot]
-  TilePartial* partials = nullptr;       // scratch [(trial * tiles + tile) * 2 + q]
-  unsigned long long* digits = nullptr;  // scratch [(trial * 2 + q) * 256], zeroed by the launcher
 };
 
-// Queues on `stream`: the fused pass (one block per (trial, tile); no block spans two trials),
-// then the merge of the tiles of each (trial, quantity) in tile order (deterministic).
-void launch_layer_stats(const LayerStatsArgs& a, cudaStream_t stream);
+// Each launcher queues on `stream`: the fused pass (one block per (trial, tile); no block spans two
+// trials; per-tile moments, counts, histograms, top-byte radix counts), then the merge of the tiles
+// of each (trial, quantity) in tile order (deterministic) into l.sink. Percentiles: launch_select.
+
+// op, then statistics of s (target[0]) and h (target[1]); l.nq must be 2.
+void launch_bias_activation_stats(const BiasActivation& op, const StatsLaunch& l, cudaStream_t stream);
+// g <- mul_rn(g, f'(s)) in place (the CPU's cpu_mul_activation_derivative), then statistics of g
+// (target[0]; l.nq must be 1).
+void launch_grad_activation_stats(float* g, const float* s, const ActivationSpec& act, const StatsLaunch& l,
+                                  cudaStream_t stream);
+// Statistics of target[0].x itself (l.nq must be 1).
+void launch_array_stats(const StatsLaunch& l, cudaStream_t stream);
 
 }  // namespace isc::cuda

@@ -1,5 +1,5 @@
 // percentiles.cu — exact order statistics by radix selection on order-preserving 32-bit keys: the
-// fused pass already counted the top byte; one block per (trial, quantity) then narrows each
+// statistics pass already counted the top byte; one block per (trial, quantity) then narrows each
 // wanted rank by one byte per pass over the data (3 passes), with no copy of the values.
 #include <cmath>
 #include <stdexcept>
@@ -16,26 +16,26 @@ constexpr int kGroup = 8;  // rank slots narrowed together (shared histograms of
 
 __device__ __forceinline__ bool finite(float x) { return isfinite(x); }
 
-__global__ void __launch_bounds__(kThreads) select_kernel(SelectArgs a) {
+__global__ void __launch_bounds__(kThreads) select_kernel(StatsLaunch a) {
   __shared__ unsigned s_count[kGroup][256];
   __shared__ uint32_t s_prefix[kGroup];
   __shared__ uint64_t s_rank[kGroup];  // rank among the values that share the prefix
   __shared__ int s_row[kGroup];        // the first slot with the same prefix (whose counts it uses)
 
-  const int t = blockIdx.x / 2, q = blockIdx.x % 2;
-  const std::size_t o = (std::size_t(t) * a.layers + a.layer) * 2 + q;
-  const Moments m = a.moments[o];
+  const int t = blockIdx.x / a.nq, k = blockIdx.x % a.nq;
+  const std::size_t o = (std::size_t(t) * a.sink.layers + a.layer) * kQuantities + a.target[k].q;
+  const Moments m = a.sink.moments[o];
   const uint64_t n = static_cast<uint64_t>(m.n);
   if (n == 0 || !(m.max > m.min)) return;  // no finite value, or all equal: the host takes min
-  const float* x = (q == 0 ? a.s : a.h) + uint64_t(t) * a.per;
-  const unsigned long long* top = a.digits + (std::size_t(t) * 2 + q) * 256;
-  const int slots = 2 * a.n_percentiles;
+  const float* x = a.target[k].x + uint64_t(t) * a.per;
+  const unsigned long long* top = a.digits + (std::size_t(t) * a.nq + k) * 256;
+  const int slots = 2 * a.sink.n_percentiles;
 
   for (int g0 = 0; g0 < slots; g0 += kGroup) {
     const int G = slots - g0 < kGroup ? slots - g0 : kGroup;
     if (threadIdx.x < G) {  // pass 0 from the top-byte counts of the fused pass
       const int slot = g0 + int(threadIdx.x);
-      const uint64_t r = percentile_rank(a.percentiles[slot / 2], n, slot % 2);
+      const uint64_t r = percentile_rank(a.sink.percentiles[slot / 2], n, slot % 2);
       uint64_t before = 0;
       s_prefix[threadIdx.x] = radix_find_digit(top, r, &before);
       s_rank[threadIdx.x] = r - before;
@@ -70,18 +70,20 @@ __global__ void __launch_bounds__(kThreads) select_kernel(SelectArgs a) {
       }
     }
     __syncthreads();
-    if (threadIdx.x < G) a.selected[o * slots + g0 + threadIdx.x] = radix_value(s_prefix[threadIdx.x]);
+    if (threadIdx.x < G) a.sink.selected[o * slots + g0 + threadIdx.x] = radix_value(s_prefix[threadIdx.x]);
     __syncthreads();  // s_prefix is rewritten by the next group
   }
 }
 
 }  // namespace
 
-void launch_select(const SelectArgs& a, cudaStream_t stream) {
-  if (a.trials <= 0 || a.per == 0 || a.n_percentiles <= 0) return;
+void launch_select(const StatsLaunch& a, cudaStream_t stream) {
+  if (a.trials <= 0 || a.per == 0 || a.sink.n_percentiles <= 0) return;
   if (a.per > 0xffffffffull)
     throw std::runtime_error("CUDA backend: percentiles of more than 2^32 values per trial and layer");
-  select_kernel<<<unsigned(2 * a.trials), kThreads, 0, stream>>>(a);
+  if (a.nq < 1 || a.nq > 2) throw std::logic_error("launch_select: 1 or 2 quantities per launch");
+  const unsigned long long blocks = static_cast<unsigned long long>(a.nq) * unsigned(a.trials);
+  select_kernel<<<unsigned(blocks), kThreads, 0, stream>>>(a);
   ISC_CUDA_CHECK_LAUNCH("select_kernel");
 }
 

@@ -138,19 +138,6 @@ int main(int argc, char** argv) {
     bo.threads = ex.points.front().config.run.threads;
     bo.tf32 = ex.points.front().config.run.tf32;
     auto backend = isc::make_backend(device, bo);
-    // The CUDA backend has the forward diagnostics only (so far): with --device auto, configs
-    // asking for backward or Jacobian quantities run on the CPU instead of failing on the GPU.
-    if (device == "auto" && backend->name() != "cpu") {
-      for (const auto& p : ex.points) {
-        const isc::StatsSpec sp = isc::stats_spec(p.config);
-        if (isc::needs_backward(p.config) || sp.enabled[int(isc::Quantity::JacobianSingularValue)]) {
-          std::fprintf(stderr, "initscope: %s has no backward/Jacobian diagnostics yet; running on the CPU\n",
-                       backend->name().c_str());
-          backend = isc::make_backend("cpu", bo);
-          break;
-        }
-      }
-    }
     if (!quiet)
       std::fprintf(stderr, "initscope: %zu configuration%s on %s (%s)\n", ex.points.size(),
                    ex.points.size() == 1 ? "" : "s", backend->name().c_str(), backend->description().c_str());
