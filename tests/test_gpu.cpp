@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "cuda/cuda_backend.h"
+#include "gpu_test_util.h"
 #include "cuda/device_buffer.h"
 #include "host/backend.h"
 #include "host/config.h"
@@ -37,34 +38,14 @@
 #include "kernels/rng.h"
 
 using namespace isc;
+using namespace isc::gpu_test;
 
-#define REQUIRE_GPU()                                                                    \
-  do {                                                                                   \
-    std::string why_;                                                                    \
-    if (cuda_device_count(&why_) == 0) GTEST_SKIP() << "no usable GPU: " << why_;        \
-  } while (0)
 
 namespace {
 
-std::vector<float> get(const Backend& b, const Buffer& x, std::size_t n) {
-  std::vector<float> v(n);
-  b.download(x, v.data(), n);
-  return v;
-}
 
-uint32_t bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
 
 // Equal as floats, NaN equal to NaN (a quantity with no finite value has NaN percentiles).
-bool same_values(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
-  return true;
-}
 
 // Index of the first element whose bits differ, or -1.
 long first_difference(const std::vector<float>& a, const std::vector<float>& b) {
@@ -481,19 +462,6 @@ const char* kToml =
 
 std::vector<ConfigResult> run_gpu(const Experiment& ex, Backend& b) { return run_experiment(ex, b); }
 
-void expect_identical(const TrialStats& a, const TrialStats& b, const std::string& where) {
-  EXPECT_EQ(a.m.n, b.m.n) << where;
-  EXPECT_EQ(a.m.mean, b.m.mean) << where;
-  EXPECT_EQ(a.m.m2, b.m.m2) << where;
-  EXPECT_EQ(a.m.min, b.m.min) << where;
-  EXPECT_EQ(a.m.max, b.m.max) << where;
-  EXPECT_EQ(a.count, b.count) << where;
-  EXPECT_EQ(a.nan, b.nan) << where;
-  EXPECT_EQ(a.inf, b.inf) << where;
-  EXPECT_EQ(a.saturated, b.saturated) << where;
-  EXPECT_TRUE(same_values(a.percentiles, b.percentiles)) << where;
-  EXPECT_EQ(a.hist, b.hist) << where;
-}
 }  // namespace
 
 TEST(Gpu, ChunkingDoesNotChangeResults) {

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "cuda/cuda_backend.h"
+#include "gpu_test_util.h"
 #include "cuda/device_buffer.h"
 #include "host/backend.h"
 #include "host/config.h"
@@ -46,23 +47,12 @@
 #include "kernels/rng.h"
 
 using namespace isc;
+using namespace isc::gpu_test;
 
-#define REQUIRE_GPU()                                                             \
-  do {                                                                            \
-    std::string why_;                                                             \
-    if (cuda_device_count(&why_) == 0) GTEST_SKIP() << "no usable GPU: " << why_; \
-  } while (0)
 
 namespace {
 
-const double kU = std::ldexp(1.0, -24);
-double gamma_k(int k) { return k * kU / (1 - k * kU); }
 
-uint32_t bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
 
 long first_difference(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return 0;
@@ -71,18 +61,7 @@ long first_difference(const std::vector<float>& a, const std::vector<float>& b) 
   return -1;
 }
 
-bool same_values(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
-  return true;
-}
 
-std::vector<float> get(const Backend& b, const Buffer& x, std::size_t n) {
-  std::vector<float> v(n);
-  b.download(x, v.data(), n);
-  return v;
-}
 
 // A small network with every backward quantity on.
 struct BNet {

@@ -13,6 +13,7 @@
 
 #include "cuda/check.h"
 #include "cuda/cuda_backend.h"
+#include "gpu_test_util.h"
 #include "cuda/device_array.h"
 #include "cuda/svd.h"
 #include "host/backend.h"
@@ -20,35 +21,12 @@
 #include "host/runner.h"
 
 using namespace isc;
+using namespace isc::gpu_test;
 
-#define REQUIRE_GPU()                                                             \
-  do {                                                                            \
-    std::string why_;                                                             \
-    if (cuda_device_count(&why_) == 0) GTEST_SKIP() << "no usable GPU: " << why_; \
-  } while (0)
 
 namespace {
 
-bool same_values(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
-  return true;
-}
 
-void expect_identical(const TrialStats& a, const TrialStats& b, const std::string& where) {
-  EXPECT_EQ(a.m.n, b.m.n) << where;
-  EXPECT_EQ(a.m.mean, b.m.mean) << where;
-  EXPECT_EQ(a.m.m2, b.m.m2) << where;
-  EXPECT_EQ(a.m.min, b.m.min) << where;
-  EXPECT_EQ(a.m.max, b.m.max) << where;
-  EXPECT_EQ(a.count, b.count) << where;
-  EXPECT_EQ(a.nan, b.nan) << where;
-  EXPECT_EQ(a.inf, b.inf) << where;
-  EXPECT_EQ(a.saturated, b.saturated) << where;
-  EXPECT_TRUE(same_values(a.percentiles, b.percentiles)) << where;
-  EXPECT_EQ(a.hist, b.hist) << where;
-}
 
 const char* kBackwardToml =
     "trials = 7\nsamples = 21\n[network]\ninput = 30\nhidden = [25, 20]\noutput = 6\n"
