@@ -48,7 +48,13 @@ int main(int argc, char** argv) {
   const int trials = argc > 1 ? std::atoi(argv[1]) : 2048;
   const int samples = argc > 2 ? std::atoi(argv[2]) : 256;
   const int repeats = argc > 3 ? std::atoi(argv[3]) : 3;
-  const bool tf32 = argc > 4 && std::string(argv[4]) == "tf32";  // opt-in TF32 GEMMs, both sides
+  // Flags after the numbers: "tf32" (opt-in TF32 GEMMs, both sides), "backward" (the Figures 6-8
+  // job: plus back-propagated and weight gradients and their statistics).
+  bool tf32 = false, backward = false;
+  for (int i = 4; i < argc; ++i) {
+    tf32 |= std::string(argv[i]) == "tf32";
+    backward |= std::string(argv[i]) == "backward";
+  }
   try {
     std::string why;
     if (cuda_device_count(&why) == 0) {
@@ -58,6 +64,8 @@ int main(int argc, char** argv) {
     Overrides ov;
     ov.trials = trials;
     ov.sets = {"samples=" + std::to_string(samples)};
+    if (backward)
+      ov.sets.push_back("stats.quantities=[\"preactivation\",\"activation\",\"backprop_gradient\",\"weight_gradient\"]");
     const Experiment ex = parse_experiment(
         "[network]\ninput = 1024\nhidden = [1000, 1000, 1000, 1000, 1000]\nactivation = \"tanh\"\n"
         "init = \"standard\"\n",
@@ -83,6 +91,9 @@ int main(int argc, char** argv) {
           s(std::size_t(chunk) * B * 1000);
       ISC_CUDA_CHECK(cudaMemset(h.get(), 0, h.capacity() * sizeof(float)));
       ISC_CUDA_CHECK(cudaMemset(w.get(), 0, w.capacity() * sizeof(float)));
+      cuda::DeviceArray<float> g(backward ? std::size_t(chunk) * B * 1024 : 1),
+          dw(backward ? std::size_t(chunk) * 1024 * 1000 : 1);
+      if (backward) ISC_CUDA_CHECK(cudaMemset(g.get(), 0, g.capacity() * sizeof(float)));
       cuda::BatchedGemm gemm(stream, tf32);
       auto gemm_only = [&](bool classic) {
         for (int first = 0; first < trials; first += chunk) {
@@ -90,6 +101,10 @@ int main(int argc, char** argv) {
           for (int l = 0, n_in = 1024; l < 5; ++l, n_in = 1000) {
             if (classic) gemm.forward_classic(h.get(), w.get(), s.get(), samples, n_in, 1000, n);
             else gemm.forward(h.get(), w.get(), s.get(), samples, n_in, 1000, n);
+            if (!backward || classic) continue;
+            // The hidden layers' backward GEMMs (the 9-class output layer's are negligible).
+            gemm.weight_grad(g.get(), h.get(), dw.get(), samples, 1000, n_in, n);
+            if (l > 0) gemm.backward_data(g.get(), w.get(), s.get(), samples, 1000, n_in, n);
           }
         }
       };
@@ -104,9 +119,11 @@ int main(int argc, char** argv) {
       cudaStreamDestroy(stream);
     }
 
-    const double flops = double(trials) * 2.0 * double(B) * (1024.0 * 1000 + 4 * 1000.0 * 1000);
-    std::printf("initscope CUDA benchmark: Figure 6 job (tanh, 5 x 1000, input 1024), %d trials x %d samples, "
-                "chunks of %d trials, best of %d, %s\n", trials, samples, chunk, repeats, tf32 ? "TF32" : "FP32");
+    const double fwd = 2.0 * double(B) * (1024.0 * 1000 + 4 * 1000.0 * 1000);
+    const double flops = double(trials) * (backward ? 2 * fwd + 2.0 * double(B) * 4 * 1000.0 * 1000 : fwd);
+    std::printf("initscope CUDA benchmark: Figure 6%s job (tanh, 5 x 1000, input 1024), %d trials x %d samples, "
+                "chunks of %d trials, best of %d, %s\n", backward ? "-8 forward+backward" : "", trials, samples, chunk,
+                repeats, tf32 ? "TF32" : "FP32");
     std::printf("  device             %s\n", backend->description().c_str());
     std::printf("  GEMM, layer 1      %s\n", path_first.c_str());
     std::printf("  GEMM, layers 2-5   %s\n", path_rest.c_str());
@@ -114,8 +131,9 @@ int main(int argc, char** argv) {
                 trials / t_engine, flops / t_engine * 1e-12);
     std::printf("  GEMMs alone        %8.3f s  %9.1f trials/s  %6.2f TFLOP/s\n", t_gemm, trials / t_gemm,
                 flops / t_gemm * 1e-12);
-    std::printf("  sgemmStridedBatched%8.3f s  %9.1f trials/s  %6.2f TFLOP/s (reference)\n", t_classic,
-                trials / t_classic, flops / t_classic * 1e-12);
+    if (!backward)
+      std::printf("  sgemmStridedBatched%8.3f s  %9.1f trials/s  %6.2f TFLOP/s (reference)\n", t_classic,
+                  trials / t_classic, flops / t_classic * 1e-12);
     std::printf("  engine time / GEMM-only time = %.3f\n", t_engine / t_gemm);
     return 0;
   } catch (const std::exception& e) {
