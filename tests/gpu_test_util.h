@@ -33,7 +33,15 @@ inline uint32_t bits(float f) {
   return u;
 }
 
-// Equal element by element, NaN equal to NaN.
+// Index of the first element whose bits differ, or -1 (0 when the sizes differ).
+inline long first_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (bits(a[i]) != bits(b[i])) return long(i);
+  return -1;
+}
+
+// Equal element by element, NaN equal to NaN (a quantity with no finite value has NaN percentiles).
 inline bool same_values(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)

@@ -40,20 +40,7 @@
 using namespace isc;
 using namespace isc::gpu_test;
 
-
 namespace {
-
-
-
-// Equal as floats, NaN equal to NaN (a quantity with no finite value has NaN percentiles).
-
-// Index of the first element whose bits differ, or -1.
-long first_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (bits(a[i]) != bits(b[i])) return long(i);
-  return -1;
-}
 
 const Activation kActivations[] = {Activation::Linear, Activation::Sigmoid, Activation::Tanh,
                                    Activation::Softsign, Activation::Relu, Activation::LeakyRelu};

@@ -49,17 +49,7 @@
 using namespace isc;
 using namespace isc::gpu_test;
 
-
 namespace {
-
-
-
-long first_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (bits(a[i]) != bits(b[i])) return long(i);
-  return -1;
-}
 
 
 
