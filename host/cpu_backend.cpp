@@ -141,20 +141,6 @@ class CpuBackend final : public Backend {
         cpu_bias_activate(sp, hp, per, bias, act);
       }
       auto& scratch = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
-      // The measured c-map: cosine similarity of the pre-activations of input pairs (2k, 2k+1).
-      double corr = 0;
-      int pairs = 0;
-      for (int k = 0; k + 1 < chunk_.samples; k += 2, ++pairs) {
-        const float* a = sp + static_cast<std::size_t>(k) * width;
-        const float* b = a + width;
-        double ab = 0, aa = 0, bb = 0;
-        for (int j = 0; j < width; ++j) {
-          ab += double(a[j]) * b[j];
-          aa += double(a[j]) * a[j];
-          bb += double(b[j]) * b[j];
-        }
-        corr += aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
-      }
       // Forward statistics are always computed: var_ratio and the summary rely on them.
       // h = f(s) with f monotone: h's order statistics are tried as f(s's) first (checked exactly).
       OrderStats s_order;
@@ -162,7 +148,7 @@ class CpuBackend final : public Backend {
                     &s_order);
       compute_stats(hp, per, chunk_.stats.range[1], chunk_.stats.percentiles,
                     has_saturation(act.kind) ? &act : nullptr, slot(t, layer, 1), scratch, nullptr, &s_order, &act);
-      slot(t, layer, 0).pair_corr = pairs ? corr / pairs : std::nan("");
+      slot(t, layer, 0).pair_corr = pair_correlation(sp, chunk_.samples, width);
     }
   }
 

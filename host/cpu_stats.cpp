@@ -77,6 +77,23 @@ std::vector<float> select_ranks(const float* x, std::size_t n, float min, float 
   return out;
 }
 
+double pair_correlation(const float* s, int samples, int width) {
+  double corr = 0;
+  int pairs = 0;
+  for (int k = 0; k + 1 < samples; k += 2, ++pairs) {
+    const float* a = s + static_cast<std::size_t>(k) * width;
+    const float* b = a + width;
+    double ab = 0, aa = 0, bb = 0;
+    for (int j = 0; j < width; ++j) {
+      ab += double(a[j]) * b[j];
+      aa += double(a[j]) * a[j];
+      bb += double(b[j]) * b[j];
+    }
+    corr += aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+  }
+  return pairs ? corr / pairs : std::nan("");
+}
+
 void compute_stats(const float* x, std::size_t n, const HistRange& range,
                    const std::vector<double>& percentiles, const ActivationSpec* sat,
                    TrialStats& out, std::vector<float>& scratch, OrderStats* order, const OrderStats* from,

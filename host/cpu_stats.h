@@ -34,4 +34,8 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
 std::vector<float> select_ranks(const float* x, std::size_t n, float min, float max,
                                 const std::vector<uint64_t>& ranks, std::vector<float>& scratch);
 
+// The measured c-map of one trial: the mean over input pairs (2k, 2k+1) of the cosine similarity
+// of their rows of s (samples x width); NaN with fewer than 2 samples.
+double pair_correlation(const float* s, int samples, int width);
+
 }  // namespace isc

@@ -144,24 +144,6 @@ const TrialStats& at(const Trace& tr, const Net& n, int t, int l, int q) {
   return tr.stats[(std::size_t(t) * n.hidden.size() + l) * kQuantities + q];
 }
 
-// The CPU's pair_corr formula (cpu_backend.cpp) on samples x width values.
-double pair_corr_of(const float* s, int samples, int width) {
-  double corr = 0;
-  int pairs = 0;
-  for (int k = 0; k + 1 < samples; k += 2, ++pairs) {
-    const float* a = s + std::size_t(k) * width;
-    const float* b = a + width;
-    double ab = 0, aa = 0, bb = 0;
-    for (int j = 0; j < width; ++j) {
-      ab += double(a[j]) * b[j];
-      aa += double(a[j]) * a[j];
-      bb += double(b[j]) * b[j];
-    }
-    corr += aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
-  }
-  return pairs ? corr / pairs : std::nan("");
-}
-
 // The bias unit j of trial t, layer l adds (kernels/init.h draw4 on the bias stream, as the CPU).
 float unit_bias(const Net& n, int t, int l, int j) {
   if (n.bias_std <= 0.0f) return n.bias;
@@ -187,7 +169,7 @@ void expect_consistent(const Trace& g, const Net& n, int t, int l, int q, const 
   EXPECT_TRUE(same_values(s.percentiles, ref.percentiles)) << where;  // -0 and +0 compare equal
   EXPECT_EQ(s.m.n, ref.m.n) << where;
   if (q == 0) {
-    const double pc = pair_corr_of(x, n.samples, n.hidden[l]);
+    const double pc = pair_correlation(x, n.samples, n.hidden[l]);
     if (std::isnan(pc)) EXPECT_TRUE(std::isnan(s.pair_corr)) << where;
     else EXPECT_NEAR(s.pair_corr, pc, 1e-12) << where << ": pair_corr";
   } else {
