@@ -12,7 +12,6 @@
 
 namespace isc {
 
-bool cuda_compiled() { return INITSCOPE_WITH_CUDA != 0; }
 
 namespace {
 

@@ -105,6 +105,5 @@ struct BackendOptions {
 std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOptions& opt);
 // Human-readable list of the devices found (for `initscope info`).
 std::vector<std::string> describe_devices();
-bool cuda_compiled();
 
 }  // namespace isc

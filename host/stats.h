@@ -41,7 +41,6 @@ struct TrialStats {
   std::vector<float> percentiles;
   std::vector<uint64_t> hist;  // bins + 2 slots: under, bins..., over
 
-  double mean() const { return m.mean; }
   double std() const;
   double saturation() const { return count ? double(saturated) / double(count) : 0.0; }
 };
