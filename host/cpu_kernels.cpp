@@ -1,5 +1,6 @@
 // cpu_kernels.cpp — vectorizable CPU loops over the shared math (kernels/): Philox in batches of
-// 16 blocks, bias + activation, histogram slots. Results are bit-identical to the scalar forms.
+// 16 blocks (AVX-512, AVX2 and generic paths), bias + activation, histogram slots. Results are
+// bit-identical to the scalar forms.
 #include "cpu_kernels.h"
 
 #include <cstring>
@@ -8,21 +9,25 @@
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define ISC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define ISC_X86_PATHS 1
+#include <immintrin.h>
 #else
 #define ISC_CLONES
+#define ISC_X86_PATHS 0
 #endif
 
 namespace isc {
 namespace {
 
 constexpr int kLanes = 16;
+constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
 
-// Philox4x32-10 on 16 consecutive blocks with GCC vector types: 16 x 32-bit lanes, the 32x32->64
-// products formed on even and odd lanes as 8 x 64-bit (vpmuludq where available).
+// Generic path: Philox4x32-10 on 16 consecutive blocks with GCC vector types, 16 x 32-bit lanes;
+// the 32x32->64 products are formed on even and odd lanes as 8 x 64-bit.
 typedef uint32_t u32x16 __attribute__((vector_size(64)));
 typedef uint64_t u64x8 __attribute__((vector_size(64)));
 
-inline void mulhilo16(uint32_t m, u32x16 a, u32x16* lo, u32x16* hi) {
+ISC_HD void mulhilo16(uint32_t m, u32x16 a, u32x16* lo, u32x16* hi) {
   const u64x8 a64 = (u64x8)a;  // vector cast: a bit reinterpretation
   const u64x8 mask = u64x8{} + 0xffffffffull;
   const u64x8 pe = (a64 & mask) * uint64_t(m);  // even lanes
@@ -33,7 +38,7 @@ inline void mulhilo16(uint32_t m, u32x16 a, u32x16* lo, u32x16* hi) {
   *hi = (u32x16)h;
 }
 
-inline void philox16(uint64_t seed, uint64_t subsequence, uint64_t block0, uint32_t out[4][kLanes]) {
+ISC_HD void philox16_generic(uint64_t seed, uint64_t subsequence, uint64_t block0, uint32_t out[4][kLanes]) {
   // Counters block0 + i as (low, high) words, built with vector operations (no lane stores).
   const u32x16 iota = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
   u32x16 x = iota + static_cast<uint32_t>(block0);
@@ -43,14 +48,14 @@ inline void philox16(uint64_t seed, uint64_t subsequence, uint64_t block0, uint3
   uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
   for (int r = 0; r < 10; ++r) {
     u32x16 lo0, hi0, lo1, hi1;
-    mulhilo16(0xD2511F53u, x, &lo0, &hi0);
-    mulhilo16(0xCD9E8D57u, z, &lo1, &hi1);
+    mulhilo16(kM0, x, &lo0, &hi0);
+    mulhilo16(kM1, z, &lo1, &hi1);
     x = hi1 ^ y ^ k0;
     y = lo1;
     z = hi0 ^ w ^ k1;
     w = lo0;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
+    k0 += kW0;
+    k1 += kW1;
   }
   std::memcpy(out[0], &x, sizeof x);
   std::memcpy(out[1], &y, sizeof y);
@@ -58,9 +63,96 @@ inline void philox16(uint64_t seed, uint64_t subsequence, uint64_t block0, uint3
   std::memcpy(out[3], &w, sizeof w);
 }
 
-}  // namespace
+#if ISC_X86_PATHS
+// GCC 12 reports its own _mm512_set1_* / _mm512_undefined_* helpers as uninitialized (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// x86 paths: each 64-bit lane holds one block's 32-bit word in its low half (the high half is
+// don't-care), so one vpmuludq forms a whole 32x32->64 product and its halves need no shuffles:
+// lo stays in place, hi is one shift away. Group 0 holds the even blocks, group 1 the odd ones, so
+// that merging their low halves (odd shifted up) lays the 16 words out in block order.
+__attribute__((target("avx512f"))) void philox16_avx512(uint64_t seed, uint64_t subsequence,
+                                                                               uint64_t block0,
+                                                                               uint32_t out[4][kLanes]) {
+  const __m512i m0 = _mm512_set1_epi64(kM0), m1 = _mm512_set1_epi64(kM1);
+  const __m512i even = _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0);
+  __m512i x[2], y[2], z[2], w[2];
+  for (int g = 0; g < 2; ++g) {
+    const __m512i c = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(block0 + g)), even);
+    x[g] = c;
+    y[g] = _mm512_srli_epi64(c, 32);
+    z[g] = _mm512_set1_epi64(static_cast<long long>(subsequence & 0xffffffffu));
+    w[g] = _mm512_set1_epi64(static_cast<long long>(subsequence >> 32));
+  }
+  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  for (int r = 0; r < 10; ++r) {
+    const __m512i kk0 = _mm512_set1_epi32(static_cast<int>(k0)), kk1 = _mm512_set1_epi32(static_cast<int>(k1));
+    for (int g = 0; g < 2; ++g) {
+      const __m512i p0 = _mm512_mul_epu32(x[g], m0), p1 = _mm512_mul_epu32(z[g], m1);
+      x[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), y[g], kk0, 0x96);  // a ^ b ^ c
+      y[g] = p1;
+      z[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), w[g], kk1, 0x96);
+      w[g] = p0;
+    }
+    k0 += kW0;
+    k1 += kW1;
+  }
+  const __m512i* word[4] = {x, y, z, w};
+  for (int k = 0; k < 4; ++k) {
+    const __m512i v = _mm512_mask_blend_epi32(0xAAAA, word[k][0], _mm512_slli_epi64(word[k][1], 32));
+    _mm512_storeu_si512(out[k], v);
+  }
+}
 
-ISC_CLONES void cpu_fill_draws(const LayerDraw& d, uint64_t seed, uint64_t subsequence, float* out, std::size_t n) {
+__attribute__((target("avx2"))) void philox16_avx2(uint64_t seed, uint64_t subsequence,
+                                                                          uint64_t block0, uint32_t out[4][kLanes]) {
+  // Four groups of four blocks: (even, odd) of blocks 0..7, then of blocks 8..15.
+  const __m256i m0 = _mm256_set1_epi64x(kM0), m1 = _mm256_set1_epi64x(kM1);
+  const __m256i even = _mm256_set_epi64x(6, 4, 2, 0);
+  __m256i x[4], y[4], z[4], w[4];
+  for (int g = 0; g < 4; ++g) {
+    const uint64_t first = block0 + static_cast<uint64_t>(g / 2 * 8 + g % 2);
+    const __m256i c = _mm256_add_epi64(_mm256_set1_epi64x(static_cast<long long>(first)), even);
+    x[g] = c;
+    y[g] = _mm256_srli_epi64(c, 32);
+    z[g] = _mm256_set1_epi64x(static_cast<long long>(subsequence & 0xffffffffu));
+    w[g] = _mm256_set1_epi64x(static_cast<long long>(subsequence >> 32));
+  }
+  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  for (int r = 0; r < 10; ++r) {
+    const __m256i kk0 = _mm256_set1_epi32(static_cast<int>(k0)), kk1 = _mm256_set1_epi32(static_cast<int>(k1));
+    for (int g = 0; g < 4; ++g) {
+      const __m256i p0 = _mm256_mul_epu32(x[g], m0), p1 = _mm256_mul_epu32(z[g], m1);
+      x[g] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p1, 32), y[g]), kk0);
+      y[g] = p1;
+      z[g] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), w[g]), kk1);
+      w[g] = p0;
+    }
+    k0 += kW0;
+    k1 += kW1;
+  }
+  const __m256i* word[4] = {x, y, z, w};
+  for (int k = 0; k < 4; ++k)
+    for (int h = 0; h < 2; ++h) {
+      const __m256i v = _mm256_blend_epi32(word[k][2 * h], _mm256_slli_epi64(word[k][2 * h + 1], 32), 0xAA);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[k] + 8 * h), v);
+    }
+}
+#pragma GCC diagnostic pop
+#endif
+
+template <int Path>
+ISC_HD void philox16(uint64_t seed, uint64_t subsequence, uint64_t block0, uint32_t out[4][kLanes]) {
+#if ISC_X86_PATHS
+  if constexpr (Path == kPathAvx512) return philox16_avx512(seed, subsequence, block0, out);
+  if constexpr (Path == kPathAvx2) return philox16_avx2(seed, subsequence, block0, out);
+#endif
+  philox16_generic(seed, subsequence, block0, out);
+}
+
+template <int Path>
+ISC_HD void fill_draws(const LayerDraw& d, uint64_t seed, uint64_t subsequence, float* out, std::size_t n) {
   if (d.kind == DrawKind::Constant) {
     for (std::size_t i = 0; i < n; ++i) out[i] = d.scale;
     return;
@@ -69,7 +161,7 @@ ISC_CLONES void cpu_fill_draws(const LayerDraw& d, uint64_t seed, uint64_t subse
   uint32_t bits[4][kLanes];
   float u[4][kLanes], v[4 * kLanes];
   for (std::size_t e0 = 0; e0 < n; e0 += 4 * kLanes) {
-    philox16(seed, subsequence, e0 / 4, bits);
+    philox16<Path>(seed, subsequence, e0 / 4, bits);
     for (int l = 0; l < 4; ++l)
       for (int i = 0; i < kLanes; ++i) u[l][i] = uniform_from_bits(bits[l][i]);
     if (d.kind == DrawKind::Uniform) {
@@ -90,6 +182,71 @@ ISC_CLONES void cpu_fill_draws(const LayerDraw& d, uint64_t seed, uint64_t subse
       for (std::size_t i = 0; i < n - e0; ++i) out[e0 + i] = v[i];
     }
   }
+}
+
+#if ISC_X86_PATHS
+__attribute__((target("arch=x86-64-v4"))) void fill_draws_v4(const LayerDraw& d, uint64_t seed, uint64_t sub,
+                                                               float* out, std::size_t n) {
+  fill_draws<kPathAvx512>(d, seed, sub, out, n);
+}
+__attribute__((target("arch=x86-64-v3"))) void fill_draws_v3(const LayerDraw& d, uint64_t seed, uint64_t sub,
+                                                               float* out, std::size_t n) {
+  fill_draws<kPathAvx2>(d, seed, sub, out, n);
+}
+__attribute__((target("arch=x86-64-v4"))) void philox16_v4(uint64_t seed, uint64_t sub, uint64_t block0,
+                                                             uint32_t out[4][kLanes]) {
+  philox16<kPathAvx512>(seed, sub, block0, out);
+}
+__attribute__((target("arch=x86-64-v3"))) void philox16_v3(uint64_t seed, uint64_t sub, uint64_t block0,
+                                                             uint32_t out[4][kLanes]) {
+  philox16<kPathAvx2>(seed, sub, block0, out);
+}
+#endif
+void fill_draws_generic(const LayerDraw& d, uint64_t seed, uint64_t sub, float* out, std::size_t n) {
+  fill_draws<kPathGeneric>(d, seed, sub, out, n);
+}
+
+int best_path() {
+#if ISC_X86_PATHS
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("x86-64-v4")) return kPathAvx512;
+  if (__builtin_cpu_supports("x86-64-v3")) return kPathAvx2;
+#endif
+  return kPathGeneric;
+}
+
+}  // namespace
+
+std::vector<int> cpu_draw_paths() {
+  std::vector<int> p{kPathGeneric};
+  const int best = best_path();
+  if (best >= kPathAvx2) p.push_back(kPathAvx2);
+  if (best >= kPathAvx512) p.push_back(kPathAvx512);
+  return p;
+}
+
+void cpu_philox16(int path, uint64_t seed, uint64_t subsequence, uint64_t block0, uint32_t out[4][16]) {
+#if ISC_X86_PATHS
+  if (path == kPathAvx512) return philox16_v4(seed, subsequence, block0, out);
+  if (path == kPathAvx2) return philox16_v3(seed, subsequence, block0, out);
+#endif
+  (void)path;
+  philox16_generic(seed, subsequence, block0, out);
+}
+
+void cpu_fill_draws_path(int path, const LayerDraw& d, uint64_t seed, uint64_t subsequence, float* out,
+                         std::size_t n) {
+#if ISC_X86_PATHS
+  if (path == kPathAvx512) return fill_draws_v4(d, seed, subsequence, out, n);
+  if (path == kPathAvx2) return fill_draws_v3(d, seed, subsequence, out, n);
+#endif
+  (void)path;
+  fill_draws_generic(d, seed, subsequence, out, n);
+}
+
+void cpu_fill_draws(const LayerDraw& d, uint64_t seed, uint64_t subsequence, float* out, std::size_t n) {
+  static const int path = best_path();
+  cpu_fill_draws_path(path, d, seed, subsequence, out, n);
 }
 
 ISC_CLONES void cpu_bias_activate(float* s, float* h, std::size_t n, float bias, const ActivationSpec& a) {

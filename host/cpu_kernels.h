@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "../kernels/activations.h"
 #include "../kernels/histogram.h"
@@ -13,7 +14,16 @@ namespace isc {
 
 // out[e] for e in [0, n): element e of the stream (seed, subsequence) under draw d — exactly
 // what draw4() gives for block e / 4, lane e % 4.
+// Picks the widest instruction-set path this CPU runs (below).
 void cpu_fill_draws(const LayerDraw& d, uint64_t seed, uint64_t subsequence, float* out, std::size_t n);
+
+// Instruction-set paths of the draws, for tests that run each one the machine supports.
+constexpr int kPathGeneric = 0, kPathAvx2 = 1, kPathAvx512 = 2;
+std::vector<int> cpu_draw_paths();  // the paths this CPU can run, generic first
+void cpu_fill_draws_path(int path, const LayerDraw& d, uint64_t seed, uint64_t subsequence, float* out,
+                         std::size_t n);
+// Philox4x32-10 blocks block0 .. block0 + 15 of (seed, subsequence) on one path: out[word][block].
+void cpu_philox16(int path, uint64_t seed, uint64_t subsequence, uint64_t block0, uint32_t out[4][16]);
 
 // s[i] += bias; h[i] = f(s[i]).
 void cpu_bias_activate(float* s, float* h, std::size_t n, float bias, const ActivationSpec& a);

@@ -263,19 +263,37 @@ TEST(Moments, ChanMergeEqualsOnePass) {
 }
 
 TEST(CpuKernels, BatchedDrawsEqualScalarReference) {
-  // The CPU's vectorized Philox batches must give exactly draw4()'s bits, for any length.
-  for (DrawKind k : {DrawKind::Uniform, DrawKind::Normal}) {
-    const LayerDraw d{k, 0.37f};
-    for (std::size_t n : {1ul, 5ul, 64ul, 67ul, 1000ul}) {
-      std::vector<float> got(n);
-      cpu_fill_draws(d, 0xfeedbeefcafeull, 12345, got.data(), n);
-      for (std::size_t e = 0; e < n; ++e) {
-        float v[4];
-        draw4(d, 0xfeedbeefcafeull, 12345, e / 4, v);
-        ASSERT_EQ(got[e], v[e % 4]) << "kind " << int(k) << " n " << n << " e " << e;
+  // Every vectorized Philox path this CPU runs (generic, AVX2, AVX-512) must give exactly draw4()'s
+  // bits, for any length.
+  for (int path : cpu_draw_paths())
+    for (DrawKind k : {DrawKind::Uniform, DrawKind::Normal}) {
+      const LayerDraw d{k, 0.37f};
+      for (std::size_t n : {1ul, 5ul, 64ul, 67ul, 1000ul}) {
+        std::vector<float> got(n);
+        cpu_fill_draws_path(path, d, 0xfeedbeefcafeull, 12345, got.data(), n);
+        for (std::size_t e = 0; e < n; ++e) {
+          float v[4];
+          draw4(d, 0xfeedbeefcafeull, 12345, e / 4, v);
+          ASSERT_EQ(got[e], v[e % 4]) << "path " << path << " kind " << int(k) << " n " << n << " e " << e;
+        }
       }
     }
-  }
+}
+
+TEST(CpuKernels, Philox16PathsEqualScalarBlocks) {
+  // 16 blocks at once on each path, including counters whose low word wraps (the carry into y) and
+  // subsequences with both halves set.
+  for (int path : cpu_draw_paths())
+    for (uint64_t block0 : {0ull, 0xfffffff8ull, 0x1fffffffaull, 0xfffffffffffffff0ull})
+      for (uint64_t sub : {0ull, 7ull, 0x123456789abcdefull}) {
+        uint32_t got[4][16];
+        cpu_philox16(path, 0x0123456789abcdefull, sub, block0, got);
+        for (int i = 0; i < 16; ++i) {
+          const U32x4 want = philox_block(0x0123456789abcdefull, sub, block0 + i);
+          for (unsigned k = 0; k < 4; ++k)
+            ASSERT_EQ(got[k][i], lane(want, k)) << "path " << path << " block " << block0 + i << " word " << k;
+        }
+      }
 }
 
 TEST(CpuKernels, BiasActivateAndSlotsMatchScalar) {
