@@ -268,7 +268,7 @@ TEST(CpuKernels, BatchedDrawsEqualScalarReference) {
   for (int path : cpu_draw_paths())
     for (DrawKind k : {DrawKind::Uniform, DrawKind::Normal}) {
       const LayerDraw d{k, 0.37f};
-      for (std::size_t n : {1ul, 5ul, 64ul, 67ul, 1000ul}) {
+      for (std::size_t n : {1ul, 5ul, 64ul, 67ul, 128ul, 256ul, 320ul, 1000ul, 1031ul}) {
         std::vector<float> got(n);
         cpu_fill_draws_path(path, d, 0xfeedbeefcafeull, 12345, got.data(), n);
         for (std::size_t e = 0; e < n; ++e) {
