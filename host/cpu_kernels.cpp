@@ -3,6 +3,7 @@
 // bit-identical to the scalar forms.
 #include "cpu_kernels.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "../kernels/histogram.h"
@@ -419,14 +420,77 @@ ISC_CLONES Moments cpu_block_moments(const float* x, std::size_t n) {
   return m;
 }
 
-ISC_CLONES void cpu_count_lt_le(const float* x, std::size_t n, float c, uint64_t* lt, uint64_t* le) {
-  uint64_t a = 0, b = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    a += x[i] < c;
-    b += x[i] <= c;
+ISC_CLONES void cpu_count_lt_le(const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le) {
+  // Up to 8 thresholds per pass, 16-lane 32-bit counters flushed every 2^20 values.
+  typedef float f32x16 __attribute__((vector_size(64)));
+  typedef int32_t i32x16 __attribute__((vector_size(64)));
+  constexpr int L = 16, K = 8;
+  constexpr std::size_t kFlush = std::size_t(1) << 20;
+  for (int j0 = 0; j0 < k; j0 += K) {
+    const int kk = std::min(K, k - j0);
+    f32x16 cv[K];
+    for (int j = 0; j < K; ++j) cv[j] = f32x16{} + c[j0 + std::min(j, kk - 1)];
+    uint64_t a[K] = {}, b[K] = {};
+    for (std::size_t s0 = 0; s0 < n; s0 += kFlush) {
+      const std::size_t len = std::min(kFlush, n - s0), main = len / L * L;
+      const float* p = x + s0;
+      i32x16 va[K] = {}, vb[K] = {};
+      for (std::size_t i = 0; i < main; i += L) {
+        f32x16 v;
+        std::memcpy(&v, p + i, sizeof v);
+        for (int j = 0; j < K; ++j) {
+          va[j] -= (i32x16)(v < cv[j]);  // comparisons give -1 (true) or 0
+          vb[j] -= (i32x16)(v <= cv[j]);
+        }
+      }
+      for (int j = 0; j < kk; ++j) {
+        for (int l = 0; l < L; ++l) {
+          a[j] += static_cast<uint32_t>(va[j][l]);
+          b[j] += static_cast<uint32_t>(vb[j][l]);
+        }
+        const float cj = c[j0 + j];
+        for (std::size_t i = main; i < len; ++i) {
+          a[j] += p[i] < cj;
+          b[j] += p[i] <= cj;
+        }
+      }
+    }
+    for (int j = 0; j < kk; ++j) {
+      lt[j0 + j] = a[j];
+      le[j0 + j] = b[j];
+    }
   }
-  *lt = a;
-  *le = b;
+}
+
+ISC_CLONES void cpu_dot3(const float* a, const float* b, std::size_t n, double* ab, double* aa, double* bb) {
+  typedef float f32x8 __attribute__((vector_size(32)));
+  typedef double f64x8 __attribute__((vector_size(64)));
+  constexpr std::size_t L = 8;
+  const std::size_t main = n / L * L;
+  f64x8 vab = {}, vaa = {}, vbb = {};
+  for (std::size_t i = 0; i < main; i += L) {
+    f32x8 fa, fb;
+    std::memcpy(&fa, a + i, sizeof fa);
+    std::memcpy(&fb, b + i, sizeof fb);
+    const f64x8 da = __builtin_convertvector(fa, f64x8), db = __builtin_convertvector(fb, f64x8);
+    vab += da * db;
+    vaa += da * da;
+    vbb += db * db;
+  }
+  double sab = 0, saa = 0, sbb = 0;
+  for (std::size_t l = 0; l < L; ++l) {
+    sab += vab[l];
+    saa += vaa[l];
+    sbb += vbb[l];
+  }
+  for (std::size_t i = main; i < n; ++i) {
+    sab += double(a[i]) * b[i];
+    saa += double(a[i]) * a[i];
+    sbb += double(b[i]) * b[i];
+  }
+  *ab = sab;
+  *aa = saa;
+  *bb = sbb;
 }
 
 ISC_CLONES std::size_t cpu_count_nonfinite(const float* x, std::size_t n) {

@@ -42,8 +42,13 @@ Moments cpu_block_moments(const float* x, std::size_t n);
 // g[i] *= f'(s[i]).
 void cpu_mul_activation_derivative(float* g, const float* s, std::size_t n, const ActivationSpec& a);
 
-// *lt = #(x[i] < c), *le = #(x[i] <= c) (NaN counts in neither).
-void cpu_count_lt_le(const float* x, std::size_t n, float c, uint64_t* lt, uint64_t* le);
+// For each threshold c[j], j < k: lt[j] = #(x[i] < c[j]), le[j] = #(x[i] <= c[j]) (NaN counts in
+// neither), all in one pass over x per 8 thresholds.
+void cpu_count_lt_le(const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le);
+
+// Dot products of two float rows in double: *ab = sum a b, *aa = sum a^2, *bb = sum b^2 (8 lanes
+// summed in a fixed order).
+void cpu_dot3(const float* a, const float* b, std::size_t n, double* ab, double* aa, double* bb);
 
 // Number of NaN or Inf values.
 std::size_t cpu_count_nonfinite(const float* x, std::size_t n);

@@ -84,11 +84,7 @@ double pair_correlation(const float* s, int samples, int width) {
     const float* a = s + static_cast<std::size_t>(k) * width;
     const float* b = a + width;
     double ab = 0, aa = 0, bb = 0;
-    for (int j = 0; j < width; ++j) {
-      ab += double(a[j]) * b[j];
-      aa += double(a[j]) * a[j];
-      bb += double(b[j]) * b[j];
-    }
+    cpu_dot3(a, b, static_cast<std::size_t>(width), &ab, &aa, &bb);
     corr += aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
   }
   return pairs ? corr / pairs : std::nan("");
@@ -164,13 +160,11 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
   if (from && f && from->nfin == nfin && from->ranks == ranks && out.inf == 0) {
     // Candidates through the monotone map, verified exactly (NaN never compares true).
     vals.resize(ranks.size());
+    for (std::size_t j = 0; j < ranks.size(); ++j) vals[j] = activate(*f, from->vals[j]);
+    std::vector<uint64_t> lt(ranks.size()), le(ranks.size());
+    cpu_count_lt_le(x, n, vals.data(), static_cast<int>(vals.size()), lt.data(), le.data());
     bool exact = true;
-    for (std::size_t j = 0; j < ranks.size() && exact; ++j) {
-      vals[j] = activate(*f, from->vals[j]);
-      uint64_t lt = 0, le = 0;
-      cpu_count_lt_le(x, n, vals[j], &lt, &le);
-      exact = lt <= ranks[j] && ranks[j] < le;
-    }
+    for (std::size_t j = 0; j < ranks.size(); ++j) exact = exact && lt[j] <= ranks[j] && ranks[j] < le[j];
     if (!exact) vals = select_ranks(x, n, out.m.min, out.m.max, ranks, scratch);
   } else {
     vals = select_ranks(x, n, out.m.min, out.m.max, ranks, scratch);

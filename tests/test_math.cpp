@@ -296,6 +296,48 @@ TEST(CpuKernels, Philox16PathsEqualScalarBlocks) {
       }
 }
 
+TEST(CpuKernels, CountLtLeManyThresholdsMatchScalar) {
+  // 11 thresholds (two passes of 8), ties, NaN, and a length with a scalar tail.
+  std::vector<float> x(1037);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 7919 % 101) - 50) / 8.0f;
+  x[5] = std::nanf("");
+  x[900] = -INFINITY;
+  const std::vector<float> c = {-7.0f, -6.25f, -1.0f, 0.0f, 0.125f, 2.5f, 3.0f, 6.25f, 7.0f, -INFINITY, 100.0f};
+  std::vector<uint64_t> lt(c.size()), le(c.size());
+  cpu_count_lt_le(x.data(), x.size(), c.data(), int(c.size()), lt.data(), le.data());
+  for (std::size_t j = 0; j < c.size(); ++j) {
+    uint64_t a = 0, b = 0;
+    for (float v : x) {
+      a += v < c[j];
+      b += v <= c[j];
+    }
+    EXPECT_EQ(lt[j], a) << "threshold " << c[j];
+    EXPECT_EQ(le[j], b) << "threshold " << c[j];
+  }
+}
+
+TEST(CpuKernels, Dot3MatchesLongDouble) {
+  // Double accumulation of float products: relative error <= n * 2^-52 of the sum of |terms|.
+  std::vector<float> a(1003), b(1003);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    a[i] = std::sin(0.37f * float(i));
+    b[i] = std::cos(0.11f * float(i)) - 0.2f;
+  }
+  double ab, aa, bb;
+  cpu_dot3(a.data(), b.data(), a.size(), &ab, &aa, &bb);
+  long double rab = 0, raa = 0, rbb = 0, mab = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    rab += (long double)a[i] * b[i];
+    mab += std::fabs((long double)a[i] * b[i]);
+    raa += (long double)a[i] * a[i];
+    rbb += (long double)b[i] * b[i];
+  }
+  const double tol = double(a.size()) * std::ldexp(1.0, -52);
+  EXPECT_NEAR(ab, double(rab), tol * double(mab));
+  EXPECT_NEAR(aa, double(raa), tol * double(raa));
+  EXPECT_NEAR(bb, double(rbb), tol * double(rbb));
+}
+
 TEST(CpuKernels, BiasActivateAndSlotsMatchScalar) {
   std::vector<float> s(1003), h(1003), s2;
   for (std::size_t i = 0; i < s.size(); ++i) s[i] = -6.0f + 12.0f * float(i) / 1003.0f;
