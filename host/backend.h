@@ -54,8 +54,13 @@ class Backend {
   virtual std::string description() const = 0;  // device model, threads, memory
   // Bytes the runner may plan with (free memory, or the configured cap).
   virtual std::size_t memory_budget() const = 0;
-  // Trials per chunk when the config leaves it to the runner (memory may lower it).
+  // Trials per chunk (per worker) when the config leaves it to the runner (memory may lower it).
   virtual int preferred_chunk_trials() const = 0;
+  // Independent workers the runner may drive at once, each from its own host thread with its own
+  // chunks and workspace, through a backend from make_worker(). The CPU has one per thread, so
+  // that no thread waits for another between ops; a GPU has one.
+  virtual int workers() const { return 1; }
+  virtual std::unique_ptr<Backend> make_worker() const { return nullptr; }
   virtual std::unique_ptr<Buffer> alloc(std::size_t floats) = 0;
   virtual void download(const Buffer& b, float* host, std::size_t n) const = 0;
 

@@ -66,8 +66,17 @@ class CpuBackend final : public Backend {
     return os.str();
   }
   std::size_t memory_budget() const override { return cpu_memory_bytes() / 10 * 8; }
-  // Two trials per thread: buffers stay small and are reused (no page faults per chunk).
-  int preferred_chunk_trials() const override { return 2 * threads_; }
+  // One trial per chunk (small networks get more, see plan_memory): a worker's buffers stay
+  // small and warm in cache, and the workers' shares balance.
+  int preferred_chunk_trials() const override { return 1; }
+  // One worker per thread, each a single-threaded backend: trials are independent, so threads
+  // run whole chunks side by side instead of meeting at a barrier after every op.
+  int workers() const override { return threads_; }
+  std::unique_ptr<Backend> make_worker() const override {
+    BackendOptions one;
+    one.threads = 1;
+    return std::make_unique<CpuBackend>(one);
+  }
 
   std::unique_ptr<Buffer> alloc(std::size_t floats) override {
     return std::make_unique<HostBuffer>(floats);

@@ -355,6 +355,74 @@ ISC_CLONES void cpu_hist_slots(const float* x, std::size_t n, const Binner& b, i
   }
 }
 
+namespace {
+// Key of a finite coordinate u: slot * sub + j, with the slot as hist_slot_finite gives it and j
+// the part of the slot's bin [e_i, e_i+1) that u falls in, out of `sub` parts cut by a monotone map
+// (under- and overflow are single parts). Non-decreasing in u.
+ISC_HD int32_t slot_key(const Binner& b, float u, int sub, float sub_scale) {
+  float f = mul_rn(sub_rn(u, b.lo), b.scale);
+  const float top = static_cast<float>(b.bins - 1);
+  f = f < 0.0f ? 0.0f : f;
+  f = f > top ? top : f;
+  int i = static_cast<int>(f);
+  const float e0 = madd_rn(static_cast<float>(i), b.width, b.lo);
+  const float e1 = madd_rn(static_cast<float>(i + 1), b.width, b.lo);
+  const int dec = int(u < e0) & int(i > 0);
+  const int inc = int(u >= e1) & int(i + 1 < b.bins) & (1 - dec);
+  i += inc - dec;
+  const int below = int(u < b.lo), above = int(u > b.hi), inside = 1 - below - above;
+  const int slot = (1 + i) * inside + above * (b.bins + 1);
+  float g = mul_rn(sub_rn(u, madd_rn(static_cast<float>(i), b.width, b.lo)), sub_scale);
+  const float last = static_cast<float>(sub - 1);
+  g = g < 0.0f ? 0.0f : g;
+  g = g > last ? last : g;
+  return slot * sub + static_cast<int>(g) * inside;
+}
+}  // namespace
+
+ISC_CLONES void cpu_hist_keys(const float* x, std::size_t n, const Binner& b, int sub, int32_t* keys) {
+  const Binner lin{b.lo, b.hi, b.width, b.scale, b.bins, 0.0f};
+  const float sub_scale = mul_rn(b.scale, static_cast<float>(sub)), inv_lt = b.inv_linthresh;
+  if (inv_lt > 0.0f) {
+    for (std::size_t i = 0; i < n; ++i) keys[i] = slot_key(lin, symlog(x[i], inv_lt), sub, sub_scale);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) keys[i] = slot_key(lin, x[i], sub, sub_scale);
+  }
+}
+
+int32_t cpu_hist_key(const Binner& b, int sub, float x) {
+  int32_t k;
+  cpu_hist_keys(&x, 1, b, sub, &k);
+  return k;
+}
+
+ISC_CLONES std::size_t cpu_gather_ranges(const float* x, std::size_t n, const float* lo, const float* hi, int k,
+                                         float* out) {
+  // Per block: byte flags from plain loops (the compiler vectorizes these), then a scan of the
+  // flags 8 at a time, where almost every word is zero.
+  constexpr std::size_t kBlk = 1024;
+  uint8_t in[kBlk];
+  std::size_t m = 0;
+  for (std::size_t s0 = 0; s0 < n; s0 += kBlk) {
+    const std::size_t len = std::min(kBlk, n - s0);
+    const float* p = x + s0;
+    for (std::size_t i = 0; i < len; ++i) in[i] = 0;
+    for (int j = 0; j < k; ++j) {
+      const float a = lo[j], e = hi[j];
+      for (std::size_t i = 0; i < len; ++i) in[i] |= static_cast<uint8_t>((p[i] >= a) & (p[i] < e));
+    }
+    for (std::size_t i0 = 0; i0 < len; i0 += 8) {
+      const std::size_t w = std::min<std::size_t>(8, len - i0);
+      uint64_t word = 0;
+      std::memcpy(&word, in + i0, w);
+      if (word == 0) continue;
+      for (std::size_t i = i0; i < i0 + w; ++i)
+        if (in[i]) out[m++] = p[i];
+    }
+  }
+  return m;
+}
+
 ISC_CLONES void cpu_fine_bins(const float* x, std::size_t n, float lo, float hi, float scale, int bins,
                               int32_t* idx) {
   const float top = static_cast<float>(bins - 1);
@@ -421,43 +489,21 @@ ISC_CLONES Moments cpu_block_moments(const float* x, std::size_t n) {
 }
 
 ISC_CLONES void cpu_count_lt_le(const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le) {
-  // Up to 8 thresholds per pass, 16-lane 32-bit counters flushed every 2^20 values.
-  typedef float f32x16 __attribute__((vector_size(64)));
-  typedef int32_t i32x16 __attribute__((vector_size(64)));
-  constexpr int L = 16, K = 8;
-  constexpr std::size_t kFlush = std::size_t(1) << 20;
-  for (int j0 = 0; j0 < k; j0 += K) {
-    const int kk = std::min(K, k - j0);
-    f32x16 cv[K];
-    for (int j = 0; j < K; ++j) cv[j] = f32x16{} + c[j0 + std::min(j, kk - 1)];
-    uint64_t a[K] = {}, b[K] = {};
-    for (std::size_t s0 = 0; s0 < n; s0 += kFlush) {
-      const std::size_t len = std::min(kFlush, n - s0), main = len / L * L;
-      const float* p = x + s0;
-      i32x16 va[K] = {}, vb[K] = {};
-      for (std::size_t i = 0; i < main; i += L) {
-        f32x16 v;
-        std::memcpy(&v, p + i, sizeof v);
-        for (int j = 0; j < K; ++j) {
-          va[j] -= (i32x16)(v < cv[j]);  // comparisons give -1 (true) or 0
-          vb[j] -= (i32x16)(v <= cv[j]);
-        }
+  // Blocks small enough to stay in L1, one plain (vectorized) counting loop per threshold.
+  constexpr std::size_t kBlk = 4096;
+  for (int j = 0; j < k; ++j) lt[j] = le[j] = 0;
+  for (std::size_t s0 = 0; s0 < n; s0 += kBlk) {
+    const std::size_t len = std::min(kBlk, n - s0);
+    const float* p = x + s0;
+    for (int j = 0; j < k; ++j) {
+      const float cj = c[j];
+      uint32_t a = 0, b = 0;
+      for (std::size_t i = 0; i < len; ++i) {
+        a += p[i] < cj;
+        b += p[i] <= cj;
       }
-      for (int j = 0; j < kk; ++j) {
-        for (int l = 0; l < L; ++l) {
-          a[j] += static_cast<uint32_t>(va[j][l]);
-          b[j] += static_cast<uint32_t>(vb[j][l]);
-        }
-        const float cj = c[j0 + j];
-        for (std::size_t i = main; i < len; ++i) {
-          a[j] += p[i] < cj;
-          b[j] += p[i] <= cj;
-        }
-      }
-    }
-    for (int j = 0; j < kk; ++j) {
-      lt[j0 + j] = a[j];
-      le[j0 + j] = b[j];
+      lt[j] += a;
+      le[j] += b;
     }
   }
 }

@@ -4,6 +4,8 @@
 #include "cpu_kernels.h"
 
 #include <algorithm>
+#include <cfloat>
+#include <cstring>
 #include <cmath>
 #include <numeric>
 
@@ -77,6 +79,100 @@ std::vector<float> select_ranks(const float* x, std::size_t n, float min, float 
   return out;
 }
 
+namespace {
+
+constexpr int kSub = 64;  // parts per histogram slot in the keyed counts
+
+// Ordered-integer image of a float: a < b (as floats, -0 == +0 aside) iff ord(a) < ord(b).
+uint32_t ord(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+float from_ord(uint32_t o) {
+  const uint32_t u = (o & 0x80000000u) ? (o & 0x7fffffffu) : ~o;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+// The smallest finite float whose key is >= k (keys are non-decreasing in x for linear bins), or
+// +inf when there is none: found by bisection over the ordered floats.
+float first_with_key(const Binner& b, int32_t k) {
+  uint32_t lo = ord(-FLT_MAX), hi = ord(FLT_MAX) + 1;  // answer in [lo, hi]; hi means none
+  while (lo < hi) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    if (cpu_hist_key(b, kSub, from_ord(mid)) >= k) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo == ord(FLT_MAX) + 1 ? INFINITY : from_ord(lo);
+}
+
+// Exact order statistics from the keyed counts of the histogram pass (cpu_hist_keys; finite values
+// only; linear bins, where keys are non-decreasing in x): locate each rank's key; a key is the
+// range [first_with_key(k), first_with_key(k + 1)) of values, so one pass of range tests gathers
+// the values with wanted keys; select within each key. Returns false, leaving the work to
+// select_ranks, when the wanted keys hold too many values (values piled into one part, or ranks in
+// the unbounded under/overflow slots) or the gather disagrees with the counts.
+bool select_keyed(const float* x, std::size_t n, const Binner& b, const std::vector<uint32_t>& kc,
+                  const std::vector<uint64_t>& ranks, std::vector<float>& scratch, std::vector<float>* out) {
+  std::vector<int32_t> want;
+  std::vector<std::size_t> rank_key(ranks.size());
+  std::vector<uint64_t> rank_before(ranks.size());
+  uint64_t acc = 0, gathered = 0;
+  std::size_t r = 0;
+  for (std::size_t key = 0; key < kc.size() && r < ranks.size(); ++key) {
+    while (r < ranks.size() && ranks[r] < acc + kc[key]) {
+      if (want.empty() || want.back() != static_cast<int32_t>(key)) {
+        want.push_back(static_cast<int32_t>(key));
+        gathered += kc[key];
+      }
+      rank_key[r] = want.size() - 1;
+      rank_before[r] = acc;
+      ++r;
+    }
+    acc += kc[key];
+  }
+  if (r < ranks.size()) return false;  // counts and ranks disagree: leave it to select_ranks
+  if (gathered > std::max<uint64_t>(4096, n / 16)) return false;
+  // Value ranges of the wanted keys, neighbours merged.
+  std::vector<float> lo, hi;
+  for (int32_t k : want) {
+    const float a = first_with_key(b, k), e = first_with_key(b, k + 1);
+    if (!hi.empty() && hi.back() == a) hi.back() = e;
+    else {
+      lo.push_back(a);
+      hi.push_back(e);
+    }
+  }
+  std::vector<float> vals(gathered);
+  if (cpu_gather_ranges(x, n, lo.data(), hi.data(), static_cast<int>(lo.size()), vals.data()) != gathered)
+    return false;
+  // Counting sort by key into scratch: each wanted key's values contiguous.
+  std::vector<std::size_t> offset(want.size() + 1, 0);
+  for (std::size_t k = 0; k < want.size(); ++k) offset[k + 1] = offset[k] + kc[static_cast<std::size_t>(want[k])];
+  std::vector<std::size_t> fill(offset.begin(), offset.end() - 1);
+  scratch.resize(gathered);
+  for (float v : vals) {
+    const int32_t key = cpu_hist_key(b, kSub, v);
+    const std::size_t k = static_cast<std::size_t>(std::lower_bound(want.begin(), want.end(), key) - want.begin());
+    if (k == want.size() || want[k] != key || fill[k] == offset[k + 1]) return false;
+    scratch[fill[k]++] = v;
+  }
+  out->resize(ranks.size());
+  for (std::size_t j = 0; j < ranks.size(); ++j) {
+    const std::size_t k = rank_key[j];
+    auto first = scratch.begin() + static_cast<std::ptrdiff_t>(offset[k]);
+    auto last = scratch.begin() + static_cast<std::ptrdiff_t>(offset[k + 1]);
+    auto nth = first + static_cast<std::ptrdiff_t>(ranks[j] - rank_before[j]);
+    std::nth_element(first, nth, last);
+    (*out)[j] = *nth;
+  }
+  return true;
+}
+
+}  // namespace
+
 double pair_correlation(const float* s, int samples, int width) {
   double corr = 0;
   int pairs = 0;
@@ -100,23 +196,33 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
   out.hist.assign(static_cast<std::size_t>(range.bins) + 2, 0);
   float finite[kBlock];
   int32_t slots[kBlock];
-  // Four interleaved copies of the histogram: consecutive values often fall into the same bin,
-  // and one copy would serialize on that counter.
   const std::size_t nslots = out.hist.size();
-  std::vector<uint64_t> h4(4 * nslots, 0);
+  // Percentiles selected here (not via the monotone map): the histogram pass counts keys, each
+  // slot cut into kSub parts (32-bit counts, so below 2^32 values), and the histogram is their sum.
+  const bool keyed = !percentiles.empty() && !(from && f) && range.linthresh <= 0.0f &&
+                     n < (uint64_t(1) << 32) && nslots * kSub < (std::size_t(1) << 31);
+  std::vector<uint32_t> kc(keyed ? nslots * kSub : 0, 0);
+  // Otherwise four interleaved copies of the histogram: consecutive values often fall into the
+  // same bin, and one copy would serialize on that counter.
+  std::vector<uint64_t> h4(keyed ? 0 : 4 * nslots, 0);
   for (std::size_t start = 0; start < n; start += kBlock) {
     const std::size_t len = std::min(kBlock, n - start);
     const float* p = x + start;
     if (cpu_count_nonfinite(p, len) == 0) {  // the common case: vectorized loops
-      cpu_hist_slots(p, len, b, slots);
-      std::size_t i = 0;
-      for (; i + 4 <= len; i += 4) {
-        ++h4[static_cast<std::size_t>(slots[i])];
-        ++h4[nslots + static_cast<std::size_t>(slots[i + 1])];
-        ++h4[2 * nslots + static_cast<std::size_t>(slots[i + 2])];
-        ++h4[3 * nslots + static_cast<std::size_t>(slots[i + 3])];
+      if (keyed) {
+        cpu_hist_keys(p, len, b, kSub, slots);
+        for (std::size_t i = 0; i < len; ++i) ++kc[static_cast<std::size_t>(slots[i])];
+      } else {
+        cpu_hist_slots(p, len, b, slots);
+        std::size_t i = 0;
+        for (; i + 4 <= len; i += 4) {
+          ++h4[static_cast<std::size_t>(slots[i])];
+          ++h4[nslots + static_cast<std::size_t>(slots[i + 1])];
+          ++h4[2 * nslots + static_cast<std::size_t>(slots[i + 2])];
+          ++h4[3 * nslots + static_cast<std::size_t>(slots[i + 3])];
+        }
+        for (; i < len; ++i) ++h4[static_cast<std::size_t>(slots[i])];
       }
-      for (; i < len; ++i) ++h4[static_cast<std::size_t>(slots[i])];
       merge(out.m, cpu_block_moments(p, len));
       if (sat) out.saturated += cpu_count_saturated(p, len, *sat);
       continue;
@@ -129,18 +235,28 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
         ++out.nan;
         continue;
       }
-      ++out.hist[static_cast<std::size_t>(s)];
       if (std::isinf(v)) {
+        ++out.hist[static_cast<std::size_t>(s)];
         ++out.inf;
         continue;
+      }
+      if (keyed) {
+        ++kc[static_cast<std::size_t>(cpu_hist_key(b, kSub, v))];
+      } else {
+        ++out.hist[static_cast<std::size_t>(s)];
       }
       finite[nf++] = v;
     }
     merge(out.m, cpu_block_moments(finite, nf));
     if (sat) out.saturated += cpu_count_saturated(finite, nf, *sat);
   }
-  for (std::size_t k = 0; k < nslots; ++k)
-    out.hist[k] += h4[k] + h4[nslots + k] + h4[2 * nslots + k] + h4[3 * nslots + k];
+  if (keyed) {
+    for (std::size_t k = 0; k < nslots; ++k)
+      for (int j = 0; j < kSub; ++j) out.hist[k] += kc[k * kSub + static_cast<std::size_t>(j)];
+  } else {
+    for (std::size_t k = 0; k < nslots; ++k)
+      out.hist[k] += h4[k] + h4[nslots + k] + h4[2 * nslots + k] + h4[3 * nslots + k];
+  }
   const uint64_t nfin = static_cast<uint64_t>(out.m.n);
   if (percentiles.empty()) return;
   if (nfin == 0) {
@@ -166,7 +282,7 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
     bool exact = true;
     for (std::size_t j = 0; j < ranks.size(); ++j) exact = exact && lt[j] <= ranks[j] && ranks[j] < le[j];
     if (!exact) vals = select_ranks(x, n, out.m.min, out.m.max, ranks, scratch);
-  } else {
+  } else if (!keyed || !select_keyed(x, n, b, kc, ranks, scratch, &vals)) {
     vals = select_ranks(x, n, out.m.min, out.m.max, ranks, scratch);
   }
   if (order) *order = OrderStats{nfin, ranks, vals};

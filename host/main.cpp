@@ -153,6 +153,11 @@ int main(int argc, char** argv) {
       if (quiet) return;
       if (done == total) ++k;
       if (!tty && done < total) return;
+      // At most ~10 updates a second (chunks can be single trials).
+      static auto last = std::chrono::steady_clock::time_point{};
+      const auto now = std::chrono::steady_clock::now();
+      if (done < total && now - last < std::chrono::milliseconds(100)) return;
+      last = now;
       std::fprintf(stderr, "%s  [%zu/%zu] %s: %lld/%lld trials   ", tty ? "\r" : "", k + (done < total),
                    ex.points.size(), p.id.c_str(), static_cast<long long>(done), static_cast<long long>(total));
       if (done == total) std::fprintf(stderr, "\n");

@@ -243,6 +243,7 @@ nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& r
     c["seconds"] = r.seconds;
     c["trials_per_second"] = r.seconds > 0 ? double(r.point->config.trials) / r.seconds : 0.0;
     c["chunk_trials"] = r.chunk_trials;
+    c["workers"] = r.workers;
     cs.push_back(c);
   }
   m["configurations"] = cs;

@@ -2,9 +2,13 @@
 #include "runner.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 namespace isc {
 
@@ -51,9 +55,15 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
                              " (run.memory_limit_mb or the machine); reduce samples or widths");
   }
   const int64_t fit = static_cast<int64_t>(p.budget_bytes / p.per_trial_bytes);
-  int64_t chunk = c.run.chunk_trials > 0 ? c.run.chunk_trials : b.preferred_chunk_trials();
-  chunk = std::min({chunk, fit, c.trials});
+  const int64_t workers = std::max<int64_t>(std::min<int64_t>({b.workers(), fit, c.trials}), 1);
+  // Automatic chunks hold at least ~2^20 floats of workspace, so that small networks do not pay
+  // the per-chunk overhead once per trial.
+  const int64_t amortize = static_cast<int64_t>((std::size_t(1) << 20) / std::max<std::size_t>(floats, 1));
+  int64_t chunk = c.run.chunk_trials > 0 ? c.run.chunk_trials
+                                         : std::max<int64_t>(b.preferred_chunk_trials(), amortize);
+  chunk = std::min({chunk, fit / workers, (c.trials + workers - 1) / workers});
   p.chunk_trials = static_cast<int>(std::max<int64_t>(chunk, 1));
+  p.workers = static_cast<int>(workers);
   return p;
 }
 
@@ -194,12 +204,43 @@ std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, ui
   return b.end_chunk();
 }
 
+namespace {
+
+// var_ratio: Var[h_l] / Var[h_{l-1}], with the input's exact variance for l = 1.
+void set_var_ratio(std::vector<TrialStats>& st, const Config& c, int trials, int layers) {
+  const double input_var = c.data == DataKind::Gaussian ? 1.0 : 1.0 / 3.0;
+  auto idx = [&](int t, int layer) {
+    return (static_cast<std::size_t>(t) * layers + layer) * kQuantities + int(Quantity::Activation);
+  };
+  for (int t = 0; t < trials; ++t)
+    for (int l = 0; l < layers; ++l) {
+      const double prev = l == 0 ? input_var : variance(st[idx(t, l - 1)].m);
+      st[idx(t, l)].var_ratio = prev > 0 ? variance(st[idx(t, l)].m) / prev : std::nan("");
+    }
+}
+
+}  // namespace
+
 std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const Progress& progress) {
   // Refuse impossible sizes for every configuration before any work starts.
   std::vector<MemoryPlan> plans;
   for (const auto& p : ex.points) plans.push_back(plan_memory(p.config, backend));
+  // Worker backends and their workspaces live for the whole experiment (buffers are reused by the
+  // next configuration when large enough).
+  std::vector<std::unique_ptr<Backend>> owned;
+  std::vector<Backend*> workers{&backend};
+  int most = 1;
+  for (const auto& p : plans) most = std::max(most, p.workers);
+  if (most > 1) {
+    workers.clear();
+    for (int w = 0; w < most; ++w) {
+      owned.push_back(backend.make_worker());
+      if (!owned.back()) throw std::logic_error("backend reports workers but makes none");
+      workers.push_back(owned.back().get());
+    }
+  }
+  std::vector<Workspace> ws(workers.size());
   std::vector<ConfigResult> results;
-  Workspace ws;
   for (std::size_t i = 0; i < ex.points.size(); ++i) {
     const SweepPoint& p = ex.points[i];
     const Config& c = p.config;
@@ -208,30 +249,55 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
     r.spec = stats_spec(c);
     r.layers = static_cast<int>(c.network.hidden.size());
     r.chunk_trials = plans[i].chunk_trials;
-    r.trials.reserve(static_cast<std::size_t>(c.trials) * r.layers * kQuantities);
+    r.workers = plans[i].workers;
     const auto t0 = std::chrono::steady_clock::now();
-    // Reuse the previous configuration's buffers when they are large enough.
     const WorkspaceSize need = workspace_size(c, r.chunk_trials);
-    if (!ws.size.covers(need)) {
-      ws = Workspace{};  // free first: old and new need not fit together
-      ws = make_workspace(backend, need);
-    }
-    for (int64_t first = 0; first < c.trials; first += r.chunk_trials) {
-      const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, c.trials - first));
-      auto st = run_chunk(backend, ws, c, p.stream, static_cast<uint64_t>(first), n);
-      // var_ratio: Var[h_l] / Var[h_{l-1}], with the input's exact variance for l = 1.
-      const double input_var = c.data == DataKind::Gaussian ? 1.0 : 1.0 / 3.0;
-      for (int t = 0; t < n; ++t)
-        for (int l = 0; l < r.layers; ++l) {
-          auto idx = [&](int layer) {
-            return (static_cast<std::size_t>(t) * r.layers + layer) * kQuantities + int(Quantity::Activation);
-          };
-          const double prev = l == 0 ? input_var : variance(st[idx(l - 1)].m);
-          st[idx(l)].var_ratio = prev > 0 ? variance(st[idx(l)].m) / prev : std::nan("");
+    const int64_t chunks = (c.trials + r.chunk_trials - 1) / r.chunk_trials;
+    // Each worker takes the next chunk until none is left; results land by chunk index, so the
+    // output does not depend on which worker ran what.
+    std::vector<std::vector<TrialStats>> out(static_cast<std::size_t>(chunks));
+    std::atomic<int64_t> next{0};
+    std::atomic<bool> failed{false};
+    std::mutex mu;
+    std::exception_ptr error;
+    int64_t done = 0;
+    auto work = [&](int w) {
+      try {
+        for (;;) {
+          const int64_t k = next.fetch_add(1);
+          if (k >= chunks || failed.load()) return;
+          if (!ws[static_cast<std::size_t>(w)].size.covers(need)) {
+            ws[static_cast<std::size_t>(w)] = Workspace{};  // free first: old and new need not fit together
+            ws[static_cast<std::size_t>(w)] = make_workspace(*workers[static_cast<std::size_t>(w)], need);
+          }
+          const int64_t first = k * r.chunk_trials;
+          const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, c.trials - first));
+          auto st = run_chunk(*workers[static_cast<std::size_t>(w)], ws[static_cast<std::size_t>(w)], c, p.stream,
+                              static_cast<uint64_t>(first), n);
+          set_var_ratio(st, c, n, r.layers);
+          out[static_cast<std::size_t>(k)] = std::move(st);
+          std::lock_guard<std::mutex> lock(mu);
+          done += n;
+          if (progress) progress(p, done, c.trials);
         }
-      for (auto& s : st) r.trials.push_back(std::move(s));
-      if (progress) progress(p, first + n, c.trials);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!error) error = std::current_exception();
+        failed = true;
+      }
+    };
+    if (r.workers == 1) {
+      work(0);
+    } else {
+      std::vector<std::thread> threads;
+      for (int w = 1; w < r.workers; ++w) threads.emplace_back(work, w);
+      work(0);
+      for (auto& t : threads) t.join();
     }
+    if (error) std::rethrow_exception(error);
+    r.trials.reserve(static_cast<std::size_t>(c.trials) * r.layers * kQuantities);
+    for (auto& st : out)
+      for (auto& s : st) r.trials.push_back(std::move(s));
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     results.push_back(std::move(r));
   }

@@ -15,6 +15,7 @@ struct ConfigResult {
   StatsSpec spec;
   int layers = 0;
   int chunk_trials = 0;
+  int workers = 1;
   std::vector<TrialStats> trials;  // [(trial * layers + layer) * kQuantities + q]
   double seconds = 0.0;
   const TrialStats& at(int64_t trial, int layer, int q) const {
@@ -25,10 +26,11 @@ struct ConfigResult {
 struct MemoryPlan {
   std::size_t per_trial_bytes = 0;
   std::size_t budget_bytes = 0;
-  int chunk_trials = 0;
+  int chunk_trials = 0;  // per chunk, each worker running one chunk at a time
+  int workers = 1;       // the backend's workers, fewer if memory or the trial count is short
 };
 
-// Plans chunks for one configuration; throws a clear error if one trial cannot fit.
+// Plans chunks and workers for one configuration; throws a clear error if one trial cannot fit.
 MemoryPlan plan_memory(const Config& c, const Backend& b);
 StatsSpec stats_spec(const Config& c);
 

@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <random>
 #include <vector>
 
+#include "host/cpu_kernels.h"
 #include "host/cpu_stats.h"
 
 using namespace isc;
@@ -112,4 +114,66 @@ TEST(CpuStats, PercentilesThroughAMonotoneMapAreExact) {
   TrialStats fallback;
   compute_stats(h.data(), h.size(), HistRange{-1, 1, 50}, ps, nullptr, fallback, scratch, nullptr, &wrong, &a);
   EXPECT_EQ(fallback.percentiles, direct.percentiles);
+}
+
+TEST(CpuStats, HistKeysRefineSlotsMonotonically) {
+  // The keyed histogram behind exact selection: key / sub is the histogram slot, and keys never
+  // decrease as x increases (linear and symmetric-log bins, edges, under/overflow, the closed last bin).
+  for (const HistRange r : {HistRange{-3.0f, 3.0f, 60}, HistRange{-2.5f, 2.5f, 7, 1e-3f}, HistRange{0.0f, 1.0f, 100}}) {
+    const Binner b = make_binner(r);
+    std::vector<float> x;
+    for (int i = -40000; i <= 40000; ++i) x.push_back(float(i) * 1e-4f * (r.linthresh > 0 ? 100.0f : 1.0f));
+    for (int i = 0; i <= r.bins; ++i) {
+      const float e = r.linthresh > 0 ? 0.0f : hist_edge(b, i);  // edges in x for linear bins
+      x.push_back(e);
+      x.push_back(std::nextafter(e, -1e30f));
+      x.push_back(std::nextafter(e, 1e30f));
+    }
+    std::sort(x.begin(), x.end());
+    std::vector<int32_t> keys(x.size());
+    cpu_hist_keys(x.data(), x.size(), b, 64, keys.data());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      ASSERT_EQ(keys[i] / 64, hist_slot(b, x[i])) << "x " << x[i];
+      if (i > 0) {
+        ASSERT_LE(keys[i - 1], keys[i]) << "x " << x[i - 1] << " then " << x[i];
+      }
+    }
+  }
+}
+
+TEST(CpuStats, KeyedSelectionIsExactAcrossShapes) {
+  // Percentiles through the keyed histogram (and its fallback) equal a full sort's, for data inside
+  // the range, piled on one value, spread over symmetric-log bins, mostly outside the range, and
+  // with NaN/Inf mixed in.
+  std::mt19937 gen(11);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  const std::vector<double> ps{0.0, 2.0, 25.0, 50.0, 75.0, 98.0, 100.0};
+  struct Case {
+    const char* name;
+    HistRange r;
+    std::function<float(int)> gen;
+  };
+  const std::vector<Case> cases = {
+      {"gaussian", HistRange{-5.0f, 5.0f, 100}, [&](int) { return nd(gen); }},
+      {"relu pile", HistRange{0.0f, 5.0f, 100}, [&](int) { return std::max(0.0f, nd(gen)); }},
+      {"symlog", HistRange{-6.0f, 6.0f, 100, 1e-6f}, [&](int) { return nd(gen) * 1e-4f; }},
+      {"outside", HistRange{-0.1f, 0.1f, 10}, [&](int) { return 10.0f * nd(gen); }},
+      {"ties", HistRange{-5.0f, 5.0f, 100}, [&](int) { return std::round(nd(gen) * 4.0f) / 4.0f; }},
+      {"nonfinite", HistRange{-5.0f, 5.0f, 100},
+       [&](int i) { return i % 997 == 0 ? NAN : i % 1999 == 0 ? -INFINITY : nd(gen); }},
+  };
+  for (const auto& c : cases)
+    for (std::size_t n : {1ul, 2ul, 1000ul, 65537ul}) {
+      std::vector<float> x(n), fin;
+      for (std::size_t i = 0; i < n; ++i) x[i] = c.gen(int(i) + 1);
+      for (float v : x) {
+        if (std::isfinite(v)) fin.push_back(v);
+      }
+      std::vector<float> scratch;
+      TrialStats st;
+      compute_stats(x.data(), n, c.r, ps, nullptr, st, scratch);
+      ASSERT_EQ(st.percentiles.size(), ps.size());
+      for (std::size_t i = 0; i < ps.size(); ++i)
+        EXPECT_FLOAT_EQ(st.percentiles[i], float(naive_percentile(fin, ps[i]))) << c.name << " n " << n << " p " << ps[i];
+    }
 }

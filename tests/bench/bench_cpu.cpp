@@ -33,29 +33,37 @@ int main(int argc, char** argv) {
   const Config& c = ex.points[0].config;
   auto backend = make_backend("cpu", {});
   const int threads = omp_get_num_procs();
-  (void)c;
+  const MemoryPlan plan = plan_memory(c, *backend);
 
-  // GEMMs alone: same chunking, same parallel-over-trials, same shapes, buffers filled once.
-  const int chunk = plan_memory(c, *backend).chunk_trials;
+  // GEMMs alone, arranged as fast as they go: each thread takes whole trials (all layers, no
+  // barrier between layers) with its own buffers, filled once; single-threaded OpenBLAS calls.
   const std::size_t B = samples;
-  std::vector<float> h(chunk * B * 1024, 0.01f), w(chunk * 1024 * 1000, 0.01f), s(chunk * B * 1000);
-  std::vector<float> g(backward ? chunk * B * 1024 : 1, 0.01f), dw(backward ? chunk * 1024 * 1000 : 1);
+  struct Bufs {
+    std::vector<float> h, w, s, g, dw;
+  };
+  std::vector<Bufs> bufs(static_cast<std::size_t>(threads));
+  for (auto& b : bufs) {
+    b.h.assign(B * 1024, 0.01f);
+    b.w.assign(1024 * 1000, 0.01f);
+    b.s.assign(B * 1000, 0.0f);
+    b.g.assign(backward ? B * 1024 : 1, 0.01f);
+    b.dw.assign(backward ? 1024 * 1000 : 1, 0.0f);
+  }
   auto gemm_only = [&] {
-    for (int first = 0; first < trials; first += chunk) {
-      const int n = std::min(chunk, trials - first);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int t = 0; t < trials; ++t) {
+      Bufs& b = bufs[static_cast<std::size_t>(omp_get_thread_num())];
       int n_in = 1024;
       for (int l = 0; l < 5; ++l) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-        for (int t = 0; t < n; ++t) {
-          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(B), 1000, n_in, 1.0f, h.data() + t * B * n_in,
-                      n_in, w.data() + std::size_t(t) * 1000 * n_in, n_in, 0.0f, s.data() + t * B * 1000, 1000);
-          if (!backward) continue;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(B), 1000, n_in, 1.0f, b.h.data(), n_in,
+                    b.w.data(), n_in, 0.0f, b.s.data(), 1000);
+        if (backward) {
           // weight gradient (1000 x n_in) and, above the first layer, the gradient to the layer below
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 1000, n_in, int(B), 1.0f, g.data() + t * B * 1000,
-                      1000, h.data() + t * B * n_in, n_in, 0.0f, dw.data() + std::size_t(t) * 1000 * n_in, n_in);
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 1000, n_in, int(B), 1.0f, b.g.data(), 1000,
+                      b.h.data(), n_in, 0.0f, b.dw.data(), n_in);
           if (l > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(B), n_in, 1000, 1.0f, g.data() + t * B * 1000,
-                        1000, w.data() + std::size_t(t) * 1000 * n_in, n_in, 0.0f, s.data() + t * B * 1000, n_in);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(B), n_in, 1000, 1.0f, b.g.data(), 1000,
+                        b.w.data(), n_in, 0.0f, b.s.data(), n_in);
         }
         n_in = 1000;
       }
@@ -76,8 +84,8 @@ int main(int argc, char** argv) {
   const double fwd = 2.0 * B * (1024.0 * 1000 + 4 * 1000.0 * 1000);
   const double flops = double(trials) * (backward ? fwd + fwd + 2.0 * B * 4 * 1000.0 * 1000 : fwd);
   std::printf("initscope CPU benchmark: Figure 6%s job (tanh, 5 x 1000, input 1024), %d trials x %d samples, "
-              "%d threads, chunks of %d trials, best of %d\n", backward ? "-8 forward+backward" : "", trials, samples,
-              threads, chunk, repeats);
+              "%d threads (%d workers, chunks of %d trials), best of %d\n", backward ? "-8 forward+backward" : "",
+              trials, samples, threads, plan.workers, plan.chunk_trials, repeats);
   std::printf("  device          %s\n", backend->description().c_str());
   std::printf("  engine          %8.3f s  %8.2f trials/s  %7.1f GFLOP/s (GEMM FLOPs only)\n", t_engine,
               trials / t_engine, flops / t_engine * 1e-9);
