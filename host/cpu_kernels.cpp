@@ -539,12 +539,6 @@ ISC_CLONES void cpu_dot3(const float* a, const float* b, std::size_t n, double* 
   *bb = sbb;
 }
 
-ISC_CLONES std::size_t cpu_count_nonfinite(const float* x, std::size_t n) {
-  uint32_t bad = 0;
-  for (std::size_t i = 0; i < n; ++i) bad += !(x[i] - x[i] == 0.0f);  // NaN or Inf
-  return bad;
-}
-
 ISC_CLONES uint64_t cpu_count_saturated(const float* x, std::size_t n, const ActivationSpec& a) {
   const float t = a.threshold, lo = 1.0f - a.threshold;
   uint32_t c = 0;

@@ -62,9 +62,6 @@ void cpu_count_lt_le(const float* x, std::size_t n, const float* c, int k, uint6
 // summed in a fixed order).
 void cpu_dot3(const float* a, const float* b, std::size_t n, double* ab, double* aa, double* bb);
 
-// Number of NaN or Inf values.
-std::size_t cpu_count_nonfinite(const float* x, std::size_t n);
-
 // Number of x[i] that saturated(a, x[i]) accepts.
 uint64_t cpu_count_saturated(const float* x, std::size_t n, const ActivationSpec& a);
 

@@ -208,7 +208,10 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
   for (std::size_t start = 0; start < n; start += kBlock) {
     const std::size_t len = std::min(kBlock, n - start);
     const float* p = x + start;
-    if (cpu_count_nonfinite(p, len) == 0) {  // the common case: vectorized loops
+    // Moments first: in double, a block of finite floats cannot overflow, so a finite mean and
+    // M2 mean no NaN or Inf in the block (the common case: vectorized loops).
+    const Moments bm = cpu_block_moments(p, len);
+    if (std::isfinite(bm.mean) && std::isfinite(bm.m2)) {
       if (keyed) {
         cpu_hist_keys(p, len, b, kSub, slots);
         for (std::size_t i = 0; i < len; ++i) ++kc[static_cast<std::size_t>(slots[i])];
@@ -223,7 +226,7 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
         }
         for (; i < len; ++i) ++h4[static_cast<std::size_t>(slots[i])];
       }
-      merge(out.m, cpu_block_moments(p, len));
+      merge(out.m, bm);
       if (sat) out.saturated += cpu_count_saturated(p, len, *sat);
       continue;
     }
