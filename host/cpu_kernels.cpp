@@ -21,7 +21,6 @@ namespace isc {
 namespace {
 
 constexpr int kLanes = 16;
-constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
 
 // Generic path: Philox4x32-10 on 16 consecutive blocks with GCC vector types, 16 x 32-bit lanes;
 // the 32x32->64 products are formed on even and odd lanes as 8 x 64-bit.
@@ -49,14 +48,14 @@ ISC_HD void philox16_generic(uint64_t seed, uint64_t subsequence, uint64_t block
   uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
   for (int r = 0; r < 10; ++r) {
     u32x16 lo0, hi0, lo1, hi1;
-    mulhilo16(kM0, x, &lo0, &hi0);
-    mulhilo16(kM1, z, &lo1, &hi1);
+    mulhilo16(kPhiloxM0, x, &lo0, &hi0);
+    mulhilo16(kPhiloxM1, z, &lo1, &hi1);
     x = hi1 ^ y ^ k0;
     y = lo1;
     z = hi0 ^ w ^ k1;
     w = lo0;
-    k0 += kW0;
-    k1 += kW1;
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
   }
   std::memcpy(out[0], &x, sizeof x);
   std::memcpy(out[1], &y, sizeof y);
@@ -80,7 +79,7 @@ __attribute__((target("avx512f"), always_inline)) inline void philox_rounds_avx5
                                                                                     uint64_t block0, __m512i x[G],
                                                                                     __m512i y[G], __m512i z[G],
                                                                                     __m512i w[G]) {
-  const __m512i m0 = _mm512_set1_epi64(kM0), m1 = _mm512_set1_epi64(kM1);
+  const __m512i m0 = _mm512_set1_epi64(kPhiloxM0), m1 = _mm512_set1_epi64(kPhiloxM1);
   const __m512i even = _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0);
   for (int g = 0; g < G; ++g) {
     const uint64_t first = block0 + static_cast<uint64_t>(g / 2 * 16 + g % 2);
@@ -100,8 +99,8 @@ __attribute__((target("avx512f"), always_inline)) inline void philox_rounds_avx5
       z[g] = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), w[g], kk1, 0x96);
       w[g] = p0;
     }
-    k0 += kW0;
-    k1 += kW1;
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
   }
 }
 
@@ -155,7 +154,7 @@ __attribute__((target("avx512f"))) void fill_uniform_avx512(uint64_t seed, uint6
 __attribute__((target("avx2"))) void philox16_avx2(uint64_t seed, uint64_t subsequence,
                                                                           uint64_t block0, uint32_t out[4][kLanes]) {
   // Four groups of four blocks: (even, odd) of blocks 0..7, then of blocks 8..15.
-  const __m256i m0 = _mm256_set1_epi64x(kM0), m1 = _mm256_set1_epi64x(kM1);
+  const __m256i m0 = _mm256_set1_epi64x(kPhiloxM0), m1 = _mm256_set1_epi64x(kPhiloxM1);
   const __m256i even = _mm256_set_epi64x(6, 4, 2, 0);
   __m256i x[4], y[4], z[4], w[4];
   for (int g = 0; g < 4; ++g) {
@@ -176,8 +175,8 @@ __attribute__((target("avx2"))) void philox16_avx2(uint64_t seed, uint64_t subse
       z[g] = _mm256_xor_si256(_mm256_xor_si256(_mm256_srli_epi64(p0, 32), w[g]), kk1);
       w[g] = p0;
     }
-    k0 += kW0;
-    k1 += kW1;
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
   }
   const __m256i* word[4] = {x, y, z, w};
   for (int k = 0; k < 4; ++k)
@@ -247,14 +246,6 @@ __attribute__((target("arch=x86-64-v3"))) void fill_draws_v3(const LayerDraw& d,
                                                                float* out, std::size_t n) {
   fill_draws<kPathAvx2>(d, seed, sub, out, n);
 }
-__attribute__((target("arch=x86-64-v4"))) void philox16_v4(uint64_t seed, uint64_t sub, uint64_t block0,
-                                                             uint32_t out[4][kLanes]) {
-  philox16<kPathAvx512>(seed, sub, block0, out);
-}
-__attribute__((target("arch=x86-64-v3"))) void philox16_v3(uint64_t seed, uint64_t sub, uint64_t block0,
-                                                             uint32_t out[4][kLanes]) {
-  philox16<kPathAvx2>(seed, sub, block0, out);
-}
 #endif
 void fill_draws_generic(const LayerDraw& d, uint64_t seed, uint64_t sub, float* out, std::size_t n) {
   fill_draws<kPathGeneric>(d, seed, sub, out, n);
@@ -281,8 +272,8 @@ std::vector<int> cpu_draw_paths() {
 
 void cpu_philox16(int path, uint64_t seed, uint64_t subsequence, uint64_t block0, uint32_t out[4][16]) {
 #if ISC_X86_PATHS
-  if (path == kPathAvx512) return philox16_v4(seed, subsequence, block0, out);
-  if (path == kPathAvx2) return philox16_v3(seed, subsequence, block0, out);
+  if (path == kPathAvx512) return philox16_avx512(seed, subsequence, block0, out);
+  if (path == kPathAvx2) return philox16_avx2(seed, subsequence, block0, out);
 #endif
   (void)path;
   philox16_generic(seed, subsequence, block0, out);
@@ -360,18 +351,9 @@ namespace {
 // the part of the slot's bin [e_i, e_i+1) that u falls in, out of `sub` parts cut by a monotone map
 // (under- and overflow are single parts). Non-decreasing in u.
 ISC_HD int32_t slot_key(const Binner& b, float u, int sub, float sub_scale) {
-  float f = mul_rn(sub_rn(u, b.lo), b.scale);
-  const float top = static_cast<float>(b.bins - 1);
-  f = f < 0.0f ? 0.0f : f;
-  f = f > top ? top : f;
-  int i = static_cast<int>(f);
-  const float e0 = madd_rn(static_cast<float>(i), b.width, b.lo);
-  const float e1 = madd_rn(static_cast<float>(i + 1), b.width, b.lo);
-  const int dec = int(u < e0) & int(i > 0);
-  const int inc = int(u >= e1) & int(i + 1 < b.bins) & (1 - dec);
-  i += inc - dec;
+  const int i = hist_bin_clamped(b, u);
   const int below = int(u < b.lo), above = int(u > b.hi), inside = 1 - below - above;
-  const int slot = (1 + i) * inside + above * (b.bins + 1);
+  const int slot = (1 + i) * inside + above * (b.bins + 1);  // = hist_slot_finite(b, u)
   float g = mul_rn(sub_rn(u, madd_rn(static_cast<float>(i), b.width, b.lo)), sub_scale);
   const float last = static_cast<float>(sub - 1);
   g = g < 0.0f ? 0.0f : g;

@@ -14,12 +14,59 @@ namespace isc {
 namespace {
 constexpr int kFineBins = 4096;
 constexpr std::size_t kBlock = 1024;
+
+// Where sorted 0-based ranks fall in counts over ordered buckets [0, nbins): the buckets holding a
+// rank (increasing), where each one's values go once gathered bucket by bucket ([offset[k],
+// offset[k+1])), and per rank its bucket's index (-1 beyond the total) and the count before it.
+struct RankBuckets {
+  std::vector<std::size_t> buckets, offset;
+  std::vector<int> rank_bucket;
+  std::vector<uint64_t> rank_before;
+};
+
+RankBuckets locate_ranks(const std::vector<uint32_t>& counts, std::size_t nbins, const std::vector<uint64_t>& ranks) {
+  RankBuckets rb;
+  rb.rank_bucket.assign(ranks.size(), -1);
+  rb.rank_before.assign(ranks.size(), 0);
+  rb.offset.push_back(0);
+  uint64_t acc = 0;
+  std::size_t r = 0;
+  for (std::size_t b = 0; b < nbins && r < ranks.size(); ++b) {
+    while (r < ranks.size() && ranks[r] < acc + counts[b]) {
+      if (rb.buckets.empty() || rb.buckets.back() != b) {
+        rb.buckets.push_back(b);
+        rb.offset.push_back(rb.offset.back() + counts[b]);
+      }
+      rb.rank_bucket[r] = static_cast<int>(rb.buckets.size()) - 1;
+      rb.rank_before[r] = acc;
+      ++r;
+    }
+    acc += counts[b];
+  }
+  return rb;
+}
+
+// The ranks' values once `sorted` holds each located bucket's values contiguously (rb.offset);
+// a rank beyond the counts gets `beyond`.
+std::vector<float> select_in_buckets(std::vector<float>& sorted, const RankBuckets& rb,
+                                     const std::vector<uint64_t>& ranks, float beyond) {
+  std::vector<float> out(ranks.size(), beyond);
+  for (std::size_t j = 0; j < ranks.size(); ++j) {
+    if (rb.rank_bucket[j] < 0) continue;
+    const std::size_t k = static_cast<std::size_t>(rb.rank_bucket[j]);
+    auto first = sorted.begin() + static_cast<std::ptrdiff_t>(rb.offset[k]);
+    auto last = sorted.begin() + static_cast<std::ptrdiff_t>(rb.offset[k + 1]);
+    auto nth = first + static_cast<std::ptrdiff_t>(ranks[j] - rb.rank_before[j]);
+    std::nth_element(first, nth, last);
+    out[j] = *nth;
+  }
+  return out;
+}
 }  // namespace
 
 std::vector<float> select_ranks(const float* x, std::size_t n, float min, float max,
                                 const std::vector<uint64_t>& ranks, std::vector<float>& scratch) {
-  std::vector<float> out(ranks.size(), min);
-  if (ranks.empty() || !(max > min)) return out;  // all finite values equal
+  if (ranks.empty() || !(max > min)) return std::vector<float>(ranks.size(), min);  // all finite values equal
   const double sc = double(kFineBins) / (double(max) - double(min));
   const float scale = std::isfinite(float(sc)) ? float(sc) : 0.0f;
   // Internal binning (slot kFineBins collects NaN/Inf); only its consistency between the two
@@ -31,31 +78,12 @@ std::vector<float> select_ranks(const float* x, std::size_t n, float min, float 
     cpu_fine_bins(x + start, len, min, max, scale, kFineBins, idx);
     for (std::size_t i = 0; i < len; ++i) ++counts[static_cast<std::size_t>(idx[i])];
   }
-  // Bucket of each wanted rank; buckets are contiguous in `scratch` in bin order.
+  // Gather the values of the buckets holding a rank, bucket-contiguous in `scratch`.
+  const RankBuckets rb = locate_ranks(counts, kFineBins, ranks);
   std::vector<int> bucket_of_bin(kFineBins + 1, -1);
-  std::vector<int> rank_bin(ranks.size());
-  std::vector<uint64_t> rank_before(ranks.size());
-  std::vector<int> wanted_bins;
-  uint64_t acc = 0;
-  std::size_t r = 0;
-  for (int b = 0; b < kFineBins && r < ranks.size(); ++b) {
-    while (r < ranks.size() && ranks[r] < acc + counts[static_cast<std::size_t>(b)]) {
-      if (bucket_of_bin[static_cast<std::size_t>(b)] < 0) {
-        bucket_of_bin[static_cast<std::size_t>(b)] = static_cast<int>(wanted_bins.size());
-        wanted_bins.push_back(b);
-      }
-      rank_bin[r] = b;
-      rank_before[r] = acc;
-      ++r;
-    }
-    acc += counts[static_cast<std::size_t>(b)];
-  }
-  for (; r < ranks.size(); ++r) rank_bin[r] = -1;  // beyond the finite count: max
-  std::vector<std::size_t> offset(wanted_bins.size() + 1, 0);
-  for (std::size_t k = 0; k < wanted_bins.size(); ++k)
-    offset[k + 1] = offset[k] + counts[static_cast<std::size_t>(wanted_bins[k])];
-  scratch.resize(offset.back());
-  std::vector<std::size_t> fill(offset.begin(), offset.end() - 1);
+  for (std::size_t k = 0; k < rb.buckets.size(); ++k) bucket_of_bin[rb.buckets[k]] = static_cast<int>(k);
+  scratch.resize(rb.offset.back());
+  std::vector<std::size_t> fill(rb.offset.begin(), rb.offset.end() - 1);
   for (std::size_t start = 0; start < n; start += kBlock) {
     const std::size_t len = std::min(kBlock, n - start);
     cpu_fine_bins(x + start, len, min, max, scale, kFineBins, idx);
@@ -64,19 +92,7 @@ std::vector<float> select_ranks(const float* x, std::size_t n, float min, float 
       if (bk >= 0) scratch[fill[static_cast<std::size_t>(bk)]++] = x[start + i];
     }
   }
-  for (std::size_t k = 0; k < ranks.size(); ++k) {
-    if (rank_bin[k] < 0) {
-      out[k] = max;
-      continue;
-    }
-    const int bk = bucket_of_bin[static_cast<std::size_t>(rank_bin[k])];
-    auto first = scratch.begin() + static_cast<std::ptrdiff_t>(offset[static_cast<std::size_t>(bk)]);
-    auto last = scratch.begin() + static_cast<std::ptrdiff_t>(offset[static_cast<std::size_t>(bk) + 1]);
-    auto nth = first + static_cast<std::ptrdiff_t>(ranks[k] - rank_before[k]);
-    std::nth_element(first, nth, last);
-    out[k] = *nth;
-  }
-  return out;
+  return select_in_buckets(scratch, rb, ranks, max);  // beyond the finite count: max
 }
 
 namespace {
@@ -116,31 +132,18 @@ float first_with_key(const Binner& b, int32_t k) {
 // the unbounded under/overflow slots) or the gather disagrees with the counts.
 bool select_keyed(const float* x, std::size_t n, const Binner& b, const std::vector<uint32_t>& kc,
                   const std::vector<uint64_t>& ranks, std::vector<float>& scratch, std::vector<float>* out) {
-  std::vector<int32_t> want;
-  std::vector<std::size_t> rank_key(ranks.size());
-  std::vector<uint64_t> rank_before(ranks.size());
-  uint64_t acc = 0, gathered = 0;
-  std::size_t r = 0;
-  for (std::size_t key = 0; key < kc.size() && r < ranks.size(); ++key) {
-    while (r < ranks.size() && ranks[r] < acc + kc[key]) {
-      if (want.empty() || want.back() != static_cast<int32_t>(key)) {
-        want.push_back(static_cast<int32_t>(key));
-        gathered += kc[key];
-      }
-      rank_key[r] = want.size() - 1;
-      rank_before[r] = acc;
-      ++r;
-    }
-    acc += kc[key];
-  }
-  if (r < ranks.size()) return false;  // counts and ranks disagree: leave it to select_ranks
+  const RankBuckets rb = locate_ranks(kc, kc.size(), ranks);
+  for (int k : rb.rank_bucket)
+    if (k < 0) return false;  // counts and ranks disagree: leave it to select_ranks
+  const uint64_t gathered = rb.offset.back();
   if (gathered > std::max<uint64_t>(4096, n / 16)) return false;
   // Value ranges of the wanted keys, neighbours merged.
   std::vector<float> lo, hi;
-  for (int32_t k : want) {
-    const float a = first_with_key(b, k), e = first_with_key(b, k + 1);
-    if (!hi.empty() && hi.back() == a) hi.back() = e;
-    else {
+  for (std::size_t k : rb.buckets) {
+    const float a = first_with_key(b, static_cast<int32_t>(k)), e = first_with_key(b, static_cast<int32_t>(k + 1));
+    if (!hi.empty() && hi.back() == a) {
+      hi.back() = e;
+    } else {
       lo.push_back(a);
       hi.push_back(e);
     }
@@ -149,25 +152,16 @@ bool select_keyed(const float* x, std::size_t n, const Binner& b, const std::vec
   if (cpu_gather_ranges(x, n, lo.data(), hi.data(), static_cast<int>(lo.size()), vals.data()) != gathered)
     return false;
   // Counting sort by key into scratch: each wanted key's values contiguous.
-  std::vector<std::size_t> offset(want.size() + 1, 0);
-  for (std::size_t k = 0; k < want.size(); ++k) offset[k + 1] = offset[k] + kc[static_cast<std::size_t>(want[k])];
-  std::vector<std::size_t> fill(offset.begin(), offset.end() - 1);
+  std::vector<std::size_t> fill(rb.offset.begin(), rb.offset.end() - 1);
   scratch.resize(gathered);
   for (float v : vals) {
-    const int32_t key = cpu_hist_key(b, kSub, v);
-    const std::size_t k = static_cast<std::size_t>(std::lower_bound(want.begin(), want.end(), key) - want.begin());
-    if (k == want.size() || want[k] != key || fill[k] == offset[k + 1]) return false;
+    const std::size_t key = static_cast<std::size_t>(cpu_hist_key(b, kSub, v));
+    const std::size_t k = static_cast<std::size_t>(std::lower_bound(rb.buckets.begin(), rb.buckets.end(), key) -
+                                                   rb.buckets.begin());
+    if (k == rb.buckets.size() || rb.buckets[k] != key || fill[k] == rb.offset[k + 1]) return false;
     scratch[fill[k]++] = v;
   }
-  out->resize(ranks.size());
-  for (std::size_t j = 0; j < ranks.size(); ++j) {
-    const std::size_t k = rank_key[j];
-    auto first = scratch.begin() + static_cast<std::ptrdiff_t>(offset[k]);
-    auto last = scratch.begin() + static_cast<std::ptrdiff_t>(offset[k + 1]);
-    auto nth = first + static_cast<std::ptrdiff_t>(ranks[j] - rank_before[j]);
-    std::nth_element(first, nth, last);
-    (*out)[j] = *nth;
-  }
+  *out = select_in_buckets(scratch, rb, ranks, 0.0f);
   return true;
 }
 

@@ -262,18 +262,19 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
     std::exception_ptr error;
     int64_t done = 0;
     auto work = [&](int w) {
+      Backend& be = *workers[static_cast<std::size_t>(w)];
+      Workspace& space = ws[static_cast<std::size_t>(w)];
       try {
         for (;;) {
           const int64_t k = next.fetch_add(1);
           if (k >= chunks || failed.load()) return;
-          if (!ws[static_cast<std::size_t>(w)].size.covers(need)) {
-            ws[static_cast<std::size_t>(w)] = Workspace{};  // free first: old and new need not fit together
-            ws[static_cast<std::size_t>(w)] = make_workspace(*workers[static_cast<std::size_t>(w)], need);
+          if (!space.size.covers(need)) {
+            space = Workspace{};  // free first: old and new need not fit together
+            space = make_workspace(be, need);
           }
           const int64_t first = k * r.chunk_trials;
           const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, c.trials - first));
-          auto st = run_chunk(*workers[static_cast<std::size_t>(w)], ws[static_cast<std::size_t>(w)], c, p.stream,
-                              static_cast<uint64_t>(first), n);
+          auto st = run_chunk(be, space, c, p.stream, static_cast<uint64_t>(first), n);
           set_var_ratio(st, c, n, r.layers);
           out[static_cast<std::size_t>(k)] = std::move(st);
           std::lock_guard<std::mutex> lock(mu);

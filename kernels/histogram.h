@@ -49,18 +49,23 @@ ISC_HD float hist_edge(const Binner& b, int i) {
 // Slot of a finite coordinate u (see hist_coord), without branches (CPU loops vectorize it): 0 below lo, bins+1 above
 // hi, else 1 + bin index. The first guess comes from a product and is then corrected against
 // the edges themselves, so bins are exactly [e_i, e_{i+1}) with e_i = hist_edge(b, i).
-ISC_HD int hist_slot_finite(const Binner& b, float x) {
+// hist_bin_clamped is its bin index with x clamped into [lo, hi] (0 below lo, bins-1 above hi).
+ISC_HD int hist_bin_clamped(const Binner& b, float x) {
   float f = mul_rn(sub_rn(x, b.lo), b.scale);
   const float top = static_cast<float>(b.bins - 1);
   f = f < 0.0f ? 0.0f : f;
   f = f > top ? top : f;
-  int i = static_cast<int>(f);
+  const int i = static_cast<int>(f);
   // Integer arithmetic on comparison results: no branches, so CPU loops vectorize.
   const float e0 = madd_rn(static_cast<float>(i), b.width, b.lo);
   const float e1 = madd_rn(static_cast<float>(i + 1), b.width, b.lo);
   const int dec = int(x < e0) & int(i > 0);
   const int inc = int(x >= e1) & int(i + 1 < b.bins) & (1 - dec);
-  i += inc - dec;
+  return i + inc - dec;
+}
+
+ISC_HD int hist_slot_finite(const Binner& b, float x) {
+  const int i = hist_bin_clamped(b, x);
   const int below = int(x < b.lo), above = int(x > b.hi);
   return (1 + i) * (1 - below - above) + above * (b.bins + 1);
 }

@@ -8,6 +8,10 @@ struct U32x4 {
   uint32_t x, y, z, w;
 };
 
+// Philox4x32 round multipliers and Weyl key increments (Salmon et al. 2011, as in cuRAND).
+constexpr uint32_t kPhiloxM0 = 0xD2511F53u, kPhiloxM1 = 0xCD9E8D57u;
+constexpr uint32_t kPhiloxW0 = 0x9E3779B9u, kPhiloxW1 = 0xBB67AE85u;
+
 ISC_HD uint32_t mulhilo32(uint32_t a, uint32_t b, uint32_t* hi) {
   const uint64_t p = static_cast<uint64_t>(a) * static_cast<uint64_t>(b);
   *hi = static_cast<uint32_t>(p >> 32);
@@ -17,8 +21,8 @@ ISC_HD uint32_t mulhilo32(uint32_t a, uint32_t b, uint32_t* hi) {
 // One Philox round, lane order as in Salmon et al. (2011) and cuRAND.
 ISC_HD U32x4 philox_round(U32x4 c, uint32_t k0, uint32_t k1) {
   uint32_t hi0, hi1;
-  const uint32_t lo0 = mulhilo32(0xD2511F53u, c.x, &hi0);
-  const uint32_t lo1 = mulhilo32(0xCD9E8D57u, c.z, &hi1);
+  const uint32_t lo0 = mulhilo32(kPhiloxM0, c.x, &hi0);
+  const uint32_t lo1 = mulhilo32(kPhiloxM1, c.z, &hi1);
   return U32x4{hi1 ^ c.y ^ k0, lo1, hi0 ^ c.w ^ k1, lo0};
 }
 
@@ -26,8 +30,8 @@ ISC_HD U32x4 philox_round(U32x4 c, uint32_t k0, uint32_t k1) {
 ISC_HD U32x4 philox4x32_10(U32x4 c, uint32_t k0, uint32_t k1) {
   for (int r = 0; r < 9; ++r) {
     c = philox_round(c, k0, k1);
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
+    k0 += kPhiloxW0;
+    k1 += kPhiloxW1;
   }
   return philox_round(c, k0, k1);
 }
