@@ -25,27 +25,31 @@ ISC_HD float act_exp(float x) {
   return mul_rn(p, two_k);
 }
 
+// tanh |x| = em / (em + 2) with em = expm1(2|x|), one path for every x (branch-free, ~25
+// operations): 2|x| = k ln2 + r with |r| <= ln2 / 2, expm1(r) by its Taylor series to r^8 / 8!
+// (truncation below 1e-9 relative), em = 2^k expm1(r) + (2^k - 1) with one rounding (fma). Within
+// 3 ulp of tanh (tested over every float up to 20); tanh(x) = x for tiny x.
 ISC_HD float act_tanh(float x) {
   const float ax = fabsf(x);
   float y = add_rn(ax, ax);
-  y = y > 40.0f ? 40.0f : y;  // tanh(20) rounds to 1; NaN passes through
-  // expm1(y): Taylor series to y^11/11! below 1.25 (relative error < 1e-7), exp(y) - 1 above.
-  float p = 1.0f / 39916800.0f;
-  p = madd_rn(p, y, 1.0f / 3628800.0f);
-  p = madd_rn(p, y, 1.0f / 362880.0f);
-  p = madd_rn(p, y, 1.0f / 40320.0f);
-  p = madd_rn(p, y, 1.0f / 5040.0f);
-  p = madd_rn(p, y, 1.0f / 720.0f);
-  p = madd_rn(p, y, 1.0f / 120.0f);
-  p = madd_rn(p, y, 1.0f / 24.0f);
-  p = madd_rn(p, y, 1.0f / 6.0f);
-  p = madd_rn(p, y, 0.5f);
-  p = madd_rn(p, y, 1.0f);
-  const float em_small = mul_rn(p, y);
-  const float em_large = sub_rn(act_exp(y), 1.0f);
-  const float em = y < 1.25f ? em_small : em_large;
+  y = y <= 40.0f ? y : 40.0f;  // tanh(20) rounds to 1; NaN is given back at the end
+  // k = nearest integer to y log2(e) (y >= 0, so truncation after + 0.5 rounds).
+  const float kf = static_cast<float>(static_cast<int>(fma_rn(y, 1.44269504f, 0.5f)));
+  // ln 2 split so that k * ln2_hi is exact for k < 2^9.
+  const float r = fma_rn(-kf, 1.4286068203094172e-06f, fma_rn(-kf, 0.693145751953125f, y));
+  float p = 1.0f / 40320.0f;
+  p = fma_rn(p, r, 1.0f / 5040.0f);
+  p = fma_rn(p, r, 1.0f / 720.0f);
+  p = fma_rn(p, r, 1.0f / 120.0f);
+  p = fma_rn(p, r, 1.0f / 24.0f);
+  p = fma_rn(p, r, 1.0f / 6.0f);
+  p = fma_rn(p, r, 0.5f);
+  const float q = fma_rn(mul_rn(r, r), p, r);  // expm1(r)
+  const float two_k = float_of(static_cast<uint32_t>(static_cast<int>(kf) + 127) << 23);
+  const float em = fma_rn(two_k, q, sub_rn(two_k, 1.0f));
   const float t = div_rn(em, add_rn(em, 2.0f));
-  return x < 0.0f ? -t : t;
+  const float st = x < 0.0f ? -t : t;
+  return x != x ? x : st;
 }
 
 ISC_HD float act_sigmoid(float x) {

@@ -46,6 +46,15 @@ ISC_HD float sub_rn(float a, float b) {
 // a*b + c with two roundings on both sides (host fmaf is a libm call without -mfma; this is
 // two instructions everywhere and still bit-identical).
 ISC_HD float madd_rn(float a, float b, float c) { return add_rn(mul_rn(a, b), c); }
+// a*b + c rounded once (IEEE fusedMultiplyAdd): the same bits wherever it runs. Hosts with FMA
+// (the x86-64-v3/v4 builds of the hot loops) use the instruction; others glibc's exact fmaf.
+ISC_HD float fma_rn(float a, float b, float c) {
+#if ISC_DEVICE_CODE
+  return __fmaf_rn(a, b, c);
+#else
+  return std::fma(a, b, c);
+#endif
+}
 ISC_HD float div_rn(float a, float b) {
 #if ISC_DEVICE_CODE
   return __fdiv_rn(a, b);

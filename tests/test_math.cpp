@@ -178,9 +178,31 @@ TEST(Activations, OwnExpTanhSigmoidWithinFourUlp) {
   }
   EXPECT_EQ(act_tanh(INFINITY), 1.0f);
   EXPECT_EQ(act_tanh(-INFINITY), -1.0f);
+  EXPECT_EQ(act_tanh(-1e-30f), -1e-30f);
+  EXPECT_EQ(act_tanh(std::ldexp(1.0f, -140)), std::ldexp(1.0f, -140));  // subnormal: tanh x = x
   EXPECT_TRUE(std::isnan(act_tanh(NAN)));
   EXPECT_EQ(act_tanh(0.0f), 0.0f);
   EXPECT_EQ(act_tanh(1e-30f), 1e-30f);
+}
+
+TEST(Activations, TanhWithinThreeUlpOnEveryFloatUpTo20) {
+  // Exhaustive over [2^-12, 20] (about 1.2e8 floats; below, tanh x = x to within 2^-24 relative
+  // and the first test covers it; above, tanh rounds to 1): the worst case must stay within 3 ulp
+  // (relative 3 * 2^-24) of the double reference, and act_tanh is odd.
+  const double tol = 3.0 * std::ldexp(1.0, -24);
+  double worst = 0;
+  float worst_x = 0;
+  for (uint32_t u = bits_of(std::ldexp(1.0f, -12)); float_of(u) <= 20.0f; ++u) {
+    const float x = float_of(u);
+    const double t = std::tanh(double(x));
+    const double rel = std::fabs(double(act_tanh(x)) - t) / t;
+    if (rel > worst) {
+      worst = rel;
+      worst_x = x;
+    }
+  }
+  EXPECT_LE(worst, tol) << "worst at x = " << worst_x;
+  for (float x : {0.3f, 1.7f, 9.0f}) EXPECT_EQ(act_tanh(-x), -act_tanh(x));
 }
 
 TEST(Activations, DerivativesMatchFiniteDifferences) {
