@@ -69,18 +69,19 @@ int main(int argc, char** argv) {
       }
     }
   };
-  auto time = [&](auto&& f) {
-    double best = 1e30;
-    for (int r = 0; r < repeats; ++r) {
-      const auto t0 = clk::now();
-      f();
-      best = std::min(best, std::chrono::duration<double>(clk::now() - t0).count());
-    }
-    return best;
+  auto time_once = [&](auto&& f) {
+    const auto t0 = clk::now();
+    f();
+    return std::chrono::duration<double>(clk::now() - t0).count();
   };
+  // The two are timed alternately, best of `repeats` each, so that a shared machine's changing
+  // speed affects both alike.
   gemm_only();  // warm-up
-  const double t_gemm = time(gemm_only);
-  const double t_engine = time([&] { run_experiment(ex, *backend); });
+  double t_gemm = 1e30, t_engine = 1e30;
+  for (int r = 0; r < repeats; ++r) {
+    t_gemm = std::min(t_gemm, time_once(gemm_only));
+    t_engine = std::min(t_engine, time_once([&] { run_experiment(ex, *backend); }));
+  }
   const double fwd = 2.0 * B * (1024.0 * 1000 + 4 * 1000.0 * 1000);
   const double flops = double(trials) * (backward ? fwd + fwd + 2.0 * B * 4 * 1000.0 * 1000 : fwd);
   std::printf("initscope CPU benchmark: Figure 6%s job (tanh, 5 x 1000, input 1024), %d trials x %d samples, "
