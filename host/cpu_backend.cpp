@@ -143,21 +143,37 @@ class CpuBackend final : public Backend {
     for (int t = 0; t < chunk_.trials; ++t) {
       float* sp = sb + t * per;
       float* hp = hb + t * per;
+      float b = bias;
       if (chunk_.bias_std > 0.0f) {
         add_random_bias(sp, t, layer, bias, width);
-        cpu_bias_activate(sp, hp, per, 0.0f, act);
-      } else {
-        cpu_bias_activate(sp, hp, per, bias, act);
+        b = 0.0f;
       }
       auto& scratch = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
-      // Forward statistics are always computed: var_ratio and the summary rely on them.
+      // Forward statistics are always computed: var_ratio and the summary rely on them. One pass
+      // in L1-sized pieces: bias + activation, then both quantities' moments, histograms and
+      // saturation and the pair cosines, while the piece is in cache; the percentiles after.
+      TrialStats& S = slot(t, layer, 0);
+      TrialStats& H = slot(t, layer, 1);
+      const auto& pct = chunk_.stats.percentiles;
+      StatsAccumulator as(chunk_.stats.range[0], pct, per, nullptr, S);
       // h = f(s) with f monotone: h's order statistics are tried as f(s's) first (checked exactly).
+      StatsAccumulator ah(chunk_.stats.range[1], pct, per, has_saturation(act.kind) ? &act : nullptr, H, false);
+      constexpr std::size_t kPiece = 4 * kStatsBlock;  // s and h pieces of 16 KiB each
+      double corr = 0;
+      int pairs = 0;
+      for (std::size_t start = 0; start < per; start += kPiece) {
+        const std::size_t len = std::min(kPiece, per - start);
+        cpu_bias_activate(sp + start, hp + start, len, b, act);
+        as.add(sp + start, len);
+        ah.add(hp + start, len);
+        // The input pairs (2k, 2k+1) whose rows are now complete, in order.
+        for (; 2 * pairs + 1 < chunk_.samples && std::size_t(2 * pairs + 2) * width <= start + len; ++pairs)
+          corr += pair_cosine(sp + std::size_t(2 * pairs) * width, sp + std::size_t(2 * pairs + 1) * width, width);
+      }
+      S.pair_corr = pairs ? corr / pairs : std::nan("");
       OrderStats s_order;
-      compute_stats(sp, per, chunk_.stats.range[0], chunk_.stats.percentiles, nullptr, slot(t, layer, 0), scratch,
-                    &s_order);
-      compute_stats(hp, per, chunk_.stats.range[1], chunk_.stats.percentiles,
-                    has_saturation(act.kind) ? &act : nullptr, slot(t, layer, 1), scratch, nullptr, &s_order, &act);
-      slot(t, layer, 0).pair_corr = pair_correlation(sp, chunk_.samples, width);
+      as.finish(sp, per, pct, scratch, &s_order);
+      ah.finish(hp, per, pct, scratch, nullptr, &s_order, &act);
     }
   }
 

@@ -13,7 +13,7 @@ namespace isc {
 
 namespace {
 constexpr int kFineBins = 4096;
-constexpr std::size_t kBlock = 1024;
+constexpr std::size_t kBlock = kStatsBlock;
 
 // Where sorted 0-based ranks fall in counts over ordered buckets [0, nbins): the buckets holding a
 // rank (increasing), where each one's values go once gathered bucket by bucket ([offset[k],
@@ -167,38 +167,43 @@ bool select_keyed(const float* x, std::size_t n, const Binner& b, const std::vec
 
 }  // namespace
 
+double pair_cosine(const float* a, const float* b, int width) {
+  double ab = 0, aa = 0, bb = 0;
+  cpu_dot3(a, b, static_cast<std::size_t>(width), &ab, &aa, &bb);
+  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+}
+
 double pair_correlation(const float* s, int samples, int width) {
   double corr = 0;
   int pairs = 0;
   for (int k = 0; k + 1 < samples; k += 2, ++pairs) {
     const float* a = s + static_cast<std::size_t>(k) * width;
-    const float* b = a + width;
-    double ab = 0, aa = 0, bb = 0;
-    cpu_dot3(a, b, static_cast<std::size_t>(width), &ab, &aa, &bb);
-    corr += aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+    corr += pair_cosine(a, a + width, width);
   }
   return pairs ? corr / pairs : std::nan("");
 }
 
-void compute_stats(const float* x, std::size_t n, const HistRange& range,
-                   const std::vector<double>& percentiles, const ActivationSpec* sat,
-                   TrialStats& out, std::vector<float>& scratch, OrderStats* order, const OrderStats* from,
-                   const ActivationSpec* f) {
-  const Binner b = make_binner(range);
-  out = TrialStats{};
-  out.count = n;
-  out.hist.assign(static_cast<std::size_t>(range.bins) + 2, 0);
-  float finite[kBlock];
-  int32_t slots[kBlock];
-  const std::size_t nslots = out.hist.size();
+StatsAccumulator::StatsAccumulator(const HistRange& range, const std::vector<double>& percentiles, std::size_t n,
+                                   const ActivationSpec* sat, TrialStats& out, bool selects_own)
+    : b_(make_binner(range)), sat_(sat), out_(out) {
+  out_ = TrialStats{};
+  out_.count = n;
+  out_.hist.assign(static_cast<std::size_t>(range.bins) + 2, 0);
+  nslots_ = out_.hist.size();
   // Percentiles selected here (not via the monotone map): the histogram pass counts keys, each
   // slot cut into kSub parts (32-bit counts, so below 2^32 values), and the histogram is their sum.
-  const bool keyed = !percentiles.empty() && !(from && f) && range.linthresh <= 0.0f &&
-                     n < (uint64_t(1) << 32) && nslots * kSub < (std::size_t(1) << 31);
-  std::vector<uint32_t> kc(keyed ? nslots * kSub : 0, 0);
+  keyed_ = selects_own && !percentiles.empty() && range.linthresh <= 0.0f && n < (uint64_t(1) << 32) &&
+           nslots_ * kSub < (std::size_t(1) << 31);
+  kc_.assign(keyed_ ? nslots_ * kSub : 0, 0);
   // Otherwise four interleaved copies of the histogram: consecutive values often fall into the
   // same bin, and one copy would serialize on that counter.
-  std::vector<uint64_t> h4(keyed ? 0 : 4 * nslots, 0);
+  h4_.assign(keyed_ ? 0 : 4 * nslots_, 0);
+}
+
+void StatsAccumulator::add(const float* x, std::size_t n) {
+  float finite[kBlock];
+  int32_t slots[kBlock];
+  const std::size_t nslots = nslots_;
   for (std::size_t start = 0; start < n; start += kBlock) {
     const std::size_t len = std::min(kBlock, n - start);
     const float* p = x + start;
@@ -206,53 +211,63 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
     // M2 mean no NaN or Inf in the block (the common case: vectorized loops).
     const Moments bm = cpu_block_moments(p, len);
     if (std::isfinite(bm.mean) && std::isfinite(bm.m2)) {
-      if (keyed) {
-        cpu_hist_keys(p, len, b, kSub, slots);
-        for (std::size_t i = 0; i < len; ++i) ++kc[static_cast<std::size_t>(slots[i])];
+      if (keyed_) {
+        cpu_hist_keys(p, len, b_, kSub, slots);
+        for (std::size_t i = 0; i < len; ++i) ++kc_[static_cast<std::size_t>(slots[i])];
       } else {
-        cpu_hist_slots(p, len, b, slots);
+        cpu_hist_slots(p, len, b_, slots);
         std::size_t i = 0;
         for (; i + 4 <= len; i += 4) {
-          ++h4[static_cast<std::size_t>(slots[i])];
-          ++h4[nslots + static_cast<std::size_t>(slots[i + 1])];
-          ++h4[2 * nslots + static_cast<std::size_t>(slots[i + 2])];
-          ++h4[3 * nslots + static_cast<std::size_t>(slots[i + 3])];
+          ++h4_[static_cast<std::size_t>(slots[i])];
+          ++h4_[nslots + static_cast<std::size_t>(slots[i + 1])];
+          ++h4_[2 * nslots + static_cast<std::size_t>(slots[i + 2])];
+          ++h4_[3 * nslots + static_cast<std::size_t>(slots[i + 3])];
         }
-        for (; i < len; ++i) ++h4[static_cast<std::size_t>(slots[i])];
+        for (; i < len; ++i) ++h4_[static_cast<std::size_t>(slots[i])];
       }
-      merge(out.m, bm);
-      if (sat) out.saturated += cpu_count_saturated(p, len, *sat);
+      merge(out_.m, bm);
+      if (sat_) out_.saturated += cpu_count_saturated(p, len, *sat_);
       continue;
     }
     std::size_t nf = 0;
     for (std::size_t i = 0; i < len; ++i) {
       const float v = p[i];
-      const int s = hist_slot(b, v);
-      if (s < 0) {
-        ++out.nan;
+      const int sl = hist_slot(b_, v);
+      if (sl < 0) {
+        ++out_.nan;
         continue;
       }
       if (std::isinf(v)) {
-        ++out.hist[static_cast<std::size_t>(s)];
-        ++out.inf;
+        ++out_.hist[static_cast<std::size_t>(sl)];
+        ++out_.inf;
         continue;
       }
-      if (keyed) {
-        ++kc[static_cast<std::size_t>(cpu_hist_key(b, kSub, v))];
+      if (keyed_) {
+        ++kc_[static_cast<std::size_t>(cpu_hist_key(b_, kSub, v))];
       } else {
-        ++out.hist[static_cast<std::size_t>(s)];
+        ++out_.hist[static_cast<std::size_t>(sl)];
       }
       finite[nf++] = v;
     }
-    merge(out.m, cpu_block_moments(finite, nf));
-    if (sat) out.saturated += cpu_count_saturated(finite, nf, *sat);
+    merge(out_.m, cpu_block_moments(finite, nf));
+    if (sat_) out_.saturated += cpu_count_saturated(finite, nf, *sat_);
   }
+}
+
+void StatsAccumulator::finish(const float* x, std::size_t n, const std::vector<double>& percentiles,
+                              std::vector<float>& scratch, OrderStats* order, const OrderStats* from,
+                              const ActivationSpec* f) {
+  TrialStats& out = out_;
+  const std::size_t nslots = nslots_;
+  const bool keyed = keyed_;
+  const Binner& b = b_;
+  const std::vector<uint32_t>& kc = kc_;
   if (keyed) {
     for (std::size_t k = 0; k < nslots; ++k)
       for (int j = 0; j < kSub; ++j) out.hist[k] += kc[k * kSub + static_cast<std::size_t>(j)];
   } else {
     for (std::size_t k = 0; k < nslots; ++k)
-      out.hist[k] += h4[k] + h4[nslots + k] + h4[2 * nslots + k] + h4[3 * nslots + k];
+      out.hist[k] += h4_[k] + h4_[nslots + k] + h4_[2 * nslots + k] + h4_[3 * nslots + k];
   }
   const uint64_t nfin = static_cast<uint64_t>(out.m.n);
   if (percentiles.empty()) return;
@@ -295,6 +310,14 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
     if (frac > 0.0 && r0 + 1 < nfin) v = static_cast<float>(double(v0) + frac * (double(value_at(r0 + 1)) - double(v0)));
     out.percentiles.push_back(v);
   }
+}
+
+void compute_stats(const float* x, std::size_t n, const HistRange& range, const std::vector<double>& percentiles,
+                   const ActivationSpec* sat, TrialStats& out, std::vector<float>& scratch, OrderStats* order,
+                   const OrderStats* from, const ActivationSpec* f) {
+  StatsAccumulator acc(range, percentiles, n, sat, out, !(from && f));
+  acc.add(x, n);
+  acc.finish(x, n, percentiles, scratch, order, from, f);
 }
 
 }  // namespace isc

@@ -1,6 +1,7 @@
 // cpu_stats.h — the CPU reference for every statistic of one array of values.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "../kernels/activations.h"
@@ -28,11 +29,38 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
                    TrialStats& out, std::vector<float>& scratch, OrderStats* order = nullptr,
                    const OrderStats* from = nullptr, const ActivationSpec* f = nullptr);
 
+// compute_stats in two steps, for callers that produce the values piece by piece and want each
+// piece counted while it is still in cache: add() the pieces in order (each a multiple of
+// kStatsBlock values but the last, so that the blocks, and so the bits of the moments, are those
+// of one call over the whole array), then finish() with the whole array for the percentiles.
+constexpr std::size_t kStatsBlock = 1024;
+class StatsAccumulator {
+ public:
+  // `selects_own` = false when finish() will get `from` and `f` (see compute_stats).
+  StatsAccumulator(const HistRange& range, const std::vector<double>& percentiles, std::size_t n,
+                   const ActivationSpec* sat, TrialStats& out, bool selects_own = true);
+  void add(const float* x, std::size_t n);
+  void finish(const float* x, std::size_t n, const std::vector<double>& percentiles, std::vector<float>& scratch,
+              OrderStats* order = nullptr, const OrderStats* from = nullptr, const ActivationSpec* f = nullptr);
+
+ private:
+  Binner b_;
+  const ActivationSpec* sat_;
+  TrialStats& out_;
+  std::size_t nslots_ = 0;
+  bool keyed_ = false;
+  std::vector<uint32_t> kc_;  // keyed counts (slot * kSub + part)
+  std::vector<uint64_t> h4_;  // four interleaved histograms (not keyed)
+};
+
 // Exact order statistics of the finite values of x, for sorted 0-based ranks, in three steps:
 // a fine histogram over [min, max] (one pass), a gather of the values whose fine bin holds a
 // wanted rank (one pass), and a selection inside each small bucket.
 std::vector<float> select_ranks(const float* x, std::size_t n, float min, float max,
                                 const std::vector<uint64_t>& ranks, std::vector<float>& scratch);
+
+// The cosine similarity of two rows of `width` values (0 when either is all zeros).
+double pair_cosine(const float* a, const float* b, int width);
 
 // The measured c-map of one trial: the mean over input pairs (2k, 2k+1) of the cosine similarity
 // of their rows of s (samples x width); NaN with fewer than 2 samples.
