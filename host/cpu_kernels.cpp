@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "../kernels/histogram.h"
+#include "cpu_scans_avx512.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define ISC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
@@ -347,28 +348,40 @@ ISC_CLONES void cpu_hist_slots(const float* x, std::size_t n, const Binner& b, i
 }
 
 namespace {
-// Key of a finite coordinate u: slot * sub + j, with the slot as hist_slot_finite gives it and j
-// the part of the slot's bin [e_i, e_i+1) that u falls in, out of `sub` parts cut by a monotone map
-// (under- and overflow are single parts). Non-decreasing in u.
-ISC_HD int32_t slot_key(const Binner& b, float u, int sub, float sub_scale) {
-  const int i = hist_bin_clamped(b, u);
-  const int below = int(u < b.lo), above = int(u > b.hi), inside = 1 - below - above;
-  const int slot = (1 + i) * inside + above * (b.bins + 1);  // = hist_slot_finite(b, u)
-  float g = mul_rn(sub_rn(u, madd_rn(static_cast<float>(i), b.width, b.lo)), sub_scale);
-  const float last = static_cast<float>(sub - 1);
+// Key of a finite coordinate u: slot * sub + j (sub = 2^shift), with the slot as hist_slot_finite
+// gives it and j the part of the bin u falls in. One product guesses both: q = (u - lo) * scale *
+// sub, whose q >> shift is exactly hist_bin_clamped's first guess (the factor sub is a power of
+// two), then the same correction against the bin's own edges; a value moved down a bin takes that
+// bin's last part, one moved up its first, so keys never decrease in u. Under- and overflow are
+// single parts.
+ISC_HD int32_t slot_key(const Binner& b, float u, int shift, float sub_scale) {
+  float g = mul_rn(sub_rn(u, b.lo), sub_scale);
+  const int sub = 1 << shift;
+  const float top = static_cast<float>(b.bins * sub - 1);
   g = g < 0.0f ? 0.0f : g;
-  g = g > last ? last : g;
-  return slot * sub + static_cast<int>(g) * inside;
+  g = g > top ? top : g;
+  const int q = static_cast<int>(g);
+  const int i = q >> shift;
+  const float e0 = madd_rn(static_cast<float>(i), b.width, b.lo);
+  const float e1 = madd_rn(static_cast<float>(i + 1), b.width, b.lo);
+  const int dec = int(u < e0) & int(i > 0);
+  const int inc = int(u >= e1) & int(i + 1 < b.bins) & (1 - dec);
+  // Integer arithmetic on comparison results (no selects), so that CPU loops vectorize.
+  const int part = (q & (sub - 1)) * (1 - dec - inc) + dec * (sub - 1);
+  const int key = ((i + 1 + inc - dec) << shift) + part;
+  const int below = int(u < b.lo), above = int(u > b.hi);
+  return key * (1 - below - above) + above * ((b.bins + 1) << shift);
 }
 }  // namespace
 
 ISC_CLONES void cpu_hist_keys(const float* x, std::size_t n, const Binner& b, int sub, int32_t* keys) {
   const Binner lin{b.lo, b.hi, b.width, b.scale, b.bins, 0.0f};
+  const int shift = __builtin_ctz(static_cast<unsigned>(sub));
   const float sub_scale = mul_rn(b.scale, static_cast<float>(sub)), inv_lt = b.inv_linthresh;
   if (inv_lt > 0.0f) {
-    for (std::size_t i = 0; i < n; ++i) keys[i] = slot_key(lin, symlog(x[i], inv_lt), sub, sub_scale);
+    for (std::size_t i = 0; i < n; ++i) keys[i] = slot_key(lin, symlog(x[i], inv_lt), shift, sub_scale);
   } else {
-    for (std::size_t i = 0; i < n; ++i) keys[i] = slot_key(lin, x[i], sub, sub_scale);
+    for (std::size_t i = 0; i < n; ++i) keys[i] = slot_key(lin, x[i], shift, sub_scale);
   }
 }
 
@@ -378,32 +391,6 @@ int32_t cpu_hist_key(const Binner& b, int sub, float x) {
   return k;
 }
 
-ISC_CLONES std::size_t cpu_gather_ranges(const float* x, std::size_t n, const float* lo, const float* hi, int k,
-                                         float* out) {
-  // Per block: byte flags from plain loops (the compiler vectorizes these), then a scan of the
-  // flags 8 at a time, where almost every word is zero.
-  constexpr std::size_t kBlk = 1024;
-  uint8_t in[kBlk];
-  std::size_t m = 0;
-  for (std::size_t s0 = 0; s0 < n; s0 += kBlk) {
-    const std::size_t len = std::min(kBlk, n - s0);
-    const float* p = x + s0;
-    for (std::size_t i = 0; i < len; ++i) in[i] = 0;
-    for (int j = 0; j < k; ++j) {
-      const float a = lo[j], e = hi[j];
-      for (std::size_t i = 0; i < len; ++i) in[i] |= static_cast<uint8_t>((p[i] >= a) & (p[i] < e));
-    }
-    for (std::size_t i0 = 0; i0 < len; i0 += 8) {
-      const std::size_t w = std::min<std::size_t>(8, len - i0);
-      uint64_t word = 0;
-      std::memcpy(&word, in + i0, w);
-      if (word == 0) continue;
-      for (std::size_t i = i0; i < i0 + w; ++i)
-        if (in[i]) out[m++] = p[i];
-    }
-  }
-  return m;
-}
 
 ISC_CLONES void cpu_fine_bins(const float* x, std::size_t n, float lo, float hi, float scale, int bins,
                               int32_t* idx) {
@@ -470,25 +457,6 @@ ISC_CLONES Moments cpu_block_moments(const float* x, std::size_t n) {
   return m;
 }
 
-ISC_CLONES void cpu_count_lt_le(const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le) {
-  // Blocks small enough to stay in L1, one plain (vectorized) counting loop per threshold.
-  constexpr std::size_t kBlk = 4096;
-  for (int j = 0; j < k; ++j) lt[j] = le[j] = 0;
-  for (std::size_t s0 = 0; s0 < n; s0 += kBlk) {
-    const std::size_t len = std::min(kBlk, n - s0);
-    const float* p = x + s0;
-    for (int j = 0; j < k; ++j) {
-      const float cj = c[j];
-      uint32_t a = 0, b = 0;
-      for (std::size_t i = 0; i < len; ++i) {
-        a += p[i] < cj;
-        b += p[i] <= cj;
-      }
-      lt[j] += a;
-      le[j] += b;
-    }
-  }
-}
 
 ISC_CLONES void cpu_dot3(const float* a, const float* b, std::size_t n, double* ab, double* aa, double* bb) {
   typedef float f32x8 __attribute__((vector_size(32)));
@@ -538,6 +506,87 @@ ISC_CLONES uint64_t cpu_count_saturated(const float* x, std::size_t n, const Act
     default: break;
   }
   return c;
+}
+
+namespace {
+// Generic (auto-vectorized) forms of the second-pass scans; AVX-512 forms in cpu_scans_avx512.cpp.
+ISC_CLONES std::size_t gather_ranges_generic(const float* x, std::size_t n, const float* lo, const float* hi, int k,
+                                             float* out, std::size_t cap) {
+  // Per block: byte flags from plain loops (the compiler vectorizes these), then a scan of the
+  // flags 8 at a time, where almost every word is zero.
+  constexpr std::size_t kBlk = 1024;
+  uint8_t in[kBlk];
+  std::size_t m = 0;
+  for (std::size_t s0 = 0; s0 < n; s0 += kBlk) {
+    const std::size_t len = std::min(kBlk, n - s0);
+    const float* p = x + s0;
+    for (std::size_t i = 0; i < len; ++i) in[i] = 0;
+    for (int j = 0; j < k; ++j) {
+      const float a = lo[j], e = hi[j];
+      for (std::size_t i = 0; i < len; ++i) in[i] |= static_cast<uint8_t>((p[i] >= a) & (p[i] < e));
+    }
+    for (std::size_t i0 = 0; i0 < len; i0 += 8) {
+      const std::size_t w = std::min<std::size_t>(8, len - i0);
+      uint64_t word = 0;
+      std::memcpy(&word, in + i0, w);
+      if (word == 0) continue;
+      for (std::size_t i = i0; i < i0 + w; ++i)
+        if (in[i]) {
+          if (m < cap) out[m] = p[i];
+          ++m;
+        }
+    }
+  }
+  return m;
+}
+
+ISC_CLONES void count_lt_le_generic(const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le) {
+  // Blocks small enough to stay in L1, one plain (vectorized) counting loop per threshold.
+  constexpr std::size_t kBlk = 4096;
+  for (int j = 0; j < k; ++j) lt[j] = le[j] = 0;
+  for (std::size_t s0 = 0; s0 < n; s0 += kBlk) {
+    const std::size_t len = std::min(kBlk, n - s0);
+    const float* p = x + s0;
+    for (int j = 0; j < k; ++j) {
+      const float cj = c[j];
+      uint32_t a = 0, b = 0;
+      for (std::size_t i = 0; i < len; ++i) {
+        a += p[i] < cj;
+        b += p[i] <= cj;
+      }
+      lt[j] += a;
+      le[j] += b;
+    }
+  }
+}
+}  // namespace
+
+std::size_t cpu_gather_ranges_path(int path, const float* x, std::size_t n, const float* lo, const float* hi, int k,
+                                   float* out, std::size_t cap) {
+#if ISC_SCANS_AVX512
+  if (path == kPathAvx512) return gather_ranges_avx512(x, n, lo, hi, k, out, cap);
+#endif
+  (void)path;
+  return gather_ranges_generic(x, n, lo, hi, k, out, cap);
+}
+
+void cpu_count_lt_le_path(int path, const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le) {
+#if ISC_SCANS_AVX512
+  if (path == kPathAvx512) return count_lt_le_avx512(x, n, c, k, lt, le);
+#endif
+  (void)path;
+  count_lt_le_generic(x, n, c, k, lt, le);
+}
+
+std::size_t cpu_gather_ranges(const float* x, std::size_t n, const float* lo, const float* hi, int k, float* out,
+                              std::size_t cap) {
+  static const int path = best_path();
+  return cpu_gather_ranges_path(path, x, n, lo, hi, k, out, cap);
+}
+
+void cpu_count_lt_le(const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le) {
+  static const int path = best_path();
+  cpu_count_lt_le_path(path, x, n, c, k, lt, le);
 }
 
 }  // namespace isc

@@ -32,7 +32,7 @@ void cpu_bias_activate(float* s, float* h, std::size_t n, float bias, const Acti
 void cpu_hist_slots(const float* x, std::size_t n, const Binner& b, int32_t* slots);
 
 // keys[i] = slot * sub + j for finite x[i]: the histogram slot of x[i] (as cpu_hist_slots) refined
-// into `sub` parts per bin by a monotone map (under/overflow slots stay whole), so that keys are
+// into `sub` parts per bin (sub a power of two) by a monotone map (under/overflow slots stay whole), so that keys are
 // non-decreasing in x: the histogram pass also counts what exact selection needs.
 void cpu_hist_keys(const float* x, std::size_t n, const Binner& b, int sub, int32_t* keys);
 
@@ -40,8 +40,9 @@ void cpu_hist_keys(const float* x, std::size_t n, const Binner& b, int sub, int3
 int32_t cpu_hist_key(const Binner& b, int sub, float x);
 
 // Copies the x[i] inside any of the half-open ranges [lo[j], hi[j]), j < k, into out (in index
-// order); returns how many. NaN is never inside. The caller sizes out.
-std::size_t cpu_gather_ranges(const float* x, std::size_t n, const float* lo, const float* hi, int k, float* out);
+// order, at most `cap` of them); returns how many there are. NaN is never inside.
+std::size_t cpu_gather_ranges(const float* x, std::size_t n, const float* lo, const float* hi, int k, float* out,
+                              std::size_t cap);
 
 // idx[i] = bin of x[i] among `bins` equal bins of [lo, lo + bins/scale] (clamped), or `bins`
 // for values outside [lo, hi] and NaN: the internal binning of percentile selection.
@@ -57,6 +58,11 @@ void cpu_mul_activation_derivative(float* g, const float* s, std::size_t n, cons
 // For each threshold c[j], j < k: lt[j] = #(x[i] < c[j]), le[j] = #(x[i] <= c[j]) (NaN counts in
 // neither), all in one pass over x per 8 thresholds.
 void cpu_count_lt_le(const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le);
+
+// The scans on one instruction-set path (kPathAvx512 or the generic loops), for tests.
+std::size_t cpu_gather_ranges_path(int path, const float* x, std::size_t n, const float* lo, const float* hi, int k,
+                                   float* out, std::size_t cap);
+void cpu_count_lt_le_path(int path, const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le);
 
 // Dot products of two float rows in double: *ab = sum a b, *aa = sum a^2, *bb = sum b^2 (8 lanes
 // summed in a fixed order).

@@ -149,7 +149,7 @@ bool select_keyed(const float* x, std::size_t n, const Binner& b, const std::vec
     }
   }
   std::vector<float> vals(gathered);
-  if (cpu_gather_ranges(x, n, lo.data(), hi.data(), static_cast<int>(lo.size()), vals.data()) != gathered)
+  if (cpu_gather_ranges(x, n, lo.data(), hi.data(), static_cast<int>(lo.size()), vals.data(), gathered) != gathered)
     return false;
   // Counting sort by key into scratch: each wanted key's values contiguous.
   std::vector<std::size_t> fill(rb.offset.begin(), rb.offset.end() - 1);

@@ -1,4 +1,5 @@
 // test_math.cpp — the shared __host__ __device__ math against closed forms and published vectors.
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -325,17 +326,60 @@ TEST(CpuKernels, CountLtLeManyThresholdsMatchScalar) {
   x[5] = std::nanf("");
   x[900] = -INFINITY;
   const std::vector<float> c = {-7.0f, -6.25f, -1.0f, 0.0f, 0.125f, 2.5f, 3.0f, 6.25f, 7.0f, -INFINITY, 100.0f};
+  for (int path : cpu_draw_paths()) {  // every instruction-set path this CPU runs, and the default
+    std::vector<uint64_t> lt(c.size()), le(c.size());
+    for (std::size_t n : {x.size(), std::size_t(4096 + 17), std::size_t(15)}) {
+      std::vector<float> y(n);
+      for (std::size_t i = 0; i < n; ++i) y[i] = x[i % x.size()];
+      cpu_count_lt_le_path(path, y.data(), n, c.data(), int(c.size()), lt.data(), le.data());
+      for (std::size_t j = 0; j < c.size(); ++j) {
+        uint64_t a = 0, b = 0;
+        for (float v : y) {
+          a += v < c[j];
+          b += v <= c[j];
+        }
+        EXPECT_EQ(lt[j], a) << "path " << path << " n " << n << " threshold " << c[j];
+        EXPECT_EQ(le[j], b) << "path " << path << " n " << n << " threshold " << c[j];
+      }
+    }
+  }
   std::vector<uint64_t> lt(c.size()), le(c.size());
   cpu_count_lt_le(x.data(), x.size(), c.data(), int(c.size()), lt.data(), le.data());
-  for (std::size_t j = 0; j < c.size(); ++j) {
-    uint64_t a = 0, b = 0;
-    for (float v : x) {
-      a += v < c[j];
-      b += v <= c[j];
+  EXPECT_EQ(lt[3], uint64_t(std::count_if(x.begin(), x.end(), [](float v) { return v < 0.0f; })));
+}
+
+TEST(CpuKernels, GatherRangesMatchScalarInIndexOrder) {
+  // Half-open ranges, NaN and infinities, lengths with vector tails; a cap below the count still
+  // returns the full count and writes only `cap` values.
+  std::vector<float> x(1000 + 13);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 7919 % 203) - 101) / 16.0f;
+  x[7] = std::nanf("");
+  x[8] = INFINITY;
+  x[9] = -INFINITY;
+  const std::vector<float> lo = {-5.0f, -0.5f, 1.0f, 6.0f}, hi = {-4.0f, 0.25f, 1.0f, INFINITY};
+  for (int path : cpu_draw_paths())
+    for (std::size_t n : {x.size(), std::size_t(16), std::size_t(5)}) {
+      std::vector<float> want;
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < lo.size(); ++j)
+          if (x[i] >= lo[j] && x[i] < hi[j]) {
+            want.push_back(x[i]);
+            break;
+          }
+      std::vector<float> got(want.size() + 16, -99.0f);
+      EXPECT_EQ(cpu_gather_ranges_path(path, x.data(), n, lo.data(), hi.data(), int(lo.size()), got.data(),
+                                       want.size()),
+                want.size())
+          << "path " << path;
+      for (std::size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << "path " << path << " at " << i;
+      EXPECT_EQ(got[want.size()], -99.0f) << "path " << path << ": wrote past the count";
+      if (want.size() < 2) continue;
+      std::vector<float> capped(want.size(), -99.0f);
+      EXPECT_EQ(cpu_gather_ranges_path(path, x.data(), n, lo.data(), hi.data(), int(lo.size()), capped.data(),
+                                       want.size() / 2),
+                want.size());
+      for (std::size_t i = want.size() / 2; i < want.size(); ++i) EXPECT_EQ(capped[i], -99.0f) << "path " << path;
     }
-    EXPECT_EQ(lt[j], a) << "threshold " << c[j];
-    EXPECT_EQ(le[j], b) << "threshold " << c[j];
-  }
 }
 
 TEST(CpuKernels, Dot3MatchesLongDouble) {

@@ -1,0 +1,115 @@
+// cpu_scans_avx512.cpp — AVX-512 forms of the CPU's second-pass scans (range gather, threshold
+// counts): mask compares and compress, the same results as the generic loops in cpu_kernels.cpp.
+#include "cpu_scans_avx512.h"
+
+#if ISC_SCANS_AVX512
+#include <immintrin.h>
+
+namespace isc {
+
+namespace {
+__attribute__((target("avx512f"))) inline __mmask16 tail_mask(std::size_t left) {
+  return left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u);
+}
+__attribute__((target("avx512f"))) inline uint64_t lane_sum(__m512i v) {
+  alignas(64) uint32_t l[16];
+  _mm512_store_si512(l, v);
+  uint64_t s = 0;
+  for (uint32_t x : l) s += x;
+  return s;
+}
+}  // namespace
+
+namespace {
+__attribute__((target("avx512f"))) inline __mmask16 inside(__m512 v, __mmask16 live, const float* lo, const float* hi,
+                                                            int k) {
+  // Ordered compares: NaN is never inside.
+  __mmask16 in = 0;
+  for (int j = 0; j < k; ++j) {
+    const __mmask16 ge = _mm512_mask_cmp_ps_mask(live, v, _mm512_set1_ps(lo[j]), _CMP_GE_OQ);
+    in = _kor_mask16(in, _mm512_mask_cmp_ps_mask(ge, v, _mm512_set1_ps(hi[j]), _CMP_LT_OQ));
+  }
+  return in;
+}
+
+__attribute__((target("avx512f,popcnt"))) inline void put(__m512 v, __mmask16 in, float* out, std::size_t cap,
+                                                           std::size_t* m) {
+  const std::size_t c = static_cast<std::size_t>(__builtin_popcount(in));
+  if (*m + c <= cap)  // in index order: compress in a register, then a masked store
+    _mm512_mask_storeu_ps(out + *m, tail_mask(c), _mm512_maskz_compress_ps(in, v));
+  *m += c;
+}
+}  // namespace
+
+__attribute__((target("avx512f,popcnt"))) std::size_t gather_ranges_avx512(
+    const float* x, std::size_t n, const float* lo, const float* hi, int k, float* out, std::size_t cap) {
+  std::size_t m = 0, i = 0;
+  // 64 values per step, one branch on the union of their masks (most steps gather nothing).
+  for (; i + 64 <= n; i += 64) {
+    const __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
+    const __m512 v2 = _mm512_loadu_ps(x + i + 32), v3 = _mm512_loadu_ps(x + i + 48);
+    const __mmask16 a = inside(v0, 0xffff, lo, hi, k), b = inside(v1, 0xffff, lo, hi, k);
+    const __mmask16 c = inside(v2, 0xffff, lo, hi, k), d = inside(v3, 0xffff, lo, hi, k);
+    if (_kortestz_mask16_u8(_kor_mask16(a, b), _kor_mask16(c, d))) continue;
+    put(v0, a, out, cap, &m);
+    put(v1, b, out, cap, &m);
+    put(v2, c, out, cap, &m);
+    put(v3, d, out, cap, &m);
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 live = tail_mask(n - i);
+    const __m512 v = _mm512_maskz_loadu_ps(live, x + i);
+    put(v, inside(v, live, lo, hi, k), out, cap, &m);
+  }
+  return m;
+}
+
+namespace {
+// Counts for K thresholds at once: each vector of x is loaded once, the counters stay in registers.
+template <int K>
+__attribute__((target("avx512f"))) inline void count_group(const float* p, std::size_t len, const float* c,
+                                                           uint64_t* lt, uint64_t* le) {
+  const __m512i one = _mm512_set1_epi32(1);
+  __m512 cj[K];
+  __m512i a[K], b[K];
+  for (int j = 0; j < K; ++j) {
+    cj[j] = _mm512_set1_ps(c[j]);
+    a[j] = b[j] = _mm512_setzero_si512();
+  }
+  for (std::size_t i = 0; i < len; i += 16) {
+    const __mmask16 live = tail_mask(len - i);
+    const __m512 v = live == 0xffff ? _mm512_loadu_ps(p + i) : _mm512_maskz_loadu_ps(live, p + i);
+    for (int j = 0; j < K; ++j) {
+      a[j] = _mm512_mask_add_epi32(a[j], _mm512_mask_cmp_ps_mask(live, v, cj[j], _CMP_LT_OQ), a[j], one);
+      b[j] = _mm512_mask_add_epi32(b[j], _mm512_mask_cmp_ps_mask(live, v, cj[j], _CMP_LE_OQ), b[j], one);
+    }
+  }
+  for (int j = 0; j < K; ++j) {
+    lt[j] += lane_sum(a[j]);
+    le[j] += lane_sum(b[j]);
+  }
+}
+}  // namespace
+
+__attribute__((target("avx512f"))) void count_lt_le_avx512(const float* x, std::size_t n, const float* c, int k,
+                                                           uint64_t* lt, uint64_t* le) {
+  // Blocks of 4096 values (L1) so that 32-bit lane counters (<= 256 per lane) cannot overflow;
+  // thresholds in groups of up to 4 (8 counter registers).
+  constexpr std::size_t kBlk = 4096;
+  for (int j = 0; j < k; ++j) lt[j] = le[j] = 0;
+  for (std::size_t s0 = 0; s0 < n; s0 += kBlk) {
+    const std::size_t len = n - s0 < kBlk ? n - s0 : kBlk;
+    for (int j = 0; j < k; j += 4) {
+      const float* p = x + s0;
+      switch (k - j < 4 ? k - j : 4) {
+        case 1: count_group<1>(p, len, c + j, lt + j, le + j); break;
+        case 2: count_group<2>(p, len, c + j, lt + j, le + j); break;
+        case 3: count_group<3>(p, len, c + j, lt + j, le + j); break;
+        default: count_group<4>(p, len, c + j, lt + j, le + j); break;
+      }
+    }
+  }
+}
+
+}  // namespace isc
+#endif
