@@ -564,7 +564,7 @@ ISC_CLONES void count_lt_le_generic(const float* x, std::size_t n, const float* 
 std::size_t cpu_gather_ranges_path(int path, const float* x, std::size_t n, const float* lo, const float* hi, int k,
                                    float* out, std::size_t cap) {
 #if ISC_SCANS_AVX512
-  if (path == kPathAvx512) return gather_ranges_avx512(x, n, lo, hi, k, out, cap);
+  if (path == kPathAvx512 && k <= 4) return gather_ranges_avx512(x, n, lo, hi, k, out, cap);
 #endif
   (void)path;
   return gather_ranges_generic(x, n, lo, hi, k, out, cap);

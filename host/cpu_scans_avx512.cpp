@@ -21,14 +21,14 @@ __attribute__((target("avx512f"))) inline uint64_t lane_sum(__m512i v) {
 }  // namespace
 
 namespace {
-__attribute__((target("avx512f"))) inline __mmask16 inside(__m512 v, __mmask16 live, const float* lo, const float* hi,
-                                                            int k) {
-  // Ordered compares: NaN is never inside.
+// Whether each lane of v lies in one of K ranges [lo[j], hi[j]) (ordered compares: NaN never does).
+template <int K>
+__attribute__((target("avx512f"))) inline __mmask16 inside(__m512 v, __mmask16 live, const __m512* lo,
+                                                            const __m512* hi) {
   __mmask16 in = 0;
-  for (int j = 0; j < k; ++j) {
-    const __mmask16 ge = _mm512_mask_cmp_ps_mask(live, v, _mm512_set1_ps(lo[j]), _CMP_GE_OQ);
-    in = _kor_mask16(in, _mm512_mask_cmp_ps_mask(ge, v, _mm512_set1_ps(hi[j]), _CMP_LT_OQ));
-  }
+  for (int j = 0; j < K; ++j)
+    in = _kor_mask16(in, _mm512_mask_cmp_ps_mask(_mm512_mask_cmp_ps_mask(live, v, lo[j], _CMP_GE_OQ), v, hi[j],
+                                                  _CMP_LT_OQ));
   return in;
 }
 
@@ -39,17 +39,23 @@ __attribute__((target("avx512f,popcnt"))) inline void put(__m512 v, __mmask16 in
     _mm512_mask_storeu_ps(out + *m, tail_mask(c), _mm512_maskz_compress_ps(in, v));
   *m += c;
 }
-}  // namespace
 
-__attribute__((target("avx512f,popcnt"))) std::size_t gather_ranges_avx512(
-    const float* x, std::size_t n, const float* lo, const float* hi, int k, float* out, std::size_t cap) {
+// K ranges at once, 64 values per step with one branch on the union of their masks (most steps
+// gather nothing).
+template <int K>
+__attribute__((target("avx512f,popcnt"))) std::size_t gather_k(const float* x, std::size_t n, const float* lo,
+                                                               const float* hi, float* out, std::size_t cap) {
+  __m512 l[K], h[K];
+  for (int j = 0; j < K; ++j) {
+    l[j] = _mm512_set1_ps(lo[j]);
+    h[j] = _mm512_set1_ps(hi[j]);
+  }
   std::size_t m = 0, i = 0;
-  // 64 values per step, one branch on the union of their masks (most steps gather nothing).
   for (; i + 64 <= n; i += 64) {
     const __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
     const __m512 v2 = _mm512_loadu_ps(x + i + 32), v3 = _mm512_loadu_ps(x + i + 48);
-    const __mmask16 a = inside(v0, 0xffff, lo, hi, k), b = inside(v1, 0xffff, lo, hi, k);
-    const __mmask16 c = inside(v2, 0xffff, lo, hi, k), d = inside(v3, 0xffff, lo, hi, k);
+    const __mmask16 a = inside<K>(v0, 0xffff, l, h), b = inside<K>(v1, 0xffff, l, h);
+    const __mmask16 c = inside<K>(v2, 0xffff, l, h), d = inside<K>(v3, 0xffff, l, h);
     if (_kortestz_mask16_u8(_kor_mask16(a, b), _kor_mask16(c, d))) continue;
     put(v0, a, out, cap, &m);
     put(v1, b, out, cap, &m);
@@ -59,9 +65,22 @@ __attribute__((target("avx512f,popcnt"))) std::size_t gather_ranges_avx512(
   for (; i < n; i += 16) {
     const __mmask16 live = tail_mask(n - i);
     const __m512 v = _mm512_maskz_loadu_ps(live, x + i);
-    put(v, inside(v, live, lo, hi, k), out, cap, &m);
+    put(v, inside<K>(v, live, l, h), out, cap, &m);
   }
   return m;
+}
+}  // namespace
+
+__attribute__((target("avx512f,popcnt"))) std::size_t gather_ranges_avx512(
+    const float* x, std::size_t n, const float* lo, const float* hi, int k, float* out, std::size_t cap) {
+  switch (k) {
+    case 0: return 0;
+    case 1: return gather_k<1>(x, n, lo, hi, out, cap);
+    case 2: return gather_k<2>(x, n, lo, hi, out, cap);
+    case 3: return gather_k<3>(x, n, lo, hi, out, cap);
+    case 4: return gather_k<4>(x, n, lo, hi, out, cap);
+    default: return std::size_t(-1);  // more ranges: the caller uses the generic loop
+  }
 }
 
 namespace {

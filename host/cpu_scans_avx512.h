@@ -7,6 +7,7 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define ISC_SCANS_AVX512 1
 namespace isc {
+// gather_ranges_avx512 takes at most 4 ranges.
 std::size_t gather_ranges_avx512(const float* x, std::size_t n, const float* lo, const float* hi, int k, float* out,
                                  std::size_t cap);
 void count_lt_le_avx512(const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le);
