@@ -158,7 +158,7 @@ class CpuBackend final : public Backend {
       StatsAccumulator as(chunk_.stats.range[0], pct, per, nullptr, S);
       // h = f(s) with f monotone: h's order statistics are tried as f(s's) first (checked exactly).
       StatsAccumulator ah(chunk_.stats.range[1], pct, per, has_saturation(act.kind) ? &act : nullptr, H, false);
-      constexpr std::size_t kPiece = 4 * kStatsBlock;  // s and h pieces of 16 KiB each
+      constexpr std::size_t kPiece = kStatsBlock;  // s and h pieces of 16 KiB each
       double corr = 0;
       int pairs = 0;
       for (std::size_t start = 0; start < per; start += kPiece) {

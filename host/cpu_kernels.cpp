@@ -406,48 +406,63 @@ ISC_CLONES void cpu_fine_bins(const float* x, std::size_t n, float lo, float hi,
   }
 }
 
-ISC_CLONES Moments cpu_block_moments(const float* x, std::size_t n) {
-  constexpr int L = 16;
+static ISC_CLONES Moments block_moments_generic(const float* x, std::size_t n) {
+  // 32 interleaved double sums (four vectors of 8, so that four add chains overlap), in one loop
+  // with the min and max; then the squared deviations from the block mean the same way. Lanes are
+  // combined in a fixed order: the same bits on every instruction-set level.
+  constexpr int L = 32;
+  typedef float f32x16 __attribute__((vector_size(64)));
+  typedef float f32x8 __attribute__((vector_size(32)));
+  typedef double f64x8 __attribute__((vector_size(64)));
   Moments m;
   if (n == 0) return m;
   const std::size_t main = n / L * L;
-  // Min and max in 16-lane vector registers (element-wise vector selects), then the sum over
-  // 16 double lanes: separate loops, each vectorized.
-  typedef float f32x16 __attribute__((vector_size(64)));
   f32x16 vlo = f32x16{} + x[0], vhi = vlo;
+  f64x8 acc[4] = {};
   for (std::size_t i = 0; i < main; i += L) {
-    f32x16 v;
-    std::memcpy(&v, x + i, sizeof v);
-    vlo = v < vlo ? v : vlo;
-    vhi = v > vhi ? v : vhi;
+    f32x16 v0, v1;
+    std::memcpy(&v0, x + i, sizeof v0);
+    std::memcpy(&v1, x + i + 16, sizeof v1);
+    vlo = v0 < vlo ? v0 : vlo;
+    vhi = v0 > vhi ? v0 : vhi;
+    vlo = v1 < vlo ? v1 : vlo;
+    vhi = v1 > vhi ? v1 : vhi;
+    for (int q = 0; q < 4; ++q) {
+      f32x8 a;
+      std::memcpy(&a, x + i + 8 * q, sizeof a);
+      acc[q] += __builtin_convertvector(a, f64x8);
+    }
   }
-  float lo[L], hi[L];
+  float lo[16], hi[16];
   std::memcpy(lo, &vlo, sizeof lo);
   std::memcpy(hi, &vhi, sizeof hi);
-  double acc[L] = {};
-  for (std::size_t i = 0; i < main; i += L)
-    for (int j = 0; j < L; ++j) acc[j] += double(x[i + j]);
+  double lanes[L];
+  std::memcpy(lanes, acc, sizeof lanes);
   double sum = 0.0;
   float mn = x[0], mx = x[0];
-  for (int j = 0; j < L; ++j) {
-    sum += acc[j];
+  for (int j = 0; j < 16; ++j) {
     mn = lo[j] < mn ? lo[j] : mn;
     mx = hi[j] > mx ? hi[j] : mx;
   }
+  for (int j = 0; j < L; ++j) sum += lanes[j];
   for (std::size_t i = main; i < n; ++i) {
     sum += x[i];
     mn = x[i] < mn ? x[i] : mn;
     mx = x[i] > mx ? x[i] : mx;
   }
   const double mean = sum / double(n);
-  double sq[L] = {};
+  const f64x8 vmean = f64x8{} + mean;
+  f64x8 sq[4] = {};
   for (std::size_t i = 0; i < main; i += L)
-    for (int j = 0; j < L; ++j) {
-      const double d = double(x[i + j]) - mean;
-      sq[j] += d * d;
+    for (int q = 0; q < 4; ++q) {
+      f32x8 a;
+      std::memcpy(&a, x + i + 8 * q, sizeof a);
+      const f64x8 d = __builtin_convertvector(a, f64x8) - vmean;
+      sq[q] += d * d;
     }
+  std::memcpy(lanes, sq, sizeof lanes);
   double m2 = 0.0;
-  for (int j = 0; j < L; ++j) m2 += sq[j];
+  for (int j = 0; j < L; ++j) m2 += lanes[j];
   for (std::size_t i = main; i < n; ++i) m2 += (double(x[i]) - mean) * (double(x[i]) - mean);
   m.n = double(n);
   m.mean = mean;
@@ -560,6 +575,19 @@ ISC_CLONES void count_lt_le_generic(const float* x, std::size_t n, const float* 
   }
 }
 }  // namespace
+
+Moments cpu_block_moments_path(int path, const float* x, std::size_t n) {
+#if ISC_SCANS_AVX512
+  if (path == kPathAvx512) return block_moments_avx512(x, n);
+#endif
+  (void)path;
+  return block_moments_generic(x, n);
+}
+
+Moments cpu_block_moments(const float* x, std::size_t n) {
+  static const int path = best_path();
+  return cpu_block_moments_path(path, x, n);
+}
 
 std::size_t cpu_gather_ranges_path(int path, const float* x, std::size_t n, const float* lo, const float* hi, int k,
                                    float* out, std::size_t cap) {

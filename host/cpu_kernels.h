@@ -48,8 +48,8 @@ std::size_t cpu_gather_ranges(const float* x, std::size_t n, const float* lo, co
 // for values outside [lo, hi] and NaN: the internal binning of percentile selection.
 void cpu_fine_bins(const float* x, std::size_t n, float lo, float hi, float scale, int bins, int32_t* idx);
 
-// Moments of finite values x[0..n) with 8 interleaved accumulators (a fixed order: the same
-// result whether or not the compiler vectorizes).
+// Moments of finite values x[0..n) with 32 interleaved double accumulators (a fixed order: the
+// same result whether or not the compiler vectorizes).
 Moments cpu_block_moments(const float* x, std::size_t n);
 
 // g[i] *= f'(s[i]).
@@ -62,6 +62,7 @@ void cpu_count_lt_le(const float* x, std::size_t n, const float* c, int k, uint6
 // The scans on one instruction-set path (kPathAvx512 or the generic loops), for tests.
 std::size_t cpu_gather_ranges_path(int path, const float* x, std::size_t n, const float* lo, const float* hi, int k,
                                    float* out, std::size_t cap);
+Moments cpu_block_moments_path(int path, const float* x, std::size_t n);
 void cpu_count_lt_le_path(int path, const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le);
 
 // Dot products of two float rows in double: *ab = sum a b, *aa = sum a^2, *bb = sum b^2 (8 lanes

@@ -1,8 +1,11 @@
-// cpu_scans_avx512.cpp — AVX-512 forms of the CPU's second-pass scans (range gather, threshold
-// counts): mask compares and compress, the same results as the generic loops in cpu_kernels.cpp.
+// cpu_scans_avx512.cpp — AVX-512 forms of the CPU's hot scans (block moments, range gather,
+// threshold counts): the same results, bit for bit, as the generic loops in cpu_kernels.cpp.
 #include "cpu_scans_avx512.h"
 
 #if ISC_SCANS_AVX512
+// GCC 12's AVX-512 intrinsics pass _mm512_undefined_*() as the unused merge source and then warn
+// that it "may be used uninitialized" (a known false positive in the system header).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 namespace isc {
@@ -128,6 +131,80 @@ __attribute__((target("avx512f"))) void count_lt_le_avx512(const float* x, std::
       }
     }
   }
+}
+
+namespace {
+__attribute__((target("avx512f"))) inline __m512d widen(__m256 a) { return _mm512_cvtps_pd(a); }
+}  // namespace
+
+__attribute__((target("avx512f"))) Moments block_moments_avx512(const float* x, std::size_t n) {
+  // Lane for lane the generic cpu_block_moments: 32 interleaved double sums (four vectors of 8),
+  // min and max over 16 float lanes, lanes combined in the same fixed order.
+  constexpr std::size_t L = 32;
+  Moments m;
+  if (n == 0) return m;
+  const std::size_t main = n / L * L;
+  __m512 vlo = _mm512_set1_ps(x[0]), vhi = vlo;
+  __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+  for (std::size_t i = 0; i < main; i += L) {
+    const __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
+    // vminps(v, lo) is exactly (v < lo ? v : lo), the generic loop's select, in the same order.
+    vlo = _mm512_min_ps(v0, vlo);
+    vhi = _mm512_max_ps(v0, vhi);
+    vlo = _mm512_min_ps(v1, vlo);
+    vhi = _mm512_max_ps(v1, vhi);
+    a0 = _mm512_add_pd(a0, widen(_mm256_loadu_ps(x + i)));
+    a1 = _mm512_add_pd(a1, widen(_mm256_loadu_ps(x + i + 8)));
+    a2 = _mm512_add_pd(a2, widen(_mm256_loadu_ps(x + i + 16)));
+    a3 = _mm512_add_pd(a3, widen(_mm256_loadu_ps(x + i + 24)));
+  }
+  alignas(64) float lo[16], hi[16];
+  alignas(64) double lanes[L];
+  _mm512_store_ps(lo, vlo);
+  _mm512_store_ps(hi, vhi);
+  _mm512_store_pd(lanes, a0);
+  _mm512_store_pd(lanes + 8, a1);
+  _mm512_store_pd(lanes + 16, a2);
+  _mm512_store_pd(lanes + 24, a3);
+  double sum = 0.0;
+  float mn = x[0], mx = x[0];
+  for (int j = 0; j < 16; ++j) {
+    mn = lo[j] < mn ? lo[j] : mn;
+    mx = hi[j] > mx ? hi[j] : mx;
+  }
+  for (std::size_t j = 0; j < L; ++j) sum += lanes[j];
+  for (std::size_t i = main; i < n; ++i) {
+    sum += x[i];
+    mn = x[i] < mn ? x[i] : mn;
+    mx = x[i] > mx ? x[i] : mx;
+  }
+  const double mean = sum / double(n);
+  const __m512d vm = _mm512_set1_pd(mean);
+  __m512d s0 = _mm512_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+  for (std::size_t i = 0; i < main; i += L) {
+    const __m512d d0 = _mm512_sub_pd(widen(_mm256_loadu_ps(x + i)), vm);
+    const __m512d d1 = _mm512_sub_pd(widen(_mm256_loadu_ps(x + i + 8)), vm);
+    const __m512d d2 = _mm512_sub_pd(widen(_mm256_loadu_ps(x + i + 16)), vm);
+    const __m512d d3 = _mm512_sub_pd(widen(_mm256_loadu_ps(x + i + 24)), vm);
+    // Separate multiply and add, as the generic loop (no contraction there either).
+    s0 = _mm512_add_pd(s0, _mm512_mul_pd(d0, d0));
+    s1 = _mm512_add_pd(s1, _mm512_mul_pd(d1, d1));
+    s2 = _mm512_add_pd(s2, _mm512_mul_pd(d2, d2));
+    s3 = _mm512_add_pd(s3, _mm512_mul_pd(d3, d3));
+  }
+  _mm512_store_pd(lanes, s0);
+  _mm512_store_pd(lanes + 8, s1);
+  _mm512_store_pd(lanes + 16, s2);
+  _mm512_store_pd(lanes + 24, s3);
+  double m2 = 0.0;
+  for (std::size_t j = 0; j < L; ++j) m2 += lanes[j];
+  for (std::size_t i = main; i < n; ++i) m2 += (double(x[i]) - mean) * (double(x[i]) - mean);
+  m.n = double(n);
+  m.mean = mean;
+  m.m2 = m2;
+  m.min = mn;
+  m.max = mx;
+  return m;
 }
 
 }  // namespace isc

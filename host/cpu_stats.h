@@ -33,7 +33,7 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
 // piece counted while it is still in cache: add() the pieces in order (each a multiple of
 // kStatsBlock values but the last, so that the blocks, and so the bits of the moments, are those
 // of one call over the whole array), then finish() with the whole array for the percentiles.
-constexpr std::size_t kStatsBlock = 1024;
+constexpr std::size_t kStatsBlock = 4096;
 class StatsAccumulator {
  public:
   // `selects_own` = false when finish() will get `from` and `f` (see compute_stats).
