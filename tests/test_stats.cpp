@@ -177,3 +177,50 @@ TEST(CpuStats, KeyedSelectionIsExactAcrossShapes) {
         EXPECT_FLOAT_EQ(st.percentiles[i], float(naive_percentile(fin, ps[i]))) << c.name << " n " << n << " p " << ps[i];
     }
 }
+
+TEST(CpuStats, AccumulatorInPiecesEqualsOneCall) {
+  // The forward op feeds StatsAccumulator piece by piece (kStatsBlock values each, the last
+  // shorter): every statistic must be bit-identical to one compute_stats call over the array,
+  // with NaN/Inf in some blocks, saturation counted, and percentiles both selected (keyed) and
+  // taken through the monotone map.
+  std::mt19937 gen(17);
+  std::normal_distribution<float> nd(0.0f, 0.8f);
+  const std::size_t n = 3 * kStatsBlock + 123;
+  std::vector<float> s(n), h(n), scratch;
+  for (auto& v : s) v = nd(gen);
+  s[5000] = std::nanf("");
+  s[9000] = INFINITY;
+  ActivationSpec a;
+  a.kind = Activation::Tanh;
+  for (std::size_t i = 0; i < n; ++i) h[i] = activate(a, s[i]);
+  const std::vector<double> ps = {2.0, 50.0, 98.0};
+  const HistRange rs{-3.0f, 3.0f, 60}, rh{-1.0f, 1.0f, 40};
+  TrialStats S1, H1, S2, H2;
+  OrderStats o1, o2;
+  compute_stats(s.data(), n, rs, ps, nullptr, S1, scratch, &o1);
+  compute_stats(h.data(), n, rh, ps, &a, H1, scratch, nullptr, &o1, &a);
+  StatsAccumulator as(rs, ps, n, nullptr, S2), ah(rh, ps, n, &a, H2, false);
+  for (std::size_t start = 0; start < n; start += kStatsBlock) {
+    const std::size_t len = std::min(kStatsBlock, n - start);
+    as.add(s.data() + start, len);
+    ah.add(h.data() + start, len);
+  }
+  as.finish(s.data(), n, ps, scratch, &o2);
+  ah.finish(h.data(), n, ps, scratch, nullptr, &o2, &a);
+  for (const auto& [x, y] : {std::pair<const TrialStats*, const TrialStats*>{&S1, &S2}, {&H1, &H2}}) {
+    EXPECT_EQ(x->count, y->count);
+    EXPECT_EQ(x->nan, y->nan);
+    EXPECT_EQ(x->inf, y->inf);
+    EXPECT_EQ(x->saturated, y->saturated);
+    EXPECT_EQ(x->hist, y->hist);
+    EXPECT_EQ(x->percentiles, y->percentiles);
+    EXPECT_EQ(x->m.n, y->m.n);
+    EXPECT_EQ(x->m.mean, y->m.mean);
+    EXPECT_EQ(x->m.m2, y->m.m2);
+    EXPECT_EQ(x->m.min, y->m.min);
+    EXPECT_EQ(x->m.max, y->m.max);
+  }
+  EXPECT_EQ(S1.nan, 1u);
+  EXPECT_EQ(S1.inf, 1u);
+  EXPECT_GT(H1.saturated, 0u);
+}
