@@ -21,9 +21,7 @@ __attribute__((target("avx512f"))) inline uint64_t lane_sum(__m512i v) {
   for (uint32_t x : l) s += x;
   return s;
 }
-}  // namespace
 
-namespace {
 // Whether each lane of v lies in one of K ranges [lo[j], hi[j]) (ordered compares: NaN never does).
 template <int K>
 __attribute__((target("avx512f"))) inline __mmask16 inside(__m512 v, __mmask16 live, const __m512* lo,
