@@ -158,11 +158,10 @@ class CpuBackend final : public Backend {
       StatsAccumulator as(chunk_.stats.range[0], pct, per, nullptr, S);
       // h = f(s) with f monotone: h's order statistics are tried as f(s's) first (checked exactly).
       StatsAccumulator ah(chunk_.stats.range[1], pct, per, has_saturation(act.kind) ? &act : nullptr, H, false);
-      constexpr std::size_t kPiece = kStatsBlock;  // s and h pieces of 16 KiB each
       double corr = 0;
       int pairs = 0;
-      for (std::size_t start = 0; start < per; start += kPiece) {
-        const std::size_t len = std::min(kPiece, per - start);
+      for (std::size_t start = 0; start < per; start += kStatsBlock) {  // pieces of 16 KiB
+        const std::size_t len = std::min(kStatsBlock, per - start);
         cpu_bias_activate(sp + start, hp + start, len, b, act);
         as.add(sp + start, len);
         ah.add(hp + start, len);
@@ -172,8 +171,8 @@ class CpuBackend final : public Backend {
       }
       S.pair_corr = pairs ? corr / pairs : std::nan("");
       OrderStats s_order;
-      as.finish(sp, per, pct, scratch, &s_order);
-      ah.finish(hp, per, pct, scratch, nullptr, &s_order, &act);
+      as.finish(sp, scratch, &s_order);
+      ah.finish(hp, scratch, nullptr, &s_order, &act);
     }
   }
 

@@ -185,7 +185,7 @@ double pair_correlation(const float* s, int samples, int width) {
 
 StatsAccumulator::StatsAccumulator(const HistRange& range, const std::vector<double>& percentiles, std::size_t n,
                                    const ActivationSpec* sat, TrialStats& out, bool selects_own)
-    : b_(make_binner(range)), sat_(sat), out_(out) {
+    : b_(make_binner(range)), sat_(sat), out_(out), percentiles_(percentiles) {
   out_ = TrialStats{};
   out_.count = n;
   out_.hist.assign(static_cast<std::size_t>(range.bins) + 2, 0);
@@ -254,21 +254,18 @@ void StatsAccumulator::add(const float* x, std::size_t n) {
   }
 }
 
-void StatsAccumulator::finish(const float* x, std::size_t n, const std::vector<double>& percentiles,
-                              std::vector<float>& scratch, OrderStats* order, const OrderStats* from,
-                              const ActivationSpec* f) {
+void StatsAccumulator::finish(const float* x, std::vector<float>& scratch, OrderStats* order,
+                              const OrderStats* from, const ActivationSpec* f) {
   TrialStats& out = out_;
-  const std::size_t nslots = nslots_;
-  const bool keyed = keyed_;
-  const Binner& b = b_;
-  const std::vector<uint32_t>& kc = kc_;
-  if (keyed) {
+  const std::size_t n = out_.count, nslots = nslots_;
+  if (keyed_) {
     for (std::size_t k = 0; k < nslots; ++k)
-      for (int j = 0; j < kSub; ++j) out.hist[k] += kc[k * kSub + static_cast<std::size_t>(j)];
+      for (int j = 0; j < kSub; ++j) out.hist[k] += kc_[k * kSub + static_cast<std::size_t>(j)];
   } else {
     for (std::size_t k = 0; k < nslots; ++k)
       out.hist[k] += h4_[k] + h4_[nslots + k] + h4_[2 * nslots + k] + h4_[3 * nslots + k];
   }
+  const std::vector<double>& percentiles = percentiles_;
   const uint64_t nfin = static_cast<uint64_t>(out.m.n);
   if (percentiles.empty()) return;
   if (nfin == 0) {
@@ -294,7 +291,7 @@ void StatsAccumulator::finish(const float* x, std::size_t n, const std::vector<d
     bool exact = true;
     for (std::size_t j = 0; j < ranks.size(); ++j) exact = exact && lt[j] <= ranks[j] && ranks[j] < le[j];
     if (!exact) vals = select_ranks(x, n, out.m.min, out.m.max, ranks, scratch);
-  } else if (!keyed || !select_keyed(x, n, b, kc, ranks, scratch, &vals)) {
+  } else if (!keyed_ || !select_keyed(x, n, b_, kc_, ranks, scratch, &vals)) {
     vals = select_ranks(x, n, out.m.min, out.m.max, ranks, scratch);
   }
   if (order) *order = OrderStats{nfin, ranks, vals};
@@ -317,7 +314,7 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range, const 
                    const OrderStats* from, const ActivationSpec* f) {
   StatsAccumulator acc(range, percentiles, n, sat, out, !(from && f));
   acc.add(x, n);
-  acc.finish(x, n, percentiles, scratch, order, from, f);
+  acc.finish(x, scratch, order, from, f);
 }
 
 }  // namespace isc

@@ -30,9 +30,9 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range,
                    const OrderStats* from = nullptr, const ActivationSpec* f = nullptr);
 
 // compute_stats in two steps, for callers that produce the values piece by piece and want each
-// piece counted while it is still in cache: add() the pieces in order (each a multiple of
-// kStatsBlock values but the last, so that the blocks, and so the bits of the moments, are those
-// of one call over the whole array), then finish() with the whole array for the percentiles.
+// piece counted while it is still in cache: add() the n values in order, in pieces of a multiple
+// of kStatsBlock values but the last (so that the blocks, and so the bits of the moments, are
+// those of one call over the whole array), then finish() with the whole array for the percentiles.
 constexpr std::size_t kStatsBlock = 4096;
 class StatsAccumulator {
  public:
@@ -40,8 +40,8 @@ class StatsAccumulator {
   StatsAccumulator(const HistRange& range, const std::vector<double>& percentiles, std::size_t n,
                    const ActivationSpec* sat, TrialStats& out, bool selects_own = true);
   void add(const float* x, std::size_t n);
-  void finish(const float* x, std::size_t n, const std::vector<double>& percentiles, std::vector<float>& scratch,
-              OrderStats* order = nullptr, const OrderStats* from = nullptr, const ActivationSpec* f = nullptr);
+  void finish(const float* x, std::vector<float>& scratch, OrderStats* order = nullptr,
+              const OrderStats* from = nullptr, const ActivationSpec* f = nullptr);
 
  private:
   Binner b_;
@@ -51,6 +51,7 @@ class StatsAccumulator {
   bool keyed_ = false;
   std::vector<uint32_t> kc_;  // keyed counts (slot * kSub + part)
   std::vector<uint64_t> h4_;  // four interleaved histograms (not keyed)
+  std::vector<double> percentiles_;
 };
 
 // Exact order statistics of the finite values of x, for sorted 0-based ranks, in three steps:

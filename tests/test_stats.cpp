@@ -205,8 +205,8 @@ TEST(CpuStats, AccumulatorInPiecesEqualsOneCall) {
     as.add(s.data() + start, len);
     ah.add(h.data() + start, len);
   }
-  as.finish(s.data(), n, ps, scratch, &o2);
-  ah.finish(h.data(), n, ps, scratch, nullptr, &o2, &a);
+  as.finish(s.data(), scratch, &o2);
+  ah.finish(h.data(), scratch, nullptr, &o2, &a);
   for (const auto& [x, y] : {std::pair<const TrialStats*, const TrialStats*>{&S1, &S2}, {&H1, &H2}}) {
     EXPECT_EQ(x->count, y->count);
     EXPECT_EQ(x->nan, y->nan);
