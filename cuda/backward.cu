@@ -2,10 +2,10 @@
 // for the softmax gradient and the teacher's argmax), grid-stride loops, 64-bit indices.
 #include <algorithm>
 
-#include "../kernels/loss.h"
-#include "backward.h"
-#include "backward_elems.cuh"
-#include "check.h"
+#include "kernels/loss.h"
+#include "cuda/backward.h"
+#include "kernels/backward_elems.h"
+#include "cuda/check.h"
 
 namespace isc::cuda {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "../kernels/activations.h"
+#include "kernels/activations.h"
 
 namespace isc::cuda {
 

@@ -2,7 +2,7 @@
 // one stream; statistics stay on the device until end_chunk(). Kernels: draw.cu (weights and
 // inputs), gemm.cpp (cuBLAS), layer_stats.cu and percentiles.cu (statistics); the backward ops
 // are in cuda_backward.cpp.
-#include "cuda_backend.h"
+#include "cuda/cuda_backend.h"
 
 #include <cuda_runtime_api.h>
 
@@ -10,14 +10,14 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "check.h"
-#include "chunk_results.h"
-#include "cuda_backend_impl.h"
-#include "device_buffer.h"
-#include "draw.h"
-#include "layer_stats.h"
-#include "pairs.h"
-#include "percentiles.h"
+#include "cuda/check.h"
+#include "host/backend/chunk_stats.h"
+#include "cuda/cuda_backend_impl.h"
+#include "cuda/device_buffer.h"
+#include "cuda/draw.h"
+#include "cuda/layer_stats.h"
+#include "cuda/pairs.h"
+#include "cuda/percentiles.h"
 
 namespace isc::cuda {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "../host/backend.h"
+#include "host/backend/backend.h"
 
 namespace isc {
 

@@ -6,13 +6,13 @@
 #include <stdexcept>
 #include <string>
 
-#include "backward.h"
-#include "backward_elems.cuh"
-#include "cuda_backend_impl.h"
-#include "device_buffer.h"
-#include "draw.h"
-#include "layer_stats.h"
-#include "percentiles.h"
+#include "cuda/backward.h"
+#include "kernels/backward_elems.h"
+#include "cuda/cuda_backend_impl.h"
+#include "cuda/device_buffer.h"
+#include "cuda/draw.h"
+#include "cuda/layer_stats.h"
+#include "cuda/percentiles.h"
 
 namespace isc::cuda {
 

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <utility>
 
-#include "check.h"
+#include "cuda/check.h"
 
 namespace isc::cuda {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "cuda_backend.h"
+#include "cuda/cuda_backend.h"
 
 namespace isc {
 

@@ -1,12 +1,12 @@
 // draw.cu — the fused draw kernel: one thread per Philox block (4 elements) of one trial, the
 // scale applied in place; cuRAND's Philox4x32-10 with the shared transforms of kernels/init.h.
-#include "draw_block.cuh"  // first: it includes curand_kernel.h
+#include "cuda/draw_block.cuh"  // first: it includes curand_kernel.h
 
 #include <algorithm>
 
-#include "../kernels/init.h"
-#include "check.h"
-#include "draw.h"
+#include "kernels/init.h"
+#include "cuda/check.h"
+#include "cuda/draw.h"
 
 namespace isc::cuda {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "../kernels/init.h"
+#include "kernels/init.h"
 
 namespace isc::cuda {
 

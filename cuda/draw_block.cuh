@@ -12,7 +12,7 @@
 #endif
 #include <curand_kernel.h>
 
-#include "../kernels/init.h"
+#include "kernels/init.h"
 
 namespace isc::cuda {
 

@@ -1,10 +1,10 @@
 // gemm.cpp — batched GEMMs: cublasLt with one pinned, non-split-K algorithm per shape (batch-count
 // invariant results), cublasSgemmStridedBatched as the fallback and reference.
-#include "gemm.h"
+#include "cuda/gemm.h"
 
 #include <cstdint>
 
-#include "check.h"
+#include "cuda/check.h"
 
 namespace isc::cuda {
 namespace {

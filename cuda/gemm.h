@@ -9,8 +9,8 @@
 #include <string>
 #include <tuple>
 
-#include "device_array.h"
-#include "gemm_shapes.h"
+#include "cuda/device_array.h"
+#include "cuda/gemm_shapes.h"
 
 namespace isc::cuda {
 

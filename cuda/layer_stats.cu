@@ -7,14 +7,14 @@
 #include <stdexcept>
 #include <string>
 
-#include "../kernels/activations.h"
-#include "../kernels/histogram.h"
-#include "../kernels/moments.h"
-#include "../kernels/radix_select.cuh"
-#include "backward_elems.cuh"
-#include "check.h"
-#include "layer_stats.h"
-#include "warp_count.cuh"
+#include "kernels/activations.h"
+#include "kernels/histogram.h"
+#include "kernels/moments.h"
+#include "kernels/radix_select.cuh"
+#include "kernels/backward_elems.h"
+#include "cuda/check.h"
+#include "cuda/layer_stats.h"
+#include "cuda/warp_count.cuh"
 
 namespace isc::cuda {
 namespace {

@@ -2,7 +2,7 @@
 #pragma once
 #include <cuda_runtime_api.h>
 
-#include "stats_launch.h"
+#include "cuda/stats_launch.h"
 
 namespace isc::cuda {
 

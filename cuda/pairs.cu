@@ -2,9 +2,9 @@
 // CPU's bits) and the per-trial mean cosine similarity of the pairs' pre-activations.
 #include <cmath>
 
-#include "../kernels/hd.h"
-#include "check.h"
-#include "pairs.h"
+#include "kernels/hd.h"
+#include "cuda/check.h"
+#include "cuda/pairs.h"
 
 namespace isc::cuda {
 namespace {

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "../kernels/radix_select.cuh"
-#include "check.h"
-#include "percentiles.h"
+#include "kernels/radix_select.cuh"
+#include "cuda/check.h"
+#include "cuda/percentiles.h"
 
 namespace isc::cuda {
 namespace {

@@ -3,10 +3,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "../host/stats.h"
-#include "../kernels/activations.h"
-#include "../kernels/histogram.h"
-#include "../kernels/moments.h"
+#include "host/backend/stats.h"
+#include "kernels/activations.h"
+#include "kernels/histogram.h"
+#include "kernels/moments.h"
 
 namespace isc::cuda {
 

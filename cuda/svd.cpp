@@ -1,11 +1,11 @@
 // svd.cpp — cuSOLVER gesvd (jobu = jobvt = 'N': values only) over a batch of matrices, every call
 // and every devInfo checked.
-#include "svd.h"
+#include "cuda/svd.h"
 
 #include <stdexcept>
 #include <string>
 
-#include "check.h"
+#include "cuda/check.h"
 
 namespace isc::cuda {
 

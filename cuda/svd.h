@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "device_array.h"
+#include "cuda/device_array.h"
 
 namespace isc::cuda {
 

@@ -4,7 +4,7 @@
 #include <functional>
 #include <vector>
 
-#include "host/runner.h"
+#include "host/app/runner.h"
 
 namespace isc::test_util {
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "cuda/cuda_backend.h"
-#include "host/backend.h"
-#include "host/stats.h"
+#include "host/backend/backend.h"
+#include "host/backend/stats.h"
 
 // Skips the test, with the reason, when no GPU is usable.
 #define REQUIRE_GPU()                                                             \

@@ -1,7 +1,7 @@
 // test_config.cpp — config parsing, sweeps, overrides and the error messages users see.
 #include <gtest/gtest.h>
 
-#include "host/config.h"
+#include "host/app/config.h"
 
 using namespace isc;
 

@@ -14,15 +14,17 @@
 #include "cuda/draw_block.cuh"  // first: it includes curand_kernel.h for the host
 #include <lapacke.h>
 
-#include "cuda/backward_elems.cuh"
+#include "kernels/backward_elems.h"
 #include "cuda/check.h"
-#include "cuda/chunk_results.h"
+#include "host/app/config.h"
+#include "host/app/backends.h"
+#include "host/backend/chunk_stats.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/gemm_shapes.h"
-#include "host/backend.h"
-#include "host/cpu_backward.h"
-#include "host/cpu_kernels.h"
-#include "host/cpu_stats.h"
+#include "host/backend/backend.h"
+#include "host/cpu/svd.h"
+#include "host/cpu/cpu_kernels.h"
+#include "host/cpu/cpu_stats.h"
 #include "kernels/radix_select.cuh"
 #include "kernels/rng.h"
 
@@ -228,11 +230,11 @@ TEST(ChunkResults, InterpolateLikeComputeStats) {
     c.stats.range[3] = HistRange{-9.0f, 9.0f, bins + 5, 1e-10f};
     c.stats.range[4] = HistRange{0.0f, 4.0f, bins + 1};
     c.stats.percentiles = ps;
-    const cuda::HistLayout hl = cuda::hist_layout(c.stats);
+    const HistLayout hl = hist_layout(c.stats);
     EXPECT_EQ(hl.stride, uint64_t(5 * bins + 3 + 5 + 5 + 1 + 10));
     TrialStats ref[kQuantities];
     std::vector<float> scratch;
-    cuda::ChunkArrays d;
+    ChunkArrays d;
     d.moments.resize(kQuantities);
     d.counts.resize(kQuantities * 3);
     d.hist.resize(hl.stride);
@@ -255,7 +257,7 @@ TEST(ChunkResults, InterpolateLikeComputeStats) {
               fin[percentile_rank(ps[i], fin.size(), slot)];
     }
     d.pair_corr = {0.25};
-    const auto out = cuda::assemble_trial_stats(c, measured, d);
+    const auto out = assemble_trial_stats(c, measured, d);
     ASSERT_EQ(out.size(), std::size_t(kQuantities));
     EXPECT_EQ(out[0].pair_corr, 0.25);
     for (int q = 0; q < 4; ++q) {
@@ -305,7 +307,7 @@ TEST(CudaBackwardElems, GradTimesDerivativeIsTheCpus) {
     std::vector<float> ref = g;
     cpu_mul_activation_derivative(ref.data(), s.data(), s.size(), act);
     for (std::size_t i = 0; i < s.size(); ++i)
-      ASSERT_TRUE(same_bits_or_nan(cuda::grad_times_derivative(act, g[i], s[i]), ref[i]))
+      ASSERT_TRUE(same_bits_or_nan(grad_times_derivative(act, g[i], s[i]), ref[i]))
           << to_string(a) << ": g " << g[i] << ", s " << s[i];
   }
 }
@@ -326,7 +328,7 @@ TEST(CudaBackwardElems, RandomTargetsAreTheCpus) {
     cpu->download(*y, ref.data(), ref.size());
     for (int t = 0; t < ch.trials; ++t)
       for (int i = 0; i < ch.samples; ++i)
-        ASSERT_EQ(bits_u(cuda::random_target(ch.stream, ch.first_trial + uint64_t(t), uint64_t(i), classes)),
+        ASSERT_EQ(bits_u(random_target(ch.stream, ch.first_trial + uint64_t(t), uint64_t(i), classes)),
                   bits_u(ref[std::size_t(t) * ch.samples + i]))
             << "classes " << classes << ", trial " << t << ", sample " << i;
   }
@@ -351,7 +353,7 @@ TEST(CudaBackwardElems, ArgmaxIsMaxElement) {
     rows.push_back(row);
   }
   for (const auto& row : rows)
-    EXPECT_EQ(cuda::argmax_first(row.data(), int(row.size())), int(std::max_element(row.begin(), row.end()) - row.begin()));
+    EXPECT_EQ(argmax_first(row.data(), int(row.size())), int(std::max_element(row.begin(), row.end()) - row.begin()));
 }
 
 TEST(CudaBackwardElems, UnitBiasIsTheCpus) {
@@ -384,7 +386,7 @@ TEST(CudaBackwardElems, UnitBiasIsTheCpus) {
             float v[4];
             draw4(LayerDraw{DrawKind::Normal, bias_std}, ch.stream, bias_subsequence(ch.first_trial + t, layer),
                   uint64_t(j) / 4, v);
-            want = cuda::add_unit_bias(before[e], bias, v[j % 4]);
+            want = add_unit_bias(before[e], bias, v[j % 4]);
           }
           ASSERT_EQ(bits_u(after[e]), bits_u(want)) << "bias_std " << bias_std << " at " << e;
         }
@@ -406,16 +408,16 @@ TEST(CudaBackwardElems, JacobianLayoutForGesvd) {
       std::vector<float> s(static_cast<std::size_t>(n_out)), w(static_cast<std::size_t>(n_out) * n_in);
       for (auto& v : s) v = nd(gen);
       for (auto& v : w) v = nd(gen) / std::sqrt(float(n_in));
-      const cuda::SvdShape sh = cuda::jacobian_svd_shape(n_out, n_in);
+      const SvdShape sh = jacobian_svd_shape(n_out, n_in);
       ASSERT_GE(sh.m, sh.n);
       ASSERT_EQ(std::size_t(sh.m) * sh.n, w.size());
       std::vector<float> stored(w.size(), std::numeric_limits<float>::quiet_NaN());
       for (int r = 0; r < n_out; ++r)
         for (int c = 0; c < n_in; ++c) {
           const float want = mul_rn(activate_derivative(act, s[std::size_t(r)]), w[std::size_t(r) * n_in + c]);
-          const float got = cuda::jacobian_element(act, s[std::size_t(r)], w[std::size_t(r) * n_in + c]);
+          const float got = jacobian_element(act, s[std::size_t(r)], w[std::size_t(r) * n_in + c]);
           ASSERT_EQ(bits_u(got), bits_u(want));
-          const uint64_t idx = cuda::jacobian_index(sh, r, c);
+          const uint64_t idx = jacobian_index(sh, r, c);
           ASSERT_LT(idx, stored.size());
           ASSERT_TRUE(std::isnan(stored[idx])) << "written twice";
           stored[idx] = got;

@@ -2,10 +2,11 @@
 // chunking or the order of configurations.
 #include <gtest/gtest.h>
 
-#include "host/backend.h"
-#include "host/config.h"
-#include "host/output.h"
-#include "host/runner.h"
+#include "host/app/backends.h"
+#include "host/backend/backend.h"
+#include "host/app/config.h"
+#include "host/app/output.h"
+#include "host/app/runner.h"
 
 using namespace isc;
 

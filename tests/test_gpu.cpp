@@ -28,12 +28,13 @@
 #include <vector>
 
 #include "cuda/cuda_backend.h"
-#include "gpu_test_util.h"
+#include "tests/gpu_test_util.h"
 #include "cuda/device_buffer.h"
-#include "host/backend.h"
-#include "host/config.h"
-#include "host/cpu_stats.h"
-#include "host/runner.h"
+#include "host/app/backends.h"
+#include "host/backend/backend.h"
+#include "host/app/config.h"
+#include "host/cpu/cpu_stats.h"
+#include "host/app/runner.h"
 #include "kernels/init.h"
 #include "kernels/rng.h"
 

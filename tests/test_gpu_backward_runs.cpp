@@ -13,12 +13,13 @@
 
 #include "cuda/check.h"
 #include "cuda/cuda_backend.h"
-#include "gpu_test_util.h"
+#include "tests/gpu_test_util.h"
 #include "cuda/device_array.h"
 #include "cuda/svd.h"
-#include "host/backend.h"
-#include "host/config.h"
-#include "host/runner.h"
+#include "host/app/backends.h"
+#include "host/backend/backend.h"
+#include "host/app/config.h"
+#include "host/app/runner.h"
 
 using namespace isc;
 using namespace isc::gpu_test;

@@ -11,7 +11,7 @@
 #include "kernels/init.h"
 #include "kernels/moments.h"
 #include "kernels/rng.h"
-#include "host/cpu_kernels.h"
+#include "host/cpu/cpu_kernels.h"
 
 using namespace isc;
 

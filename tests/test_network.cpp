@@ -9,10 +9,11 @@
 
 #include <cmath>
 
-#include "host/backend.h"
-#include "host/config.h"
-#include "host/runner.h"
-#include "across_trials.h"
+#include "host/app/backends.h"
+#include "host/backend/backend.h"
+#include "host/app/config.h"
+#include "host/app/runner.h"
+#include "tests/across_trials.h"
 
 using namespace isc;
 

@@ -7,8 +7,8 @@
 #include <random>
 #include <vector>
 
-#include "host/cpu_kernels.h"
-#include "host/cpu_stats.h"
+#include "host/cpu/cpu_kernels.h"
+#include "host/cpu/cpu_stats.h"
 
 using namespace isc;
 

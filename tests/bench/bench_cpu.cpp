@@ -10,9 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "host/backend.h"
-#include "host/config.h"
-#include "host/runner.h"
+#include "host/app/backends.h"
+#include "host/backend/backend.h"
+#include "host/app/config.h"
+#include "host/app/runner.h"
 
 using namespace isc;
 using clk = std::chrono::steady_clock;

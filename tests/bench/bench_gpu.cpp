@@ -12,9 +12,9 @@
 #include "cuda/cuda_backend.h"
 #include "cuda/device_array.h"
 #include "cuda/gemm.h"
-#include "host/backend.h"
-#include "host/config.h"
-#include "host/runner.h"
+#include "host/backend/backend.h"
+#include "host/app/config.h"
+#include "host/app/runner.h"
 
 using namespace isc;
 

@@ -1,10 +1,10 @@
 // chunk_results.cpp — TrialStats from the CUDA backend's chunk arrays (host side, plain C++ so
 // that the interpolation is the CPU's expression compiled with the CPU's flags).
-#include "chunk_results.h"
+#include "host/backend/chunk_stats.h"
 
 #include <cmath>
 
-namespace isc::cuda {
+namespace isc {
 
 HistLayout hist_layout(const StatsSpec& s) {
   HistLayout h;
@@ -60,4 +60,4 @@ std::vector<TrialStats> assemble_trial_stats(const Chunk& c, const std::vector<i
   return out;
 }
 
-}  // namespace isc::cuda
+}  // namespace isc

@@ -1,5 +1,5 @@
 // runner.cpp — the trial loop: chunking, the forward pass through backend ops, stats collection.
-#include "runner.h"
+#include "host/app/runner.h"
 
 #include <algorithm>
 #include <atomic>
@@ -174,7 +174,7 @@ void forward_backward(Backend& b, Workspace& ws, const Config& c, const StatsSpe
   b.init_weights(W(L), resolve_init(n.init, width(L - 1), C), L, C, width(L - 1));
   b.gemm_forward(H(L - 1), W(L), z, width(L - 1), C);
   b.add_bias(z, bias, C, L);
-  b.fill_targets(y, c.targets == TargetsKind::Teacher ? TargetKind::Teacher : TargetKind::Random, x, n.input, C);
+  b.fill_targets(y, c.targets, x, n.input, C);
   b.softmax_nll_grad(z, y, dz, C);
   // dC/dh_L = dz W_out, then down the layers: dC/ds_l = dC/dh_l * f'(s_l), dC/dW_l = dC/ds_l^T h_{l-1},
   // dC/dh_{l-1} = dC/ds_l W_l.

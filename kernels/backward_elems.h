@@ -1,10 +1,10 @@
 // backward_elems.cuh — per-element work of the CUDA backward kernels (shared math only), compiled for
 // the host too so that tests check it against the CPU backend without a GPU.
 #pragma once
-#include "../kernels/activations.h"
-#include "../kernels/rng.h"
+#include "kernels/activations.h"
+#include "kernels/rng.h"
 
-namespace isc::cuda {
+namespace isc {
 
 // g * f'(s) exactly as the CPU's cpu_mul_activation_derivative: every activation rounds
 // mul_rn(g, activate_derivative(a, s)) (for tanh and relu the CPU's inlined forms are the same
@@ -52,4 +52,4 @@ ISC_HD float jacobian_element(const ActivationSpec& a, float s_r, float w_rc) {
   return mul_rn(activate_derivative(a, s_r), w_rc);
 }
 
-}  // namespace isc::cuda
+}  // namespace isc

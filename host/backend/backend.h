@@ -6,17 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "../kernels/activations.h"
-#include "../kernels/init.h"
-#include "config.h"
-#include "stats.h"
+#include "kernels/activations.h"
+#include "kernels/init.h"
+#include "host/backend/types.h"
+#include "host/backend/stats.h"
 
 namespace isc {
-
-// The inputs are draws like weights: N(0, 1) or U[-1, 1].
-inline LayerDraw input_draw(DataKind k) {
-  return k == DataKind::Gaussian ? LayerDraw{DrawKind::Normal, 1.0f} : LayerDraw{DrawKind::Uniform, 1.0f};
-}
 
 // Backend-resident array of floats (host memory for the CPU, device memory for CUDA).
 class Buffer {
@@ -44,8 +39,6 @@ struct Chunk {
   // Inputs come in pairs (2k, 2k+1): x_{2k+1} <- rho x_{2k} + sqrt(1 - rho^2) x_{2k+1} (gaussian data).
   float pair_correlation = 0.0f;
 };
-
-enum class TargetKind : int { Random = 0, Teacher = 1 };
 
 class Backend {
  public:
@@ -78,37 +71,32 @@ class Backend {
   // Per-trial statistics, indexed [(trial * layers + layer) * kQuantities + quantity].
   virtual std::vector<TrialStats> end_chunk() = 0;
 
-  // --- backward diagnostics (defaults: not supported by this backend) ---
+  // --- backward diagnostics ---
   // s += bias (per unit when chunk.bias_std > 0), no activation, no statistics: the output layer
   // (layer index = hidden layers) logits.
-  virtual void add_bias(Buffer& s, float bias, int width, int layer);
+  virtual void add_bias(Buffer& s, float bias, int width, int layer) = 0;
   // y <- one target class per sample of every trial, stored as float: uniformly random classes
   // or the argmax of a fixed random linear teacher applied to the inputs x (samples x n_in).
-  virtual void fill_targets(Buffer& y, TargetKind kind, const Buffer& x, int n_in, int classes);
+  virtual void fill_targets(Buffer& y, TargetKind kind, const Buffer& x, int n_in, int classes) = 0;
   // g <- (softmax(z) - onehot(y)) / samples: dC/dz of the mean negative log-likelihood.
-  virtual void softmax_nll_grad(const Buffer& z, const Buffer& y, Buffer& g, int classes);
+  virtual void softmax_nll_grad(const Buffer& z, const Buffer& y, Buffer& g, int classes) = 0;
   // dh[t] = g[t] (samples x n_out) * W[t] (n_out x n_in).
-  virtual void gemm_backward_data(const Buffer& g, const Buffer& w, Buffer& dh, int n_out, int n_in);
+  virtual void gemm_backward_data(const Buffer& g, const Buffer& w, Buffer& dh, int n_out, int n_in) = 0;
   // dw[t] = g[t]^T (n_out x samples) * h[t] (samples x n_in).
-  virtual void gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw, int n_out, int n_in);
+  virtual void gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw, int n_out, int n_in) = 0;
   // g <- g * f'(s) in place, then statistics of g as layer `layer`'s backprop_gradient.
-  virtual void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer);
+  virtual void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer) = 0;
   // Statistics of x (per_trial values per trial) as quantity q of layer `layer`.
-  virtual void stats(const Buffer& x, std::size_t per_trial, Quantity q, int layer);
+  virtual void stats(const Buffer& x, std::size_t per_trial, Quantity q, int layer) = 0;
   // Singular values of J = diag(f'(s[j])) W (n_out x n_in) for the first stats.jacobian_samples
   // samples j of every trial, pooled, as layer `layer`'s jacobian_singular_value.
   virtual void jacobian_stats(const Buffer& s, const Buffer& w, const ActivationSpec& act, int n_out, int n_in,
-                              int layer);
+                              int layer) = 0;
 };
 
 struct BackendOptions {
   int threads = 0;    // CPU threads, 0 = all cores
   bool tf32 = false;  // CUDA GEMMs on TF32 tensor cores (run.precision = "tf32"); CPU: no effect
 };
-
-// Creates a backend from "auto", "cpu", "cuda" or "cuda:N"; throws with the reason if it cannot.
-std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOptions& opt);
-// Human-readable list of the devices found (for `initscope info`).
-std::vector<std::string> describe_devices();
 
 }  // namespace isc

@@ -1,5 +1,5 @@
 // stats.cpp — naming, flattening and aggregation of per-trial statistics.
-#include "stats.h"
+#include "host/backend/stats.h"
 
 #include <cmath>
 #include <cstdio>

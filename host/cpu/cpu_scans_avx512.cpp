@@ -1,6 +1,6 @@
 // cpu_scans_avx512.cpp — AVX-512 forms of the CPU's hot scans (block moments, range gather,
 // threshold counts): the same results, bit for bit, as the generic loops in cpu_kernels.cpp.
-#include "cpu_scans_avx512.h"
+#include "host/cpu/cpu_scans_avx512.h"
 
 #if ISC_SCANS_AVX512
 // GCC 12's AVX-512 intrinsics pass _mm512_undefined_*() as the unused merge source and then warn

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runner.h"
+#include "host/app/runner.h"
 
 namespace isc {
 

@@ -4,7 +4,7 @@
 #include <functional>
 #include <vector>
 
-#include "config.h"
+#include "host/app/config.h"
 
 namespace isc {
 

@@ -1,5 +1,5 @@
 // cpu_backward.cpp — layer Jacobian singular values on the CPU through LAPACKE (sgesdd, values only).
-#include "cpu_backward.h"
+#include "host/cpu/svd.h"
 
 #include <lapacke.h>
 

@@ -1,6 +1,6 @@
 // cpu_backend.h — the CPU reference backend: OpenBLAS GEMMs, trials spread over OpenMP threads.
 #pragma once
-#include "backend.h"
+#include "host/backend/backend.h"
 
 namespace isc {
 

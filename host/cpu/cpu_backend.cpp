@@ -1,5 +1,5 @@
 // cpu_backend.cpp — CPU implementation of the Backend ops; the readable reference for CUDA.
-#include "cpu_backend.h"
+#include "host/cpu/cpu_backend.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -12,11 +12,11 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "../kernels/loss.h"
-#include "../kernels/rng.h"
-#include "cpu_backward.h"
-#include "cpu_kernels.h"
-#include "cpu_stats.h"
+#include "kernels/loss.h"
+#include "kernels/rng.h"
+#include "host/cpu/svd.h"
+#include "host/cpu/cpu_kernels.h"
+#include "host/cpu/cpu_stats.h"
 
 // OpenBLAS's own thread count control (declared in its cblas.h on Debian; repeated for others).
 extern "C" void openblas_set_num_threads(int);

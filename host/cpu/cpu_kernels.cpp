@@ -1,13 +1,13 @@
 // cpu_kernels.cpp — vectorizable CPU loops over the shared math (kernels/): Philox in batches of
 // 16 blocks (AVX-512, AVX2 and generic paths), bias + activation, histogram slots. Results are
 // bit-identical to the scalar forms.
-#include "cpu_kernels.h"
+#include "host/cpu/cpu_kernels.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "../kernels/histogram.h"
-#include "cpu_scans_avx512.h"
+#include "kernels/histogram.h"
+#include "host/cpu/cpu_scans_avx512.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define ISC_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))

@@ -1,5 +1,5 @@
 // output.cpp — tidy CSV and JSON writers, atomic file replacement, the summary table.
-#include "output.h"
+#include "host/app/output.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 #include <stdexcept>
 
 #include "buildinfo.h"
-#include "theory.h"
+#include "host/app/theory.h"
 
 namespace isc {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "../kernels/moments.h"
+#include "kernels/moments.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define ISC_SCANS_AVX512 1

@@ -1,7 +1,7 @@
 // cpu_stats.cpp — moments, counts, histograms and exact percentiles of one array (CPU reference).
-#include "cpu_stats.h"
+#include "host/cpu/cpu_stats.h"
 
-#include "cpu_kernels.h"
+#include "host/cpu/cpu_kernels.h"
 
 #include <algorithm>
 #include <cfloat>

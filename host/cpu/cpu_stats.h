@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "../kernels/activations.h"
-#include "stats.h"
+#include "kernels/activations.h"
+#include "host/backend/stats.h"
 
 namespace isc {
 

@@ -1,5 +1,5 @@
 // config.cpp — TOML config parsing, overrides, sweep expansion and validation.
-#include "config.h"
+#include "host/app/config.h"
 
 #include <algorithm>
 #include <cmath>
@@ -357,8 +357,8 @@ Config build(const Flat& flat, const std::string& default_name) {
   s.jacobian_samples = std::min(s.jacobian_samples, c.samples);
   if (auto t = r.string("targets.kind")) {
     c.targets = enum_value(r, "targets.kind", *t,
-                           std::vector<std::pair<std::string, TargetsKind>>{{"random", TargetsKind::Random},
-                                                                            {"teacher", TargetsKind::Teacher}});
+                           std::vector<std::pair<std::string, TargetKind>>{{"random", TargetKind::Random},
+                                                                            {"teacher", TargetKind::Teacher}});
   }
   n.activation.threshold = float(r.number("stats.saturation_threshold", 0.5, 1.0, false)
                                      .value_or(default_saturation_threshold(n.activation.kind)));
@@ -407,7 +407,7 @@ nlohmann::json resolved_json(const Config& c) {
   if (backward) {
     j["stats"]["gradient_linthresh"] = c.stats.gradient_linthresh;
     j["stats"]["gradient_max"] = c.stats.gradient_max;
-    j["targets"] = {{"kind", c.targets == TargetsKind::Random ? "random" : "teacher"}};
+    j["targets"] = {{"kind", c.targets == TargetKind::Random ? "random" : "teacher"}};
   }
   if (std::find(q.begin(), q.end(), "jacobian_singular_value") != q.end()) {
     j["stats"]["jacobian_range"] = {c.stats.jacobian_range.lo, c.stats.jacobian_range.hi};

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "../host/backend.h"
+#include "host/backend/backend.h"
 
-namespace isc::cuda {
+namespace isc {
 
 // Where each quantity's histogram lies in the block of one (trial, layer): quantity q's bins + 2
 // slots start at offset[q]; blocks are `stride` slots apart. Every quantity has room.
@@ -31,4 +31,4 @@ struct ChunkArrays {
 std::vector<TrialStats> assemble_trial_stats(const Chunk& c, const std::vector<int64_t>& measured,
                                              const ChunkArrays& d);
 
-}  // namespace isc::cuda
+}  // namespace isc

@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "backend.h"
-#include "config.h"
-#include "stats.h"
+#include "host/backend/backend.h"
+#include "host/app/config.h"
+#include "host/backend/stats.h"
 
 namespace isc {
 

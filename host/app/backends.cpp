@@ -1,13 +1,13 @@
-// backend.cpp — backend selection from --device and the device list for `initscope info`.
-#include "backend.h"
+// backends.cpp — backend selection from --device and the device list for `initscope info`.
+#include "host/app/backends.h"
 
 #include <cctype>
 #include <stdexcept>
 
 #include "buildinfo.h"
-#include "cpu_backend.h"
+#include "host/cpu/cpu_backend.h"
 #if INITSCOPE_WITH_CUDA
-#include "../cuda/cuda_backend.h"
+#include "cuda/cuda_backend.h"
 #endif
 
 namespace isc {

@@ -1,10 +1,10 @@
 // theory.cpp — Gauss–Hermite quadrature and the mean-field recursions of theory.h.
-#include "theory.h"
+#include "host/app/theory.h"
 
 #include <cmath>
 #include <stdexcept>
 
-#include "../kernels/init.h"
+#include "kernels/init.h"
 
 namespace isc {
 namespace {

@@ -10,9 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../kernels/activations.h"
-#include "../kernels/histogram.h"
-#include "../kernels/init.h"
+#include "kernels/activations.h"
+#include "kernels/histogram.h"
+#include "kernels/init.h"
+#include "host/backend/types.h"
 
 namespace isc {
 
@@ -21,8 +22,6 @@ class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
-
-enum class DataKind : int { Gaussian = 0, Uniform = 1 };
 
 struct NetworkConfig {
   int input = 1024;
@@ -47,8 +46,6 @@ struct StatsConfig {
   int jacobian_samples = 1;
 };
 
-enum class TargetsKind : int { Random = 0, Teacher = 1 };
-
 struct RunConfig {
   int threads = 0;           // 0: all cores
   int chunk_trials = 0;      // 0: sized automatically
@@ -64,7 +61,7 @@ struct Config {
   NetworkConfig network;
   DataKind data = DataKind::Gaussian;
   double pair_correlation = 0.0;  // correlation of input pairs (2k, 2k+1), gaussian data only
-  TargetsKind targets = TargetsKind::Random;
+  TargetKind targets = TargetKind::Random;
   StatsConfig stats;
   RunConfig run;
 };

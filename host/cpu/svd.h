@@ -1,6 +1,6 @@
 // cpu_backward.h — CPU pieces of the backward diagnostics that need LAPACK (layer Jacobians).
 #pragma once
-#include "../kernels/activations.h"
+#include "kernels/activations.h"
 
 namespace isc {
 

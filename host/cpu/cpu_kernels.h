@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "../kernels/activations.h"
-#include "../kernels/histogram.h"
-#include "../kernels/init.h"
-#include "../kernels/moments.h"
+#include "kernels/activations.h"
+#include "kernels/histogram.h"
+#include "kernels/init.h"
+#include "kernels/moments.h"
 
 namespace isc {
 

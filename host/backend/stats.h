@@ -4,28 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "../kernels/histogram.h"
-#include "../kernels/moments.h"
+#include "host/backend/types.h"
+#include "kernels/moments.h"
 
 namespace isc {
-
-// Quantities measured per layer l (1-based in outputs): the pre-activation s_l, the activation
-// h_l = f(s_l), the back-propagated gradient dC/ds_l, the weight gradient dC/dW_l, and the
-// singular values of the layer Jacobian J_l = dh_l/dh_{l-1} = diag(f'(s_l)) W_l.
-enum class Quantity : int {
-  Preactivation = 0, Activation, BackpropGradient, WeightGradient, JacobianSingularValue
-};
-constexpr int kQuantities = 5;
-const char* to_string(Quantity q);
-bool quantity_from_string(const std::string& s, Quantity* q);
-
-// What the statistics ops are asked to compute.
-struct StatsSpec {
-  HistRange range[kQuantities];     // per quantity
-  std::vector<double> percentiles;  // in [0, 100]
-  bool enabled[kQuantities] = {true, true, false, false, false};
-  int jacobian_samples = 0;         // samples per trial whose Jacobians are decomposed
-};
 
 // Statistics of one (trial, layer, quantity). Moments, min, max and percentiles are over finite
 // values; NaN and +-Inf are counted apart (Inf also falls into the under/overflow slots).

@@ -11,10 +11,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "backend.h"
-#include "config.h"
-#include "output.h"
-#include "runner.h"
+#include "host/app/backends.h"
+#include "host/app/config.h"
+#include "host/app/output.h"
+#include "host/app/runner.h"
 
 namespace {
 

@@ -1,0 +1,42 @@
+// types.h — the small vocabulary every backend and the application share: quantities, what the
+// statistics ops compute, input and target kinds. Includes no config parsing and no JSON.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "kernels/histogram.h"
+#include "kernels/init.h"
+
+namespace isc {
+
+// Quantities measured per layer l (1-based in outputs): the pre-activation s_l, the activation
+// h_l = f(s_l), the back-propagated gradient dC/ds_l, the weight gradient dC/dW_l, and the
+// singular values of the layer Jacobian J_l = dh_l/dh_{l-1} = diag(f'(s_l)) W_l.
+enum class Quantity : int {
+  Preactivation = 0, Activation, BackpropGradient, WeightGradient, JacobianSingularValue
+};
+constexpr int kQuantities = 5;
+const char* to_string(Quantity q);
+bool quantity_from_string(const std::string& s, Quantity* q);
+
+// What the statistics ops are asked to compute.
+struct StatsSpec {
+  HistRange range[kQuantities];     // per quantity
+  std::vector<double> percentiles;  // in [0, 100]
+  bool enabled[kQuantities] = {true, true, false, false, false};
+  int jacobian_samples = 0;         // samples per trial whose Jacobians are decomposed
+};
+
+// The input batch: N(0, 1) or U[-1, 1] draws, like weights.
+enum class DataKind : int { Gaussian = 0, Uniform = 1 };
+inline LayerDraw input_draw(DataKind k) {
+  return k == DataKind::Gaussian ? LayerDraw{DrawKind::Normal, 1.0f} : LayerDraw{DrawKind::Uniform, 1.0f};
+}
+// The exact variance of one input value (1 or 1/3).
+inline double input_variance(DataKind k) { return draw_variance(input_draw(k)); }
+
+// The output layer's targets: uniformly random classes, or the argmax of a fixed random linear
+// teacher applied to the inputs.
+enum class TargetKind : int { Random = 0, Teacher = 1 };
+
+}  // namespace isc
