@@ -4,7 +4,9 @@
 
 #include "kernels/loss.h"
 #include "cuda/backward.h"
-#include "kernels/backward_elems.h"
+#include "kernels/inputs.h"
+#include "kernels/jacobian.h"
+#include "kernels/targets.h"
 #include "cuda/check.h"
 
 namespace isc::cuda {

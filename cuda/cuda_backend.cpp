@@ -18,6 +18,7 @@
 #include "cuda/layer_stats.h"
 #include "cuda/pairs.h"
 #include "cuda/percentiles.h"
+#include "kernels/inputs.h"
 
 namespace isc::cuda {
 
@@ -117,7 +118,7 @@ void CudaBackend::fill_input(Buffer& x, DataKind kind, int width) {
                per, stream_);
   if (chunk_.pair_correlation != 0.0f) {
     const float rho = chunk_.pair_correlation;
-    const float rest = sqrt_rn(sub_rn(1.0f, mul_rn(rho, rho)));  // the CPU's expression
+    const float rest = pair_rest(rho);
     launch_mix_pairs(device_ptr(x), chunk_.trials, chunk_.samples, width, rho, rest, stream_);
   }
 }

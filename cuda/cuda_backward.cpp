@@ -7,7 +7,7 @@
 #include <string>
 
 #include "cuda/backward.h"
-#include "kernels/backward_elems.h"
+#include "kernels/jacobian.h"
 #include "cuda/cuda_backend_impl.h"
 #include "cuda/device_buffer.h"
 #include "cuda/draw.h"

@@ -11,7 +11,7 @@
 #include "kernels/histogram.h"
 #include "kernels/moments.h"
 #include "kernels/radix_select.cuh"
-#include "kernels/backward_elems.h"
+#include "kernels/inputs.h"
 #include "cuda/check.h"
 #include "cuda/layer_stats.h"
 #include "cuda/warp_count.cuh"
@@ -74,8 +74,9 @@ struct BiasActivationOp {
   __device__ __forceinline__ void operator()(uint64_t t, uint64_t i, uint64_t base, float v[2]) const {
     float sv;
     if (a.unit_bias) {
-      const float b = add_rn(a.bias, a.unit_bias[t * uint64_t(a.width) + uint32_t(i) % uint32_t(a.width)]);
-      sv = add_rn(add_rn(a.s[base + i], b), 0.0f);
+      // The CPU's two steps: the unit's bias, then bias + activation with a zero common bias.
+      const float draw = a.unit_bias[t * uint64_t(a.width) + uint32_t(i) % uint32_t(a.width)];
+      sv = add_rn(add_unit_bias(a.s[base + i], a.bias, draw), 0.0f);
     } else {
       sv = add_rn(a.s[base + i], a.bias);
     }

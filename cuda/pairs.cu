@@ -2,7 +2,7 @@
 // CPU's bits) and the per-trial mean cosine similarity of the pairs' pre-activations.
 #include <cmath>
 
-#include "kernels/hd.h"
+#include "kernels/inputs.h"
 #include "cuda/check.h"
 #include "cuda/pairs.h"
 
@@ -19,7 +19,7 @@ __global__ void mix_pairs_kernel(float* x, int trials, int samples, int width, f
     const uint64_t t = i / per_trial, r = i % per_trial, k = r / uint64_t(width), j = r % uint64_t(width);
     float* a = x + (t * uint64_t(samples) + 2 * k) * uint64_t(width) + j;  // sample 2k, unit j
     float* b = a + width;                                                   // sample 2k + 1
-    *b = add_rn(mul_rn(rho, *a), mul_rn(rest, *b));
+    *b = mix_pair(*a, *b, rho, rest);
   }
 }
 

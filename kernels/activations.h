@@ -1,6 +1,9 @@
 // activations.h — activation functions, their derivatives and the saturation test, shared by
 // the CPU reference and the CUDA kernels.
 #pragma once
+#include <cmath>
+#include <type_traits>
+
 #include "det_math.h"
 
 namespace isc {
@@ -59,62 +62,162 @@ ISC_HD float act_sigmoid(float x) {
 }
 
 enum class Activation : int { Linear = 0, Sigmoid, Tanh, Softsign, Relu, LeakyRelu };
+constexpr int kActivations = 6;
 
 struct ActivationSpec {
   Activation kind = Activation::Tanh;
   float slope = 0.01f;      // leaky_relu negative slope
-  float threshold = 0.99f;  // saturation threshold t (see saturated())
+  float threshold = 0.99f;  // saturation threshold t (see Act<K>::saturated)
 };
 
-ISC_HD float activate(const ActivationSpec& a, float s) {
-  switch (a.kind) {
-    case Activation::Linear: return s;
-    case Activation::Sigmoid: return act_sigmoid(s);
-    case Activation::Tanh: return act_tanh(s);
-    case Activation::Softsign: return div_rn(s, add_rn(1.0f, s < 0.0f ? -s : s));
-    case Activation::Relu: return s > 0.0f ? s : 0.0f;
-    case Activation::LeakyRelu: return s > 0.0f ? s : mul_rn(a.slope, s);
+// Everything about one activation, written once: its defaults (config), f and f' in
+// float (both backends, bit-identical), whether a value counts as saturated, and f and f' in
+// double (the mean-field theory). Adding an activation: a specialization here, one line in each
+// dispatcher below (this file), and one for its name in kActivationNames.
+template <Activation K>
+struct Act;
+
+template <>
+struct Act<Activation::Linear> {
+  // Defaults: the activation histogram range and the saturation threshold.
+  static constexpr float kRangeLo = -5.0f, kRangeHi = 5.0f, kThreshold = 0.99f;
+  static ISC_HD float f(const ActivationSpec&, float s) { return s; }
+  static ISC_HD float df(const ActivationSpec&, float) { return 1.0f; }
+  static ISC_HD bool saturated(const ActivationSpec&, float) { return false; }
+  static double f_exact(const ActivationSpec&, double s) { return s; }
+  static double df_exact(const ActivationSpec&, double) { return 1.0; }
+};
+
+template <>
+struct Act<Activation::Sigmoid> {
+  // Defaults: the activation histogram range and the saturation threshold.
+  static constexpr float kRangeLo = 0.0f, kRangeHi = 1.0f, kThreshold = 0.99f;
+  static ISC_HD float f(const ActivationSpec&, float s) { return act_sigmoid(s); }
+  static ISC_HD float df(const ActivationSpec&, float s) {
+    const float y = act_sigmoid(s);
+    return mul_rn(y, sub_rn(1.0f, y));
   }
-  return s;
+  // h <= 1-t or h >= t.
+  static ISC_HD bool saturated(const ActivationSpec& a, float h) { return h <= 1.0f - a.threshold || h >= a.threshold; }
+  static double f_exact(const ActivationSpec&, double s) { return 1.0 / (1.0 + std::exp(-s)); }
+  static double df_exact(const ActivationSpec& a, double s) {
+    const double y = f_exact(a, s);
+    return y * (1.0 - y);
+  }
+};
+
+template <>
+struct Act<Activation::Tanh> {
+  // Defaults: the activation histogram range and the saturation threshold.
+  static constexpr float kRangeLo = -1.0f, kRangeHi = 1.0f, kThreshold = 0.99f;
+  static ISC_HD float f(const ActivationSpec&, float s) { return act_tanh(s); }
+  static ISC_HD float df(const ActivationSpec&, float s) {
+    const float y = act_tanh(s);
+    return sub_rn(1.0f, mul_rn(y, y));
+  }
+  // |h| >= t.
+  static ISC_HD bool saturated(const ActivationSpec& a, float h) { return fabsf(h) >= a.threshold; }
+  static double f_exact(const ActivationSpec&, double s) { return std::tanh(s); }
+  static double df_exact(const ActivationSpec&, double s) {
+    const double y = std::tanh(s);
+    return 1.0 - y * y;
+  }
+};
+
+template <>
+struct Act<Activation::Softsign> {
+  // Defaults: the activation histogram range and the saturation threshold.
+  static constexpr float kRangeLo = -1.0f, kRangeHi = 1.0f, kThreshold = 0.9f;
+  static ISC_HD float f(const ActivationSpec&, float s) { return div_rn(s, add_rn(1.0f, s < 0.0f ? -s : s)); }
+  static ISC_HD float df(const ActivationSpec&, float s) {
+    const float d = add_rn(1.0f, fabsf(s));
+    return div_rn(1.0f, mul_rn(d, d));
+  }
+  // |h| >= t.
+  static ISC_HD bool saturated(const ActivationSpec& a, float h) { return fabsf(h) >= a.threshold; }
+  static double f_exact(const ActivationSpec&, double s) { return s / (1.0 + std::fabs(s)); }
+  static double df_exact(const ActivationSpec&, double s) { return 1.0 / ((1.0 + std::fabs(s)) * (1.0 + std::fabs(s))); }
+};
+
+template <>
+struct Act<Activation::Relu> {
+  // Defaults: the activation histogram range and the saturation threshold.
+  static constexpr float kRangeLo = 0.0f, kRangeHi = 5.0f, kThreshold = 0.99f;
+  static ISC_HD float f(const ActivationSpec&, float s) { return s > 0.0f ? s : 0.0f; }
+  static ISC_HD float df(const ActivationSpec&, float s) { return s > 0.0f ? 1.0f : 0.0f; }
+  // h == 0: a "dead" unit.
+  static ISC_HD bool saturated(const ActivationSpec&, float h) { return h == 0.0f; }
+  static double f_exact(const ActivationSpec&, double s) { return s > 0 ? s : 0.0; }
+  static double df_exact(const ActivationSpec&, double s) { return s > 0 ? 1.0 : 0.0; }
+};
+
+template <>
+struct Act<Activation::LeakyRelu> {
+  // Defaults: the activation histogram range and the saturation threshold.
+  static constexpr float kRangeLo = -5.0f, kRangeHi = 5.0f, kThreshold = 0.99f;
+  static ISC_HD float f(const ActivationSpec& a, float s) { return s > 0.0f ? s : mul_rn(a.slope, s); }
+  static ISC_HD float df(const ActivationSpec& a, float s) { return s > 0.0f ? 1.0f : a.slope; }
+  static ISC_HD bool saturated(const ActivationSpec&, float) { return false; }
+  static double f_exact(const ActivationSpec& a, double s) { return s > 0 ? s : a.slope * s; }
+  static double df_exact(const ActivationSpec& a, double s) { return s > 0 ? 1.0 : a.slope; }
+};
+
+// The names users write, in enum order.
+constexpr const char* kActivationNames[kActivations] = {"linear", "sigmoid", "tanh", "softsign", "relu", "leaky_relu"};
+
+// Host code that wants one straight (vectorizable) loop per activation: calls
+// fn(std::integral_constant<Activation, K>{}) for the runtime kind k.
+// Always inlined, so that the loops land in the caller's instruction-set clone.
+template <class Fn>
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+inline decltype(auto) with_activation(Activation k, Fn&& fn) {
+  switch (k) {
+    case Activation::Linear: return fn(std::integral_constant<Activation, Activation::Linear>{});
+    case Activation::Sigmoid: return fn(std::integral_constant<Activation, Activation::Sigmoid>{});
+    case Activation::Tanh: return fn(std::integral_constant<Activation, Activation::Tanh>{});
+    case Activation::Softsign: return fn(std::integral_constant<Activation, Activation::Softsign>{});
+    case Activation::Relu: return fn(std::integral_constant<Activation, Activation::Relu>{});
+    case Activation::LeakyRelu: break;
+  }
+  return fn(std::integral_constant<Activation, Activation::LeakyRelu>{});
 }
 
+// The dispatchers for one value (device code and scalar host code).
+#define ISC_ACT_DISPATCH(kind, EXPR)                       \
+  switch (kind) {                                          \
+    case Activation::Linear: { using A = Act<Activation::Linear>; return EXPR; }       \
+    case Activation::Sigmoid: { using A = Act<Activation::Sigmoid>; return EXPR; }     \
+    case Activation::Tanh: { using A = Act<Activation::Tanh>; return EXPR; }           \
+    case Activation::Softsign: { using A = Act<Activation::Softsign>; return EXPR; }   \
+    case Activation::Relu: { using A = Act<Activation::Relu>; return EXPR; }           \
+    case Activation::LeakyRelu: break;                     \
+  }                                                        \
+  using A = Act<Activation::LeakyRelu>;                    \
+  return EXPR;
+
+ISC_HD float activate(const ActivationSpec& a, float s) { ISC_ACT_DISPATCH(a.kind, A::f(a, s)) }
 // f'(s), written in terms of s.
-ISC_HD float activate_derivative(const ActivationSpec& a, float s) {
-  switch (a.kind) {
-    case Activation::Linear: return 1.0f;
-    case Activation::Sigmoid: {
-      const float y = act_sigmoid(s);
-      return mul_rn(y, sub_rn(1.0f, y));
-    }
-    case Activation::Tanh: {
-      const float y = act_tanh(s);
-      return sub_rn(1.0f, mul_rn(y, y));
-    }
-    case Activation::Softsign: {
-      const float d = add_rn(1.0f, fabsf(s));
-      return div_rn(1.0f, mul_rn(d, d));
-    }
-    case Activation::Relu: return s > 0.0f ? 1.0f : 0.0f;
-    case Activation::LeakyRelu: return s > 0.0f ? 1.0f : a.slope;
-  }
-  return 1.0f;
-}
-
+ISC_HD float activate_derivative(const ActivationSpec& a, float s) { ISC_ACT_DISPATCH(a.kind, A::df(a, s)) }
 // Whether an activation value counts as saturated: tanh, softsign |h| >= t; sigmoid h <= 1-t or
 // h >= t; relu h == 0 ("dead"); linear and leaky_relu never.
-ISC_HD bool saturated(const ActivationSpec& a, float h) {
-  switch (a.kind) {
-    case Activation::Tanh:
-    case Activation::Softsign: return fabsf(h) >= a.threshold;
-    case Activation::Sigmoid: return h <= 1.0f - a.threshold || h >= a.threshold;
-    case Activation::Relu: return h == 0.0f;
-    default: return false;
-  }
+ISC_HD bool saturated(const ActivationSpec& a, float h) { ISC_ACT_DISPATCH(a.kind, A::saturated(a, h)) }
+inline double activate_exact(const ActivationSpec& a, double s) { ISC_ACT_DISPATCH(a.kind, A::f_exact(a, s)) }
+inline double activate_derivative_exact(const ActivationSpec& a, double s) {
+  ISC_ACT_DISPATCH(a.kind, A::df_exact(a, s))
 }
+#undef ISC_ACT_DISPATCH
 
+// Whether saturation is reported at all for this activation (the ones that can saturate).
 ISC_HD bool has_saturation(Activation k) {
   return k == Activation::Tanh || k == Activation::Softsign || k == Activation::Sigmoid ||
          k == Activation::Relu;
+}
+
+// g * f'(s) as every backward pass rounds it: mul_rn(g, f'(s)); linear leaves g untouched.
+ISC_HD float grad_times_derivative(const ActivationSpec& a, float g, float s) {
+  return a.kind == Activation::Linear ? g : mul_rn(g, activate_derivative(a, s));
 }
 
 }  // namespace isc

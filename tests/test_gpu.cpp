@@ -43,7 +43,7 @@ using namespace isc::gpu_test;
 
 namespace {
 
-const Activation kActivations[] = {Activation::Linear, Activation::Sigmoid, Activation::Tanh,
+const Activation kEveryActivation[] = {Activation::Linear, Activation::Sigmoid, Activation::Tanh,
                                    Activation::Softsign, Activation::Relu, Activation::LeakyRelu};
 const InitScheme kSchemes[] = {InitScheme::Zeros, InitScheme::Constant, InitScheme::Uniform,
                                InitScheme::Standard, InitScheme::XavierUniform, InitScheme::XavierNormal,
@@ -309,7 +309,7 @@ TEST(Gpu, EveryActivationAndSchemeMatchesCpuLayerByLayer) {
   auto g = make_cuda_backend(0, {});
   auto c = make_backend("cpu", {});
   const double u = std::ldexp(1.0, -24);
-  for (Activation a : kActivations)
+  for (Activation a : kEveryActivation)
     for (InitScheme s : kSchemes) {
       const Net n = make_net(a, s);
       const std::string tag = std::string(to_string(a)) + " / scheme " + std::to_string(int(s));

@@ -93,10 +93,11 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 }
 
 const std::vector<std::pair<std::string, Activation>>& activation_names() {
-  static const std::vector<std::pair<std::string, Activation>> v{
-      {"linear", Activation::Linear}, {"sigmoid", Activation::Sigmoid}, {"tanh", Activation::Tanh},
-      {"softsign", Activation::Softsign}, {"relu", Activation::Relu},
-      {"leaky_relu", Activation::LeakyRelu}};
+  static const std::vector<std::pair<std::string, Activation>> v = [] {
+    std::vector<std::pair<std::string, Activation>> names;
+    for (int k = 0; k < kActivations; ++k) names.emplace_back(kActivationNames[k], Activation(k));
+    return names;
+  }();
   return v;
 }
 
@@ -239,17 +240,14 @@ HistRange read_range(Reader& r, const std::string& key, HistRange def) {
 }
 
 HistRange default_activation_range(Activation a) {
-  switch (a) {
-    case Activation::Tanh:
-    case Activation::Softsign: return {-1.0f, 1.0f, 0};
-    case Activation::Sigmoid: return {0.0f, 1.0f, 0};
-    case Activation::Relu: return {0.0f, 5.0f, 0};
-    default: return {-5.0f, 5.0f, 0};
-  }
+  return with_activation(a, [](auto k) {
+    using A = Act<decltype(k)::value>;
+    return HistRange{A::kRangeLo, A::kRangeHi, 0};
+  });
 }
 
 float default_saturation_threshold(Activation a) {
-  return a == Activation::Softsign ? 0.9f : 0.99f;
+  return with_activation(a, [](auto k) { return Act<decltype(k)::value>::kThreshold; });
 }
 
 Config build(const Flat& flat, const std::string& default_name) {

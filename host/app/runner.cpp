@@ -208,7 +208,7 @@ namespace {
 
 // var_ratio: Var[h_l] / Var[h_{l-1}], with the input's exact variance for l = 1.
 void set_var_ratio(std::vector<TrialStats>& st, const Config& c, int trials, int layers) {
-  const double input_var = c.data == DataKind::Gaussian ? 1.0 : 1.0 / 3.0;
+  const double input_var = input_variance(c.data);
   auto idx = [&](int t, int layer) {
     return (static_cast<std::size_t>(t) * layers + layer) * kQuantities + int(Quantity::Activation);
   };

@@ -9,35 +9,8 @@
 namespace isc {
 namespace {
 
-double f(const ActivationSpec& a, double s) {
-  switch (a.kind) {
-    case Activation::Linear: return s;
-    case Activation::Sigmoid: return 1.0 / (1.0 + std::exp(-s));
-    case Activation::Tanh: return std::tanh(s);
-    case Activation::Softsign: return s / (1.0 + std::fabs(s));
-    case Activation::Relu: return s > 0 ? s : 0.0;
-    case Activation::LeakyRelu: return s > 0 ? s : a.slope * s;
-  }
-  return s;
-}
-
-double df(const ActivationSpec& a, double s) {
-  switch (a.kind) {
-    case Activation::Linear: return 1.0;
-    case Activation::Sigmoid: {
-      const double y = 1.0 / (1.0 + std::exp(-s));
-      return y * (1.0 - y);
-    }
-    case Activation::Tanh: {
-      const double y = std::tanh(s);
-      return 1.0 - y * y;
-    }
-    case Activation::Softsign: return 1.0 / ((1.0 + std::fabs(s)) * (1.0 + std::fabs(s)));
-    case Activation::Relu: return s > 0 ? 1.0 : 0.0;
-    case Activation::LeakyRelu: return s > 0 ? 1.0 : a.slope;
-  }
-  return 1.0;
-}
+double f(const ActivationSpec& a, double s) { return activate_exact(a, s); }
+double df(const ActivationSpec& a, double s) { return activate_derivative_exact(a, s); }
 
 template <class G>
 double expect(const Quadrature& g, double m, double v, G&& fn) {
@@ -113,7 +86,7 @@ std::vector<LayerTheory> mean_field(const Config& c, int nodes) {
   const auto& n = c.network;
   const ActivationSpec& a = n.activation;
   const double mb = n.bias, vb = n.bias_std * n.bias_std;
-  const double in_var = c.data == DataKind::Gaussian ? 1.0 : 1.0 / 3.0;
+  const double in_var = input_variance(c.data);
   std::vector<LayerTheory> out;
   double h2 = in_var;        // E[h_{l-1}^2]
   double h12 = c_in * in_var;  // E[h_{l-1}(a) h_{l-1}(b)]

@@ -12,8 +12,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "kernels/inputs.h"
 #include "kernels/loss.h"
 #include "kernels/rng.h"
+#include "kernels/targets.h"
 #include "host/cpu/svd.h"
 #include "host/cpu/cpu_kernels.h"
 #include "host/cpu/cpu_stats.h"
@@ -100,12 +102,11 @@ class CpuBackend final : public Backend {
       float* x = base + t * per;
       cpu_fill_draws(input_draw(kind), chunk_.stream, sub, x, per);
       if (chunk_.pair_correlation != 0.0f) {
-        const float rho = chunk_.pair_correlation;
-        const float rest = sqrt_rn(sub_rn(1.0f, mul_rn(rho, rho)));
+        const float rho = chunk_.pair_correlation, rest = pair_rest(rho);
         for (int k = 0; k + 1 < chunk_.samples; k += 2)
           for (int j = 0; j < width; ++j) {
             const std::size_t a = static_cast<std::size_t>(k) * width + j, b = a + width;
-            x[b] = add_rn(mul_rn(rho, x[a]), mul_rn(rest, x[b]));
+            x[b] = mix_pair(x[a], x[b], rho, rest);
           }
       }
     }
@@ -195,14 +196,10 @@ class CpuBackend final : public Backend {
     const int B = chunk_.samples;
     float* yp = ptr(y);
     if (kind == TargetKind::Random) {
-      // Class = floor(bits * classes / 2^32) of the trial's target stream (slot kTargetSlot).
 #pragma omp parallel for schedule(static) num_threads(threads_)
       for (int t = 0; t < chunk_.trials; ++t) {
-        const uint64_t sub = target_subsequence(chunk_.first_trial + t);
-        for (int i = 0; i < B; ++i) {
-          const U32x4 blk = philox_block(chunk_.stream, sub, static_cast<uint64_t>(i) / 4);
-          yp[static_cast<std::size_t>(t) * B + i] = static_cast<float>(random_class(lane(blk, unsigned(i) % 4), classes));
-        }
+        for (int i = 0; i < B; ++i)
+          yp[static_cast<std::size_t>(t) * B + i] = random_target(chunk_.stream, chunk_.first_trial + t, i, classes);
       }
       return;
     }
@@ -216,10 +213,9 @@ class CpuBackend final : public Backend {
       std::vector<float> logits(static_cast<std::size_t>(B) * classes);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, classes, n_in, 1.0f,
                   xp + static_cast<std::size_t>(t) * B * n_in, n_in, teacher.data(), n_in, 0.0f, logits.data(), classes);
-      for (int i = 0; i < B; ++i) {
-        const float* row = &logits[static_cast<std::size_t>(i) * classes];
-        yp[static_cast<std::size_t>(t) * B + i] = static_cast<float>(std::max_element(row, row + classes) - row);
-      }
+      for (int i = 0; i < B; ++i)
+        yp[static_cast<std::size_t>(t) * B + i] =
+            static_cast<float>(argmax_first(&logits[static_cast<std::size_t>(i) * classes], classes));
     }
   }
 
@@ -309,11 +305,10 @@ class CpuBackend final : public Backend {
     std::vector<float> b(static_cast<std::size_t>(width));
     cpu_fill_draws(LayerDraw{DrawKind::Normal, chunk_.bias_std}, chunk_.stream,
                    bias_subsequence(chunk_.first_trial + t, layer), b.data(), b.size());
-    for (float& v : b) v = add_rn(bias, v);
     for (int i = 0; i < chunk_.samples; ++i)
       for (int j = 0; j < width; ++j) {
         float& x = s[static_cast<std::size_t>(i) * width + j];
-        x = add_rn(x, b[static_cast<std::size_t>(j)]);
+        x = add_unit_bias(x, bias, b[static_cast<std::size_t>(j)]);
       }
   }
 

@@ -295,45 +295,25 @@ void cpu_fill_draws(const LayerDraw& d, uint64_t seed, uint64_t subsequence, flo
   cpu_fill_draws_path(path, d, seed, subsequence, out, n);
 }
 
+// One straight loop per activation (with_activation), so that each vectorizes; the math is
+// kernels/activations.h's Act<K>.
+#define ISC_INLINE_LAMBDA __attribute__((always_inline))
+
 ISC_CLONES void cpu_bias_activate(float* s, float* h, std::size_t n, float bias, const ActivationSpec& a) {
-  // One loop per activation so that each is a straight vectorizable loop.
-  switch (a.kind) {
-    case Activation::Tanh:
-      for (std::size_t i = 0; i < n; ++i) h[i] = act_tanh(s[i] = add_rn(s[i], bias));
-      break;
-    case Activation::Sigmoid:
-      for (std::size_t i = 0; i < n; ++i) h[i] = act_sigmoid(s[i] = add_rn(s[i], bias));
-      break;
-    case Activation::Relu:
-      for (std::size_t i = 0; i < n; ++i) {
-        const float v = s[i] = add_rn(s[i], bias);
-        h[i] = v > 0.0f ? v : 0.0f;
-      }
-      break;
-    default: {
-      const ActivationSpec act = a;
-      for (std::size_t i = 0; i < n; ++i) h[i] = activate(act, s[i] = add_rn(s[i], bias));
-    }
-  }
+  const ActivationSpec act = a;
+  with_activation(a.kind, [&](auto k) ISC_INLINE_LAMBDA {
+    using A = Act<decltype(k)::value>;
+    for (std::size_t i = 0; i < n; ++i) h[i] = A::f(act, s[i] = add_rn(s[i], bias));
+  });
 }
 
 ISC_CLONES void cpu_mul_activation_derivative(float* g, const float* s, std::size_t n, const ActivationSpec& a) {
-  switch (a.kind) {
-    case Activation::Tanh:
-      for (std::size_t i = 0; i < n; ++i) {
-        const float y = act_tanh(s[i]);
-        g[i] = mul_rn(g[i], sub_rn(1.0f, mul_rn(y, y)));
-      }
-      break;
-    case Activation::Relu:
-      for (std::size_t i = 0; i < n; ++i) g[i] = mul_rn(g[i], s[i] > 0.0f ? 1.0f : 0.0f);
-      break;
-    case Activation::Linear: break;
-    default: {
-      const ActivationSpec act = a;
-      for (std::size_t i = 0; i < n; ++i) g[i] = mul_rn(g[i], activate_derivative(act, s[i]));
-    }
-  }
+  if (a.kind == Activation::Linear) return;  // g * 1 (grad_times_derivative)
+  const ActivationSpec act = a;
+  with_activation(a.kind, [&](auto k) ISC_INLINE_LAMBDA {
+    using A = Act<decltype(k)::value>;
+    for (std::size_t i = 0; i < n; ++i) g[i] = mul_rn(g[i], A::df(act, s[i]));
+  });
 }
 
 ISC_CLONES void cpu_hist_slots(const float* x, std::size_t n, const Binner& b, int32_t* slots) {
@@ -505,22 +485,13 @@ ISC_CLONES void cpu_dot3(const float* a, const float* b, std::size_t n, double* 
 }
 
 ISC_CLONES uint64_t cpu_count_saturated(const float* x, std::size_t n, const ActivationSpec& a) {
-  const float t = a.threshold, lo = 1.0f - a.threshold;
-  uint32_t c = 0;
-  switch (a.kind) {
-    case Activation::Tanh:
-    case Activation::Softsign:
-      for (std::size_t i = 0; i < n; ++i) c += (x[i] >= t) | (x[i] <= -t);
-      break;
-    case Activation::Sigmoid:
-      for (std::size_t i = 0; i < n; ++i) c += (x[i] <= lo) | (x[i] >= t);
-      break;
-    case Activation::Relu:
-      for (std::size_t i = 0; i < n; ++i) c += x[i] == 0.0f;
-      break;
-    default: break;
-  }
-  return c;
+  const ActivationSpec act = a;
+  return with_activation(a.kind, [&](auto k) ISC_INLINE_LAMBDA {
+    using A = Act<decltype(k)::value>;
+    uint32_t c = 0;
+    for (std::size_t i = 0; i < n; ++i) c += A::saturated(act, x[i]);
+    return uint64_t(c);
+  });
 }
 
 namespace {

@@ -1,6 +1,8 @@
 // cpu_backward.cpp — layer Jacobian singular values on the CPU through LAPACKE (sgesdd, values only).
 #include "host/cpu/svd.h"
 
+#include "kernels/jacobian.h"
+
 #include <lapacke.h>
 
 #include <stdexcept>
@@ -20,8 +22,8 @@ void jacobian_singular_values(const float* s, const float* w, const ActivationSp
                               float* sv) {
   std::vector<float> j(static_cast<std::size_t>(n_out) * n_in);
   for (int r = 0; r < n_out; ++r) {
-    const float d = activate_derivative(act, s[r]);
-    for (int c = 0; c < n_in; ++c) j[static_cast<std::size_t>(r) * n_in + c] = mul_rn(d, w[static_cast<std::size_t>(r) * n_in + c]);
+    for (int c = 0; c < n_in; ++c)
+      j[static_cast<std::size_t>(r) * n_in + c] = jacobian_element(act, s[r], w[static_cast<std::size_t>(r) * n_in + c]);
   }
   singular_values(j.data(), n_out, n_in, sv);
 }

@@ -1,0 +1,28 @@
+// jacobian.h — the layer Jacobian J = diag(f'(s)) W: its elements (both backends) and the
+// column-major layout cuSOLVER's gesvd takes.
+#pragma once
+#include "activations.h"
+
+namespace isc {
+
+// J[r][c] = f'(s_r) w_rc, one rounding.
+ISC_HD float jacobian_element(const ActivationSpec& a, float s_r, float w_rc) {
+  return mul_rn(activate_derivative(a, s_r), w_rc);
+}
+
+// J (n_out x n_in, W row-major) as gesvd wants it: column-major m x n with m >= n, lda = m. For
+// n_in >= n_out that is J^T (the row-major bytes of J read column-major, n_in x n_out); otherwise J
+// itself stored column-major (n_out x n_in). Both have J's singular values.
+struct SvdShape {
+  int m = 0, n = 0;
+  bool transposed = false;  // the stored matrix is J^T
+};
+ISC_HD SvdShape jacobian_svd_shape(int n_out, int n_in) {
+  return n_in >= n_out ? SvdShape{n_in, n_out, true} : SvdShape{n_out, n_in, false};
+}
+// Where J[r][c] goes in the stored matrix.
+ISC_HD uint64_t jacobian_index(const SvdShape& sh, int r, int c) {
+  return sh.transposed ? uint64_t(r) * uint64_t(sh.m) + uint64_t(c) : uint64_t(c) * uint64_t(sh.m) + uint64_t(r);
+}
+
+}  // namespace isc
