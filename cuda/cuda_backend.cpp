@@ -11,7 +11,6 @@
 #include <stdexcept>
 
 #include "cuda/check.h"
-#include "host/backend/chunk_stats.h"
 #include "cuda/cuda_backend_impl.h"
 #include "cuda/device_buffer.h"
 #include "cuda/draw.h"
@@ -28,12 +27,6 @@ namespace {
 // (cuda_backward.cpp caps it) and fragmentation.
 std::size_t memory_margin(std::size_t total) { return std::max<std::size_t>(std::size_t(768) << 20, total / 20); }
 }  // namespace
-
-void require(const Buffer& b, std::size_t floats, const char* what) {
-  if (b.size() < floats)
-    throw std::logic_error(std::string("CUDA backend: ") + what + " buffer holds " + std::to_string(b.size()) +
-                           " floats, the chunk needs " + std::to_string(floats));
-}
 
 CudaBackend::CudaBackend(int device, bool tf32) : device_(device), tf32_(tf32) {
   ISC_CUDA_CHECK(cudaSetDevice(device_));
@@ -71,8 +64,14 @@ std::size_t CudaBackend::memory_budget() const {
 
 std::unique_ptr<Buffer> CudaBackend::alloc(std::size_t floats) { return std::make_unique<DeviceBuffer>(floats); }
 
+void CudaBackend::upload(Buffer& b, const float* host, std::size_t n) {
+  require(b, n, "CUDA", "upload");
+  ISC_CUDA_CHECK(cudaMemcpyAsync(device_ptr(b), host, n * sizeof(float), cudaMemcpyHostToDevice, stream_));
+  ISC_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the host array may go away after the call
+}
+
 void CudaBackend::download(const Buffer& b, float* host, std::size_t n) const {
-  if (n > b.size()) throw std::out_of_range("download: more floats than the buffer holds");
+  require(b, n, "CUDA", "download");
   ISC_CUDA_CHECK(cudaMemcpyAsync(host, device_ptr(b), n * sizeof(float), cudaMemcpyDeviceToHost, stream_));
   ISC_CUDA_CHECK(cudaStreamSynchronize(stream_));
 }
@@ -85,7 +84,7 @@ void CudaBackend::begin_chunk(const Chunk& c) {
   const HistLayout hl = hist_layout(c.stats);
   const std::size_t P = c.stats.percentiles.size();
   moments_.reserve(std::max<std::size_t>(cells, 1));
-  counts_.reserve(std::max<std::size_t>(cells * 3, 1));
+  counts_.reserve(std::max<std::size_t>(cells * ChunkStats::kCounts, 1));
   hist_.reserve(std::max<std::size_t>(T * L * hl.stride, 1));
   selected_.reserve(std::max<std::size_t>(cells * 2 * P, 1));
   percentiles_.reserve(std::max<std::size_t>(P, 1));
@@ -104,7 +103,7 @@ void CudaBackend::begin_chunk(const Chunk& c) {
   if (cells == 0) return;
   // Quantities that never run report nothing (measured_), as on the CPU; the arrays start at zero.
   ISC_CUDA_CHECK(cudaMemsetAsync(moments_.get(), 0, cells * sizeof(Moments), stream_));
-  ISC_CUDA_CHECK(cudaMemsetAsync(counts_.get(), 0, cells * 3 * sizeof(unsigned long long), stream_));
+  ISC_CUDA_CHECK(cudaMemsetAsync(counts_.get(), 0, cells * ChunkStats::kCounts * sizeof(unsigned long long), stream_));
   ISC_CUDA_CHECK(cudaMemsetAsync(hist_.get(), 0, T * L * hl.stride * sizeof(unsigned long long), stream_));
   if (P)  // chunk_.stats outlives the copy (pageable source: staged before the call returns)
     ISC_CUDA_CHECK(cudaMemcpyAsync(percentiles_.get(), chunk_.stats.percentiles.data(), P * sizeof(double),
@@ -113,7 +112,7 @@ void CudaBackend::begin_chunk(const Chunk& c) {
 
 void CudaBackend::fill_input(Buffer& x, DataKind kind, int width) {
   const std::size_t per = std::size_t(chunk_.samples) * std::size_t(width);
-  require(x, per * std::size_t(chunk_.trials), "input");
+  require(x, per * std::size_t(chunk_.trials), "CUDA", "input");
   launch_draws(device_ptr(x), input_draw(kind), chunk_.stream, chunk_.first_trial, DrawStream::Input, 0, chunk_.trials,
                per, stream_);
   if (chunk_.pair_correlation != 0.0f) {
@@ -125,16 +124,16 @@ void CudaBackend::fill_input(Buffer& x, DataKind kind, int width) {
 
 void CudaBackend::init_weights(Buffer& w, const LayerDraw& d, int layer, int n_out, int n_in) {
   const std::size_t per = std::size_t(n_out) * std::size_t(n_in);
-  require(w, per * std::size_t(chunk_.trials), "weight");
+  require(w, per * std::size_t(chunk_.trials), "CUDA", "weight");
   launch_draws(device_ptr(w), d, chunk_.stream, chunk_.first_trial, DrawStream::Weights, layer, chunk_.trials, per,
                stream_);
 }
 
-void CudaBackend::gemm_forward(const Buffer& h, const Buffer& w, Buffer& s, int n_in, int n_out) {
+void CudaBackend::gemm_forward(const Buffer& h, const Buffer& w, Buffer& s, int n_out, int n_in) {
   const std::size_t T = std::size_t(chunk_.trials), B = std::size_t(chunk_.samples);
-  require(h, T * B * std::size_t(n_in), "gemm input");
-  require(w, T * std::size_t(n_out) * std::size_t(n_in), "gemm weight");
-  require(s, T * B * std::size_t(n_out), "gemm output");
+  require(h, T * B * std::size_t(n_in), "CUDA", "gemm input");
+  require(w, T * std::size_t(n_out) * std::size_t(n_in), "CUDA", "gemm weight");
+  require(s, T * B * std::size_t(n_out), "CUDA", "gemm output");
   gemm_->forward(device_ptr(h), device_ptr(w), device_ptr(s), chunk_.samples, n_in, n_out, chunk_.trials);
 }
 
@@ -164,8 +163,8 @@ StatsLaunch CudaBackend::stats_launch(int q, const float* x, uint64_t per, int l
 void CudaBackend::bias_activation_stats(Buffer& s, Buffer& h, const ActivationSpec& act, float bias, int width,
                                         int layer) {
   const uint64_t per = uint64_t(chunk_.samples) * uint64_t(width);
-  require(s, per * std::size_t(chunk_.trials), "pre-activation");
-  require(h, per * std::size_t(chunk_.trials), "activation");
+  require(s, per * std::size_t(chunk_.trials), "CUDA", "pre-activation");
+  require(h, per * std::size_t(chunk_.trials), "CUDA", "activation");
   BiasActivation op;
   op.s = device_ptr(s);
   op.h = device_ptr(h);
@@ -191,23 +190,18 @@ void CudaBackend::copy_back(T* host, const T* dev, std::size_t n) {
   if (n) ISC_CUDA_CHECK(cudaMemcpyAsync(host, dev, n * sizeof(T), cudaMemcpyDeviceToHost, stream_));
 }
 
-std::vector<TrialStats> CudaBackend::end_chunk() {
-  const std::size_t T = std::size_t(std::max(chunk_.trials, 0)), L = std::size_t(std::max(chunk_.layers, 0));
-  const std::size_t cells = T * L * kQuantities;
-  const std::size_t P = chunk_.stats.percentiles.size();
-  ChunkArrays d;
-  d.moments.resize(cells);
-  d.counts.resize(cells * 3);
-  d.hist.resize(T * L * hist_layout(chunk_.stats).stride);
-  d.selected.resize(cells * 2 * P);
-  d.pair_corr.resize(T * L);
+ChunkStats CudaBackend::end_chunk() {
+  ChunkStats d;
+  d.reset(chunk_.trials, chunk_.layers, chunk_.stats);
+  static_assert(sizeof(uint64_t) == sizeof(unsigned long long), "counts are copied byte for byte");
   copy_back(d.moments.data(), moments_.get(), d.moments.size());
-  copy_back(d.counts.data(), counts_.get(), d.counts.size());
-  copy_back(d.hist.data(), hist_.get(), d.hist.size());
-  copy_back(d.selected.data(), selected_.get(), d.selected.size());
+  copy_back(reinterpret_cast<unsigned long long*>(d.counts.data()), counts_.get(), d.counts.size());
+  copy_back(reinterpret_cast<unsigned long long*>(d.hist.data()), hist_.get(), d.hist.size());
+  copy_back(d.order.data(), selected_.get(), d.order.size());
   copy_back(d.pair_corr.data(), pair_corr_.get(), d.pair_corr.size());
   ISC_CUDA_CHECK(cudaStreamSynchronize(stream_));  // also reports any failed kernel of the chunk
-  return assemble_trial_stats(chunk_, measured_, d);
+  d.measured = measured_;
+  return d;
 }
 
 }  // namespace isc::cuda

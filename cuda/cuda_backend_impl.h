@@ -15,9 +15,6 @@
 
 namespace isc::cuda {
 
-// Throws std::logic_error naming the op when a buffer is smaller than the chunk needs.
-void require(const Buffer& b, std::size_t floats, const char* what);
-
 class CudaBackend final : public Backend {
  public:
   CudaBackend(int device, bool tf32);
@@ -29,15 +26,18 @@ class CudaBackend final : public Backend {
   // Large chunks keep the GPU busy; the runner lowers this to what fits in memory_budget().
   int preferred_chunk_trials() const override { return 1024; }
   std::unique_ptr<Buffer> alloc(std::size_t floats) override;
+  void upload(Buffer& b, const float* host, std::size_t n) override;
   void download(const Buffer& b, float* host, std::size_t n) const override;
+  int workers() const override { return 1; }
+  std::unique_ptr<Backend> make_worker() const override { return nullptr; }
 
   void begin_chunk(const Chunk& c) override;
   void fill_input(Buffer& x, DataKind kind, int width) override;
   void init_weights(Buffer& w, const LayerDraw& d, int layer, int n_out, int n_in) override;
-  void gemm_forward(const Buffer& h, const Buffer& w, Buffer& s, int n_in, int n_out) override;
+  void gemm_forward(const Buffer& h, const Buffer& w, Buffer& s, int n_out, int n_in) override;
   void bias_activation_stats(Buffer& s, Buffer& h, const ActivationSpec& act, float bias, int width,
                              int layer) override;
-  std::vector<TrialStats> end_chunk() override;
+  ChunkStats end_chunk() override;
 
   // --- backward diagnostics (cuda_backward.cpp) ---
   void add_bias(Buffer& s, float bias, int width, int layer) override;

@@ -23,7 +23,7 @@ constexpr std::size_t kJacobianScratchFloats = std::size_t(32) << 20;  // 128 Mi
 
 void CudaBackend::add_bias(Buffer& s, float bias, int width, int layer) {
   const std::size_t n = std::size_t(chunk_.trials) * std::size_t(chunk_.samples) * std::size_t(width);
-  require(s, n, "logits");
+  require(s, n, "CUDA", "logits");
   if (layer < 0) throw std::out_of_range("add_bias: negative layer");
   const float* draws = chunk_.bias_std > 0.0f ? unit_biases(layer, width) : nullptr;
   launch_add_bias(device_ptr(s), chunk_.trials, chunk_.samples, width, bias, draws, stream_);
@@ -32,7 +32,7 @@ void CudaBackend::add_bias(Buffer& s, float bias, int width, int layer) {
 void CudaBackend::fill_targets(Buffer& y, TargetKind kind, const Buffer& x, int n_in, int classes) {
   const std::size_t T = std::size_t(chunk_.trials), B = std::size_t(chunk_.samples);
   if (classes < 1) throw std::invalid_argument("fill_targets: classes must be >= 1");
-  require(y, T * B, "targets");
+  require(y, T * B, "CUDA", "targets");
   if (kind == TargetKind::Random) {
     launch_random_targets(device_ptr(y), chunk_.stream, chunk_.first_trial, chunk_.trials, chunk_.samples, classes,
                           stream_);
@@ -44,7 +44,7 @@ void CudaBackend::fill_targets(Buffer& y, TargetKind kind, const Buffer& x, int 
   // (and in TF32 with run.precision = "tf32"), so a sample whose two largest logits lie within that
   // rounding of each other may get the other class than on the CPU (tests/test_gpu_backward.cpp
   // bounds every such flip).
-  require(x, T * B * std::size_t(n_in), "teacher input");
+  require(x, T * B * std::size_t(n_in), "CUDA", "teacher input");
   const std::size_t tw = std::size_t(classes) * std::size_t(n_in);
   teacher_.reserve(std::max<std::size_t>(tw, 1));
   launch_draws(teacher_.get(), LayerDraw{DrawKind::Normal, float(1.0 / std::sqrt(double(n_in)))}, chunk_.stream, 0,
@@ -56,33 +56,33 @@ void CudaBackend::fill_targets(Buffer& y, TargetKind kind, const Buffer& x, int 
 
 void CudaBackend::softmax_nll_grad(const Buffer& z, const Buffer& y, Buffer& g, int classes) {
   const std::size_t rows = std::size_t(chunk_.trials) * std::size_t(chunk_.samples);
-  require(z, rows * std::size_t(classes), "logits");
-  require(y, rows, "targets");
-  require(g, rows * std::size_t(classes), "logit gradient");
+  require(z, rows * std::size_t(classes), "CUDA", "logits");
+  require(y, rows, "CUDA", "targets");
+  require(g, rows * std::size_t(classes), "CUDA", "logit gradient");
   const float inv_b = 1.0f / static_cast<float>(chunk_.samples);  // the CPU's expression
   launch_softmax_nll_grad(device_ptr(z), device_ptr(y), device_ptr(g), rows, classes, inv_b, stream_);
 }
 
 void CudaBackend::gemm_backward_data(const Buffer& g, const Buffer& w, Buffer& dh, int n_out, int n_in) {
   const std::size_t T = std::size_t(chunk_.trials), B = std::size_t(chunk_.samples);
-  require(g, T * B * std::size_t(n_out), "backward gradient");
-  require(w, T * std::size_t(n_out) * std::size_t(n_in), "backward weight");
-  require(dh, T * B * std::size_t(n_in), "backward output");
+  require(g, T * B * std::size_t(n_out), "CUDA", "backward gradient");
+  require(w, T * std::size_t(n_out) * std::size_t(n_in), "CUDA", "backward weight");
+  require(dh, T * B * std::size_t(n_in), "CUDA", "backward output");
   gemm_->backward_data(device_ptr(g), device_ptr(w), device_ptr(dh), chunk_.samples, n_out, n_in, chunk_.trials);
 }
 
 void CudaBackend::gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw, int n_out, int n_in) {
   const std::size_t T = std::size_t(chunk_.trials), B = std::size_t(chunk_.samples);
-  require(g, T * B * std::size_t(n_out), "weight-gradient gradient");
-  require(h, T * B * std::size_t(n_in), "weight-gradient input");
-  require(dw, T * std::size_t(n_out) * std::size_t(n_in), "weight-gradient output");
+  require(g, T * B * std::size_t(n_out), "CUDA", "weight-gradient gradient");
+  require(h, T * B * std::size_t(n_in), "CUDA", "weight-gradient input");
+  require(dw, T * std::size_t(n_out) * std::size_t(n_in), "CUDA", "weight-gradient output");
   gemm_->weight_grad(device_ptr(g), device_ptr(h), device_ptr(dw), chunk_.samples, n_out, n_in, chunk_.trials);
 }
 
 void CudaBackend::activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer) {
   const uint64_t per = uint64_t(chunk_.samples) * uint64_t(width);
-  require(g, per * std::size_t(chunk_.trials), "gradient");
-  require(s, per * std::size_t(chunk_.trials), "pre-activation");
+  require(g, per * std::size_t(chunk_.trials), "CUDA", "gradient");
+  require(s, per * std::size_t(chunk_.trials), "CUDA", "pre-activation");
   const int q = int(Quantity::BackpropGradient);
   if (!chunk_.stats.enabled[q]) {
     launch_mul_activation_derivative(device_ptr(g), device_ptr(s), per * uint64_t(chunk_.trials), act, stream_);
@@ -96,7 +96,7 @@ void CudaBackend::activation_grad_stats(Buffer& g, const Buffer& s, const Activa
 
 void CudaBackend::stats(const Buffer& x, std::size_t per_trial, Quantity q, int layer) {
   if (int(q) < 0 || int(q) >= kQuantities) throw std::out_of_range("stats: bad quantity");
-  require(x, per_trial * std::size_t(chunk_.trials), "statistics input");
+  require(x, per_trial * std::size_t(chunk_.trials), "CUDA", "statistics input");
   const StatsLaunch l = stats_launch(int(q), device_ptr(x), per_trial, layer);
   launch_array_stats(l, stream_);
   launch_select(l, stream_);
@@ -111,8 +111,8 @@ void CudaBackend::jacobian_stats(const Buffer& s, const Buffer& w, const Activat
   if (n_out < 1 || n_in < 1) throw std::invalid_argument("jacobian_stats: empty layer");
   if (layer < 0 || layer >= chunk_.layers) throw std::out_of_range("jacobian_stats: layer out of range");
   const std::size_t T = std::size_t(chunk_.trials);
-  require(s, T * std::size_t(B) * std::size_t(n_out), "Jacobian pre-activation");
-  require(w, T * std::size_t(n_out) * std::size_t(n_in), "Jacobian weight");
+  require(s, T * std::size_t(B) * std::size_t(n_out), "CUDA", "Jacobian pre-activation");
+  require(w, T * std::size_t(n_out) * std::size_t(n_in), "CUDA", "Jacobian weight");
   if (T == 0) return;
   const SvdShape sh = jacobian_svd_shape(n_out, n_in);
   const std::size_t k = std::size_t(sh.n), per_matrix = std::size_t(sh.m) * k;

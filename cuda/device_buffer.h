@@ -27,12 +27,4 @@ inline float* device_ptr(Buffer& b) {
 }
 inline const float* device_ptr(const Buffer& b) { return device_ptr(const_cast<Buffer&>(b)); }
 
-// Copies n host floats into a device buffer after all queued device work (tests feed both
-// backends the same layer input with it; the Backend interface itself has no upload).
-inline void upload(Buffer& b, const float* host, std::size_t n) {
-  if (n > b.size()) throw std::out_of_range("upload: more floats than the buffer holds");
-  ISC_CUDA_CHECK(cudaDeviceSynchronize());
-  ISC_CUDA_CHECK(cudaMemcpy(device_ptr(b), host, n * sizeof(float), cudaMemcpyHostToDevice));
-}
-
 }  // namespace isc::cuda

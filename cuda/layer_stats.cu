@@ -234,9 +234,9 @@ __global__ void merge_tiles_kernel(StatsLaunch l, int tiles) {
   }
   const std::size_t o = (std::size_t(t) * l.sink.layers + l.layer) * kQuantities + l.target[k].q;
   l.sink.moments[o] = m;
-  l.sink.counts[o * 3 + 0] = nan;
-  l.sink.counts[o * 3 + 1] = inf;
-  l.sink.counts[o * 3 + 2] = sat;
+  l.sink.counts[o * ChunkStats::kCounts + ChunkStats::kNan] = nan;
+  l.sink.counts[o * ChunkStats::kCounts + ChunkStats::kInf] = inf;
+  l.sink.counts[o * ChunkStats::kCounts + ChunkStats::kSaturated] = sat;
 }
 
 template <class Op>

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "host/backend/stats.h"
+#include "host/backend/chunk_stats.h"
 #include "kernels/activations.h"
 #include "kernels/histogram.h"
 #include "kernels/moments.h"
@@ -19,13 +19,14 @@ struct TilePartial {
 constexpr int kTileElems = 4096;
 inline int layer_tiles(uint64_t per) { return static_cast<int>((per + kTileElems - 1) / kTileElems); }
 
-// The chunk-wide statistics arrays for every (trial, layer, quantity), o = (trial * layers + layer)
-// * kQuantities + q, all quantities of Quantity (host/stats.h), filled op by op until end_chunk().
+// The device copies of the chunk's statistics arrays, laid out as ChunkStats (host/backend/chunk_stats.h)
+// lays out its host arrays, o = (trial * layers + layer) * kQuantities + q, filled op by op until
+// end_chunk() copies them back.
 struct StatsSink {
   Moments* moments = nullptr;            // [o]
-  unsigned long long* counts = nullptr;  // [o * 3 + {0 nan, 1 inf, 2 saturated}]
+  unsigned long long* counts = nullptr;  // [o * ChunkStats::kCounts + ChunkStats::Count]
   unsigned long long* hist = nullptr;    // [(trial * layers + layer) * hist_stride + hist_offset[q] + slot]
-  float* selected = nullptr;             // [o * 2 * n_percentiles + slot], see percentiles.h
+  float* selected = nullptr;             // [o * 2 * n_percentiles + slot]: ChunkStats::order
   const double* percentiles = nullptr;   // device copy of StatsSpec::percentiles
   int n_percentiles = 0;
   int layers = 0;

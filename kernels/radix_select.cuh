@@ -2,6 +2,7 @@
 // float keys and the per-byte narrowing steps, shared by the kernel and its host tests.
 #pragma once
 #include "det_math.h"
+#include "percentile.h"
 
 namespace isc {
 
@@ -33,13 +34,6 @@ ISC_HD uint32_t radix_find_digit(const Count* count, uint64_t rank, uint64_t* be
   }
   *before = acc;
   return d;
-}
-
-// Rank slot k of percentile p among n finite values: slot 0 is r0 = floor(p / 100 * (n - 1)) and
-// slot 1 is r0 + 1 (r0 when that is n); compute_stats' expression, so both backends agree.
-ISC_HD uint64_t percentile_rank(double p, uint64_t n, int slot) {
-  const uint64_t r0 = static_cast<uint64_t>(floor(p / 100.0 * double(n - 1)));
-  return slot == 1 && r0 + 1 < n ? r0 + 1 : r0;
 }
 
 }  // namespace isc

@@ -102,11 +102,11 @@ TEST_P(GradientCheck, MatchesFiniteDifferences) {
   b->init_weights(*w1, resolve_init(init, n0, n1), 0, n1, n0);
   b->init_weights(*w2, resolve_init(init, n1, n2), 1, n2, n1);
   b->init_weights(*w3, resolve_init(init, n2, C), 2, C, n2);
-  b->gemm_forward(*x, *w1, *s1, n0, n1);
+  b->gemm_forward(*x, *w1, *s1, n1, n0);
   b->bias_activation_stats(*s1, *h1, act, bias, n1, 0);
-  b->gemm_forward(*h1, *w2, *s2, n1, n2);
+  b->gemm_forward(*h1, *w2, *s2, n2, n1);
   b->bias_activation_stats(*s2, *h2, act, bias, n2, 1);
-  b->gemm_forward(*h2, *w3, *z, n2, C);
+  b->gemm_forward(*h2, *w3, *z, C, n2);
   b->add_bias(*z, bias, C, 2);
   b->fill_targets(*y, TargetKind::Random, *x, n0, C);
   b->softmax_nll_grad(*z, *y, *dz, C);

@@ -25,7 +25,7 @@
 #include "cuda/gemm_shapes.h"
 #include "host/backend/backend.h"
 #include "host/cpu/svd.h"
-#include "host/cpu/cpu_kernels.h"
+#include "host/cpu/draws.h"
 #include "host/cpu/cpu_stats.h"
 #include "kernels/radix_select.cuh"
 #include "kernels/rng.h"

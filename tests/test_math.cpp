@@ -11,7 +11,10 @@
 #include "kernels/init.h"
 #include "kernels/moments.h"
 #include "kernels/rng.h"
-#include "host/cpu/cpu_kernels.h"
+#include "host/cpu/activation_loops.h"
+#include "host/cpu/draws.h"
+#include "host/cpu/hist_keys.h"
+#include "host/cpu/scans.h"
 
 using namespace isc;
 

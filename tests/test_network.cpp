@@ -100,7 +100,7 @@ TEST(Theory, ConstantInitGivesIdenticalUnits) {
   b->begin_chunk(ch);
   b->fill_input(*x, c.data, 7);
   b->init_weights(*w, resolve_init(c.network.init, 7, 6), 0, 6, 7);
-  b->gemm_forward(*x, *w, *s, 7, 6);
+  b->gemm_forward(*x, *w, *s, 6, 7);
   b->bias_activation_stats(*s, *h, c.network.activation, 0.1f, 6, 0);
   std::vector<float> hv(3 * 5 * 6), xv(3 * 5 * 7);
   b->download(*h, hv.data(), hv.size());
@@ -113,8 +113,12 @@ TEST(Theory, ConstantInitGivesIdenticalUnits) {
       for (int j = 0; j < 6; ++j) EXPECT_EQ(row[j], row[0]);  // every unit the same
       EXPECT_NEAR(row[0], std::tanh(0.05 * sum + 0.1), 1e-5);
     }
-  const auto st = b->end_chunk();
+  const auto st = assemble_trial_stats(b->end_chunk(), 1.0);
   EXPECT_EQ(st.size(), size_t(3 * 2 * kQuantities));
+  EXPECT_EQ(st[1].count, 5u * 6u);  // trial 0, layer 0, activation
+  EXPECT_EQ(st[1].m.n, 5.0 * 6.0);
+  EXPECT_EQ(st[kQuantities + 1].count, 0u);  // layer 1 never ran: empty
+  EXPECT_TRUE(st[kQuantities + 1].hist.empty());
 }
 
 TEST(Theory, UniformInputsHaveVarianceOneThird) {

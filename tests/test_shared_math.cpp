@@ -13,7 +13,7 @@
 
 #include "host/app/backends.h"
 #include "host/app/config.h"
-#include "host/cpu/cpu_kernels.h"
+#include "host/cpu/activation_loops.h"
 #include "host/cpu/svd.h"
 #include "kernels/inputs.h"
 #include "kernels/jacobian.h"

@@ -1,14 +1,18 @@
 // test_stats.cpp — the CPU statistics reference against naive computations (sort, two-pass).
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <random>
 #include <vector>
 
-#include "host/cpu/cpu_kernels.h"
+#include "host/cpu/hist_keys.h"
+#include "host/backend/chunk_stats.h"
 #include "host/cpu/cpu_stats.h"
+#include "kernels/percentile.h"
 
 using namespace isc;
 
@@ -195,11 +199,20 @@ TEST(CpuStats, AccumulatorInPiecesEqualsOneCall) {
   for (std::size_t i = 0; i < n; ++i) h[i] = activate(a, s[i]);
   const std::vector<double> ps = {2.0, 50.0, 98.0};
   const HistRange rs{-3.0f, 3.0f, 60}, rh{-1.0f, 1.0f, 40};
-  TrialStats S1, H1, S2, H2;
+  TrialStats S1, H1;
   OrderStats o1, o2;
   compute_stats(s.data(), n, rs, ps, nullptr, S1, scratch, &o1);
   compute_stats(h.data(), n, rh, ps, &a, H1, scratch, nullptr, &o1, &a);
-  StatsAccumulator as(rs, ps, n, nullptr, S2), ah(rh, ps, n, &a, H2, false);
+  // The pieces go into the cells of a one-trial, one-layer chunk, assembled as the runner does.
+  StatsSpec spec;
+  spec.range[0] = rs;
+  spec.range[1] = rh;
+  spec.percentiles = ps;
+  ChunkStats chunk;
+  chunk.reset(1, 1, spec);
+  chunk.set_measured(0, 0, int64_t(n));
+  chunk.set_measured(0, 1, int64_t(n));
+  StatsAccumulator as(rs, ps, n, nullptr, chunk.at(0, 0, 0)), ah(rh, ps, n, &a, chunk.at(0, 0, 1), false);
   for (std::size_t start = 0; start < n; start += kStatsBlock) {
     const std::size_t len = std::min(kStatsBlock, n - start);
     as.add(s.data() + start, len);
@@ -207,6 +220,8 @@ TEST(CpuStats, AccumulatorInPiecesEqualsOneCall) {
   }
   as.finish(s.data(), scratch, &o2);
   ah.finish(h.data(), scratch, nullptr, &o2, &a);
+  const auto assembled = assemble_trial_stats(chunk, 1.0);
+  const TrialStats &S2 = assembled[0], &H2 = assembled[1];
   for (const auto& [x, y] : {std::pair<const TrialStats*, const TrialStats*>{&S1, &S2}, {&H1, &H2}}) {
     EXPECT_EQ(x->count, y->count);
     EXPECT_EQ(x->nan, y->nan);
@@ -223,4 +238,92 @@ TEST(CpuStats, AccumulatorInPiecesEqualsOneCall) {
   EXPECT_EQ(S1.nan, 1u);
   EXPECT_EQ(S1.inf, 1u);
   EXPECT_GT(H1.saturated, 0u);
+}
+
+TEST(ChunkStats, AssemblyInterpolatesLikeNumpy) {
+  // One (trial, layer) of chunk arrays filled by hand, as a backend fills them (order statistics
+  // from a sort): the assembled percentiles are numpy's linear interpolation of the sorted finite
+  // values (written out here), counts and histograms are passed through, compute_stats gives the
+  // same, and the quantity no op measured stays empty. Quantities: s, h, a gradient with
+  // symmetric-log bins and a differently sized weight gradient.
+  std::mt19937 gen(3);
+  std::normal_distribution<float> nd(0.2f, 1.5f);
+  const int samples = 7, width = 11, bins = 10;
+  const std::vector<double> ps{0.0, 2.0, 33.3, 50.0, 98.0, 100.0};
+  for (int variant = 0; variant < 3; ++variant) {
+    std::vector<float> x[kQuantities];
+    x[0].resize(samples * width);
+    x[1].resize(samples * width);
+    x[2].resize(samples * width);
+    x[3].resize(width * 5);
+    for (std::size_t i = 0; i < x[0].size(); ++i) {
+      x[0][i] = variant == 2 ? 0.25f : nd(gen);  // variant 2: all values equal
+      x[1][i] = std::tanh(x[0][i]);
+      x[2][i] = x[0][i] * 1e-4f;
+    }
+    for (auto& v : x[3]) v = variant == 2 ? -3e-7f : nd(gen) * 1e-6f;
+    if (variant == 1) {
+      x[0][3] = std::numeric_limits<float>::quiet_NaN();
+      x[1][3] = x[0][3];
+      x[0][5] = std::numeric_limits<float>::infinity();
+      x[3][2] = -std::numeric_limits<float>::infinity();
+    }
+    struct {
+      StatsSpec stats;
+    } c;
+    c.stats.range[0] = HistRange{-2.0f, 2.0f, bins};
+    c.stats.range[1] = HistRange{-1.0f, 1.0f, bins + 3};
+    c.stats.range[2] = HistRange{-9.0f, 9.0f, bins + 5, 1e-10f};
+    c.stats.range[3] = HistRange{-9.0f, 9.0f, bins + 5, 1e-10f};
+    c.stats.range[4] = HistRange{0.0f, 4.0f, bins + 1};
+    c.stats.percentiles = ps;
+    const HistLayout hl = hist_layout(c.stats);
+    EXPECT_EQ(hl.stride, uint64_t(5 * bins + 3 + 5 + 5 + 1 + 10));
+    TrialStats ref[kQuantities];
+    std::vector<float> scratch;
+    ChunkStats d;
+    d.reset(1, 1, c.stats);
+    std::vector<float> numpy[kQuantities];
+    for (int q = 0; q < 4; ++q) {
+      compute_stats(x[q].data(), x[q].size(), c.stats.range[q], ps, nullptr, ref[q], scratch);
+      d.set_measured(0, q, int64_t(x[q].size()));
+      const ChunkStats::Cell cell = d.at(0, 0, q);
+      *cell.m = ref[q].m;
+      cell.counts[ChunkStats::kNan] = ref[q].nan;
+      cell.counts[ChunkStats::kInf] = ref[q].inf;
+      std::copy(ref[q].hist.begin(), ref[q].hist.end(), cell.hist);
+      std::vector<float> fin;
+      for (float v : x[q])
+        if (std::isfinite(v)) fin.push_back(v);
+      std::sort(fin.begin(), fin.end());
+      for (std::size_t i = 0; i < ps.size(); ++i) {
+        for (int slot = 0; slot < 2; ++slot) cell.order[2 * i + std::size_t(slot)] = fin[percentile_rank(ps[i], fin.size(), slot)];
+        const double pos = ps[i] / 100.0 * double(fin.size() - 1), lo = std::floor(pos);
+        const std::size_t r = std::size_t(lo);
+        numpy[q].push_back(r + 1 < fin.size() ? float(double(fin[r]) + (pos - lo) * (double(fin[r + 1]) - double(fin[r])))
+                                              : fin[r]);
+      }
+    }
+    d.pair_corr = {0.25};
+    const auto out = assemble_trial_stats(d, 1.0);
+    ASSERT_EQ(out.size(), std::size_t(kQuantities));
+    EXPECT_EQ(out[0].pair_corr, 0.25);
+    for (int q = 0; q < 4; ++q) {
+      const std::string where = "variant " + std::to_string(variant) + " quantity " + std::to_string(q);
+      if (q) {
+        EXPECT_EQ(out[q].pair_corr, 0.0) << where;
+      }
+      EXPECT_EQ(out[q].count, ref[q].count) << where;
+      EXPECT_EQ(out[q].nan, ref[q].nan) << where;
+      EXPECT_EQ(out[q].inf, ref[q].inf) << where;
+      EXPECT_EQ(out[q].m.n, ref[q].m.n) << where;
+      EXPECT_EQ(out[q].hist, ref[q].hist) << where;
+      EXPECT_EQ(out[q].percentiles, ref[q].percentiles) << where;
+      EXPECT_EQ(out[q].percentiles, numpy[q]) << where;
+    }
+    EXPECT_TRUE(out[4].hist.empty());
+    EXPECT_TRUE(out[4].percentiles.empty());
+    EXPECT_EQ(out[4].count, 0u);
+    EXPECT_EQ(out[1].var_ratio, variance(out[1].m) / 1.0);  // Var[h_1] / Var[input]
+  }
 }

@@ -67,10 +67,27 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
   return p;
 }
 
+bool WorkspaceSize::covers(const WorkspaceSize& o) const {
+  auto ge = [](const std::vector<std::size_t>& a, const std::vector<std::size_t>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (a[i] < b[i]) return false;
+    return true;
+  };
+  return backward == o.backward && ge(act, o.act) && ge(pre, o.pre) && ge(weight, o.weight) && logits >= o.logits &&
+         targets >= o.targets && dlogits >= o.dlogits && dh >= o.dh && dw >= o.dw;
+}
+
+std::size_t WorkspaceSize::total() const {
+  std::size_t t = logits + targets + dlogits + 2 * dh + dw;
+  for (const auto* v : {&act, &pre, &weight})
+    for (std::size_t f : *v) t += f;
+  return t;
+}
+
 WorkspaceSize workspace_size(const Config& c, int trials) {
   const auto& n = c.network;
   const std::size_t B = static_cast<std::size_t>(c.samples), T = static_cast<std::size_t>(trials);
-  const std::size_t L = n.hidden.size();
   std::size_t maxw = 0, maxW = 0, prev = static_cast<std::size_t>(n.input);
   for (int w : n.hidden) {
     maxw = std::max<std::size_t>(maxw, w);
@@ -79,34 +96,45 @@ WorkspaceSize workspace_size(const Config& c, int trials) {
   }
   WorkspaceSize ws;
   ws.backward = needs_backward(c);
-  if (!ws.backward) {  // input/h0, h1, s, w
-    ws.floats = {T * B * std::max<std::size_t>(n.input, maxw), T * B * maxw, T * B * maxw, T * maxW};
+  if (!ws.backward) {
+    ws.act = {T * B * std::max<std::size_t>(n.input, maxw), T * B * maxw};
+    ws.pre = {T * B * maxw};
+    ws.weight = {T * maxW};
     return ws;
   }
-  // input, s_1..s_L, h_1..h_L, W_1..W_L, W_out, logits, targets, dlogits, dh (two), dW
   const std::size_t C = static_cast<std::size_t>(n.output);
-  ws.floats.push_back(T * B * n.input);
-  for (std::size_t l = 0; l < L; ++l) ws.floats.push_back(T * B * n.hidden[l]);
-  for (std::size_t l = 0; l < L; ++l) ws.floats.push_back(T * B * n.hidden[l]);
+  ws.act.push_back(T * B * n.input);
   prev = static_cast<std::size_t>(n.input);
-  for (std::size_t l = 0; l < L; ++l) {
-    ws.floats.push_back(T * prev * n.hidden[l]);
-    prev = n.hidden[l];
+  for (int w : n.hidden) {
+    ws.act.push_back(T * B * w);
+    ws.pre.push_back(T * B * w);
+    ws.weight.push_back(T * prev * w);
+    prev = static_cast<std::size_t>(w);
   }
-  ws.floats.push_back(T * C * prev);
-  ws.floats.push_back(T * B * C);
-  ws.floats.push_back(T * B);
-  ws.floats.push_back(T * B * C);
-  ws.floats.push_back(T * B * maxw);
-  ws.floats.push_back(T * B * maxw);
-  ws.floats.push_back(T * maxW);
+  ws.weight.push_back(T * C * prev);
+  ws.logits = T * B * C;
+  ws.targets = T * B;
+  ws.dlogits = T * B * C;
+  ws.dh = T * B * maxw;
+  ws.dw = T * maxW;
   return ws;
 }
 
 Workspace make_workspace(Backend& b, const WorkspaceSize& size) {
   Workspace ws;
   ws.size = size;
-  for (std::size_t f : size.floats) ws.buf.push_back(b.alloc(std::max<std::size_t>(f, 1)));
+  auto one = [&](std::size_t f) { return b.alloc(std::max<std::size_t>(f, 1)); };
+  for (std::size_t f : size.act) ws.act.push_back(one(f));
+  for (std::size_t f : size.pre) ws.pre.push_back(one(f));
+  for (std::size_t f : size.weight) ws.weight.push_back(one(f));
+  if (size.backward) {
+    ws.logits = one(size.logits);
+    ws.targets = one(size.targets);
+    ws.dlogits = one(size.dlogits);
+    ws.dh[0] = one(size.dh);
+    ws.dh[1] = one(size.dh);
+    ws.dw = one(size.dw);
+  }
   return ws;
 }
 
@@ -125,101 +153,88 @@ Chunk make_chunk(const Config& c, uint64_t stream, uint64_t first_trial, int tri
   return ch;
 }
 
-void forward_only(Backend& b, Workspace& ws, const Config& c, const StatsSpec& spec) {
-  const auto& n = c.network;
-  Buffer& s = *ws.buf[2];
-  Buffer& w = *ws.buf[3];
-  b.fill_input(*ws.buf[0], c.data, n.input);
-  Buffer* in = ws.buf[0].get();
-  Buffer* out = ws.buf[1].get();
-  int n_in = n.input;
-  for (std::size_t l = 0; l < n.hidden.size(); ++l) {
-    const int n_out = n.hidden[l];
-    b.init_weights(w, resolve_init(n.init, n_in, n_out), static_cast<int>(l), n_out, n_in);
-    b.gemm_forward(*in, w, s, n_in, n_out);
-    b.bias_activation_stats(s, *out, n.activation, static_cast<float>(n.bias), n_out, static_cast<int>(l));
-    if (spec.enabled[int(Quantity::JacobianSingularValue)])
-      b.jacobian_stats(s, w, n.activation, n_out, n_in, static_cast<int>(l));
-    std::swap(in, out);
-    n_in = n_out;
-  }
+// Issues one op, telling the observer (if any) before and after.
+template <class F>
+void issue(Backend& b, OpObserver* obs, OpCall&& call, F&& op) {
+  if (obs) obs->before(b, call);
+  op();
+  if (obs) obs->after(b, call);
 }
 
-void forward_backward(Backend& b, Workspace& ws, const Config& c, const StatsSpec& spec) {
-  const auto& n = c.network;
-  const int L = static_cast<int>(n.hidden.size());
-  const int C = n.output;
-  Buffer& x = *ws.buf[0];
-  auto S = [&](int l) -> Buffer& { return *ws.buf[static_cast<std::size_t>(1 + l)]; };
-  auto H = [&](int l) -> Buffer& { return l < 0 ? x : *ws.buf[static_cast<std::size_t>(1 + L + l)]; };
-  auto W = [&](int l) -> Buffer& { return *ws.buf[static_cast<std::size_t>(1 + 2 * L + l)]; };  // l == L: output
-  Buffer& z = *ws.buf[static_cast<std::size_t>(2 + 3 * L)];
-  Buffer& y = *ws.buf[static_cast<std::size_t>(3 + 3 * L)];
-  Buffer& dz = *ws.buf[static_cast<std::size_t>(4 + 3 * L)];
-  Buffer* dh = ws.buf[static_cast<std::size_t>(5 + 3 * L)].get();
-  Buffer* dh_next = ws.buf[static_cast<std::size_t>(6 + 3 * L)].get();
-  Buffer& dw = *ws.buf[static_cast<std::size_t>(7 + 3 * L)].get();
-  auto width = [&](int l) { return l < 0 ? n.input : n.hidden[static_cast<std::size_t>(l)]; };
-  const float bias = static_cast<float>(n.bias);
+}  // namespace
 
-  b.fill_input(x, c.data, n.input);
+ChunkStats run_chunk_ops(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial, int trials,
+                         OpObserver* obs) {
+  if (!ws.size.covers(workspace_size(c, trials))) throw std::logic_error("run_chunk: workspace too small");
+  const Chunk ch = make_chunk(c, stream, first_trial, trials);
+  const StatsSpec& spec = ch.stats;
+  const auto& n = c.network;
+  const int L = static_cast<int>(n.hidden.size()), C = n.output;
+  const std::size_t T = static_cast<std::size_t>(trials), B = static_cast<std::size_t>(c.samples);
+  auto width = [&](int l) { return l < 0 ? n.input : l < L ? n.hidden[static_cast<std::size_t>(l)] : C; };
+  auto acts = [&](int l) { return T * B * static_cast<std::size_t>(width(l)); };  // floats of h_l or s_l
+  auto weights = [&](int l) { return T * static_cast<std::size_t>(width(l)) * static_cast<std::size_t>(width(l - 1)); };
+  const float bias = static_cast<float>(n.bias);
+  const ActivationSpec& act = n.activation;
+  b.begin_chunk(ch);
+
+  // Forward: h_l = f(h_{l-1} W_l^T + b), statistics of s_l and h_l (and the layer Jacobians).
+  issue(b, obs, {"fill_input", -1, {}, {{&ws.h(-1), acts(-1)}}}, [&] { b.fill_input(ws.h(-1), c.data, n.input); });
   for (int l = 0; l < L; ++l) {
-    b.init_weights(W(l), resolve_init(n.init, width(l - 1), width(l)), l, width(l), width(l - 1));
-    b.gemm_forward(H(l - 1), W(l), S(l), width(l - 1), width(l));
-    b.bias_activation_stats(S(l), H(l), n.activation, bias, width(l), l);
+    const int n_out = width(l), n_in = width(l - 1);
+    issue(b, obs, {"init_weights", l, {}, {{&ws.w(l), weights(l)}}},
+          [&] { b.init_weights(ws.w(l), resolve_init(n.init, n_in, n_out), l, n_out, n_in); });
+    issue(b, obs, {"gemm_forward", l, {{&ws.h(l - 1), acts(l - 1)}, {&ws.w(l), weights(l)}}, {{&ws.s(l), acts(l)}}},
+          [&] { b.gemm_forward(ws.h(l - 1), ws.w(l), ws.s(l), n_out, n_in); });
+    issue(b, obs, {"bias_activation_stats", l, {{&ws.s(l), acts(l)}}, {{&ws.s(l), acts(l)}, {&ws.h(l), acts(l)}}},
+          [&] { b.bias_activation_stats(ws.s(l), ws.h(l), act, bias, n_out, l); });
     if (spec.enabled[int(Quantity::JacobianSingularValue)])
-      b.jacobian_stats(S(l), W(l), n.activation, width(l), width(l - 1), l);
+      issue(b, obs, {"jacobian_stats", l, {{&ws.s(l), acts(l)}, {&ws.w(l), weights(l)}}, {}},
+            [&] { b.jacobian_stats(ws.s(l), ws.w(l), act, n_out, n_in, l); });
   }
+  if (!ws.size.backward) return b.end_chunk();
+
   // Output layer: logits z = h_L W_out^T + b, softmax, negative log-likelihood of the targets.
-  b.init_weights(W(L), resolve_init(n.init, width(L - 1), C), L, C, width(L - 1));
-  b.gemm_forward(H(L - 1), W(L), z, width(L - 1), C);
-  b.add_bias(z, bias, C, L);
-  b.fill_targets(y, c.targets, x, n.input, C);
-  b.softmax_nll_grad(z, y, dz, C);
+  Buffer &z = *ws.logits, &y = *ws.targets, &dz = *ws.dlogits, &dw = *ws.dw;
+  const std::size_t zs = T * B * static_cast<std::size_t>(C);
+  issue(b, obs, {"init_weights", L, {}, {{&ws.w(L), weights(L)}}},
+        [&] { b.init_weights(ws.w(L), resolve_init(n.init, width(L - 1), C), L, C, width(L - 1)); });
+  issue(b, obs, {"gemm_forward", L, {{&ws.h(L - 1), acts(L - 1)}, {&ws.w(L), weights(L)}}, {{&z, zs}}},
+        [&] { b.gemm_forward(ws.h(L - 1), ws.w(L), z, C, width(L - 1)); });
+  issue(b, obs, {"add_bias", L, {{&z, zs}}, {{&z, zs}}}, [&] { b.add_bias(z, bias, C, L); });
+  issue(b, obs, {"fill_targets", L, {{&ws.h(-1), acts(-1)}}, {{&y, T * B}}},
+        [&] { b.fill_targets(y, c.targets, ws.h(-1), n.input, C); });
+  issue(b, obs, {"softmax_nll_grad", L, {{&z, zs}, {&y, T * B}}, {{&dz, zs}}},
+        [&] { b.softmax_nll_grad(z, y, dz, C); });
   // dC/dh_L = dz W_out, then down the layers: dC/ds_l = dC/dh_l * f'(s_l), dC/dW_l = dC/ds_l^T h_{l-1},
   // dC/dh_{l-1} = dC/ds_l W_l.
-  b.gemm_backward_data(dz, W(L), *dh, C, width(L - 1));
+  Buffer* dh = ws.dh[0].get();
+  Buffer* dh_next = ws.dh[1].get();
+  issue(b, obs, {"gemm_backward_data", L, {{&dz, zs}, {&ws.w(L), weights(L)}}, {{dh, acts(L - 1)}}},
+        [&] { b.gemm_backward_data(dz, ws.w(L), *dh, C, width(L - 1)); });
   for (int l = L - 1; l >= 0; --l) {
-    b.activation_grad_stats(*dh, S(l), n.activation, width(l), l);  // dh becomes dC/ds_l
+    const int n_out = width(l), n_in = width(l - 1);
+    issue(b, obs, {"activation_grad_stats", l, {{dh, acts(l)}, {&ws.s(l), acts(l)}}, {{dh, acts(l)}}},
+          [&] { b.activation_grad_stats(*dh, ws.s(l), act, n_out, l); });  // dh becomes dC/ds_l
     if (spec.enabled[int(Quantity::WeightGradient)]) {
-      b.gemm_weight_grad(*dh, H(l - 1), dw, width(l), width(l - 1));
-      b.stats(dw, static_cast<std::size_t>(width(l)) * width(l - 1), Quantity::WeightGradient, l);
+      issue(b, obs, {"gemm_weight_grad", l, {{dh, acts(l)}, {&ws.h(l - 1), acts(l - 1)}}, {{&dw, weights(l)}}},
+            [&] { b.gemm_weight_grad(*dh, ws.h(l - 1), dw, n_out, n_in); });
+      issue(b, obs, {"stats", l, {{&dw, weights(l)}}, {}},
+            [&] { b.stats(dw, static_cast<std::size_t>(n_out) * n_in, Quantity::WeightGradient, l); });
     }
     if (l > 0) {
-      b.gemm_backward_data(*dh, W(l), *dh_next, width(l), width(l - 1));
+      issue(b, obs, {"gemm_backward_data", l, {{dh, acts(l)}, {&ws.w(l), weights(l)}}, {{dh_next, acts(l - 1)}}},
+            [&] { b.gemm_backward_data(*dh, ws.w(l), *dh_next, n_out, n_in); });
       std::swap(dh, dh_next);
     }
   }
-}
-
-}  // namespace
-
-std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial,
-                                  int trials) {
-  if (!ws.size.covers(workspace_size(c, trials))) throw std::logic_error("run_chunk: workspace too small");
-  const Chunk ch = make_chunk(c, stream, first_trial, trials);
-  b.begin_chunk(ch);
-  if (needs_backward(c)) forward_backward(b, ws, c, ch.stats);
-  else forward_only(b, ws, c, ch.stats);
   return b.end_chunk();
 }
 
-namespace {
-
-// var_ratio: Var[h_l] / Var[h_{l-1}], with the input's exact variance for l = 1.
-void set_var_ratio(std::vector<TrialStats>& st, const Config& c, int trials, int layers) {
-  const double input_var = input_variance(c.data);
-  auto idx = [&](int t, int layer) {
-    return (static_cast<std::size_t>(t) * layers + layer) * kQuantities + int(Quantity::Activation);
-  };
-  for (int t = 0; t < trials; ++t)
-    for (int l = 0; l < layers; ++l) {
-      const double prev = l == 0 ? input_var : variance(st[idx(t, l - 1)].m);
-      st[idx(t, l)].var_ratio = prev > 0 ? variance(st[idx(t, l)].m) / prev : std::nan("");
-    }
+std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial,
+                                  int trials) {
+  return assemble_trial_stats(run_chunk_ops(b, ws, c, stream, first_trial, trials), input_variance(c.data));
 }
-
-}  // namespace
 
 std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const Progress& progress) {
   // Refuse impossible sizes for every configuration before any work starts.
@@ -274,9 +289,7 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
           }
           const int64_t first = k * r.chunk_trials;
           const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, c.trials - first));
-          auto st = run_chunk(be, space, c, p.stream, static_cast<uint64_t>(first), n);
-          set_var_ratio(st, c, n, r.layers);
-          out[static_cast<std::size_t>(k)] = std::move(st);
+          out[static_cast<std::size_t>(k)] = run_chunk(be, space, c, p.stream, static_cast<uint64_t>(first), n);
           std::lock_guard<std::mutex> lock(mu);
           done += n;
           if (progress) progress(p, done, c.trials);

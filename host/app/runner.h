@@ -37,34 +37,56 @@ StatsSpec stats_spec(const Config& c);
 using Progress = std::function<void(const SweepPoint&, int64_t done, int64_t total)>;
 std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const Progress& progress = {});
 
-// Backend buffers for chunks of up to `trials` trials of one configuration, reused by every
-// chunk. Forward only: input, two activations (ping-pong), pre-activation, one weight matrix.
-// With backward quantities every layer's s, h and W are kept, plus logits, targets and gradients.
+// The sizes (in floats) of the backend buffers of chunks of up to `trials` trials of one
+// configuration. Forward only: two activation buffers used alternately (the input is the first),
+// one pre-activation and one weight buffer, reused by every layer. With backward quantities every
+// layer's s, h and W are kept, with the output layer's logits, targets and gradients.
 struct WorkspaceSize {
   bool backward = false;
-  std::vector<std::size_t> floats;  // per buffer, in allocation order
-  bool covers(const WorkspaceSize& o) const {
-    if (backward != o.backward || floats.size() != o.floats.size()) return false;
-    for (std::size_t i = 0; i < floats.size(); ++i)
-      if (floats[i] < o.floats[i]) return false;
-    return true;
-  }
-  std::size_t total() const {
-    std::size_t t = 0;
-    for (auto f : floats) t += f;
-    return t;
-  }
+  std::vector<std::size_t> act;     // forward only: 2; backward: the input, then h_1 .. h_L
+  std::vector<std::size_t> pre;     // forward only: 1; backward: s_1 .. s_L
+  std::vector<std::size_t> weight;  // forward only: 1; backward: W_1 .. W_L, then W_out
+  std::size_t logits = 0, targets = 0, dlogits = 0, dh = 0, dw = 0;  // backward only (dh: two of them)
+  bool covers(const WorkspaceSize& o) const;
+  std::size_t total() const;
 };
 WorkspaceSize workspace_size(const Config& c, int trials);
+
+// The buffers themselves, named. Layers are 0-based; h(-1) is the input batch.
 struct Workspace {
-  std::vector<std::unique_ptr<Buffer>> buf;
   WorkspaceSize size;
+  std::vector<std::unique_ptr<Buffer>> act, pre, weight;
+  std::unique_ptr<Buffer> logits, targets, dlogits, dh[2], dw;
+  Buffer& h(int l) { return *act[static_cast<std::size_t>(l + 1) % act.size()]; }
+  Buffer& s(int l) { return *pre[static_cast<std::size_t>(l) % pre.size()]; }
+  Buffer& w(int l) { return *weight[static_cast<std::size_t>(l) % weight.size()]; }  // l = L: the output layer
 };
 Workspace make_workspace(Backend& b, const WorkspaceSize& size);
 bool needs_backward(const Config& c);
 
-// The forward (and, if asked, backward) pass of one chunk through the backend ops (exposed for
-// tests).
+// One backend op as run_chunk issues it, for observers (the cross-backend tests): its name, layer
+// (-1 for none), the operands it reads and the ones it writes (a buffer and the floats that count).
+struct Operand {
+  Buffer* buf;
+  std::size_t floats;
+};
+struct OpCall {
+  const char* op;
+  int layer;
+  std::vector<Operand> in, out;
+};
+class OpObserver {
+ public:
+  virtual ~OpObserver() = default;
+  virtual void before(Backend&, const OpCall&) {}
+  virtual void after(Backend&, const OpCall&) {}
+};
+
+// The forward (and, if asked, backward) pass of one chunk through the backend ops: the backend's
+// chunk statistics. `observer`, if given, sees every op before and after it runs.
+ChunkStats run_chunk_ops(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial, int trials,
+                         OpObserver* observer = nullptr);
+// run_chunk_ops, assembled into per-trial statistics (trial-major, see assemble_trial_stats).
 std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial,
                                   int trials);
 

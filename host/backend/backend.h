@@ -4,16 +4,16 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
+#include "host/backend/chunk_stats.h"
+#include "host/backend/types.h"
 #include "kernels/activations.h"
 #include "kernels/init.h"
-#include "host/backend/types.h"
-#include "host/backend/stats.h"
 
 namespace isc {
 
-// Backend-resident array of floats (host memory for the CPU, device memory for CUDA).
+// Backend-resident array of floats (host memory for the CPU, device memory for CUDA). Each backend
+// only takes its own buffers, and checks their size against what an op needs (require()).
 class Buffer {
  public:
   virtual ~Buffer() = default;
@@ -23,6 +23,9 @@ class Buffer {
   explicit Buffer(std::size_t n) : size_(n) {}
   std::size_t size_;
 };
+
+// Throws std::logic_error naming the backend and the operand when b holds fewer than `floats`.
+void require(const Buffer& b, std::size_t floats, const char* backend, const char* what);
 
 // A chunk of consecutive trials of one configuration; all ops below work on such a chunk, with
 // trial-major layouts: x[t][sample][unit], W[t][out][in].
@@ -40,6 +43,8 @@ struct Chunk {
   float pair_correlation = 0.0f;
 };
 
+// Every op is pure virtual: each backend implements all of them. Layer shapes are always given as
+// (n_out, n_in), W's shape. Ops are queued in order; download() waits for them.
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -51,27 +56,39 @@ class Backend {
   virtual int preferred_chunk_trials() const = 0;
   // Independent workers the runner may drive at once, each from its own host thread with its own
   // chunks and workspace, through a backend from make_worker(). The CPU has one per thread, so
-  // that no thread waits for another between ops; a GPU has one.
-  virtual int workers() const { return 1; }
-  virtual std::unique_ptr<Backend> make_worker() const { return nullptr; }
+  // that no thread waits for another between ops; a GPU has one (make_worker() gives nullptr).
+  virtual int workers() const = 0;
+  virtual std::unique_ptr<Backend> make_worker() const = 0;
+
+  // --- memory ---
   virtual std::unique_ptr<Buffer> alloc(std::size_t floats) = 0;
+  // b[0..n) <- host[0..n), after every op queued before.
+  virtual void upload(Buffer& b, const float* host, std::size_t n) = 0;
+  // host[0..n) <- b[0..n), after every op queued before.
   virtual void download(const Buffer& b, float* host, std::size_t n) const = 0;
 
-  // Starts a chunk: statistics live in the backend until end_chunk() returns them.
+  // --- a chunk ---
+  // Starts a chunk: its statistics (ChunkStats) live in the backend until end_chunk() returns them.
   virtual void begin_chunk(const Chunk& c) = 0;
+  virtual ChunkStats end_chunk() = 0;
+
+  // --- forward ---
   // x <- the input batch of every trial of the chunk (samples x width each).
   virtual void fill_input(Buffer& x, DataKind kind, int width) = 0;
   // w <- weights of hidden/output layer `layer` for every trial (n_out x n_in each).
   virtual void init_weights(Buffer& w, const LayerDraw& d, int layer, int n_out, int n_in) = 0;
   // s[t] = h[t] (samples x n_in) * w[t]^T (n_in x n_out), for every trial.
-  virtual void gemm_forward(const Buffer& h, const Buffer& w, Buffer& s, int n_in, int n_out) = 0;
-  // s += bias; h = f(s); statistics of s and h for hidden layer `layer` (0-based).
-  virtual void bias_activation_stats(Buffer& s, Buffer& h, const ActivationSpec& act, float bias,
-                                     int width, int layer) = 0;
-  // Per-trial statistics, indexed [(trial * layers + layer) * kQuantities + quantity].
-  virtual std::vector<TrialStats> end_chunk() = 0;
+  virtual void gemm_forward(const Buffer& h, const Buffer& w, Buffer& s, int n_out, int n_in) = 0;
+  // s += bias; h = f(s); statistics of s and h for hidden layer `layer` (0-based), and the
+  // pre-activations' input-pair cosines.
+  virtual void bias_activation_stats(Buffer& s, Buffer& h, const ActivationSpec& act, float bias, int width,
+                                     int layer) = 0;
+  // Singular values of J = diag(f'(s[j])) W (n_out x n_in) for the first stats.jacobian_samples
+  // samples j of every trial, pooled, as layer `layer`'s jacobian_singular_value.
+  virtual void jacobian_stats(const Buffer& s, const Buffer& w, const ActivationSpec& act, int n_out, int n_in,
+                              int layer) = 0;
 
-  // --- backward diagnostics ---
+  // --- backward ---
   // s += bias (per unit when chunk.bias_std > 0), no activation, no statistics: the output layer
   // (layer index = hidden layers) logits.
   virtual void add_bias(Buffer& s, float bias, int width, int layer) = 0;
@@ -84,14 +101,11 @@ class Backend {
   virtual void gemm_backward_data(const Buffer& g, const Buffer& w, Buffer& dh, int n_out, int n_in) = 0;
   // dw[t] = g[t]^T (n_out x samples) * h[t] (samples x n_in).
   virtual void gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw, int n_out, int n_in) = 0;
-  // g <- g * f'(s) in place, then statistics of g as layer `layer`'s backprop_gradient.
-  virtual void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer) = 0;
+  // g <- g * f'(s) in place, then (if enabled) statistics of g as layer `layer`'s backprop_gradient.
+  virtual void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width,
+                                     int layer) = 0;
   // Statistics of x (per_trial values per trial) as quantity q of layer `layer`.
   virtual void stats(const Buffer& x, std::size_t per_trial, Quantity q, int layer) = 0;
-  // Singular values of J = diag(f'(s[j])) W (n_out x n_in) for the first stats.jacobian_samples
-  // samples j of every trial, pooled, as layer `layer`'s jacobian_singular_value.
-  virtual void jacobian_stats(const Buffer& s, const Buffer& w, const ActivationSpec& act, int n_out, int n_in,
-                              int layer) = 0;
 };
 
 struct BackendOptions {

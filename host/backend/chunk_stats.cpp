@@ -1,8 +1,12 @@
-// chunk_results.cpp — TrialStats from the CUDA backend's chunk arrays (host side, plain C++ so
-// that the interpolation is the CPU's expression compiled with the CPU's flags).
+// chunk_stats.cpp — sizing the chunk statistics arrays and assembling per-trial statistics from
+// them (percentile interpolation, var_ratio): the same code whichever backend filled the arrays.
 #include "host/backend/chunk_stats.h"
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/percentile.h"
 
 namespace isc {
 
@@ -15,47 +19,76 @@ HistLayout hist_layout(const StatsSpec& s) {
   return h;
 }
 
-std::vector<TrialStats> assemble_trial_stats(const Chunk& c, const std::vector<int64_t>& measured,
-                                             const ChunkArrays& d) {
-  const HistLayout hl = hist_layout(c.stats);
-  const std::vector<double>& pct = c.stats.percentiles;
-  const std::size_t P = pct.size();
-  std::vector<TrialStats> out(std::size_t(c.trials) * c.layers * kQuantities);
+void ChunkStats::reset(int t, int l, const StatsSpec& s) {
+  trials = t < 0 ? 0 : t;
+  layers = l < 0 ? 0 : l;
+  spec = s;
+  layout = hist_layout(s);
+  const std::size_t tl = std::size_t(trials) * std::size_t(layers), cells = tl * kQuantities;
+  measured.assign(std::size_t(layers) * kQuantities, -1);
+  moments.assign(cells, Moments{});
+  counts.assign(cells * kCounts, 0);
+  hist.assign(tl * layout.stride, 0);
+  order.assign(cells * 2 * s.percentiles.size(), 0.0f);
+  pair_corr.assign(tl, 0.0);
+}
+
+void ChunkStats::set_measured(int layer, int q, int64_t per) {
+  if (layer < 0 || layer >= layers || q < 0 || q >= kQuantities)
+    throw std::out_of_range("statistics of layer " + std::to_string(layer) + ", quantity " + std::to_string(q) +
+                            ": outside the chunk's " + std::to_string(layers) + " layers");
+  measured[std::size_t(layer) * kQuantities + std::size_t(q)] = per;
+}
+
+ChunkStats::Cell ChunkStats::at(int trial, int layer, int q) {
+  const std::size_t o = cell(trial, layer, q), P = spec.percentiles.size();
+  const std::size_t tl = std::size_t(trial) * std::size_t(layers) + std::size_t(layer);
+  return Cell{&moments[o], &counts[o * kCounts], &hist[tl * layout.stride + layout.offset[q]], order.data() + o * 2 * P};
+}
+
+TrialStats cell_stats(const Moments& m, const uint64_t* counts, const uint64_t* hist, std::size_t slots,
+                      const float* order, const std::vector<double>& percentiles, uint64_t count) {
+  TrialStats ts;
+  ts.m = count > 0 ? m : Moments{};
+  ts.count = count;
+  ts.nan = counts[ChunkStats::kNan];
+  ts.inf = counts[ChunkStats::kInf];
+  ts.saturated = counts[ChunkStats::kSaturated];
+  ts.hist.assign(hist, hist + slots);
+  const uint64_t nfin = static_cast<uint64_t>(ts.m.n);
+  if (percentiles.empty()) return ts;
+  if (nfin == 0) {
+    ts.percentiles.assign(percentiles.size(), std::nanf(""));
+    return ts;
+  }
+  const bool spread = ts.m.max > ts.m.min;  // all finite values equal: every order statistic is min
+  for (std::size_t i = 0; i < percentiles.size(); ++i) {
+    const float v0 = spread ? order[2 * i] : ts.m.min, v1 = spread ? order[2 * i + 1] : ts.m.min;
+    ts.percentiles.push_back(percentile_value(percentiles[i], nfin, v0, v1));
+  }
+  return ts;
+}
+
+std::vector<TrialStats> assemble_trial_stats(const ChunkStats& c, double input_variance) {
+  const std::size_t P = c.spec.percentiles.size();
+  std::vector<TrialStats> out(std::size_t(c.trials) * std::size_t(c.layers) * kQuantities);
   for (int t = 0; t < c.trials; ++t)
     for (int l = 0; l < c.layers; ++l) {
-      const std::size_t tl = std::size_t(t) * c.layers + l;
+      const std::size_t tl = std::size_t(t) * std::size_t(c.layers) + std::size_t(l);
       for (int q = 0; q < kQuantities; ++q) {
-        const int64_t per = measured[std::size_t(l) * kQuantities + q];
-        if (per < 0) continue;  // never measured: empty, as on the CPU
-        const std::size_t o = tl * kQuantities + std::size_t(q);
+        const int64_t per = c.measured[std::size_t(l) * kQuantities + std::size_t(q)];
+        if (per < 0) continue;  // never measured: empty
+        const std::size_t o = c.cell(t, l, q);
         TrialStats& ts = out[o];
-        ts.m = per > 0 ? d.moments[o] : Moments{};
-        ts.count = uint64_t(per);
-        ts.nan = d.counts[o * 3 + 0];
-        ts.inf = d.counts[o * 3 + 1];
-        ts.saturated = d.counts[o * 3 + 2];
-        if (q == int(Quantity::Preactivation)) ts.pair_corr = d.pair_corr[tl];
-        const unsigned long long* h = d.hist.data() + tl * hl.stride + hl.offset[q];
-        ts.hist.assign(h, h + c.stats.range[q].bins + 2);
-        if (P == 0) continue;
-        const uint64_t nfin = static_cast<uint64_t>(ts.m.n);
-        if (nfin == 0) {
-          ts.percentiles.assign(P, std::nanf(""));
-          continue;
-        }
-        // As compute_stats: with all finite values equal, every order statistic is min.
-        const bool spread = ts.m.max > ts.m.min;
-        for (std::size_t i = 0; i < P; ++i) {
-          const double pos = pct[i] / 100.0 * double(nfin - 1);
-          const uint64_t r0 = static_cast<uint64_t>(std::floor(pos));
-          const double frac = pos - double(r0);
-          const float v0 = spread ? d.selected[o * 2 * P + 2 * i] : ts.m.min;
-          const float v1 = spread ? d.selected[o * 2 * P + 2 * i + 1] : ts.m.min;
-          float v = v0;
-          if (frac > 0.0 && r0 + 1 < nfin) v = static_cast<float>(double(v0) + frac * (double(v1) - double(v0)));
-          ts.percentiles.push_back(v);
-        }
+        ts = cell_stats(c.moments[o], &c.counts[o * ChunkStats::kCounts],
+                        &c.hist[tl * c.layout.stride + c.layout.offset[q]], std::size_t(c.spec.range[q].bins) + 2,
+                        c.order.data() + o * 2 * P, c.spec.percentiles, uint64_t(per));
+        if (q == int(Quantity::Preactivation)) ts.pair_corr = c.pair_corr[tl];
       }
+      // var_ratio: Var[h_l] / Var[h_{l-1}], with the input's exact variance for l = 1.
+      TrialStats& h = out[c.cell(t, l, int(Quantity::Activation))];
+      const double prev = l == 0 ? input_variance : variance(out[c.cell(t, l - 1, int(Quantity::Activation))].m);
+      h.var_ratio = prev > 0 ? variance(h.m) / prev : std::nan("");
     }
   return out;
 }

@@ -17,7 +17,8 @@
 #include "kernels/rng.h"
 #include "kernels/targets.h"
 #include "host/cpu/svd.h"
-#include "host/cpu/cpu_kernels.h"
+#include "host/cpu/activation_loops.h"
+#include "host/cpu/draws.h"
 #include "host/cpu/cpu_stats.h"
 
 // OpenBLAS's own thread count control (declared in its cblas.h on Debian; repeated for others).
@@ -36,8 +37,16 @@ class HostBuffer : public Buffer {
   std::unique_ptr<float[]> data_;
 };
 
-float* ptr(Buffer& b) { return static_cast<HostBuffer&>(b).data(); }
-const float* ptr(const Buffer& b) { return static_cast<const HostBuffer&>(b).data(); }
+// The floats of a buffer this backend allocated, checked to hold at least `need` of them.
+float* ptr(Buffer& b, std::size_t need, const char* what) {
+  auto* h = dynamic_cast<HostBuffer*>(&b);
+  if (!h) throw std::logic_error(std::string("CPU backend: the ") + what + " buffer was not allocated by the CPU backend");
+  require(b, need, "CPU", what);
+  return h->data();
+}
+const float* ptr(const Buffer& b, std::size_t need, const char* what) {
+  return ptr(const_cast<Buffer&>(b), need, what);
+}
 
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
@@ -83,19 +92,22 @@ class CpuBackend final : public Backend {
   std::unique_ptr<Buffer> alloc(std::size_t floats) override {
     return std::make_unique<HostBuffer>(floats);
   }
+  void upload(Buffer& b, const float* host, std::size_t n) override {
+    std::memcpy(ptr(b, n, "upload"), host, n * sizeof(float));
+  }
   void download(const Buffer& b, float* host, std::size_t n) const override {
-    if (n > b.size()) throw std::out_of_range("download: more floats than the buffer holds");
-    std::memcpy(host, ptr(b), n * sizeof(float));
+    std::memcpy(host, ptr(b, n, "download"), n * sizeof(float));
   }
 
   void begin_chunk(const Chunk& c) override {
     chunk_ = c;
-    stats_.assign(static_cast<std::size_t>(c.trials) * c.layers * kQuantities, TrialStats{});
+    stats_.reset(c.trials, c.layers, c.stats);
   }
+  ChunkStats end_chunk() override { return std::move(stats_); }
 
   void fill_input(Buffer& x, DataKind kind, int width) override {
     const std::size_t per = static_cast<std::size_t>(chunk_.samples) * width;
-    float* base = ptr(x);
+    float* base = ptr(x, per * trials(), "input");
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
       const uint64_t sub = input_subsequence(chunk_.first_trial + t);
@@ -114,7 +126,7 @@ class CpuBackend final : public Backend {
 
   void init_weights(Buffer& w, const LayerDraw& d, int layer, int n_out, int n_in) override {
     const std::size_t per = static_cast<std::size_t>(n_out) * n_in;
-    float* base = ptr(w);
+    float* base = ptr(w, per * trials(), "weight");
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
       const uint64_t sub = weight_subsequence(chunk_.first_trial + t, layer);
@@ -122,12 +134,12 @@ class CpuBackend final : public Backend {
     }
   }
 
-  void gemm_forward(const Buffer& h, const Buffer& w, Buffer& s, int n_in, int n_out) override {
+  void gemm_forward(const Buffer& h, const Buffer& w, Buffer& s, int n_out, int n_in) override {
     const int B = chunk_.samples;
     const std::size_t hs = std::size_t(B) * n_in, ws = std::size_t(n_out) * n_in, ss = std::size_t(B) * n_out;
-    const float* hp = ptr(h);
-    const float* wp = ptr(w);
-    float* sp = ptr(s);
+    const float* hp = ptr(h, hs * trials(), "GEMM input");
+    const float* wp = ptr(w, ws * trials(), "GEMM weight");
+    float* sp = ptr(s, ss * trials(), "GEMM output");
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0f, hp + t * hs, n_in,
@@ -138,8 +150,10 @@ class CpuBackend final : public Backend {
   void bias_activation_stats(Buffer& s, Buffer& h, const ActivationSpec& act, float bias, int width,
                              int layer) override {
     const std::size_t per = static_cast<std::size_t>(chunk_.samples) * width;
-    float* sb = ptr(s);
-    float* hb = ptr(h);
+    float* sb = ptr(s, per * trials(), "pre-activation");
+    float* hb = ptr(h, per * trials(), "activation");
+    stats_.set_measured(layer, int(Quantity::Preactivation), int64_t(per));
+    stats_.set_measured(layer, int(Quantity::Activation), int64_t(per));
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
       float* sp = sb + t * per;
@@ -153,12 +167,11 @@ class CpuBackend final : public Backend {
       // Forward statistics are always computed: var_ratio and the summary rely on them. One pass
       // in L1-sized pieces: bias + activation, then both quantities' moments, histograms and
       // saturation and the pair cosines, while the piece is in cache; the percentiles after.
-      TrialStats& S = slot(t, layer, 0);
-      TrialStats& H = slot(t, layer, 1);
       const auto& pct = chunk_.stats.percentiles;
-      StatsAccumulator as(chunk_.stats.range[0], pct, per, nullptr, S);
+      StatsAccumulator as(chunk_.stats.range[0], pct, per, nullptr, stats_.at(t, layer, 0));
       // h = f(s) with f monotone: h's order statistics are tried as f(s's) first (checked exactly).
-      StatsAccumulator ah(chunk_.stats.range[1], pct, per, has_saturation(act.kind) ? &act : nullptr, H, false);
+      StatsAccumulator ah(chunk_.stats.range[1], pct, per, has_saturation(act.kind) ? &act : nullptr,
+                          stats_.at(t, layer, 1), false);
       double corr = 0;
       int pairs = 0;
       for (std::size_t start = 0; start < per; start += kStatsBlock) {  // pieces of 16 KiB
@@ -170,20 +183,19 @@ class CpuBackend final : public Backend {
         for (; 2 * pairs + 1 < chunk_.samples && std::size_t(2 * pairs + 2) * width <= start + len; ++pairs)
           corr += pair_cosine(sp + std::size_t(2 * pairs) * width, sp + std::size_t(2 * pairs + 1) * width, width);
       }
-      S.pair_corr = pairs ? corr / pairs : std::nan("");
+      stats_.pair_corr[static_cast<std::size_t>(t) * chunk_.layers + layer] = pairs ? corr / pairs : std::nan("");
       OrderStats s_order;
       as.finish(sp, scratch, &s_order);
       ah.finish(hp, scratch, nullptr, &s_order, &act);
     }
   }
 
-  std::vector<TrialStats> end_chunk() override { return std::move(stats_); }
-
   // --- backward diagnostics ---
   void add_bias(Buffer& s, float bias, int width, int layer) override {
     const std::size_t per = static_cast<std::size_t>(chunk_.samples) * width;
+    float* base = ptr(s, per * trials(), "logits");
     for (int t = 0; t < chunk_.trials; ++t) {
-      float* p = ptr(s) + t * per;
+      float* p = base + t * per;
       if (chunk_.bias_std > 0.0f) {
         add_random_bias(p, t, layer, bias, width);
       } else {
@@ -194,7 +206,7 @@ class CpuBackend final : public Backend {
 
   void fill_targets(Buffer& y, TargetKind kind, const Buffer& x, int n_in, int classes) override {
     const int B = chunk_.samples;
-    float* yp = ptr(y);
+    float* yp = ptr(y, std::size_t(B) * trials(), "targets");
     if (kind == TargetKind::Random) {
 #pragma omp parallel for schedule(static) num_threads(threads_)
       for (int t = 0; t < chunk_.trials; ++t) {
@@ -207,7 +219,7 @@ class CpuBackend final : public Backend {
     std::vector<float> teacher(static_cast<std::size_t>(classes) * n_in);
     cpu_fill_draws(LayerDraw{DrawKind::Normal, float(1.0 / std::sqrt(double(n_in)))}, chunk_.stream,
                    teacher_subsequence(), teacher.data(), teacher.size());
-    const float* xp = ptr(x);
+    const float* xp = ptr(x, std::size_t(B) * n_in * trials(), "teacher input");
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
       std::vector<float> logits(static_cast<std::size_t>(B) * classes);
@@ -221,9 +233,10 @@ class CpuBackend final : public Backend {
 
   void softmax_nll_grad(const Buffer& z, const Buffer& y, Buffer& g, int classes) override {
     const int B = chunk_.samples;
-    const float* zp = ptr(z);
-    const float* yp = ptr(y);
-    float* gp = ptr(g);
+    const std::size_t rows = std::size_t(B) * trials();
+    const float* zp = ptr(z, rows * classes, "logits");
+    const float* yp = ptr(y, rows, "targets");
+    float* gp = ptr(g, rows * classes, "logit gradient");
     const float inv_b = 1.0f / static_cast<float>(B);
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t)
@@ -236,9 +249,9 @@ class CpuBackend final : public Backend {
 
   void gemm_backward_data(const Buffer& g, const Buffer& w, Buffer& dh, int n_out, int n_in) override {
     const int B = chunk_.samples;
-    const float* gp = ptr(g);
-    const float* wp = ptr(w);
-    float* dp = ptr(dh);
+    const float* gp = ptr(g, std::size_t(B) * n_out * trials(), "backward gradient");
+    const float* wp = ptr(w, std::size_t(n_out) * n_in * trials(), "backward weight");
+    float* dp = ptr(dh, std::size_t(B) * n_in * trials(), "backward output");
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t)
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0f,
@@ -248,9 +261,9 @@ class CpuBackend final : public Backend {
 
   void gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw, int n_out, int n_in) override {
     const int B = chunk_.samples;
-    const float* gp = ptr(g);
-    const float* hp = ptr(h);
-    float* dp = ptr(dw);
+    const float* gp = ptr(g, std::size_t(B) * n_out * trials(), "weight-gradient gradient");
+    const float* hp = ptr(h, std::size_t(B) * n_in * trials(), "weight-gradient input");
+    float* dp = ptr(dw, std::size_t(n_out) * n_in * trials(), "weight-gradient output");
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t)
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0f,
@@ -260,42 +273,43 @@ class CpuBackend final : public Backend {
 
   void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer) override {
     const std::size_t per = static_cast<std::size_t>(chunk_.samples) * width;
-    float* gb = ptr(g);
-    const float* sb = ptr(s);
+    float* gb = ptr(g, per * trials(), "gradient");
+    const float* sb = ptr(s, per * trials(), "pre-activation");
     const int q = int(Quantity::BackpropGradient);
+    if (chunk_.stats.enabled[q]) stats_.set_measured(layer, q, int64_t(per));
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
       float* gp = gb + t * per;
       cpu_mul_activation_derivative(gp, sb + t * per, per, act);
-      if (chunk_.stats.enabled[q])
-        compute_stats(gp, per, chunk_.stats.range[q], chunk_.stats.percentiles, nullptr, slot(t, layer, q),
-                      scratch_[static_cast<std::size_t>(omp_get_thread_num())]);
+      if (chunk_.stats.enabled[q]) measure(gp, per, q, t, layer);
     }
   }
 
   void stats(const Buffer& x, std::size_t per_trial, Quantity q, int layer) override {
-    const float* xb = ptr(x);
+    const float* xb = ptr(x, per_trial * trials(), "statistics input");
+    stats_.set_measured(layer, int(q), int64_t(per_trial));
 #pragma omp parallel for schedule(static) num_threads(threads_)
-    for (int t = 0; t < chunk_.trials; ++t)
-      compute_stats(xb + t * per_trial, per_trial, chunk_.stats.range[int(q)], chunk_.stats.percentiles, nullptr,
-                    slot(t, layer, int(q)), scratch_[static_cast<std::size_t>(omp_get_thread_num())]);
+    for (int t = 0; t < chunk_.trials; ++t) measure(xb + t * per_trial, per_trial, int(q), t, layer);
   }
 
   void jacobian_stats(const Buffer& s, const Buffer& w, const ActivationSpec& act, int n_out, int n_in,
                       int layer) override {
     const int B = chunk_.samples, J = chunk_.stats.jacobian_samples;
-    const float* sb = ptr(s);
-    const float* wb = ptr(w);
+    if (J < 1 || J > B)
+      throw std::invalid_argument("jacobian_stats: stats.jacobian_samples = " + std::to_string(J) + " is not in [1, " +
+                                  std::to_string(B) + "] (samples)");
+    const float* sb = ptr(s, std::size_t(B) * n_out * trials(), "Jacobian pre-activation");
+    const float* wb = ptr(w, std::size_t(n_out) * n_in * trials(), "Jacobian weight");
     const int q = int(Quantity::JacobianSingularValue);
     const std::size_t k = static_cast<std::size_t>(std::min(n_out, n_in));
+    stats_.set_measured(layer, q, int64_t(k * static_cast<std::size_t>(J)));
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
       std::vector<float> sv(k * static_cast<std::size_t>(J));
       for (int j = 0; j < J; ++j)
         jacobian_singular_values(sb + (static_cast<std::size_t>(t) * B + j) * n_out,
                                  wb + static_cast<std::size_t>(t) * n_out * n_in, act, n_out, n_in, sv.data() + j * k);
-      compute_stats(sv.data(), sv.size(), chunk_.stats.range[q], chunk_.stats.percentiles, nullptr, slot(t, layer, q),
-                    scratch_[static_cast<std::size_t>(omp_get_thread_num())]);
+      measure(sv.data(), sv.size(), q, t, layer);
     }
   }
 
@@ -312,13 +326,17 @@ class CpuBackend final : public Backend {
       }
   }
 
-  TrialStats& slot(int t, int layer, int q) {
-    return stats_[(static_cast<std::size_t>(t) * chunk_.layers + layer) * kQuantities + static_cast<std::size_t>(q)];
+  // Statistics of n values as quantity q of trial t, layer `layer`, into the chunk's arrays.
+  void measure(const float* x, std::size_t n, int q, int t, int layer) {
+    StatsAccumulator acc(chunk_.stats.range[q], chunk_.stats.percentiles, n, nullptr, stats_.at(t, layer, q));
+    acc.add(x, n);
+    acc.finish(x, scratch_[static_cast<std::size_t>(omp_get_thread_num())]);
   }
+  std::size_t trials() const { return static_cast<std::size_t>(std::max(chunk_.trials, 0)); }
 
   int threads_;
   Chunk chunk_;
-  std::vector<TrialStats> stats_;
+  ChunkStats stats_;
   std::vector<std::vector<float>> scratch_;
 };
 

@@ -1,7 +1,11 @@
 // cpu_stats.cpp — moments, counts, histograms and exact percentiles of one array (CPU reference).
 #include "host/cpu/cpu_stats.h"
 
-#include "host/cpu/cpu_kernels.h"
+#include "kernels/percentile.h"
+
+#include "host/cpu/activation_loops.h"
+#include "host/cpu/hist_keys.h"
+#include "host/cpu/scans.h"
 
 #include <algorithm>
 #include <cfloat>
@@ -184,12 +188,12 @@ double pair_correlation(const float* s, int samples, int width) {
 }
 
 StatsAccumulator::StatsAccumulator(const HistRange& range, const std::vector<double>& percentiles, std::size_t n,
-                                   const ActivationSpec* sat, TrialStats& out, bool selects_own)
-    : b_(make_binner(range)), sat_(sat), out_(out), percentiles_(percentiles) {
-  out_ = TrialStats{};
-  out_.count = n;
-  out_.hist.assign(static_cast<std::size_t>(range.bins) + 2, 0);
-  nslots_ = out_.hist.size();
+                                   const ActivationSpec* sat, ChunkStats::Cell out, bool selects_own)
+    : b_(make_binner(range)), sat_(sat), out_(out), n_(n), percentiles_(percentiles) {
+  nslots_ = static_cast<std::size_t>(range.bins) + 2;
+  *out_.m = Moments{};
+  for (int k = 0; k < ChunkStats::kCounts; ++k) out_.counts[k] = 0;
+  std::fill(out_.hist, out_.hist + nslots_, uint64_t(0));
   // Percentiles selected here (not via the monotone map): the histogram pass counts keys, each
   // slot cut into kSub parts (32-bit counts, so below 2^32 values), and the histogram is their sum.
   keyed_ = selects_own && !percentiles.empty() && range.linthresh <= 0.0f && n < (uint64_t(1) << 32) &&
@@ -225,8 +229,8 @@ void StatsAccumulator::add(const float* x, std::size_t n) {
         }
         for (; i < len; ++i) ++h4_[static_cast<std::size_t>(slots[i])];
       }
-      merge(out_.m, bm);
-      if (sat_) out_.saturated += cpu_count_saturated(p, len, *sat_);
+      merge(*out_.m, bm);
+      if (sat_) out_.counts[ChunkStats::kSaturated] += cpu_count_saturated(p, len, *sat_);
       continue;
     }
     std::size_t nf = 0;
@@ -234,12 +238,12 @@ void StatsAccumulator::add(const float* x, std::size_t n) {
       const float v = p[i];
       const int sl = hist_slot(b_, v);
       if (sl < 0) {
-        ++out_.nan;
+        ++out_.counts[ChunkStats::kNan];
         continue;
       }
       if (std::isinf(v)) {
         ++out_.hist[static_cast<std::size_t>(sl)];
-        ++out_.inf;
+        ++out_.counts[ChunkStats::kInf];
         continue;
       }
       if (keyed_) {
@@ -249,40 +253,33 @@ void StatsAccumulator::add(const float* x, std::size_t n) {
       }
       finite[nf++] = v;
     }
-    merge(out_.m, cpu_block_moments(finite, nf));
-    if (sat_) out_.saturated += cpu_count_saturated(finite, nf, *sat_);
+    merge(*out_.m, cpu_block_moments(finite, nf));
+    if (sat_) out_.counts[ChunkStats::kSaturated] += cpu_count_saturated(finite, nf, *sat_);
   }
 }
 
 void StatsAccumulator::finish(const float* x, std::vector<float>& scratch, OrderStats* order,
                               const OrderStats* from, const ActivationSpec* f) {
-  TrialStats& out = out_;
-  const std::size_t n = out_.count, nslots = nslots_;
+  const std::size_t n = n_, nslots = nslots_;
   if (keyed_) {
     for (std::size_t k = 0; k < nslots; ++k)
-      for (int j = 0; j < kSub; ++j) out.hist[k] += kc_[k * kSub + static_cast<std::size_t>(j)];
+      for (int j = 0; j < kSub; ++j) out_.hist[k] += kc_[k * kSub + static_cast<std::size_t>(j)];
   } else {
     for (std::size_t k = 0; k < nslots; ++k)
-      out.hist[k] += h4_[k] + h4_[nslots + k] + h4_[2 * nslots + k] + h4_[3 * nslots + k];
+      out_.hist[k] += h4_[k] + h4_[nslots + k] + h4_[2 * nslots + k] + h4_[3 * nslots + k];
   }
   const std::vector<double>& percentiles = percentiles_;
-  const uint64_t nfin = static_cast<uint64_t>(out.m.n);
-  if (percentiles.empty()) return;
-  if (nfin == 0) {
-    out.percentiles.assign(percentiles.size(), std::nanf(""));
-    return;
-  }
-  // Ranks r0 = floor(p (n-1) / 100) and r0 + 1 of every percentile, sorted and unique.
+  const Moments& m = *out_.m;
+  const uint64_t nfin = static_cast<uint64_t>(m.n);
+  if (percentiles.empty() || nfin == 0) return;
+  // The rank slots of every percentile, sorted and unique.
   std::vector<uint64_t> ranks;
-  for (double p : percentiles) {
-    const uint64_t r0 = static_cast<uint64_t>(std::floor(p / 100.0 * double(nfin - 1)));
-    ranks.push_back(r0);
-    if (r0 + 1 < nfin) ranks.push_back(r0 + 1);
-  }
+  for (double p : percentiles)
+    for (int k = 0; k < 2; ++k) ranks.push_back(percentile_rank(p, nfin, k));
   std::sort(ranks.begin(), ranks.end());
   ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
   std::vector<float> vals;
-  if (from && f && from->nfin == nfin && from->ranks == ranks && out.inf == 0) {
+  if (from && f && from->nfin == nfin && from->ranks == ranks && out_.counts[ChunkStats::kInf] == 0) {
     // Candidates through the monotone map, verified exactly (NaN never compares true).
     vals.resize(ranks.size());
     for (std::size_t j = 0; j < ranks.size(); ++j) vals[j] = activate(*f, from->vals[j]);
@@ -290,31 +287,31 @@ void StatsAccumulator::finish(const float* x, std::vector<float>& scratch, Order
     cpu_count_lt_le(x, n, vals.data(), static_cast<int>(vals.size()), lt.data(), le.data());
     bool exact = true;
     for (std::size_t j = 0; j < ranks.size(); ++j) exact = exact && lt[j] <= ranks[j] && ranks[j] < le[j];
-    if (!exact) vals = select_ranks(x, n, out.m.min, out.m.max, ranks, scratch);
+    if (!exact) vals = select_ranks(x, n, m.min, m.max, ranks, scratch);
   } else if (!keyed_ || !select_keyed(x, n, b_, kc_, ranks, scratch, &vals)) {
-    vals = select_ranks(x, n, out.m.min, out.m.max, ranks, scratch);
+    vals = select_ranks(x, n, m.min, m.max, ranks, scratch);
   }
   if (order) *order = OrderStats{nfin, ranks, vals};
-  auto value_at = [&](uint64_t r) {
-    return vals[static_cast<std::size_t>(std::lower_bound(ranks.begin(), ranks.end(), r) - ranks.begin())];
-  };
-  for (double p : percentiles) {
-    const double pos = p / 100.0 * double(nfin - 1);
-    const uint64_t r0 = static_cast<uint64_t>(std::floor(pos));
-    const double frac = pos - double(r0);
-    const float v0 = value_at(r0);
-    float v = v0;
-    if (frac > 0.0 && r0 + 1 < nfin) v = static_cast<float>(double(v0) + frac * (double(value_at(r0 + 1)) - double(v0)));
-    out.percentiles.push_back(v);
-  }
+  for (std::size_t i = 0; i < percentiles.size(); ++i)
+    for (int k = 0; k < 2; ++k) {
+      const uint64_t r = percentile_rank(percentiles[i], nfin, k);
+      out_.order[2 * i + k] =
+          vals[static_cast<std::size_t>(std::lower_bound(ranks.begin(), ranks.end(), r) - ranks.begin())];
+    }
 }
 
 void compute_stats(const float* x, std::size_t n, const HistRange& range, const std::vector<double>& percentiles,
                    const ActivationSpec* sat, TrialStats& out, std::vector<float>& scratch, OrderStats* order,
                    const OrderStats* from, const ActivationSpec* f) {
-  StatsAccumulator acc(range, percentiles, n, sat, out, !(from && f));
+  Moments m;
+  uint64_t counts[ChunkStats::kCounts];
+  std::vector<uint64_t> hist(static_cast<std::size_t>(range.bins) + 2);
+  std::vector<float> ord(2 * percentiles.size());
+  StatsAccumulator acc(range, percentiles, n, sat, ChunkStats::Cell{&m, counts, hist.data(), ord.data()},
+                       !(from && f));
   acc.add(x, n);
   acc.finish(x, scratch, order, from, f);
+  out = cell_stats(m, counts, hist.data(), hist.size(), ord.data(), percentiles, n);
 }
 
 }  // namespace isc

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/activations.h"
+#include "host/backend/chunk_stats.h"
 #include "host/backend/stats.h"
 
 namespace isc {
@@ -19,26 +20,29 @@ struct OrderStats {
 
 // Fills `out` with the moments, counts, histogram over `range` and the requested percentiles
 // (linear interpolation between order statistics of the finite values, as numpy's default) of
-// x[0..n). If `sat` is given, counts saturated values. `scratch` is reused between calls.
-// `order`, if given, receives the order statistics used. `from`, if given, are the order
-// statistics of a u with x = f(u) elementwise (f = `f`, monotone non-decreasing): the candidates
-// f(u_(k)) are checked by counting (#(x < c) <= k < #(x <= c)) and used when they are exactly the
-// k-th values of x, which saves the selection; otherwise x's own are selected.
+// x[0..n): StatsAccumulator into one cell, then the engine's cell_stats. If `sat` is given, counts
+// saturated values. `scratch` is reused between calls. `order`, if given, receives the order
+// statistics used. `from`, if given, are the order statistics of a u with x = f(u) elementwise
+// (f = `f`, monotone non-decreasing): the candidates f(u_(k)) are checked by counting
+// (#(x < c) <= k < #(x <= c)) and used when they are exactly the k-th values of x, which saves the
+// selection; otherwise x's own are selected.
 void compute_stats(const float* x, std::size_t n, const HistRange& range,
                    const std::vector<double>& percentiles, const ActivationSpec* sat,
                    TrialStats& out, std::vector<float>& scratch, OrderStats* order = nullptr,
                    const OrderStats* from = nullptr, const ActivationSpec* f = nullptr);
 
-// compute_stats in two steps, for callers that produce the values piece by piece and want each
-// piece counted while it is still in cache: add() the n values in order, in pieces of a multiple
-// of kStatsBlock values but the last (so that the blocks, and so the bits of the moments, are
-// those of one call over the whole array), then finish() with the whole array for the percentiles.
+// The statistics of one array into one ChunkStats cell, in two steps, for callers that produce
+// the values piece by piece and want each piece counted while it is still in cache: add() the n
+// values in order, in pieces of a multiple of kStatsBlock values but the last (so that the blocks,
+// and so the bits of the moments, are those of one call over the whole array), then finish() with
+// the whole array for the order statistics of the percentiles.
 constexpr std::size_t kStatsBlock = 4096;
 class StatsAccumulator {
  public:
-  // `selects_own` = false when finish() will get `from` and `f` (see compute_stats).
+  // `selects_own` = false when finish() will get `from` and `f` (see compute_stats). The cell
+  // starts from zero.
   StatsAccumulator(const HistRange& range, const std::vector<double>& percentiles, std::size_t n,
-                   const ActivationSpec* sat, TrialStats& out, bool selects_own = true);
+                   const ActivationSpec* sat, ChunkStats::Cell out, bool selects_own = true);
   void add(const float* x, std::size_t n);
   void finish(const float* x, std::vector<float>& scratch, OrderStats* order = nullptr,
               const OrderStats* from = nullptr, const ActivationSpec* f = nullptr);
@@ -46,7 +50,8 @@ class StatsAccumulator {
  private:
   Binner b_;
   const ActivationSpec* sat_;
-  TrialStats& out_;
+  ChunkStats::Cell out_;
+  std::size_t n_ = 0;
   std::size_t nslots_ = 0;
   bool keyed_ = false;
   std::vector<uint32_t> kc_;  // keyed counts (slot * kSub + part)

@@ -1,0 +1,41 @@
+// activation_loops.cpp — the CPU's elementwise activation loops: bias + activation, g * f'(s), saturation counts.
+// Built for several x86-64 levels (ISC_CLONES); bit-identical to the scalar forms (kernels/activations.h).
+#include "host/cpu/activation_loops.h"
+
+#include "host/cpu/isa.h"
+
+namespace isc {
+
+// One straight loop per activation (with_activation), so that each vectorizes; the math is
+// kernels/activations.h's Act<K>. The lambdas are always inlined (as with_activation is), so that
+// the loops land inside each target_clones clone and vectorize for its level.
+#define ISC_INLINE_LAMBDA __attribute__((always_inline))
+
+ISC_CLONES void cpu_bias_activate(float* s, float* h, std::size_t n, float bias, const ActivationSpec& a) {
+  const ActivationSpec act = a;
+  with_activation(a.kind, [&](auto k) ISC_INLINE_LAMBDA {
+    using A = Act<decltype(k)::value>;
+    for (std::size_t i = 0; i < n; ++i) h[i] = A::f(act, s[i] = add_rn(s[i], bias));
+  });
+}
+
+ISC_CLONES void cpu_mul_activation_derivative(float* g, const float* s, std::size_t n, const ActivationSpec& a) {
+  if (a.kind == Activation::Linear) return;  // g * 1 (grad_times_derivative)
+  const ActivationSpec act = a;
+  with_activation(a.kind, [&](auto k) ISC_INLINE_LAMBDA {
+    using A = Act<decltype(k)::value>;
+    for (std::size_t i = 0; i < n; ++i) g[i] = mul_rn(g[i], A::df(act, s[i]));
+  });
+}
+
+ISC_CLONES uint64_t cpu_count_saturated(const float* x, std::size_t n, const ActivationSpec& a) {
+  const ActivationSpec act = a;
+  return with_activation(a.kind, [&](auto k) ISC_INLINE_LAMBDA {
+    using A = Act<decltype(k)::value>;
+    uint32_t c = 0;
+    for (std::size_t i = 0; i < n; ++i) c += A::saturated(act, x[i]);
+    return uint64_t(c);
+  });
+}
+
+}  // namespace isc

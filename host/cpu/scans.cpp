@@ -1,0 +1,409 @@
+// scans.cpp — the CPU's scans of float rows: block moments, range gather, threshold counts, dot products.
+// Generic forms (auto-vectorized in ISC_CLONES) and AVX-512 forms (target("avx512f")), picked at run
+// time; the AVX-512 forms give the same results, bit for bit, as the generic loops.
+#include "host/cpu/scans.h"
+
+#include <algorithm>
+#include <cstring>
+
+#if ISC_X86_PATHS
+#include <immintrin.h>
+#endif
+
+namespace isc {
+
+// --- generic forms: plain loops the compiler vectorizes, one clone per x86-64 level ---------------
+namespace {
+
+// The scalar ends of both forms of block moments, in one place so that the two agree bit for bit:
+// the 16 lanes' extremes and the L lanes' partial sums combined, then the tail x[main..n), in a
+// fixed order.
+struct SumMinMax {
+  double sum;
+  float mn, mx;
+};
+inline __attribute__((always_inline)) SumMinMax finish_sum(const double* lanes, std::size_t L, const float* lo,
+                                                           const float* hi, const float* x, std::size_t main,
+                                                           std::size_t n) {
+  SumMinMax r{0.0, x[0], x[0]};
+  for (int j = 0; j < 16; ++j) {
+    r.mn = lo[j] < r.mn ? lo[j] : r.mn;
+    r.mx = hi[j] > r.mx ? hi[j] : r.mx;
+  }
+  for (std::size_t j = 0; j < L; ++j) r.sum += lanes[j];
+  for (std::size_t i = main; i < n; ++i) {
+    r.sum += x[i];
+    r.mn = x[i] < r.mn ? x[i] : r.mn;
+    r.mx = x[i] > r.mx ? x[i] : r.mx;
+  }
+  return r;
+}
+inline __attribute__((always_inline)) Moments finish_m2(const double* lanes, std::size_t L, const float* x,
+                                                        std::size_t main, std::size_t n, double mean,
+                                                        const SumMinMax& s) {
+  double m2 = 0.0;
+  for (std::size_t j = 0; j < L; ++j) m2 += lanes[j];
+  for (std::size_t i = main; i < n; ++i) m2 += (double(x[i]) - mean) * (double(x[i]) - mean);
+  Moments m;
+  m.n = double(n);
+  m.mean = mean;
+  m.m2 = m2;
+  m.min = s.mn;
+  m.max = s.mx;
+  return m;
+}
+
+ISC_CLONES Moments block_moments_generic(const float* x, std::size_t n) {
+  // 32 interleaved double sums (four vectors of 8, so that four add chains overlap), in one loop
+  // with the min and max; then the squared deviations from the block mean the same way. Lanes are
+  // combined in a fixed order: the same bits on every instruction-set level.
+  constexpr int L = 32;
+  typedef float f32x16 __attribute__((vector_size(64)));
+  typedef float f32x8 __attribute__((vector_size(32)));
+  typedef double f64x8 __attribute__((vector_size(64)));
+  if (n == 0) return Moments{};
+  const std::size_t main = n / L * L;
+  f32x16 vlo = f32x16{} + x[0], vhi = vlo;
+  f64x8 acc[4] = {};
+  for (std::size_t i = 0; i < main; i += L) {
+    f32x16 v0, v1;
+    std::memcpy(&v0, x + i, sizeof v0);
+    std::memcpy(&v1, x + i + 16, sizeof v1);
+    vlo = v0 < vlo ? v0 : vlo;
+    vhi = v0 > vhi ? v0 : vhi;
+    vlo = v1 < vlo ? v1 : vlo;
+    vhi = v1 > vhi ? v1 : vhi;
+    for (int q = 0; q < 4; ++q) {
+      f32x8 a;
+      std::memcpy(&a, x + i + 8 * q, sizeof a);
+      acc[q] += __builtin_convertvector(a, f64x8);
+    }
+  }
+  float lo[16], hi[16];
+  std::memcpy(lo, &vlo, sizeof lo);
+  std::memcpy(hi, &vhi, sizeof hi);
+  double lanes[L];
+  std::memcpy(lanes, acc, sizeof lanes);
+  const SumMinMax smm = finish_sum(lanes, L, lo, hi, x, main, n);
+  const double mean = smm.sum / double(n);
+  const f64x8 vmean = f64x8{} + mean;
+  f64x8 sq[4] = {};
+  for (std::size_t i = 0; i < main; i += L)
+    for (int q = 0; q < 4; ++q) {
+      f32x8 a;
+      std::memcpy(&a, x + i + 8 * q, sizeof a);
+      const f64x8 d = __builtin_convertvector(a, f64x8) - vmean;
+      sq[q] += d * d;
+    }
+  std::memcpy(lanes, sq, sizeof lanes);
+  return finish_m2(lanes, L, x, main, n, mean, smm);
+}
+
+ISC_CLONES std::size_t gather_ranges_generic(const float* x, std::size_t n, const float* lo, const float* hi, int k,
+                                             float* out, std::size_t cap) {
+  // Per block: byte flags from plain loops (the compiler vectorizes these), then a scan of the
+  // flags 8 at a time, where almost every word is zero.
+  constexpr std::size_t kBlk = 1024;
+  uint8_t in[kBlk];
+  std::size_t m = 0;
+  for (std::size_t s0 = 0; s0 < n; s0 += kBlk) {
+    const std::size_t len = std::min(kBlk, n - s0);
+    const float* p = x + s0;
+    for (std::size_t i = 0; i < len; ++i) in[i] = 0;
+    for (int j = 0; j < k; ++j) {
+      const float a = lo[j], e = hi[j];
+      for (std::size_t i = 0; i < len; ++i) in[i] |= static_cast<uint8_t>((p[i] >= a) & (p[i] < e));
+    }
+    for (std::size_t i0 = 0; i0 < len; i0 += 8) {
+      const std::size_t w = std::min<std::size_t>(8, len - i0);
+      uint64_t word = 0;
+      std::memcpy(&word, in + i0, w);
+      if (word == 0) continue;
+      for (std::size_t i = i0; i < i0 + w; ++i)
+        if (in[i]) {
+          if (m < cap) out[m] = p[i];
+          ++m;
+        }
+    }
+  }
+  return m;
+}
+
+ISC_CLONES void count_lt_le_generic(const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le) {
+  // Blocks small enough to stay in L1, one plain (vectorized) counting loop per threshold.
+  constexpr std::size_t kBlk = 4096;
+  for (int j = 0; j < k; ++j) lt[j] = le[j] = 0;
+  for (std::size_t s0 = 0; s0 < n; s0 += kBlk) {
+    const std::size_t len = std::min(kBlk, n - s0);
+    const float* p = x + s0;
+    for (int j = 0; j < k; ++j) {
+      const float cj = c[j];
+      uint32_t a = 0, b = 0;
+      for (std::size_t i = 0; i < len; ++i) {
+        a += p[i] < cj;
+        b += p[i] <= cj;
+      }
+      lt[j] += a;
+      le[j] += b;
+    }
+  }
+}
+}  // namespace
+
+// --- AVX-512 forms ----------------------------------------------------------------------------
+#if ISC_X86_PATHS
+// GCC 12's AVX-512 intrinsics pass _mm512_undefined_*() as the unused merge source and then warn
+// that it "may be used uninitialized" (a known false positive in the system header).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+namespace {
+
+__attribute__((target("avx512f"))) inline __mmask16 tail_mask(std::size_t left) {
+  return left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u);
+}
+__attribute__((target("avx512f"))) inline uint64_t lane_sum(__m512i v) {
+  alignas(64) uint32_t l[16];
+  _mm512_store_si512(l, v);
+  uint64_t s = 0;
+  for (uint32_t x : l) s += x;
+  return s;
+}
+
+// Whether each lane of v lies in one of K ranges [lo[j], hi[j]) (ordered compares: NaN never does).
+template <int K>
+__attribute__((target("avx512f"))) inline __mmask16 inside(__m512 v, __mmask16 live, const __m512* lo,
+                                                            const __m512* hi) {
+  __mmask16 in = 0;
+  for (int j = 0; j < K; ++j)
+    in = _kor_mask16(in, _mm512_mask_cmp_ps_mask(_mm512_mask_cmp_ps_mask(live, v, lo[j], _CMP_GE_OQ), v, hi[j],
+                                                  _CMP_LT_OQ));
+  return in;
+}
+
+__attribute__((target("avx512f,popcnt"))) inline void put(__m512 v, __mmask16 in, float* out, std::size_t cap,
+                                                           std::size_t* m) {
+  const std::size_t c = static_cast<std::size_t>(__builtin_popcount(in));
+  if (*m + c <= cap)  // in index order: compress in a register, then a masked store
+    _mm512_mask_storeu_ps(out + *m, tail_mask(c), _mm512_maskz_compress_ps(in, v));
+  *m += c;
+}
+
+// K ranges at once, 64 values per step with one branch on the union of their masks (most steps
+// gather nothing).
+template <int K>
+__attribute__((target("avx512f,popcnt"))) std::size_t gather_k(const float* x, std::size_t n, const float* lo,
+                                                               const float* hi, float* out, std::size_t cap) {
+  __m512 l[K], h[K];
+  for (int j = 0; j < K; ++j) {
+    l[j] = _mm512_set1_ps(lo[j]);
+    h[j] = _mm512_set1_ps(hi[j]);
+  }
+  std::size_t m = 0, i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
+    const __m512 v2 = _mm512_loadu_ps(x + i + 32), v3 = _mm512_loadu_ps(x + i + 48);
+    const __mmask16 a = inside<K>(v0, 0xffff, l, h), b = inside<K>(v1, 0xffff, l, h);
+    const __mmask16 c = inside<K>(v2, 0xffff, l, h), d = inside<K>(v3, 0xffff, l, h);
+    if (_kortestz_mask16_u8(_kor_mask16(a, b), _kor_mask16(c, d))) continue;
+    put(v0, a, out, cap, &m);
+    put(v1, b, out, cap, &m);
+    put(v2, c, out, cap, &m);
+    put(v3, d, out, cap, &m);
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 live = tail_mask(n - i);
+    const __m512 v = _mm512_maskz_loadu_ps(live, x + i);
+    put(v, inside<K>(v, live, l, h), out, cap, &m);
+  }
+  return m;
+}
+
+// At most 4 ranges (more: std::size_t(-1), and the caller uses the generic loop).
+__attribute__((target("avx512f,popcnt"))) std::size_t gather_ranges_avx512(
+    const float* x, std::size_t n, const float* lo, const float* hi, int k, float* out, std::size_t cap) {
+  switch (k) {
+    case 0: return 0;
+    case 1: return gather_k<1>(x, n, lo, hi, out, cap);
+    case 2: return gather_k<2>(x, n, lo, hi, out, cap);
+    case 3: return gather_k<3>(x, n, lo, hi, out, cap);
+    case 4: return gather_k<4>(x, n, lo, hi, out, cap);
+    default: return std::size_t(-1);  // more ranges: the caller uses the generic loop
+  }
+}
+
+// Counts for K thresholds at once: each vector of x is loaded once, the counters stay in registers.
+template <int K>
+__attribute__((target("avx512f"))) inline void count_group(const float* p, std::size_t len, const float* c,
+                                                           uint64_t* lt, uint64_t* le) {
+  const __m512i one = _mm512_set1_epi32(1);
+  __m512 cj[K];
+  __m512i a[K], b[K];
+  for (int j = 0; j < K; ++j) {
+    cj[j] = _mm512_set1_ps(c[j]);
+    a[j] = b[j] = _mm512_setzero_si512();
+  }
+  for (std::size_t i = 0; i < len; i += 16) {
+    const __mmask16 live = tail_mask(len - i);
+    const __m512 v = live == 0xffff ? _mm512_loadu_ps(p + i) : _mm512_maskz_loadu_ps(live, p + i);
+    for (int j = 0; j < K; ++j) {
+      a[j] = _mm512_mask_add_epi32(a[j], _mm512_mask_cmp_ps_mask(live, v, cj[j], _CMP_LT_OQ), a[j], one);
+      b[j] = _mm512_mask_add_epi32(b[j], _mm512_mask_cmp_ps_mask(live, v, cj[j], _CMP_LE_OQ), b[j], one);
+    }
+  }
+  for (int j = 0; j < K; ++j) {
+    lt[j] += lane_sum(a[j]);
+    le[j] += lane_sum(b[j]);
+  }
+}
+
+__attribute__((target("avx512f"))) void count_lt_le_avx512(const float* x, std::size_t n, const float* c, int k,
+                                                           uint64_t* lt, uint64_t* le) {
+  // Blocks of 4096 values (L1) so that 32-bit lane counters (<= 256 per lane) cannot overflow;
+  // thresholds in groups of up to 4 (8 counter registers).
+  constexpr std::size_t kBlk = 4096;
+  for (int j = 0; j < k; ++j) lt[j] = le[j] = 0;
+  for (std::size_t s0 = 0; s0 < n; s0 += kBlk) {
+    const std::size_t len = n - s0 < kBlk ? n - s0 : kBlk;
+    for (int j = 0; j < k; j += 4) {
+      const float* p = x + s0;
+      switch (k - j < 4 ? k - j : 4) {
+        case 1: count_group<1>(p, len, c + j, lt + j, le + j); break;
+        case 2: count_group<2>(p, len, c + j, lt + j, le + j); break;
+        case 3: count_group<3>(p, len, c + j, lt + j, le + j); break;
+        default: count_group<4>(p, len, c + j, lt + j, le + j); break;
+      }
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) inline __m512d widen(__m256 a) { return _mm512_cvtps_pd(a); }
+
+__attribute__((target("avx512f"))) Moments block_moments_avx512(const float* x, std::size_t n) {
+  // Lane for lane the generic cpu_block_moments: 32 interleaved double sums (four vectors of 8),
+  // min and max over 16 float lanes, lanes combined in the same fixed order.
+  constexpr std::size_t L = 32;
+  if (n == 0) return Moments{};
+  const std::size_t main = n / L * L;
+  __m512 vlo = _mm512_set1_ps(x[0]), vhi = vlo;
+  __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+  for (std::size_t i = 0; i < main; i += L) {
+    const __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
+    // vminps(v, lo) is exactly (v < lo ? v : lo), the generic loop's select, in the same order.
+    vlo = _mm512_min_ps(v0, vlo);
+    vhi = _mm512_max_ps(v0, vhi);
+    vlo = _mm512_min_ps(v1, vlo);
+    vhi = _mm512_max_ps(v1, vhi);
+    a0 = _mm512_add_pd(a0, widen(_mm256_loadu_ps(x + i)));
+    a1 = _mm512_add_pd(a1, widen(_mm256_loadu_ps(x + i + 8)));
+    a2 = _mm512_add_pd(a2, widen(_mm256_loadu_ps(x + i + 16)));
+    a3 = _mm512_add_pd(a3, widen(_mm256_loadu_ps(x + i + 24)));
+  }
+  alignas(64) float lo[16], hi[16];
+  alignas(64) double lanes[L];
+  _mm512_store_ps(lo, vlo);
+  _mm512_store_ps(hi, vhi);
+  _mm512_store_pd(lanes, a0);
+  _mm512_store_pd(lanes + 8, a1);
+  _mm512_store_pd(lanes + 16, a2);
+  _mm512_store_pd(lanes + 24, a3);
+  const SumMinMax smm = finish_sum(lanes, L, lo, hi, x, main, n);
+  const double mean = smm.sum / double(n);
+  const __m512d vm = _mm512_set1_pd(mean);
+  __m512d s0 = _mm512_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+  for (std::size_t i = 0; i < main; i += L) {
+    const __m512d d0 = _mm512_sub_pd(widen(_mm256_loadu_ps(x + i)), vm);
+    const __m512d d1 = _mm512_sub_pd(widen(_mm256_loadu_ps(x + i + 8)), vm);
+    const __m512d d2 = _mm512_sub_pd(widen(_mm256_loadu_ps(x + i + 16)), vm);
+    const __m512d d3 = _mm512_sub_pd(widen(_mm256_loadu_ps(x + i + 24)), vm);
+    // Separate multiply and add, as the generic loop (no contraction there either).
+    s0 = _mm512_add_pd(s0, _mm512_mul_pd(d0, d0));
+    s1 = _mm512_add_pd(s1, _mm512_mul_pd(d1, d1));
+    s2 = _mm512_add_pd(s2, _mm512_mul_pd(d2, d2));
+    s3 = _mm512_add_pd(s3, _mm512_mul_pd(d3, d3));
+  }
+  _mm512_store_pd(lanes, s0);
+  _mm512_store_pd(lanes + 8, s1);
+  _mm512_store_pd(lanes + 16, s2);
+  _mm512_store_pd(lanes + 24, s3);
+  return finish_m2(lanes, L, x, main, n, mean, smm);
+}
+
+}  // namespace
+#pragma GCC diagnostic pop
+#endif
+
+// --- dot products (generic only) ---------------------------------------------------------------
+ISC_CLONES void cpu_dot3(const float* a, const float* b, std::size_t n, double* ab, double* aa, double* bb) {
+  typedef float f32x8 __attribute__((vector_size(32)));
+  typedef double f64x8 __attribute__((vector_size(64)));
+  constexpr std::size_t L = 8;
+  const std::size_t main = n / L * L;
+  f64x8 vab = {}, vaa = {}, vbb = {};
+  for (std::size_t i = 0; i < main; i += L) {
+    f32x8 fa, fb;
+    std::memcpy(&fa, a + i, sizeof fa);
+    std::memcpy(&fb, b + i, sizeof fb);
+    const f64x8 da = __builtin_convertvector(fa, f64x8), db = __builtin_convertvector(fb, f64x8);
+    vab += da * db;
+    vaa += da * da;
+    vbb += db * db;
+  }
+  double sab = 0, saa = 0, sbb = 0;
+  for (std::size_t l = 0; l < L; ++l) {
+    sab += vab[l];
+    saa += vaa[l];
+    sbb += vbb[l];
+  }
+  for (std::size_t i = main; i < n; ++i) {
+    sab += double(a[i]) * b[i];
+    saa += double(a[i]) * a[i];
+    sbb += double(b[i]) * b[i];
+  }
+  *ab = sab;
+  *aa = saa;
+  *bb = sbb;
+}
+
+// --- run-time choice and the *_path entry points ------------------------------------------------
+Moments cpu_block_moments_path(int path, const float* x, std::size_t n) {
+#if ISC_X86_PATHS
+  if (path == kPathAvx512) return block_moments_avx512(x, n);
+#endif
+  (void)path;
+  return block_moments_generic(x, n);
+}
+
+Moments cpu_block_moments(const float* x, std::size_t n) {
+  static const int path = best_path();
+  return cpu_block_moments_path(path, x, n);
+}
+
+std::size_t cpu_gather_ranges_path(int path, const float* x, std::size_t n, const float* lo, const float* hi, int k,
+                                   float* out, std::size_t cap) {
+#if ISC_X86_PATHS
+  if (path == kPathAvx512 && k <= 4) return gather_ranges_avx512(x, n, lo, hi, k, out, cap);
+#endif
+  (void)path;
+  return gather_ranges_generic(x, n, lo, hi, k, out, cap);
+}
+
+void cpu_count_lt_le_path(int path, const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le) {
+#if ISC_X86_PATHS
+  if (path == kPathAvx512) return count_lt_le_avx512(x, n, c, k, lt, le);
+#endif
+  (void)path;
+  count_lt_le_generic(x, n, c, k, lt, le);
+}
+
+std::size_t cpu_gather_ranges(const float* x, std::size_t n, const float* lo, const float* hi, int k, float* out,
+                              std::size_t cap) {
+  static const int path = best_path();
+  return cpu_gather_ranges_path(path, x, n, lo, hi, k, out, cap);
+}
+
+void cpu_count_lt_le(const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le) {
+  static const int path = best_path();
+  cpu_count_lt_le_path(path, x, n, c, k, lt, le);
+}
+
+}  // namespace isc
