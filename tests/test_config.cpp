@@ -1,6 +1,8 @@
 // test_config.cpp — config parsing, sweeps, overrides and the error messages users see.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "host/app/config.h"
 
 using namespace isc;
@@ -83,4 +85,21 @@ TEST(Config, ErrorsNameFileLineAndKey) {
   Overrides ov;
   ov.sets = {"network.gain=-1"};
   EXPECT_EQ(error_of("", ov), "--set network.gain=-1: network.gain: must be a finite number in [0, 1000000], got -1");
+}
+
+TEST(Config, KnownKeysAreTheKeysBuildReads) {
+  // known_keys() is derived from the keys build() asks for: every documented key, once.
+  const std::vector<std::string> documented{
+      "name", "seed", "trials", "samples", "network.input", "network.hidden", "network.depth", "network.width",
+      "network.output", "network.activation", "network.negative_slope", "network.init", "network.gain",
+      "network.init_value", "network.init_bound", "network.bias", "network.bias_std", "data.kind",
+      "data.pair_correlation", "stats.bins", "stats.preactivation_range", "stats.activation_range",
+      "stats.percentiles", "stats.saturation_threshold", "stats.quantities", "stats.gradient_linthresh",
+      "stats.gradient_max", "stats.jacobian_range", "stats.jacobian_samples", "targets.kind", "run.threads",
+      "run.chunk_trials", "run.memory_limit_mb", "run.precision"};
+  auto known = isc::known_keys();
+  std::sort(known.begin(), known.end());
+  auto want = documented;
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(known, want);
 }

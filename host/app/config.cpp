@@ -114,28 +114,21 @@ const std::vector<std::pair<std::string, InitScheme>>& init_names() {
   return v;
 }
 
+// The first name of a scheme in init_names() is its canonical one (the others are aliases).
 const char* canonical_init_name(InitScheme s) {
-  switch (s) {
-    case InitScheme::Zeros: return "zeros";
-    case InitScheme::Constant: return "constant";
-    case InitScheme::Uniform: return "uniform";
-    case InitScheme::Standard: return "standard";
-    case InitScheme::XavierUniform: return "xavier_uniform";
-    case InitScheme::XavierNormal: return "xavier_normal";
-    case InitScheme::LecunUniform: return "lecun_uniform";
-    case InitScheme::LecunNormal: return "lecun_normal";
-    case InitScheme::HeUniform: return "he_uniform";
-    case InitScheme::HeNormal: return "he_normal";
-  }
+  for (const auto& [name, scheme] : init_names())
+    if (scheme == s) return name.c_str();
   return "?";
 }
 
-// Reads typed values out of the flat map, remembering which keys were used.
+// Reads typed values out of the flat map, remembering which keys were used and every key asked
+// for: build() asks for every key it knows, so that list is the one table of valid keys.
 class Reader {
  public:
   explicit Reader(const Flat& f) : flat_(f) {}
 
   const Leaf* find(const std::string& key) {
+    if (std::find(asked_.begin(), asked_.end(), key) == asked_.end()) asked_.push_back(key);
     auto it = flat_.find(key);
     if (it == flat_.end()) return nullptr;
     used_.insert(key);
@@ -188,13 +181,12 @@ class Reader {
 
   // Rejects every key nobody asked for, suggesting the nearest valid one.
   void reject_unknown() const {
-    const auto known = known_keys();
     for (const auto& [k, l] : flat_) {
-      if (used_.count(k)) continue;
-      if (std::find(known.begin(), known.end(), k) != known.end()) continue;
-      throw ConfigError(l.where + ": unknown key '" + k + "' (did you mean '" + nearest_name(k, known) + "'?)");
+      if (used_.count(k) || std::find(asked_.begin(), asked_.end(), k) != asked_.end()) continue;
+      throw ConfigError(l.where + ": unknown key '" + k + "' (did you mean '" + nearest_name(k, asked_) + "'?)");
     }
   }
+  const std::vector<std::string>& asked() const { return asked_; }
 
   static std::string type_name(const toml::node& n) {
     switch (n.type()) {
@@ -211,6 +203,7 @@ class Reader {
  private:
   const Flat& flat_;
   std::set<std::string> used_;
+  std::vector<std::string> asked_;  // in the order build() asks
 };
 
 template <class E>
@@ -250,7 +243,8 @@ float default_saturation_threshold(Activation a) {
   return with_activation(a, [](auto k) { return Act<decltype(k)::value>::kThreshold; });
 }
 
-Config build(const Flat& flat, const std::string& default_name) {
+// The configuration from a flat key map; `asked`, if given, receives every key build() knows.
+Config build(const Flat& flat, const std::string& default_name, std::vector<std::string>* asked = nullptr) {
   // (flat is also consulted directly for cross-key checks below)
   Reader r(flat);
   Config c;
@@ -327,8 +321,8 @@ Config build(const Flat& flat, const std::string& default_name) {
   if (const toml::array* q = r.array("stats.quantities")) {
     const Leaf& l = r.leaf("stats.quantities");
     s.quantities.clear();
-    const std::vector<std::string> valid{"preactivation", "activation", "backprop_gradient", "weight_gradient",
-                                         "jacobian_singular_value"};
+    std::vector<std::string> valid;
+    for (int qi = 0; qi < kQuantities; ++qi) valid.push_back(to_string(Quantity(qi)));
     for (size_t i = 0; i < q->size(); ++i) {
       const toml::node& e = *q->get(i);
       const std::string k = "stats.quantities[" + std::to_string(i) + "]";
@@ -368,6 +362,7 @@ Config build(const Flat& flat, const std::string& default_name) {
     c.run.tf32 = enum_value(r, "run.precision", *p,
                             std::vector<std::pair<std::string, bool>>{{"fp32", false}, {"tf32", true}});
   r.reject_unknown();
+  if (asked) *asked = r.asked();
   return c;
 }
 
@@ -532,15 +527,12 @@ const char* to_string(Activation a) {
 const char* to_string(DataKind d) { return d == DataKind::Gaussian ? "gaussian" : "uniform"; }
 
 std::vector<std::string> known_keys() {
-  return {"name", "seed", "trials", "samples",
-          "network.input", "network.hidden", "network.depth", "network.width", "network.output",
-          "network.activation", "network.negative_slope", "network.init", "network.gain",
-          "network.init_value", "network.init_bound", "network.bias", "network.bias_std",
-          "data.kind", "data.pair_correlation",
-          "stats.bins", "stats.preactivation_range", "stats.activation_range", "stats.percentiles",
-          "stats.saturation_threshold", "stats.quantities", "stats.gradient_linthresh", "stats.gradient_max",
-          "stats.jacobian_range", "stats.jacobian_samples", "targets.kind",
-          "run.threads", "run.chunk_trials", "run.memory_limit_mb", "run.precision"};
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> k;
+    build(Flat{}, "experiment", &k);
+    return k;
+  }();
+  return keys;
 }
 
 std::string nearest_name(const std::string& word, const std::vector<std::string>& candidates) {

@@ -45,12 +45,12 @@ std::string row_prefix(const ConfigResult& r) {
   return s;
 }
 
-ExtraStats extras(const ConfigResult& r, int q) {
-  ExtraStats e;
-  e.saturation = q == int(Quantity::Activation) && has_saturation(r.point->config.network.activation.kind);
-  e.var_ratio = q == int(Quantity::Activation);
-  e.pair_correlation = q == int(Quantity::Preactivation) && r.point->config.samples >= 2;
-  return e;
+StatisticContext context(const ConfigResult& r, int q) {
+  StatisticContext c;
+  c.q = Quantity(q);
+  c.saturating = has_saturation(r.point->config.network.activation.kind);
+  c.pairs = r.point->config.samples >= 2;
+  return c;
 }
 
 // Quantities written for this configuration, in output order.
@@ -68,11 +68,12 @@ std::vector<std::vector<Aggregate>> aggregate(const ConfigResult& r) {
   std::vector<int> qs = written(r);
   for (int q : {int(Quantity::Preactivation), int(Quantity::Activation)})
     if (!r.spec.enabled[q]) qs.push_back(q);
+  const std::vector<Statistic> all = statistics(r.spec);
   for (int64_t t = 0; t < r.point->config.trials; ++t)
     for (int l = 0; l < r.layers; ++l)
       for (int q : qs) {
         const TrialStats& ts = r.at(t, l, q);
-        a[l][q].add(statistic_values(ts, extras(r, q)), ts.hist);
+        a[l][q].add(statistic_values(all, context(r, q), ts), ts.hist);
       }
   return a;
 }
@@ -122,7 +123,7 @@ std::string stats_csv(const Experiment& ex, const std::vector<ConfigResult>& rs)
     const std::string pre = row_prefix(r);
     for (int l = 0; l < r.layers; ++l)
       for (int q : written(r)) {
-        const auto names = statistic_names(r.spec, extras(r, q));
+        const auto names = statistic_names(r.spec, context(r, q));
         const Aggregate& a = agg[l][q];
         for (std::size_t i = 0; i < names.size(); ++i) {
           const Moments& m = a.per_statistic[i];
@@ -179,28 +180,25 @@ std::string theory_csv(const Experiment& ex, const std::vector<ConfigResult>& rs
 
 std::string trials_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
   std::ostringstream os;
-  // Column set: the union of statistics (saturation is empty where it does not apply).
+  // Column set: every statistic (empty where it does not apply); percentile names from the first
+  // configuration (they must be the same in all).
   const StatsSpec& spec0 = rs.empty() ? StatsSpec{} : rs.front().spec;
   os << header_prefix(ex) << ",trial,layer,quantity,count";
-  // Percentile names can differ between configurations only if swept; use positional names.
-  os << ",mean,std,mean_sq,min,max";
-  const std::size_t np = spec0.percentiles.size();
-  for (double p : spec0.percentiles) os << ',' << percentile_name(p);
-  os << ",nan,inf,saturation,var_ratio,pair_correlation\n";
+  for (const auto& s : statistics(spec0)) os << ',' << s.name;
+  os << '\n';
   for (const auto& r : rs) {
     const std::string pre = row_prefix(r);
-    if (r.spec.percentiles.size() != np)
+    if (r.spec.percentiles != spec0.percentiles)
       throw std::runtime_error("trials.csv: stats.percentiles must be the same in every configuration");
+    const std::vector<Statistic> all = statistics(r.spec);
     for (int64_t t = 0; t < r.point->config.trials; ++t)
       for (int l = 0; l < r.layers; ++l)
         for (int q : written(r)) {
           const TrialStats& ts = r.at(t, l, q);
-          const ExtraStats e = extras(r, q);
-          const auto v = statistic_values(ts, e);
+          const StatisticContext c = context(r, q);
           os << pre << ',' << t << ',' << (l + 1) << ',' << to_string(Quantity(q)) << ',' << ts.count;
-          for (std::size_t i = 0; i < 5 + np + 2; ++i) os << ',' << num(v[i]);
-          os << ',' << (e.saturation ? num(ts.saturation()) : "") << ',' << (e.var_ratio ? num(ts.var_ratio) : "")
-             << ',' << (e.pair_correlation ? num(ts.pair_corr) : "") << '\n';
+          for (const auto& s : all) os << ',' << (s.applies(c) ? num(s.value(ts)) : "");
+          os << '\n';
         }
   }
   return os.str();
@@ -275,7 +273,7 @@ std::string summary_table(const Experiment& /*ex*/, const std::vector<ConfigResu
     os << "config " << r.point->id << "  " << to_string(c.network.activation.kind) << " / " << c.network.init_name;
     for (const auto& kv : r.point->swept) os << "  " << kv.first << "=" << kv.second;
     os << "  (" << c.trials << " trials x " << c.samples << " samples, " << num(r.seconds) << " s)\n";
-    const auto names = statistic_names(r.spec, extras(r, 1));
+    const auto names = statistic_names(r.spec, context(r, int(Quantity::Activation)));
     auto idx = [&](const std::string& n) -> int {
       for (std::size_t i = 0; i < names.size(); ++i)
         if (names[i] == n) return static_cast<int>(i);

@@ -35,29 +35,42 @@ std::string percentile_name(double p) {
   return buf;
 }
 
-std::vector<std::string> statistic_names(const StatsSpec& spec, ExtraStats extra) {
-  std::vector<std::string> n{"mean", "std", "mean_sq", "min", "max"};
-  for (double p : spec.percentiles) n.push_back(percentile_name(p));
-  n.push_back("nan");
-  n.push_back("inf");
-  if (extra.saturation) n.push_back("saturation");
-  if (extra.var_ratio) n.push_back("var_ratio");
-  if (extra.pair_correlation) n.push_back("pair_correlation");
+std::vector<Statistic> statistics(const StatsSpec& spec) {
+  auto always = [](const StatisticContext&) { return true; };
+  const double nan = std::nan("");
+  std::vector<Statistic> s{
+      {"mean", always, [nan](const TrialStats& t) { return t.m.n > 0 ? t.m.mean : nan; }},
+      {"std", always, [nan](const TrialStats& t) { return t.m.n > 0 ? t.std() : nan; }},
+      {"mean_sq", always,
+       [nan](const TrialStats& t) { return t.m.n > 0 ? t.m.m2 / t.m.n + t.m.mean * t.m.mean : nan; }},
+      {"min", always, [nan](const TrialStats& t) { return t.m.n > 0 ? double(t.m.min) : nan; }},
+      {"max", always, [nan](const TrialStats& t) { return t.m.n > 0 ? double(t.m.max) : nan; }},
+  };
+  for (std::size_t i = 0; i < spec.percentiles.size(); ++i)
+    s.push_back({percentile_name(spec.percentiles[i]), always,
+                 [i, nan](const TrialStats& t) { return i < t.percentiles.size() ? double(t.percentiles[i]) : nan; }});
+  s.push_back({"nan", always, [](const TrialStats& t) { return double(t.nan); }});
+  s.push_back({"inf", always, [](const TrialStats& t) { return double(t.inf); }});
+  s.push_back({"saturation", [](const StatisticContext& c) { return c.q == Quantity::Activation && c.saturating; },
+               [](const TrialStats& t) { return t.saturation(); }});
+  s.push_back({"var_ratio", [](const StatisticContext& c) { return c.q == Quantity::Activation; },
+               [](const TrialStats& t) { return t.var_ratio; }});
+  s.push_back({"pair_correlation", [](const StatisticContext& c) { return c.q == Quantity::Preactivation && c.pairs; },
+               [](const TrialStats& t) { return t.pair_corr; }});
+  return s;
+}
+
+std::vector<std::string> statistic_names(const StatsSpec& spec, const StatisticContext& c) {
+  std::vector<std::string> n;
+  for (const auto& s : statistics(spec))
+    if (s.applies(c)) n.push_back(s.name);
   return n;
 }
 
-std::vector<double> statistic_values(const TrialStats& t, ExtraStats extra) {
-  const double var_pop = t.m.n > 0 ? t.m.m2 / t.m.n : 0.0;
-  const bool any = t.m.n > 0;
-  const double nan = std::nan("");
-  std::vector<double> v{any ? t.m.mean : nan, any ? t.std() : nan, any ? var_pop + t.m.mean * t.m.mean : nan,
-                        any ? double(t.m.min) : nan, any ? double(t.m.max) : nan};
-  for (float p : t.percentiles) v.push_back(p);
-  v.push_back(double(t.nan));
-  v.push_back(double(t.inf));
-  if (extra.saturation) v.push_back(t.saturation());
-  if (extra.var_ratio) v.push_back(t.var_ratio);
-  if (extra.pair_correlation) v.push_back(t.pair_corr);
+std::vector<double> statistic_values(const std::vector<Statistic>& all, const StatisticContext& c, const TrialStats& t) {
+  std::vector<double> v;
+  for (const auto& s : all)
+    if (s.applies(c)) v.push_back(s.value(t));
   return v;
 }
 

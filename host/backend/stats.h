@@ -1,6 +1,7 @@
 // stats.h — per-trial statistics of one quantity in one layer, and their across-trial aggregate.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,15 +28,28 @@ struct TrialStats {
   double saturation() const { return count ? double(saturated) / double(count) : 0.0; }
 };
 
-// The named per-trial statistics written to stats.csv/trials.csv, in order; `extra` adds
-// saturation (activation of a saturating function) and var_ratio (activation).
-struct ExtraStats {
-  bool saturation = false;
-  bool var_ratio = false;
-  bool pair_correlation = false;
+// Which statistics apply to one quantity of one configuration.
+struct StatisticContext {
+  Quantity q = Quantity::Preactivation;
+  bool saturating = false;  // the activation can saturate (has_saturation)
+  bool pairs = false;       // the inputs come in pairs (samples >= 2)
 };
-std::vector<std::string> statistic_names(const StatsSpec& spec, ExtraStats extra);
-std::vector<double> statistic_values(const TrialStats& t, ExtraStats extra);
+
+// One per-trial statistic as stats.csv and trials.csv report it: its name, whether it applies to a
+// quantity of a configuration (if not, stats.csv has no row for it and trials.csv leaves its
+// column empty), and its value read off a TrialStats.
+struct Statistic {
+  std::string name;
+  bool (*applies)(const StatisticContext&);
+  std::function<double(const TrialStats&)> value;
+};
+// The one table of per-trial statistics, in column order: mean std mean_sq min max, the
+// percentiles, nan inf, then saturation var_ratio pair_correlation. A statistic computed from what
+// TrialStats holds is one entry here.
+std::vector<Statistic> statistics(const StatsSpec& spec);
+// The names and values of the statistics that apply in `c`, in column order.
+std::vector<std::string> statistic_names(const StatsSpec& spec, const StatisticContext& c);
+std::vector<double> statistic_values(const std::vector<Statistic>& all, const StatisticContext& c, const TrialStats& t);
 std::string percentile_name(double p);
 
 // Across-trial aggregate of one (layer, quantity): Welford over trials of each statistic in
