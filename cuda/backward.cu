@@ -2,12 +2,12 @@
 // for the softmax gradient and the teacher's argmax), grid-stride loops, 64-bit indices.
 #include <algorithm>
 
-#include "kernels/loss.h"
 #include "cuda/backward.h"
+#include "cuda/check.h"
 #include "kernels/inputs.h"
 #include "kernels/jacobian.h"
+#include "kernels/loss.h"
 #include "kernels/targets.h"
-#include "cuda/check.h"
 
 namespace isc::cuda {
 namespace {

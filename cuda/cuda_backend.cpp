@@ -101,7 +101,7 @@ void CudaBackend::begin_chunk(const Chunk& c) {
   sink_.hist_stride = hl.stride;
   for (int q = 0; q < kQuantities; ++q) sink_.hist_offset[q] = hl.offset[q];
   if (cells == 0) return;
-  // Quantities that never run report nothing (measured_), as on the CPU; the arrays start at zero.
+  // Quantities that never run report nothing (measured_ stays -1); the arrays start at zero.
   ISC_CUDA_CHECK(cudaMemsetAsync(moments_.get(), 0, cells * sizeof(Moments), stream_));
   ISC_CUDA_CHECK(cudaMemsetAsync(counts_.get(), 0, cells * ChunkStats::kCounts * sizeof(unsigned long long), stream_));
   ISC_CUDA_CHECK(cudaMemsetAsync(hist_.get(), 0, T * L * hl.stride * sizeof(unsigned long long), stream_));
@@ -180,7 +180,7 @@ void CudaBackend::bias_activation_stats(Buffer& s, Buffer& h, const ActivationSp
   measured_[std::size_t(layer) * kQuantities + std::size_t(Quantity::Activation)] = int64_t(per);
   launch_bias_activation_stats(op, l, stream_);
   launch_select(l, stream_);
-  // The measured c-map of the pre-activations (always, as the CPU).
+  // The measured c-map of the pre-activations (always).
   launch_pair_corr(op.s, chunk_.trials, chunk_.samples, width, pair_corr_.get() + layer, std::size_t(chunk_.layers),
                    stream_);
 }

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "host/backend/backend.h"
 #include "cuda/device_array.h"
 #include "cuda/gemm.h"
 #include "cuda/stats_launch.h"
 #include "cuda/svd.h"
+#include "host/backend/backend.h"
 
 namespace isc::cuda {
 

@@ -1,18 +1,19 @@
 // cuda_backward.cpp — the CUDA backend's backward-diagnostics ops: output bias, targets, softmax
 // gradient, backward GEMMs, g * f'(s) with the gradient statistics, statistics of any array, and
-// the layer Jacobians' singular values (cuSOLVER). Semantics: the CPU backend's (host/cpu_backend.cpp).
+// the layer Jacobians' singular values (cuSOLVER). Per-element math: kernels/ (shared with the CPU).
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
 #include "cuda/backward.h"
-#include "kernels/jacobian.h"
 #include "cuda/cuda_backend_impl.h"
 #include "cuda/device_buffer.h"
 #include "cuda/draw.h"
 #include "cuda/layer_stats.h"
 #include "cuda/percentiles.h"
+#include "kernels/jacobian.h"
+#include "kernels/loss.h"
 
 namespace isc::cuda {
 
@@ -59,7 +60,7 @@ void CudaBackend::softmax_nll_grad(const Buffer& z, const Buffer& y, Buffer& g, 
   require(z, rows * std::size_t(classes), "CUDA", "logits");
   require(y, rows, "CUDA", "targets");
   require(g, rows * std::size_t(classes), "CUDA", "logit gradient");
-  const float inv_b = 1.0f / static_cast<float>(chunk_.samples);  // the CPU's expression
+  const float inv_b = mean_nll_scale(chunk_.samples);
   launch_softmax_nll_grad(device_ptr(z), device_ptr(y), device_ptr(g), rows, classes, inv_b, stream_);
 }
 
@@ -135,7 +136,7 @@ void CudaBackend::jacobian_stats(const Buffer& s, const Buffer& w, const Activat
                              " Jacobian of layer " + std::to_string(layer + 1) + ", trial " +
                              std::to_string(chunk_.first_trial + uint64_t(bad / J)) + ", sample " +
                              std::to_string(bad % J) + " (devInfo " + std::to_string(value) + ")");
-  // Pooled per trial: [j * k + i], as the CPU.
+  // Pooled per trial: [j * k + i].
   const StatsLaunch l =
       stats_launch(int(Quantity::JacobianSingularValue), singular_values_.get(), uint64_t(J) * k, layer);
   launch_array_stats(l, stream_);

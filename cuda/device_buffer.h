@@ -4,8 +4,8 @@
 
 #include <stdexcept>
 
-#include "host/backend/backend.h"
 #include "cuda/device_array.h"
+#include "host/backend/backend.h"
 
 namespace isc::cuda {
 

@@ -4,18 +4,17 @@
 
 #include <algorithm>
 
-#include "kernels/init.h"
 #include "cuda/check.h"
 #include "cuda/draw.h"
+#include "kernels/init.h"
 
 namespace isc::cuda {
 namespace {
 
 constexpr int kThreads = 256;
 
-__global__ void __launch_bounds__(kThreads)
-    draws_kernel(float* out, LayerDraw d, uint64_t seed, uint64_t first_trial, DrawStream which, int layer, int trials,
-                 uint64_t per) {
+__global__ void __launch_bounds__(kThreads) draws_kernel(float* out, LayerDraw d, uint64_t seed, uint64_t first_trial,
+                                                         DrawStream which, int layer, int trials, uint64_t per) {
   const uint64_t blocks = (per + 3) / 4;
   const uint64_t stride = uint64_t(gridDim.x) * blockDim.x;
   for (int t = blockIdx.y; t < trials; t += gridDim.y) {

@@ -14,7 +14,7 @@ namespace isc::cuda {
 enum class DrawStream : int { Input = 0, Weights = 1, Bias = 2, Teacher = 3 };
 
 // out[t * per + e] = element e of trial (first_trial + t)'s stream `which` (layer `layer`) under
-// draw d, for t < trials, e < per. Bit-identical to the CPU's cpu_fill_draws.
+// draw d, for t < trials, e < per: kernels/init.h draw4, as the CPU's cpu_fill_draws.
 void launch_draws(float* out, const LayerDraw& d, uint64_t seed, uint64_t first_trial, DrawStream which, int layer,
                   int trials, std::size_t per, cudaStream_t stream);
 

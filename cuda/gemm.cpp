@@ -10,8 +10,8 @@ namespace isc::cuda {
 namespace {
 
 constexpr std::size_t kWorkspaceBytes = std::size_t(32) << 20;  // cuBLAS's advice for Hopper
-constexpr int kPlanBatch = 64;      // the batch count every shape's algorithm is chosen for
-constexpr int kCandidates = 16;     // heuristic results tried in order
+constexpr int kPlanBatch = 64;                                  // the batch count every shape's algorithm is chosen for
+constexpr int kCandidates = 16;                                 // heuristic results tried in order
 
 // The three matrix layouts of one batched call (column-major, see gemm_shapes.h).
 struct Layouts {

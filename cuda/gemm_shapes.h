@@ -25,8 +25,17 @@ struct GemmShape {
 // s[t] (samples x n_out) = h[t] (samples x n_in) W[t]^T: s^T = W h^T, i.e. C = s^T (n_out x samples),
 // A = W read as n_in x n_out (op T), B = h read as n_in x samples (op N). A = W, B = h.
 inline GemmShape forward_shape(int samples, int n_in, int n_out) {
-  return GemmShape{true, false, n_out, samples, n_in, n_in, n_in, n_out,
-                   int64_t(n_out) * n_in, int64_t(samples) * n_in, int64_t(samples) * n_out};
+  return GemmShape{true,
+                   false,
+                   n_out,
+                   samples,
+                   n_in,
+                   n_in,
+                   n_in,
+                   n_out,
+                   int64_t(n_out) * n_in,
+                   int64_t(samples) * n_in,
+                   int64_t(samples) * n_out};
 }
 // The teacher's logits: forward_shape with one classes x n_in matrix shared by the batch (stride 0).
 inline GemmShape shared_weight_shape(int samples, int n_in, int n_out) {
@@ -38,15 +47,33 @@ inline GemmShape shared_weight_shape(int samples, int n_in, int n_out) {
 // C = dh^T (n_in x samples), A = W read as n_in x n_out (op N), B = g read as n_out x samples (op N).
 // A = W, B = g.
 inline GemmShape backward_data_shape(int samples, int n_out, int n_in) {
-  return GemmShape{false, false, n_in, samples, n_out, n_in, n_out, n_in,
-                   int64_t(n_out) * n_in, int64_t(samples) * n_out, int64_t(samples) * n_in};
+  return GemmShape{false,
+                   false,
+                   n_in,
+                   samples,
+                   n_out,
+                   n_in,
+                   n_out,
+                   n_in,
+                   int64_t(n_out) * n_in,
+                   int64_t(samples) * n_out,
+                   int64_t(samples) * n_in};
 }
 // dW[t] (n_out x n_in) = g[t]^T (n_out x samples) h[t] (samples x n_in): dW^T = h^T g, i.e.
 // C = dW^T (n_in x n_out), A = h read as n_in x samples (op N), B = g read as n_out x samples (op T).
 // A = h, B = g.
 inline GemmShape weight_grad_shape(int samples, int n_out, int n_in) {
-  return GemmShape{false, true, n_in, n_out, samples, n_in, n_out, n_in,
-                   int64_t(samples) * n_in, int64_t(samples) * n_out, int64_t(n_out) * n_in};
+  return GemmShape{false,
+                   true,
+                   n_in,
+                   n_out,
+                   samples,
+                   n_in,
+                   n_out,
+                   n_in,
+                   int64_t(samples) * n_in,
+                   int64_t(samples) * n_out,
+                   int64_t(n_out) * n_in};
 }
 
 }  // namespace isc::cuda

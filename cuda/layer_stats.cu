@@ -7,14 +7,14 @@
 #include <stdexcept>
 #include <string>
 
-#include "kernels/activations.h"
-#include "kernels/histogram.h"
-#include "kernels/moments.h"
-#include "kernels/radix_select.cuh"
-#include "kernels/inputs.h"
 #include "cuda/check.h"
 #include "cuda/layer_stats.h"
 #include "cuda/warp_count.cuh"
+#include "kernels/activations.h"
+#include "kernels/histogram.h"
+#include "kernels/inputs.h"
+#include "kernels/moments.h"
+#include "kernels/radix_select.cuh"
 
 namespace isc::cuda {
 namespace {
@@ -74,7 +74,7 @@ struct BiasActivationOp {
   __device__ __forceinline__ void operator()(uint64_t t, uint64_t i, uint64_t base, float v[2]) const {
     float sv;
     if (a.unit_bias) {
-      // The CPU's two steps: the unit's bias, then bias + activation with a zero common bias.
+      // The unit's bias, then bias + activation with a zero common bias (+ 0.0f: -0 becomes +0).
       const float draw = a.unit_bias[t * uint64_t(a.width) + uint32_t(i) % uint32_t(a.width)];
       sv = add_rn(add_unit_bias(a.s[base + i], a.bias, draw), 0.0f);
     } else {
@@ -101,7 +101,9 @@ struct GradActivationOp {
 struct ReadOp {
   const float* x;
   static constexpr int kQ = 1;
-  __device__ __forceinline__ void operator()(uint64_t, uint64_t i, uint64_t base, float v[1]) const { v[0] = x[base + i]; }
+  __device__ __forceinline__ void operator()(uint64_t, uint64_t i, uint64_t base, float v[1]) const {
+    v[0] = x[base + i];
+  }
 };
 
 // Everything pass one records about one value x of a quantity (ok: x exists; lanes past the end of
@@ -111,8 +113,10 @@ __device__ __forceinline__ void observe(Part& p, bool ok, float x, const Binner&
                                         bool count_saturation, const ActivationSpec& act) {
   const bool fin = ok && finite(x);
   if (ok && !fin) {
-    if (x != x) ++p.nan;
-    else ++p.inf;
+    if (x != x)
+      ++p.nan;
+    else
+      ++p.inf;
   }
   if (fin) {
     ++p.n;
@@ -250,7 +254,8 @@ void launch(const Op& op, const StatsLaunch& l, cudaStream_t stream) {
   const int tiles = layer_tiles(l.per);
   const unsigned long long blocks = static_cast<unsigned long long>(l.trials) * tiles;
   if (blocks > 0x7fffffffull)
-    throw std::runtime_error("CUDA backend: " + std::to_string(blocks) + " tiles in one statistics pass (at most 2^31-1)");
+    throw std::runtime_error("CUDA backend: " + std::to_string(blocks) +
+                             " tiles in one statistics pass (at most 2^31-1)");
   Bins<NQ> bins;
   for (int k = 0; k < NQ; ++k) {
     if (l.target[k].q < 0 || l.target[k].q >= kQuantities) throw std::out_of_range("CUDA statistics: bad quantity");
@@ -260,8 +265,8 @@ void launch(const Op& op, const StatsLaunch& l, cudaStream_t stream) {
   }
   ISC_CUDA_CHECK(cudaMemsetAsync(l.digits, 0, std::size_t(l.trials) * NQ * 256 * sizeof(unsigned long long), stream));
   if (bins.slots <= kSharedSlots) {
-    stats_kernel<Op, true><<<unsigned(blocks), kThreads, std::size_t(bins.slots) * sizeof(unsigned), stream>>>(
-        op, l, tiles, bins);
+    stats_kernel<Op, true>
+        <<<unsigned(blocks), kThreads, std::size_t(bins.slots) * sizeof(unsigned), stream>>>(op, l, tiles, bins);
   } else {
     stats_kernel<Op, false><<<unsigned(blocks), kThreads, 0, stream>>>(op, l, tiles, bins);
   }

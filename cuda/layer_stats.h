@@ -11,8 +11,8 @@ struct BiasActivation {
   float* s = nullptr;  // pre-activations, trials x per: bias added in place
   float* h = nullptr;  // activations, written
   float bias = 0.0f;
-  // Random biases (chunk.bias_std > 0): unit j of trial t adds add_rn(bias, unit_bias[t * width + j])
-  // (then + 0.0f, as the CPU's two steps); nullptr: every unit adds `bias`.
+  // Random biases (chunk.bias_std > 0): unit j of trial t adds unit_bias[t * width + j] by
+  // add_unit_bias (kernels/inputs.h), then + 0.0f; nullptr: every unit adds `bias`.
   const float* unit_bias = nullptr;
   int width = 0;
   ActivationSpec act{};
@@ -24,7 +24,7 @@ struct BiasActivation {
 
 // op, then statistics of s (target[0]) and h (target[1]); l.nq must be 2.
 void launch_bias_activation_stats(const BiasActivation& op, const StatsLaunch& l, cudaStream_t stream);
-// g <- mul_rn(g, f'(s)) in place (the CPU's cpu_mul_activation_derivative), then statistics of g
+// g <- grad_times_derivative(act, g, s) in place (kernels/activations.h), then statistics of g
 // (target[0]; l.nq must be 1).
 void launch_grad_activation_stats(float* g, const float* s, const ActivationSpec& act, const StatsLaunch& l,
                                   cudaStream_t stream);

@@ -1,10 +1,10 @@
-// pairs.cu — correlated input pairs: the mixing of the inputs (shared rounded arithmetic, so the
-// CPU's bits) and the per-trial mean cosine similarity of the pairs' pre-activations.
+// pairs.cu — correlated input pairs: the mixing of the inputs (mix_pair, kernels/inputs.h) and the
+// per-trial mean cosine similarity of the pairs' pre-activations.
 #include <cmath>
 
-#include "kernels/inputs.h"
 #include "cuda/check.h"
 #include "cuda/pairs.h"
+#include "kernels/inputs.h"
 
 namespace isc::cuda {
 namespace {
@@ -18,7 +18,7 @@ __global__ void mix_pairs_kernel(float* x, int trials, int samples, int width, f
   for (uint64_t i = uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += uint64_t(gridDim.x) * blockDim.x) {
     const uint64_t t = i / per_trial, r = i % per_trial, k = r / uint64_t(width), j = r % uint64_t(width);
     float* a = x + (t * uint64_t(samples) + 2 * k) * uint64_t(width) + j;  // sample 2k, unit j
-    float* b = a + width;                                                   // sample 2k + 1
+    float* b = a + width;                                                  // sample 2k + 1
     *b = mix_pair(*a, *b, rho, rest);
   }
 }

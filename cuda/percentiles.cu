@@ -4,9 +4,10 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "kernels/radix_select.cuh"
 #include "cuda/check.h"
 #include "cuda/percentiles.h"
+#include "kernels/percentile.h"
+#include "kernels/radix_select.cuh"
 
 namespace isc::cuda {
 namespace {

@@ -7,11 +7,11 @@
 namespace isc::cuda {
 
 // For each (trial, quantity k < l.nq) with finite values and max > min, and each percentile p_i,
-// selects the exact order statistics of the finite values of l.target[k].x at ranks
-// r0 = floor(p_i / 100 * (n - 1)) (slot 2i) and min(r0 + 1, n - 1) (slot 2i + 1), ranks as the CPU
-// computes them, into l.sink.selected. It starts from the moments (counts n) and top-byte radix
-// counts (l.digits) that the statistics launch just queued. The host interpolates
-// (cuda/chunk_results.cpp), as compute_stats does. Other (trial, quantity) pairs are left alone.
+// selects the exact order statistics of the finite values of l.target[k].x at the ranks
+// percentile_rank(p_i, n, 0) (slot 2i) and percentile_rank(p_i, n, 1) (slot 2i + 1) of
+// kernels/percentile.h into l.sink.selected (ChunkStats::order). It starts from the moments
+// (counts n) and top-byte radix counts (l.digits) that the statistics launch just queued. The host
+// interpolates (assemble_trial_stats). Other (trial, quantity) pairs are left alone.
 void launch_select(const StatsLaunch& l, cudaStream_t stream);
 
 }  // namespace isc::cuda

@@ -38,7 +38,7 @@ struct StatsSink {
 // (trials x per, re-read by the second moment pass and by the percentile selection).
 struct StatsTarget {
   const float* x = nullptr;
-  int q = 0;                      // Quantity
+  int q = 0;  // Quantity
   HistRange range{};
   bool count_saturation = false;  // saturated(act, value), see kernels/activations.h
 };
@@ -50,7 +50,7 @@ struct StatsLaunch {
   int layer = 0;
   int nq = 1;
   StatsTarget target[2];
-  ActivationSpec act{};                  // for count_saturation
+  ActivationSpec act{};  // for count_saturation
   StatsSink sink;
   TilePartial* partials = nullptr;       // scratch [(trial * tiles + tile) * nq + k], trials * tiles * nq
   unsigned long long* digits = nullptr;  // scratch [(trial * nq + k) * 256]: top-byte radix counts

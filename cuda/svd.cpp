@@ -41,8 +41,8 @@ void SingularValues::compute(float* a, int m, int n, int count, float* sv, int* 
 int SingularValues::first_failure(const int* info, int count, int* value) {
   if (count <= 0) return -1;
   host_info_.resize(std::size_t(count));
-  ISC_CUDA_CHECK(cudaMemcpyAsync(host_info_.data(), info, std::size_t(count) * sizeof(int), cudaMemcpyDeviceToHost,
-                                 stream_));
+  ISC_CUDA_CHECK(
+      cudaMemcpyAsync(host_info_.data(), info, std::size_t(count) * sizeof(int), cudaMemcpyDeviceToHost, stream_));
   ISC_CUDA_CHECK(cudaStreamSynchronize(stream_));
   for (int i = 0; i < count; ++i)
     if (host_info_[std::size_t(i)] != 0) {

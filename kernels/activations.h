@@ -136,7 +136,9 @@ struct Act<Activation::Softsign> {
   // |h| >= t.
   static ISC_HD bool saturated(const ActivationSpec& a, float h) { return fabsf(h) >= a.threshold; }
   static double f_exact(const ActivationSpec&, double s) { return s / (1.0 + std::fabs(s)); }
-  static double df_exact(const ActivationSpec&, double s) { return 1.0 / ((1.0 + std::fabs(s)) * (1.0 + std::fabs(s))); }
+  static double df_exact(const ActivationSpec&, double s) {
+    return 1.0 / ((1.0 + std::fabs(s)) * (1.0 + std::fabs(s)));
+  }
 };
 
 template <>
@@ -169,10 +171,7 @@ constexpr const char* kActivationNames[kActivations] = {"linear", "sigmoid", "ta
 // fn(std::integral_constant<Activation, K>{}) for the runtime kind k.
 // Always inlined, so that the loops land in the caller's instruction-set clone.
 template <class Fn>
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-inline decltype(auto) with_activation(Activation k, Fn&& fn) {
+ISC_HOST_INLINE decltype(auto) with_activation(Activation k, Fn&& fn) {
   switch (k) {
     case Activation::Linear: return fn(std::integral_constant<Activation, Activation::Linear>{});
     case Activation::Sigmoid: return fn(std::integral_constant<Activation, Activation::Sigmoid>{});
@@ -185,24 +184,41 @@ inline decltype(auto) with_activation(Activation k, Fn&& fn) {
 }
 
 // The dispatchers for one value (device code and scalar host code).
-#define ISC_ACT_DISPATCH(kind, EXPR)                       \
-  switch (kind) {                                          \
-    case Activation::Linear: { using A = Act<Activation::Linear>; return EXPR; }       \
-    case Activation::Sigmoid: { using A = Act<Activation::Sigmoid>; return EXPR; }     \
-    case Activation::Tanh: { using A = Act<Activation::Tanh>; return EXPR; }           \
-    case Activation::Softsign: { using A = Act<Activation::Softsign>; return EXPR; }   \
-    case Activation::Relu: { using A = Act<Activation::Relu>; return EXPR; }           \
-    case Activation::LeakyRelu: break;                     \
-  }                                                        \
-  using A = Act<Activation::LeakyRelu>;                    \
+#define ISC_ACT_DISPATCH(kind, EXPR)       \
+  switch (kind) {                          \
+    case Activation::Linear: {             \
+      using A = Act<Activation::Linear>;   \
+      return EXPR;                         \
+    }                                      \
+    case Activation::Sigmoid: {            \
+      using A = Act<Activation::Sigmoid>;  \
+      return EXPR;                         \
+    }                                      \
+    case Activation::Tanh: {               \
+      using A = Act<Activation::Tanh>;     \
+      return EXPR;                         \
+    }                                      \
+    case Activation::Softsign: {           \
+      using A = Act<Activation::Softsign>; \
+      return EXPR;                         \
+    }                                      \
+    case Activation::Relu: {               \
+      using A = Act<Activation::Relu>;     \
+      return EXPR;                         \
+    }                                      \
+    case Activation::LeakyRelu: break;     \
+  }                                        \
+  using A = Act<Activation::LeakyRelu>;    \
   return EXPR;
 
-ISC_HD float activate(const ActivationSpec& a, float s) { ISC_ACT_DISPATCH(a.kind, A::f(a, s)) }
+ISC_HD float activate(const ActivationSpec& a, float s){ISC_ACT_DISPATCH(a.kind, A::f(a, s))}
 // f'(s), written in terms of s.
-ISC_HD float activate_derivative(const ActivationSpec& a, float s) { ISC_ACT_DISPATCH(a.kind, A::df(a, s)) }
+ISC_HD float activate_derivative(const ActivationSpec& a, float s){ISC_ACT_DISPATCH(a.kind, A::df(a, s))}
 // Whether an activation value counts as saturated: tanh, softsign |h| >= t; sigmoid h <= 1-t or
 // h >= t; relu h == 0 ("dead"); linear and leaky_relu never.
-ISC_HD bool saturated(const ActivationSpec& a, float h) { ISC_ACT_DISPATCH(a.kind, A::saturated(a, h)) }
+ISC_HD bool saturated(const ActivationSpec& a, float h) {
+  ISC_ACT_DISPATCH(a.kind, A::saturated(a, h))
+}
 inline double activate_exact(const ActivationSpec& a, double s) { ISC_ACT_DISPATCH(a.kind, A::f_exact(a, s)) }
 inline double activate_derivative_exact(const ActivationSpec& a, double s) {
   ISC_ACT_DISPATCH(a.kind, A::df_exact(a, s))
@@ -211,8 +227,7 @@ inline double activate_derivative_exact(const ActivationSpec& a, double s) {
 
 // Whether saturation is reported at all for this activation (the ones that can saturate).
 ISC_HD bool has_saturation(Activation k) {
-  return k == Activation::Tanh || k == Activation::Softsign || k == Activation::Sigmoid ||
-         k == Activation::Relu;
+  return k == Activation::Tanh || k == Activation::Softsign || k == Activation::Sigmoid || k == Activation::Relu;
 }
 
 // g * f'(s) as every backward pass rounds it: mul_rn(g, f'(s)); linear leaves g untouched.

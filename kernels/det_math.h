@@ -32,7 +32,7 @@ ISC_HD float det_log(float x) {
   const uint32_t b = bits_of(x);
   int e = static_cast<int>((b >> 23) & 0xffu) - 127;
   float m = float_of((b & 0x007fffffu) | 0x3f800000u);  // [1, 2)
-  const bool big = m > 1.41421356f;  // branch-free so that CPU loops vectorize
+  const bool big = m > 1.41421356f;                     // branch-free so that CPU loops vectorize
   m = big ? mul_rn(m, 0.5f) : m;
   e += big ? 1 : 0;
   const float s = div_rn(sub_rn(m, 1.0f), add_rn(m, 1.0f));
@@ -54,20 +54,20 @@ ISC_HD float det_log(float x) {
 // sin and cos of 2*pi*v for v in [0, 1]: quadrant reduction by exact arithmetic, then Taylor
 // polynomials on [-pi/4, pi/4] (truncation < 2e-9).
 ISC_HD void det_sincos_2pi(float v, float* sin_out, float* cos_out) {
-  const float t = mul_rn(v, 4.0f);           // exact
+  const float t = mul_rn(v, 4.0f);                                        // exact
   const float k = static_cast<float>(static_cast<int>(add_rn(t, 0.5f)));  // nearest quadrant (t >= 0)
-  const float r = sub_rn(t, k);              // exact, in [-1/2, 1/2]
-  const float th = mul_rn(r, 1.57079632679f);  // [-pi/4, pi/4]
+  const float r = sub_rn(t, k);                                           // exact, in [-1/2, 1/2]
+  const float th = mul_rn(r, 1.57079632679f);                             // [-pi/4, pi/4]
   const float t2 = mul_rn(th, th);
-  float sp = 2.7557319e-06f;                 // 1/9!
-  sp = madd_rn(sp, t2, -1.9841270e-04f);      // -1/7!
-  sp = madd_rn(sp, t2, 8.3333333e-03f);       // 1/5!
-  sp = madd_rn(sp, t2, -1.6666667e-01f);      // -1/3!
+  float sp = 2.7557319e-06f;              // 1/9!
+  sp = madd_rn(sp, t2, -1.9841270e-04f);  // -1/7!
+  sp = madd_rn(sp, t2, 8.3333333e-03f);   // 1/5!
+  sp = madd_rn(sp, t2, -1.6666667e-01f);  // -1/3!
   const float sn = madd_rn(mul_rn(sp, t2), th, th);
-  float cp = -2.7557319e-07f;                // -1/10!
-  cp = madd_rn(cp, t2, 2.4801587e-05f);       // 1/8!
-  cp = madd_rn(cp, t2, -1.3888889e-03f);      // -1/6!
-  cp = madd_rn(cp, t2, 4.1666668e-02f);       // 1/4!
+  float cp = -2.7557319e-07f;             // -1/10!
+  cp = madd_rn(cp, t2, 2.4801587e-05f);   // 1/8!
+  cp = madd_rn(cp, t2, -1.3888889e-03f);  // -1/6!
+  cp = madd_rn(cp, t2, 4.1666668e-02f);   // 1/4!
   cp = madd_rn(cp, t2, -0.5f);
   const float cs = madd_rn(cp, t2, 1.0f);
   const uint32_t q = static_cast<uint32_t>(static_cast<int>(k)) & 3u;

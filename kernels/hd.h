@@ -9,6 +9,13 @@
 #define ISC_HD inline
 #endif
 
+// Always inlined host code (templates whose loops must land in the caller's instruction-set clone).
+#if defined(__GNUC__)
+#define ISC_HOST_INLINE inline __attribute__((always_inline))
+#else
+#define ISC_HOST_INLINE inline
+#endif
+
 #if defined(__CUDA_ARCH__)
 #define ISC_DEVICE_CODE 1
 #else

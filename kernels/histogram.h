@@ -23,8 +23,11 @@ struct Binner {
 
 ISC_HD Binner make_binner(const HistRange& r) {
   const float span = sub_rn(r.hi, r.lo);
-  return Binner{r.lo, r.hi, div_rn(span, static_cast<float>(r.bins)),
-                div_rn(static_cast<float>(r.bins), span), r.bins,
+  return Binner{r.lo,
+                r.hi,
+                div_rn(span, static_cast<float>(r.bins)),
+                div_rn(static_cast<float>(r.bins), span),
+                r.bins,
                 r.linthresh > 0.0f ? div_rn(1.0f, r.linthresh) : 0.0f};
 }
 

@@ -7,8 +7,16 @@
 namespace isc {
 
 enum class InitScheme : int {
-  Zeros = 0, Constant, Uniform, Standard, XavierUniform, XavierNormal,
-  LecunUniform, LecunNormal, HeUniform, HeNormal
+  Zeros = 0,
+  Constant,
+  Uniform,
+  Standard,
+  XavierUniform,
+  XavierNormal,
+  LecunUniform,
+  LecunNormal,
+  HeUniform,
+  HeNormal
 };
 
 struct InitSpec {
@@ -53,13 +61,10 @@ inline double draw_variance(const LayerDraw& d) {
 }
 
 // Maps a uniform u in (0, 1] to U[-scale, scale]: scale * (2u - 1), exact up to the last product.
-ISC_HD float uniform_symmetric(float u, float scale) {
-  return mul_rn(scale, sub_rn(mul_rn(2.0f, u), 1.0f));
-}
+ISC_HD float uniform_symmetric(float u, float scale) { return mul_rn(scale, sub_rn(mul_rn(2.0f, u), 1.0f)); }
 
 // Writes elements [4*block, 4*block+4) of one layer's weight stream.
-ISC_HD void draw4(const LayerDraw& d, uint64_t seed, uint64_t subsequence, uint64_t block,
-                  float out[4]) {
+ISC_HD void draw4(const LayerDraw& d, uint64_t seed, uint64_t subsequence, uint64_t block, float out[4]) {
   if (d.kind == DrawKind::Constant) {
     out[0] = out[1] = out[2] = out[3] = d.scale;
   } else if (d.kind == DrawKind::Uniform) {

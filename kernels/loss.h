@@ -4,6 +4,9 @@
 
 namespace isc {
 
+// The gradient's scale for the mean over `samples` samples: 1 / samples, rounded once.
+ISC_HD float mean_nll_scale(int samples) { return div_rn(1.0f, static_cast<float>(samples)); }
+
 // g = (softmax(z) - onehot(y)) * scale for one sample of `classes` logits; returns the sample's
 // loss -log softmax(z)_y. Max-subtracted for stability; sums in a fixed order.
 ISC_HD float softmax_nll_grad_row(const float* z, int y, int classes, float scale, float* g) {

@@ -40,14 +40,12 @@ ISC_HD U32x4 philox4x32_10(U32x4 c, uint32_t k0, uint32_t k1) {
 // counter = (offset / 4 as 64 bits in x,y ; subsequence as 64 bits in z,w), lane offset % 4,
 // key = (low, high) halves of seed. Offsets used here are < 2^64 so no carry crosses into z.
 ISC_HD U32x4 philox_block(uint64_t seed, uint64_t subsequence, uint64_t block) {
-  const U32x4 ctr{static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32),
-                  static_cast<uint32_t>(subsequence), static_cast<uint32_t>(subsequence >> 32)};
+  const U32x4 ctr{static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), static_cast<uint32_t>(subsequence),
+                  static_cast<uint32_t>(subsequence >> 32)};
   return philox4x32_10(ctr, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
 }
 
-ISC_HD uint32_t lane(const U32x4& v, unsigned i) {
-  return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
-}
+ISC_HD uint32_t lane(const U32x4& v, unsigned i) { return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w; }
 
 // cuRAND's _curand_uniform: x * 2^-32 + 2^-33, a float in (0, 1]. The product is exact (power of
 // two scaling of a float), so contracting it into an FMA cannot change the result.

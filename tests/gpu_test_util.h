@@ -13,9 +13,9 @@
 #include "host/backend/stats.h"
 
 // Skips the test, with the reason, when no GPU is usable.
-#define REQUIRE_GPU()                                                             \
-  do {                                                                            \
-    std::string why_;                                                             \
+#define REQUIRE_GPU()                                                                  \
+  do {                                                                                 \
+    std::string why_;                                                                  \
     if (isc::cuda_device_count(&why_) == 0) GTEST_SKIP() << "no usable GPU: " << why_; \
   } while (0)
 

@@ -214,8 +214,8 @@ class Checker : public OpObserver {
     for (int t = 0; t < s_.T; ++t)
       for (int j = 0; j < J; ++j) {
         std::vector<float> v(k);
-        jacobian_singular_values(&r.in[0][(std::size_t(t) * s_.B + j) * n_out],
-                                 &r.in[1][std::size_t(t) * n_out * n_in], c_.network.activation, n_out, n_in, v.data());
+        jacobian_singular_values(&r.in[0][(std::size_t(t) * s_.B + j) * n_out], &r.in[1][std::size_t(t) * n_out * n_in],
+                                 c_.network.activation, n_out, n_in, v.data());
         sv[std::size_t(layer)].insert(sv[std::size_t(layer)].end(), v.begin(), v.end());
       }
   }
@@ -236,14 +236,17 @@ void expect_same_chunk_stats(const ChunkStats& g, const ChunkStats& r, bool exac
   for (int t = 0; t < r.trials; ++t)
     for (int l = 0; l < r.layers; ++l) {
       const std::size_t tl = std::size_t(t) * r.layers + l;
-      if (std::isnan(r.pair_corr[tl])) EXPECT_TRUE(std::isnan(g.pair_corr[tl])) << tag;
-      else if (exact) EXPECT_EQ(g.pair_corr[tl], r.pair_corr[tl]) << tag;
+      if (std::isnan(r.pair_corr[tl]))
+        EXPECT_TRUE(std::isnan(g.pair_corr[tl])) << tag;
+      else if (exact)
+        EXPECT_EQ(g.pair_corr[tl], r.pair_corr[tl]) << tag;
       else
-        EXPECT_NEAR(g.pair_corr[tl], r.pair_corr[tl], 1e-12) << tag << ": pair_corr, trial " << t << ", layer " << l + 1;
+        EXPECT_NEAR(g.pair_corr[tl], r.pair_corr[tl], 1e-12)
+            << tag << ": pair_corr, trial " << t << ", layer " << l + 1;
       for (int q = 0; q < kQuantities; ++q) {
         if (r.measured[std::size_t(l) * kQuantities + q] < 0) continue;
-        const std::string where = tag + ", trial " + std::to_string(t) + ", layer " + std::to_string(l + 1) + ", " +
-                                  to_string(Quantity(q));
+        const std::string where =
+            tag + ", trial " + std::to_string(t) + ", layer " + std::to_string(l + 1) + ", " + to_string(Quantity(q));
         const std::size_t o = r.cell(t, l, q);
         const Moments &gm = g.moments[o], &rm = r.moments[o];
         const uint64_t* gh = &g.hist[tl * g.layout.stride + g.layout.offset[q]];
@@ -356,7 +359,7 @@ const char* kBackward =
     "\"network.activation\" = [\"linear\", \"sigmoid\", \"tanh\", \"softsign\", \"relu\", \"leaky_relu\"]\n"
     "\"targets.kind\" = [\"random\", \"teacher\"]\n";
 const char* kTeacherWide =  // teacher targets, random biases, more outputs than inputs (J stored untransposed
-                           // for gesvd), weight gradients spanning several statistics tiles
+                            // for gesvd), weight gradients spanning several statistics tiles
     "trials = 2\nsamples = 24\n[network]\ninput = 40\nhidden = [130, 90]\noutput = 12\nactivation = \"tanh\"\n"
     "bias_std = 0.25\n[targets]\nkind = \"teacher\"\n[stats]\n"
     "quantities = [\"activation\", \"backprop_gradient\", \"weight_gradient\", \"jacobian_singular_value\"]\n";

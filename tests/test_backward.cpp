@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "host/app/backends.h"
-#include "host/backend/backend.h"
 #include "host/app/config.h"
-#include "host/cpu/svd.h"
 #include "host/app/runner.h"
+#include "host/backend/backend.h"
+#include "host/cpu/svd.h"
 #include "tests/across_trials.h"
 
 using namespace isc;
@@ -21,9 +21,9 @@ namespace {
 // engine, everything else recomputed. perturb(l, i) lets a test add eps to s_l[i].
 struct RefNet {
   int B, C;
-  std::vector<int> widths;               // input, hidden..., classes
-  std::vector<std::vector<double>> W;    // per layer, n_out x n_in
-  std::vector<double> x;                 // B x n0
+  std::vector<int> widths;             // input, hidden..., classes
+  std::vector<std::vector<double>> W;  // per layer, n_out x n_in
+  std::vector<double> x;               // B x n0
   std::vector<int> y;
   double bias;
   ActivationSpec act;
@@ -121,7 +121,8 @@ TEST_P(GradientCheck, MatchesFiniteDifferences) {
     b->download(buf, v.data(), n);
     return std::vector<double>(v.begin(), v.end());
   };
-  RefNet ref{B, C, {n0, n1, n2, C}, {get(*w1, n1 * n0), get(*w2, n2 * n1), get(*w3, C * n2)}, get(*x, B * n0), {}, bias, act};
+  RefNet ref{B,    C,  {n0, n1, n2, C}, {get(*w1, n1 * n0), get(*w2, n2 * n1), get(*w3, C * n2)}, get(*x, B * n0), {},
+             bias, act};
   for (double v : get(*y, B)) ref.y.push_back(int(v));
   const double eps = 1e-5;
   auto check = [&](const std::vector<double>& engine, auto&& fd, const char* what) {
@@ -131,14 +132,18 @@ TEST_P(GradientCheck, MatchesFiniteDifferences) {
       EXPECT_NEAR(engine[i], fd(i), 1e-4 * scale + 1e-7) << what << "[" << i << "]";
   };
   // dC/ds_l[i, j]: perturb s_l of sample i, unit j (index = i * n_out + j).
-  check(get(*d2, B * n2), [&](std::size_t k) { return (ref.loss(1, k, eps) - ref.loss(1, k, -eps)) / (2 * eps); },
-        "dC/ds2");
-  check(get(*d1, B * n1), [&](std::size_t k) { return (ref.loss(0, k, eps) - ref.loss(0, k, -eps)) / (2 * eps); },
-        "dC/ds1");
-  check(get(*dw2, n2 * n1),
-        [&](std::size_t k) { return (ref.loss(-1, 0, eps, 1, k) - ref.loss(-1, 0, -eps, 1, k)) / (2 * eps); }, "dC/dW2");
-  check(get(*dw1, n1 * n0),
-        [&](std::size_t k) { return (ref.loss(-1, 0, eps, 0, k) - ref.loss(-1, 0, -eps, 0, k)) / (2 * eps); }, "dC/dW1");
+  check(
+      get(*d2, B * n2), [&](std::size_t k) { return (ref.loss(1, k, eps) - ref.loss(1, k, -eps)) / (2 * eps); },
+      "dC/ds2");
+  check(
+      get(*d1, B * n1), [&](std::size_t k) { return (ref.loss(0, k, eps) - ref.loss(0, k, -eps)) / (2 * eps); },
+      "dC/ds1");
+  check(
+      get(*dw2, n2 * n1),
+      [&](std::size_t k) { return (ref.loss(-1, 0, eps, 1, k) - ref.loss(-1, 0, -eps, 1, k)) / (2 * eps); }, "dC/dW2");
+  check(
+      get(*dw1, n1 * n0),
+      [&](std::size_t k) { return (ref.loss(-1, 0, eps, 0, k) - ref.loss(-1, 0, -eps, 0, k)) / (2 * eps); }, "dC/dW1");
 }
 
 INSTANTIATE_TEST_SUITE_P(Activations, GradientCheck,

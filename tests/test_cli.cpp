@@ -67,7 +67,8 @@ TEST_F(Cli, RunWritesAllOutputs) {
   for (const char* f : {"stats.csv", "histograms.csv", "trials.csv", "manifest.json"})
     EXPECT_TRUE(fs::exists(dir_ / "out" / f)) << f;
   const std::string stats = slurp(dir_ / "out" / "stats.csv");
-  EXPECT_EQ(stats.substr(0, stats.find('\n')), "config_id,network.init,layer,quantity,statistic,value,trial_std,trials");
+  EXPECT_EQ(stats.substr(0, stats.find('\n')),
+            "config_id,network.init,layer,quantity,statistic,value,trial_std,trials");
   EXPECT_NE(stats.find(",normalized,2,activation,saturation,"), std::string::npos);
   const std::string hist = slurp(dir_ / "out" / "histograms.csv");
   EXPECT_EQ(hist.substr(0, hist.find('\n')), "config_id,network.init,layer,quantity,bin,bin_lo,bin_hi,count,density");
@@ -101,8 +102,10 @@ TEST_F(Cli, BrokenConfigsFailWithClearErrors) {
   expect_error("[network]\nactivaton = \"relu\"\n",
                "config error: " + (dir_ / "bad.toml").string() +
                    ":2: unknown key 'network.activaton' (did you mean 'network.activation'?)");
-  expect_error("[network]\nhidden = [100, 0]\n", "bad.toml:2: network.hidden[1]: width must be in [1, 16777216], got 0");
-  expect_error("[network]\nactivation = \"tahn\"\n", "bad.toml:2: network.activation: unknown value 'tahn' (did you mean 'tanh'?");
+  expect_error("[network]\nhidden = [100, 0]\n",
+               "bad.toml:2: network.hidden[1]: width must be in [1, 16777216], got 0");
+  expect_error("[network]\nactivation = \"tahn\"\n",
+               "bad.toml:2: network.activation: unknown value 'tahn' (did you mean 'tanh'?");
   expect_error("trials = 2\n", "--set network.bias=abc: network.bias: expected a number, got a string 'abc'",
                " --set network.bias=abc");
   const auto missing = run("run " + (dir_ / "nope.toml").string());

@@ -72,11 +72,13 @@ TEST(Config, ErrorsNameFileLineAndKey) {
             "exp.toml:3: unknown key 'network.activaton' (did you mean 'network.activation'?)");
   EXPECT_EQ(error_of("[network]\nhidden = [10, 0, 10]\n"),
             "exp.toml:2: network.hidden[1]: width must be in [1, 16777216], got 0");
-  EXPECT_EQ(error_of("[network]\ninit = \"xavier\"\n").rfind("exp.toml:2: network.init: unknown value 'xavier' (did you mean", 0),
+  EXPECT_EQ(error_of("[network]\ninit = \"xavier\"\n")
+                .rfind("exp.toml:2: network.init: unknown value 'xavier' (did you mean", 0),
             0u);
   EXPECT_EQ(error_of("samples = \"many\"\n"), "exp.toml:1: samples: expected an integer, got a string 'many'");
   EXPECT_EQ(error_of("trials = 0\n"), "exp.toml:1: trials: must be in [1, 100000000], got 0");
-  EXPECT_EQ(error_of("[network]\ndepth = 1001\nwidth = 4\n"), "exp.toml:2: network.depth: must be in [1, 1000], got 1001");
+  EXPECT_EQ(error_of("[network]\ndepth = 1001\nwidth = 4\n"),
+            "exp.toml:2: network.depth: must be in [1, 1000], got 1001");
   EXPECT_EQ(error_of("[stats]\nactivation_range = [1.0, -1.0]\n"),
             "exp.toml:2: stats.activation_range: needs lo < hi, got [1,-1]");
   EXPECT_NE(error_of("trials = [\n").find("exp.toml:1: TOML syntax error"), std::string::npos);
@@ -89,14 +91,40 @@ TEST(Config, ErrorsNameFileLineAndKey) {
 
 TEST(Config, KnownKeysAreTheKeysBuildReads) {
   // known_keys() is derived from the keys build() asks for: every documented key, once.
-  const std::vector<std::string> documented{
-      "name", "seed", "trials", "samples", "network.input", "network.hidden", "network.depth", "network.width",
-      "network.output", "network.activation", "network.negative_slope", "network.init", "network.gain",
-      "network.init_value", "network.init_bound", "network.bias", "network.bias_std", "data.kind",
-      "data.pair_correlation", "stats.bins", "stats.preactivation_range", "stats.activation_range",
-      "stats.percentiles", "stats.saturation_threshold", "stats.quantities", "stats.gradient_linthresh",
-      "stats.gradient_max", "stats.jacobian_range", "stats.jacobian_samples", "targets.kind", "run.threads",
-      "run.chunk_trials", "run.memory_limit_mb", "run.precision"};
+  const std::vector<std::string> documented{"name",
+                                            "seed",
+                                            "trials",
+                                            "samples",
+                                            "network.input",
+                                            "network.hidden",
+                                            "network.depth",
+                                            "network.width",
+                                            "network.output",
+                                            "network.activation",
+                                            "network.negative_slope",
+                                            "network.init",
+                                            "network.gain",
+                                            "network.init_value",
+                                            "network.init_bound",
+                                            "network.bias",
+                                            "network.bias_std",
+                                            "data.kind",
+                                            "data.pair_correlation",
+                                            "stats.bins",
+                                            "stats.preactivation_range",
+                                            "stats.activation_range",
+                                            "stats.percentiles",
+                                            "stats.saturation_threshold",
+                                            "stats.quantities",
+                                            "stats.gradient_linthresh",
+                                            "stats.gradient_max",
+                                            "stats.jacobian_range",
+                                            "stats.jacobian_samples",
+                                            "targets.kind",
+                                            "run.threads",
+                                            "run.chunk_trials",
+                                            "run.memory_limit_mb",
+                                            "run.precision"};
   auto known = isc::known_keys();
   std::sort(known.begin(), known.end());
   auto want = documented;

@@ -11,24 +11,26 @@
 #include <random>
 #include <vector>
 
-#include "cuda/draw_block.cuh"  // first: it includes curand_kernel.h for the host
+// First, in a block of its own: it includes curand_kernel.h for the host.
+#include "cuda/draw_block.cuh"
+
 #include <lapacke.h>
 
-#include "kernels/inputs.h"
-#include "kernels/jacobian.h"
-#include "kernels/targets.h"
 #include "cuda/check.h"
-#include "host/app/config.h"
-#include "host/app/backends.h"
-#include "host/backend/chunk_stats.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/gemm_shapes.h"
+#include "host/app/backends.h"
+#include "host/app/config.h"
 #include "host/backend/backend.h"
-#include "host/cpu/svd.h"
-#include "host/cpu/draws.h"
+#include "host/backend/chunk_stats.h"
 #include "host/cpu/cpu_stats.h"
+#include "host/cpu/draws.h"
+#include "host/cpu/svd.h"
+#include "kernels/inputs.h"
+#include "kernels/jacobian.h"
 #include "kernels/radix_select.cuh"
 #include "kernels/rng.h"
+#include "kernels/targets.h"
 
 using namespace isc;
 
@@ -76,11 +78,11 @@ TEST(CudaCheck, MessageNamesCallFileLineAndReason) {
 TEST(CudaDraws, CuRandBlocksGiveTheCpuDraws) {
   // draw_block (cuda/draw_block.cuh) is what each thread of the draw kernel runs: curand_init at
   // offset 4*block, curand4, the shared transforms. On the host it must give the CPU's draws.
-  for (const LayerDraw d : {LayerDraw{DrawKind::Constant, 0.3f}, LayerDraw{DrawKind::Uniform, 0.7f},
-                            LayerDraw{DrawKind::Normal, 1.3f}})
+  for (const LayerDraw d :
+       {LayerDraw{DrawKind::Constant, 0.3f}, LayerDraw{DrawKind::Uniform, 0.7f}, LayerDraw{DrawKind::Normal, 1.3f}})
     for (uint64_t seed : {uint64_t(1), uint64_t(0x0123456789abcdefull), ~uint64_t(0)})
-      for (uint64_t sub : {input_subsequence(0), weight_subsequence(12345, 3), bias_subsequence(7, 999),
-                           teacher_subsequence()}) {
+      for (uint64_t sub :
+           {input_subsequence(0), weight_subsequence(12345, 3), bias_subsequence(7, 999), teacher_subsequence()}) {
         const std::size_t n = 1001;  // not a multiple of 4
         std::vector<float> ref(n);
         cpu_fill_draws(d, seed, sub, ref.data(), n);
@@ -130,7 +132,6 @@ TEST(CudaDevices, SelectionSaysWhyWithoutAGpu) {
     EXPECT_EQ(lines[1].rfind("cuda:0: ", 0), 0u) << lines[1];
   }
 }
-
 
 namespace {
 // C_b = op(A_b) op(B_b) exactly as cuBLAS defines it for a GemmShape (column-major), in double.

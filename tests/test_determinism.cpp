@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include "host/app/backends.h"
-#include "host/backend/backend.h"
 #include "host/app/config.h"
 #include "host/app/output.h"
 #include "host/app/runner.h"
+#include "host/backend/backend.h"
 
 using namespace isc;
 

@@ -51,7 +51,8 @@ bool cpu_runs_haswell_kernels() {
 }  // namespace
 
 TEST(Golden, OutputsAreByteIdenticalToTheCommittedHashes) {
-  if (!cpu_runs_haswell_kernels()) GTEST_SKIP() << "the golden hashes need OpenBLAS's Haswell kernels (x86-64 AVX2 + FMA)";
+  if (!cpu_runs_haswell_kernels())
+    GTEST_SKIP() << "the golden hashes need OpenBLAS's Haswell kernels (x86-64 AVX2 + FMA)";
   const auto expected = expected_hashes();
   ASSERT_EQ(expected.size(), 9u) << "tests/golden/hashes.txt: 3 configurations x 3 files";
   const fs::path dir = fs::temp_directory_path() / ("initscope_golden_" + std::to_string(::getpid()));

@@ -14,22 +14,22 @@
 #include <vector>
 
 #include "cuda/cuda_backend.h"
-#include "tests/gpu_test_util.h"
 #include "host/app/backends.h"
-#include "host/backend/backend.h"
 #include "host/app/config.h"
 #include "host/app/runner.h"
+#include "host/backend/backend.h"
 #include "kernels/init.h"
 #include "kernels/rng.h"
+#include "tests/gpu_test_util.h"
 
 using namespace isc;
 using namespace isc::gpu_test;
 
 namespace {
 
-const InitScheme kSchemes[] = {InitScheme::Zeros, InitScheme::Constant, InitScheme::Uniform,
-                               InitScheme::Standard, InitScheme::XavierUniform, InitScheme::XavierNormal,
-                               InitScheme::LecunUniform, InitScheme::LecunNormal, InitScheme::HeUniform,
+const InitScheme kSchemes[] = {InitScheme::Zeros,        InitScheme::Constant,      InitScheme::Uniform,
+                               InitScheme::Standard,     InitScheme::XavierUniform, InitScheme::XavierNormal,
+                               InitScheme::LecunUniform, InitScheme::LecunNormal,   InitScheme::HeUniform,
                                InitScheme::HeNormal};
 
 }  // namespace

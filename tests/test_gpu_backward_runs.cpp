@@ -13,21 +13,18 @@
 
 #include "cuda/check.h"
 #include "cuda/cuda_backend.h"
-#include "tests/gpu_test_util.h"
 #include "cuda/device_array.h"
 #include "cuda/svd.h"
 #include "host/app/backends.h"
-#include "host/backend/backend.h"
 #include "host/app/config.h"
 #include "host/app/runner.h"
+#include "host/backend/backend.h"
+#include "tests/gpu_test_util.h"
 
 using namespace isc;
 using namespace isc::gpu_test;
 
-
 namespace {
-
-
 
 const char* kBackwardToml =
     "trials = 7\nsamples = 21\n[network]\ninput = 30\nhidden = [25, 20]\noutput = 6\n"
@@ -145,8 +142,8 @@ TEST(GpuBackwardRuns, WholeRunsAgreeWithCpu) {
     for (int l = 0; l < 3; ++l)
       for (int q = 2; q < kQuantities; ++q) {
         const TrialStats &G = rg[0].at(t, l, q), &C = rc[0].at(t, l, q);
-        const std::string where = "trial " + std::to_string(t) + ", layer " + std::to_string(l + 1) + ", q " +
-                                  std::to_string(q);
+        const std::string where =
+            "trial " + std::to_string(t) + ", layer " + std::to_string(l + 1) + ", q " + std::to_string(q);
         ASSERT_FALSE(C.hist.empty()) << where;
         EXPECT_EQ(G.count, C.count) << where;
         EXPECT_EQ(G.nan + G.inf, 0u) << where;
@@ -156,7 +153,8 @@ TEST(GpuBackwardRuns, WholeRunsAgreeWithCpu) {
         EXPECT_NEAR(G.m.min, C.m.min, tol) << where;
         EXPECT_NEAR(G.m.max, C.m.max, tol) << where;
         ASSERT_EQ(G.percentiles.size(), C.percentiles.size()) << where;
-        for (std::size_t i = 0; i < G.percentiles.size(); ++i) EXPECT_NEAR(G.percentiles[i], C.percentiles[i], tol) << where;
+        for (std::size_t i = 0; i < G.percentiles.size(); ++i)
+          EXPECT_NEAR(G.percentiles[i], C.percentiles[i], tol) << where;
         uint64_t sg = 0, sc = 0;
         for (auto v : G.hist) sg += v;
         for (auto v : C.hist) sc += v;

@@ -1,20 +1,20 @@
 // test_math.cpp — the shared __host__ __device__ math against closed forms and published vectors.
+#include <gtest/gtest.h>
 #include <algorithm>
 #include <cstring>
-#include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
+#include "host/cpu/activation_loops.h"
+#include "host/cpu/draws.h"
+#include "host/cpu/hist_keys.h"
+#include "host/cpu/scans.h"
 #include "kernels/activations.h"
 #include "kernels/histogram.h"
 #include "kernels/init.h"
 #include "kernels/moments.h"
 #include "kernels/rng.h"
-#include "host/cpu/activation_loops.h"
-#include "host/cpu/draws.h"
-#include "host/cpu/hist_keys.h"
-#include "host/cpu/scans.h"
 
 using namespace isc;
 
@@ -26,9 +26,13 @@ TEST(Philox, KnownAnswerVectors) {
     U32x4 out;
   } kats[] = {
       {{0, 0, 0, 0}, 0, 0, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
-      {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, 0xffffffff, 0xffffffff,
+      {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
+       0xffffffff,
+       0xffffffff,
        {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
-      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, 0xa4093822, 0x299f31d0,
+      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
+       0xa4093822,
+       0x299f31d0,
        {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
   };
   for (const auto& k : kats) {
@@ -107,8 +111,8 @@ TEST(Init, BoundsAndVariances) {
     EXPECT_EQ(d.kind, kind) << int(sc);
     EXPECT_NEAR(draw_variance(d), var, 1e-7 * var) << int(sc);
   };
-  check(InitScheme::Standard, DrawKind::Uniform, 1.0 / (3.0 * ni));          // n Var = 1/3 (eq. 1)
-  check(InitScheme::XavierUniform, DrawKind::Uniform, 2.0 / (ni + no));      // eq. 16
+  check(InitScheme::Standard, DrawKind::Uniform, 1.0 / (3.0 * ni));      // n Var = 1/3 (eq. 1)
+  check(InitScheme::XavierUniform, DrawKind::Uniform, 2.0 / (ni + no));  // eq. 16
   check(InitScheme::XavierNormal, DrawKind::Normal, 2.0 / (ni + no));
   check(InitScheme::LecunUniform, DrawKind::Uniform, 1.0 / ni);
   check(InitScheme::LecunNormal, DrawKind::Normal, 1.0 / ni);
@@ -245,13 +249,13 @@ TEST(Activations, Saturation) {
 
 TEST(Histogram, HalfOpenBinsLastClosed) {
   const Binner b = make_binner(HistRange{0.0f, 8.0f, 8});
-  EXPECT_EQ(hist_slot(b, -1e-7f), 0);           // underflow
-  EXPECT_EQ(hist_slot(b, 0.0f), 1);             // [0, 1)
+  EXPECT_EQ(hist_slot(b, -1e-7f), 0);  // underflow
+  EXPECT_EQ(hist_slot(b, 0.0f), 1);    // [0, 1)
   EXPECT_EQ(hist_slot(b, 0.999999f), 1);
-  EXPECT_EQ(hist_slot(b, 1.0f), 2);             // edge belongs to the bin above
+  EXPECT_EQ(hist_slot(b, 1.0f), 2);  // edge belongs to the bin above
   EXPECT_EQ(hist_slot(b, 7.0f), 8);
-  EXPECT_EQ(hist_slot(b, 8.0f), 8);             // last bin is closed
-  EXPECT_EQ(hist_slot(b, 8.000001f), 9);        // overflow
+  EXPECT_EQ(hist_slot(b, 8.0f), 8);       // last bin is closed
+  EXPECT_EQ(hist_slot(b, 8.000001f), 9);  // overflow
   EXPECT_EQ(hist_slot(b, INFINITY), 9);
   EXPECT_EQ(hist_slot(b, -INFINITY), 0);
   EXPECT_EQ(hist_slot(b, NAN), -1);
@@ -265,12 +269,21 @@ TEST(Histogram, EveryValueFallsBetweenItsReportedEdges) {
     const float e = hist_edge(b, i);
     for (float x : {std::nextafter(e, -2.0f), e, std::nextafter(e, 2.0f)}) {
       const int s = hist_slot(b, x);
-      if (x < -1.0f) { EXPECT_EQ(s, 0); continue; }
-      if (x > 1.0f) { EXPECT_EQ(s, 101); continue; }
+      if (x < -1.0f) {
+        EXPECT_EQ(s, 0);
+        continue;
+      }
+      if (x > 1.0f) {
+        EXPECT_EQ(s, 101);
+        continue;
+      }
       ASSERT_GE(s, 1);
       ASSERT_LE(s, 100);
       EXPECT_GE(x, hist_edge(b, s - 1));
-      if (s < 100) EXPECT_LT(x, hist_edge(b, s)); else EXPECT_LE(x, hist_edge(b, s));
+      if (s < 100)
+        EXPECT_LT(x, hist_edge(b, s));
+      else
+        EXPECT_LE(x, hist_edge(b, s));
     }
   }
 }
@@ -360,8 +373,8 @@ TEST(CpuKernels, BlockMomentsPathsAgreeBitForBit) {
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = 1000.0f + std::sin(0.37f * float(i)) * float(i % 13);
   x[3] = 0.0f;
   x[40] = -0.0f;
-  for (std::size_t n : {std::size_t(1), std::size_t(31), std::size_t(32), std::size_t(33), std::size_t(1000),
-                        x.size()}) {
+  for (std::size_t n :
+       {std::size_t(1), std::size_t(31), std::size_t(32), std::size_t(33), std::size_t(1000), x.size()}) {
     const Moments g = cpu_block_moments_path(kPathGeneric, x.data(), n);
     for (int path : cpu_draw_paths()) {
       const Moments m = cpu_block_moments_path(path, x.data(), n);
@@ -401,9 +414,9 @@ TEST(CpuKernels, GatherRangesMatchScalarInIndexOrder) {
             break;
           }
       std::vector<float> got(want.size() + 16, -99.0f);
-      EXPECT_EQ(cpu_gather_ranges_path(path, x.data(), n, lo.data(), hi.data(), int(lo.size()), got.data(),
-                                       want.size()),
-                want.size())
+      EXPECT_EQ(
+          cpu_gather_ranges_path(path, x.data(), n, lo.data(), hi.data(), int(lo.size()), got.data(), want.size()),
+          want.size())
           << "path " << path;
       for (std::size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << "path " << path << " at " << i;
       EXPECT_EQ(got[want.size()], -99.0f) << "path " << path << ": wrote past the count";

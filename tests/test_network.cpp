@@ -10,9 +10,9 @@
 #include <cmath>
 
 #include "host/app/backends.h"
-#include "host/backend/backend.h"
 #include "host/app/config.h"
 #include "host/app/runner.h"
+#include "host/backend/backend.h"
 #include "tests/across_trials.h"
 
 using namespace isc;

@@ -1,4 +1,5 @@
-// test_plot.cpp — experiments/plot.py end to end: figures, the self-contained HTML report in headless Chromium, no matplotlib.
+// test_plot.cpp — experiments/plot.py end to end: figures, the self-contained HTML report in headless Chromium, no
+// matplotlib.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -54,8 +55,7 @@ size_t count(const std::string& text, const std::string& what) {
 fs::path plot_script() { return fs::path(INITSCOPE_SOURCE_DIR) / "experiments" / "plot.py"; }
 
 bool have_matplotlib() {
-  return fs::exists(kPython) &&
-         sh(std::string(kPython) + " -c 'import matplotlib, numpy' >/dev/null 2>&1").code == 0;
+  return fs::exists(kPython) && sh(std::string(kPython) + " -c 'import matplotlib, numpy' >/dev/null 2>&1").code == 0;
 }
 
 // Tiny tanh network, two inits, every quantity: a few seconds for initscope and plot.py.
@@ -67,11 +67,19 @@ const char* kConfig =
     "\"weight_gradient\", \"jacobian_singular_value\"]\n"
     "[sweep]\n\"network.init\" = [\"standard\", \"normalized\"]\n";
 
-const std::vector<std::string> kFigures = {
-    "hist_preactivation", "hist_activation", "hist_backprop_gradient", "hist_weight_gradient",
-    "hist_jacobian_singular_value", "depth_preactivation", "depth_activation",
-    "depth_backprop_gradient", "depth_weight_gradient", "depth_jacobian_singular_value",
-    "saturation", "var_ratio", "meanfield"};
+const std::vector<std::string> kFigures = {"hist_preactivation",
+                                           "hist_activation",
+                                           "hist_backprop_gradient",
+                                           "hist_weight_gradient",
+                                           "hist_jacobian_singular_value",
+                                           "depth_preactivation",
+                                           "depth_activation",
+                                           "depth_backprop_gradient",
+                                           "depth_weight_gradient",
+                                           "depth_jacobian_singular_value",
+                                           "saturation",
+                                           "var_ratio",
+                                           "meanfield"};
 
 // One results folder with figures and report per test process (ctest runs each test in its own
 // process); removed at exit.
@@ -163,8 +171,7 @@ TEST_F(Plot, ReportLoadsInHeadlessChromium) {
   ASSERT_GE(n, kFigures.size());
   const std::string want = "data-images-loaded=\"" + std::to_string(n) + "/" + std::to_string(n) + "\"";
   EXPECT_NE(dom.out.find(want), std::string::npos)
-      << "wanted " << want << " in the DOM; body tag: "
-      << dom.out.substr(dom.out.find("<body"), 200);
+      << "wanted " << want << " in the DOM; body tag: " << dom.out.substr(dom.out.find("<body"), 200);
 
   const fs::path shot = dir_ / "report.png";
   const auto s = sh(chromium + "--window-size=1280,2000 --screenshot=" + quote(shot) + " '" + url + "' 2>&1");
@@ -177,8 +184,8 @@ TEST_F(Plot, ReportLoadsInHeadlessChromium) {
 TEST_F(Plot, NotAResultsFolderExits2) {
   if (!have_matplotlib()) GTEST_SKIP() << "python3-matplotlib not installed (apt-get install python3-matplotlib)";
   fs::create_directories(dir_ / "empty");
-  const auto r = sh(std::string(kPython) + " " + quote(plot_script()) + " " + quote(dir_ / "empty") +
-                    " 2>&1 >/dev/null");
+  const auto r =
+      sh(std::string(kPython) + " " + quote(plot_script()) + " " + quote(dir_ / "empty") + " 2>&1 >/dev/null");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("initscope plot: "), std::string::npos) << r.out;
 }
@@ -187,8 +194,8 @@ TEST_F(Plot, NotAResultsFolderExits2) {
 // so `import matplotlib` fails whatever is installed.
 TEST_F(Plot, WithoutMatplotlibPrintsOneLineAndExits3) {
   if (!fs::exists(kPython)) GTEST_SKIP() << kPython << " not found";
-  const auto r = sh("env -u PYTHONPATH -u PYTHONHOME " + std::string(kPython) + " -S -E " + quote(plot_script()) +
-                    " " + quote(dir_) + " 2>&1 >/dev/null");
+  const auto r = sh("env -u PYTHONPATH -u PYTHONHOME " + std::string(kPython) + " -S -E " + quote(plot_script()) + " " +
+                    quote(dir_) + " 2>&1 >/dev/null");
   EXPECT_EQ(r.code, 3) << r.out;
   EXPECT_EQ(r.out, "initscope plot: matplotlib is missing (install: apt-get install python3-matplotlib)\n");
   EXPECT_FALSE(fs::exists(dir_ / "figures"));

@@ -27,8 +27,10 @@ TEST(RadixSelect, KeysPreserveOrderAndRoundTrip) {
   const float inf = std::numeric_limits<float>::infinity();
   const std::vector<float> v{-inf, -3.4e38f, -1.0f, -1e-45f, -0.0f, 0.0f, 1e-45f, 1.17e-38f, 0.5f, 1.0f, 3.4e38f, inf};
   for (std::size_t i = 0; i + 1 < v.size(); ++i) {
-    if (v[i] == v[i + 1]) EXPECT_EQ(radix_key(v[i]), radix_key(v[i + 1]));  // -0 and +0
-    else EXPECT_LT(radix_key(v[i]), radix_key(v[i + 1])) << v[i] << " " << v[i + 1];
+    if (v[i] == v[i + 1])
+      EXPECT_EQ(radix_key(v[i]), radix_key(v[i + 1]));  // -0 and +0
+    else
+      EXPECT_LT(radix_key(v[i]), radix_key(v[i + 1])) << v[i] << " " << v[i + 1];
   }
   for (float x : v) {
     const float back = radix_value(radix_key(x));
@@ -67,9 +69,9 @@ TEST(RadixSelect, FindsExactOrderStatistics) {
     std::vector<float> x(5000);
     for (auto& v : x) {
       v = nd(gen);
-      if (kind == 1) v = v > 0 ? v : 0.0f;                      // relu: half the values tie at 0
-      if (kind == 2) v = std::round(v * 4.0f) / 4.0f;           // few distinct values
-      if (kind == 3) v = v * 1e-40f;                            // subnormals, with -0 and +0
+      if (kind == 1) v = v > 0 ? v : 0.0f;             // relu: half the values tie at 0
+      if (kind == 2) v = std::round(v * 4.0f) / 4.0f;  // few distinct values
+      if (kind == 3) v = v * 1e-40f;                   // subnormals, with -0 and +0
     }
     x[7] = std::numeric_limits<float>::quiet_NaN();
     x[8] = -std::numeric_limits<float>::infinity();
@@ -101,8 +103,8 @@ TEST(SharedMath, GradTimesDerivativeIsTheCpuLoop) {
   // per-activation loop (cpu_mul_activation_derivative): the same bits for every activation, including
   // signed zeros, subnormals, huge values, infinities and NaN (NaN: any NaN).
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
-  std::vector<float> s{0.0f, -0.0f, 1e-45f, -1e-40f, 0.5f, -0.5f, 3.0f, -3.0f, 20.0f, -90.0f, 1e30f, -1e30f,
-                       inf, -inf, nan};
+  std::vector<float> s{0.0f,  -0.0f,  1e-45f, -1e-40f, 0.5f, -0.5f, 3.0f, -3.0f,
+                       20.0f, -90.0f, 1e30f,  -1e30f,  inf,  -inf,  nan};
   std::mt19937 gen(5);
   std::normal_distribution<float> nd(0.0f, 2.0f);
   for (int i = 0; i < 2000; ++i) s.push_back(nd(gen));
@@ -139,10 +141,10 @@ TEST(SharedMath, RandomTargetsFollowTheirDefinition) {
     cpu->download(*y, ref.data(), ref.size());
     for (int t = 0; t < ch.trials; ++t)
       for (int i = 0; i < ch.samples; ++i)
-        ASSERT_EQ(float(random_class(lane(philox_block(ch.stream, target_subsequence(ch.first_trial + uint64_t(t)),
-                                                       uint64_t(i) / 4),
-                                          unsigned(i) % 4),
-                                     classes)),
+        ASSERT_EQ(float(random_class(
+                      lane(philox_block(ch.stream, target_subsequence(ch.first_trial + uint64_t(t)), uint64_t(i) / 4),
+                           unsigned(i) % 4),
+                      classes)),
                   ref[std::size_t(t) * ch.samples + i])
             << "classes " << classes << ", trial " << t << ", sample " << i;
   }
@@ -151,14 +153,9 @@ TEST(SharedMath, RandomTargetsFollowTheirDefinition) {
 TEST(SharedMath, ArgmaxIsMaxElement) {
   // The teacher's argmax: std::max_element's answer (the first of equal maxima), whatever the row holds.
   const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
-  std::vector<std::vector<float>> rows{{1.0f},
-                                       {2.0f, 2.0f, 1.0f},
-                                       {1.0f, 3.0f, 3.0f},
-                                       {-0.0f, 0.0f},
-                                       {nan, 1.0f, 2.0f},
-                                       {1.0f, nan, 0.5f, 2.0f},
-                                       {-inf, -inf},
-                                       {-1.0f, inf, inf, 5.0f}};
+  std::vector<std::vector<float>> rows{{1.0f},        {2.0f, 2.0f, 1.0f},     {1.0f, 3.0f, 3.0f},
+                                       {-0.0f, 0.0f}, {nan, 1.0f, 2.0f},      {1.0f, nan, 0.5f, 2.0f},
+                                       {-inf, -inf},  {-1.0f, inf, inf, 5.0f}};
   std::mt19937 gen(9);
   std::uniform_int_distribution<int> small(-3, 3);
   for (int r = 0; r < 500; ++r) {

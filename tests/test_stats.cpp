@@ -9,9 +9,9 @@
 #include <random>
 #include <vector>
 
-#include "host/cpu/hist_keys.h"
 #include "host/backend/chunk_stats.h"
 #include "host/cpu/cpu_stats.h"
+#include "host/cpu/hist_keys.h"
 #include "kernels/percentile.h"
 
 using namespace isc;
@@ -46,8 +46,7 @@ TEST(CpuStats, MatchesNaiveReference) {
   EXPECT_NEAR(st.m.m2, m2, 1e-9 * m2);
   EXPECT_EQ(st.m.min, *std::min_element(x.begin(), x.end()));
   EXPECT_EQ(st.m.max, *std::max_element(x.begin(), x.end()));
-  for (size_t i = 0; i < ps.size(); ++i)
-    EXPECT_FLOAT_EQ(st.percentiles[i], float(naive_percentile(x, ps[i]))) << ps[i];
+  for (size_t i = 0; i < ps.size(); ++i) EXPECT_FLOAT_EQ(st.percentiles[i], float(naive_percentile(x, ps[i]))) << ps[i];
   uint64_t total = 0;
   for (auto c : st.hist) total += c;
   EXPECT_EQ(total, x.size());
@@ -111,8 +110,7 @@ TEST(CpuStats, PercentilesThroughAMonotoneMapAreExact) {
   compute_stats(h.data(), h.size(), HistRange{-1, 1, 50}, ps, nullptr, direct, scratch);
   compute_stats(h.data(), h.size(), HistRange{-1, 1, 50}, ps, nullptr, via, scratch, nullptr, &so, &a);
   EXPECT_EQ(via.percentiles, direct.percentiles);
-  for (std::size_t i = 0; i < ps.size(); ++i)
-    EXPECT_FLOAT_EQ(direct.percentiles[i], float(naive_percentile(h, ps[i])));
+  for (std::size_t i = 0; i < ps.size(); ++i) EXPECT_FLOAT_EQ(direct.percentiles[i], float(naive_percentile(h, ps[i])));
   OrderStats wrong = so;
   for (float& v : wrong.vals) v += 0.25f;
   TrialStats fallback;
@@ -164,7 +162,9 @@ TEST(CpuStats, KeyedSelectionIsExactAcrossShapes) {
       {"outside", HistRange{-0.1f, 0.1f, 10}, [&](int) { return 10.0f * nd(gen); }},
       {"ties", HistRange{-5.0f, 5.0f, 100}, [&](int) { return std::round(nd(gen) * 4.0f) / 4.0f; }},
       {"nonfinite", HistRange{-5.0f, 5.0f, 100},
-       [&](int i) { return i % 997 == 0 ? NAN : i % 1999 == 0 ? -INFINITY : nd(gen); }},
+       [&](int i) { return i % 997 == 0    ? NAN
+                           : i % 1999 == 0 ? -INFINITY
+                                           : nd(gen); }},
   };
   for (const auto& c : cases)
     for (std::size_t n : {1ul, 2ul, 1000ul, 65537ul}) {
@@ -178,7 +178,8 @@ TEST(CpuStats, KeyedSelectionIsExactAcrossShapes) {
       compute_stats(x.data(), n, c.r, ps, nullptr, st, scratch);
       ASSERT_EQ(st.percentiles.size(), ps.size());
       for (std::size_t i = 0; i < ps.size(); ++i)
-        EXPECT_FLOAT_EQ(st.percentiles[i], float(naive_percentile(fin, ps[i]))) << c.name << " n " << n << " p " << ps[i];
+        EXPECT_FLOAT_EQ(st.percentiles[i], float(naive_percentile(fin, ps[i])))
+            << c.name << " n " << n << " p " << ps[i];
     }
 }
 
@@ -297,11 +298,12 @@ TEST(ChunkStats, AssemblyInterpolatesLikeNumpy) {
         if (std::isfinite(v)) fin.push_back(v);
       std::sort(fin.begin(), fin.end());
       for (std::size_t i = 0; i < ps.size(); ++i) {
-        for (int slot = 0; slot < 2; ++slot) cell.order[2 * i + std::size_t(slot)] = fin[percentile_rank(ps[i], fin.size(), slot)];
+        for (int slot = 0; slot < 2; ++slot)
+          cell.order[2 * i + std::size_t(slot)] = fin[percentile_rank(ps[i], fin.size(), slot)];
         const double pos = ps[i] / 100.0 * double(fin.size() - 1), lo = std::floor(pos);
         const std::size_t r = std::size_t(lo);
-        numpy[q].push_back(r + 1 < fin.size() ? float(double(fin[r]) + (pos - lo) * (double(fin[r + 1]) - double(fin[r])))
-                                              : fin[r]);
+        numpy[q].push_back(
+            r + 1 < fin.size() ? float(double(fin[r]) + (pos - lo) * (double(fin[r + 1]) - double(fin[r]))) : fin[r]);
       }
     }
     d.pair_corr = {0.25};

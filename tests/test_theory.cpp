@@ -4,10 +4,10 @@
 #include <cmath>
 
 #include "host/app/backends.h"
-#include "host/backend/backend.h"
 #include "host/app/config.h"
 #include "host/app/runner.h"
 #include "host/app/theory.h"
+#include "host/backend/backend.h"
 #include "tests/across_trials.h"
 
 using namespace isc;

@@ -12,7 +12,6 @@
 
 namespace isc {
 
-
 namespace {
 
 // "cuda" -> 0, "cuda:N" -> N; -1 if the text is neither.
@@ -46,7 +45,8 @@ std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOp
 #else
   if (device == "auto") return make_cpu_backend(opt);
   if (cuda_index(device) >= 0)
-    throw std::runtime_error("--device " + device + ": this initscope was built without CUDA "
+    throw std::runtime_error("--device " + device +
+                             ": this initscope was built without CUDA "
                              "(no nvcc found at configure time); use --device cpu or rebuild with -DINITSCOPE_CUDA=ON");
 #endif
   throw std::runtime_error("--device " + device + ": unknown device (expected auto, cpu, cuda or cuda:N)");

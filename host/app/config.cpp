@@ -27,8 +27,7 @@ std::string where_of(const toml::node& n, const std::string& file) {
   return file;
 }
 
-void flatten(const toml::table& t, const std::string& prefix, const std::string& file, Flat& out,
-             Flat* sweep) {
+void flatten(const toml::table& t, const std::string& prefix, const std::string& file, Flat& out, Flat* sweep) {
   for (const auto& [k, v] : t) {
     const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
     if (prefix.empty() && k.str() == "sweep") {
@@ -72,8 +71,10 @@ std::string node_text(const toml::node& n) {
 // Numbers in messages: integers without exponent, others in shortest form.
 std::string fmt_num(double v) {
   char buf[40];
-  if (std::fabs(v) < 1e15 && v == std::floor(v)) std::snprintf(buf, sizeof buf, "%.0f", v);
-  else std::snprintf(buf, sizeof buf, "%g", v);
+  if (std::fabs(v) < 1e15 && v == std::floor(v))
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
 }
 
@@ -102,15 +103,21 @@ const std::vector<std::pair<std::string, Activation>>& activation_names() {
 }
 
 const std::vector<std::pair<std::string, InitScheme>>& init_names() {
-  static const std::vector<std::pair<std::string, InitScheme>> v{
-      {"zeros", InitScheme::Zeros}, {"constant", InitScheme::Constant},
-      {"uniform", InitScheme::Uniform}, {"standard", InitScheme::Standard},
-      {"xavier_uniform", InitScheme::XavierUniform}, {"normalized", InitScheme::XavierUniform},
-      {"glorot_uniform", InitScheme::XavierUniform}, {"xavier_normal", InitScheme::XavierNormal},
-      {"glorot_normal", InitScheme::XavierNormal}, {"lecun_uniform", InitScheme::LecunUniform},
-      {"lecun_normal", InitScheme::LecunNormal}, {"he_uniform", InitScheme::HeUniform},
-      {"kaiming_uniform", InitScheme::HeUniform}, {"he_normal", InitScheme::HeNormal},
-      {"kaiming_normal", InitScheme::HeNormal}};
+  static const std::vector<std::pair<std::string, InitScheme>> v{{"zeros", InitScheme::Zeros},
+                                                                 {"constant", InitScheme::Constant},
+                                                                 {"uniform", InitScheme::Uniform},
+                                                                 {"standard", InitScheme::Standard},
+                                                                 {"xavier_uniform", InitScheme::XavierUniform},
+                                                                 {"normalized", InitScheme::XavierUniform},
+                                                                 {"glorot_uniform", InitScheme::XavierUniform},
+                                                                 {"xavier_normal", InitScheme::XavierNormal},
+                                                                 {"glorot_normal", InitScheme::XavierNormal},
+                                                                 {"lecun_uniform", InitScheme::LecunUniform},
+                                                                 {"lecun_normal", InitScheme::LecunNormal},
+                                                                 {"he_uniform", InitScheme::HeUniform},
+                                                                 {"kaiming_uniform", InitScheme::HeUniform},
+                                                                 {"he_normal", InitScheme::HeNormal},
+                                                                 {"kaiming_normal", InitScheme::HeNormal}};
   return v;
 }
 
@@ -158,8 +165,9 @@ class Reader {
       fail(l, key, "expected a number, got " + type_name(*l.node) + " '" + node_text(*l.node) + "'");
     const double v = *l.node->value<double>();
     if (!std::isfinite(v) || v < lo || v > hi || (lo_open && v == lo)) {
-      fail(l, key, std::string("must be a finite number in ") + (lo_open ? "(" : "[") + fmt_num(lo) + ", " +
-                       fmt_num(hi) + "], got " + fmt_num(v));
+      fail(l, key,
+           std::string("must be a finite number in ") + (lo_open ? "(" : "[") + fmt_num(lo) + ", " + fmt_num(hi) +
+               "], got " + fmt_num(v));
     }
     return v;
   }
@@ -265,7 +273,8 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
       r.fail(l, "network.hidden", "give either network.hidden or network.depth + network.width, not both");
     if (hidden->empty()) r.fail(l, "network.hidden", "needs at least one hidden layer");
     if (hidden->size() > size_t(kMaxLayers))
-      r.fail(l, "network.hidden", "at most " + std::to_string(kMaxLayers) + " hidden layers, got " + std::to_string(hidden->size()));
+      r.fail(l, "network.hidden",
+             "at most " + std::to_string(kMaxLayers) + " hidden layers, got " + std::to_string(hidden->size()));
     n.hidden.clear();
     for (size_t i = 0; i < hidden->size(); ++i) {
       const toml::node& e = *hidden->get(i);
@@ -314,8 +323,8 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
     const Leaf& l = r.leaf("stats.percentiles");
     s.percentiles.clear();
     for (size_t i = 0; i < p->size(); ++i)
-      s.percentiles.push_back(r.number_of(Leaf{p->get(i), l.where},
-                                          "stats.percentiles[" + std::to_string(i) + "]", 0.0, 100.0, false));
+      s.percentiles.push_back(
+          r.number_of(Leaf{p->get(i), l.where}, "stats.percentiles[" + std::to_string(i) + "]", 0.0, 100.0, false));
     if (s.percentiles.size() > 32) r.fail(l, "stats.percentiles", "at most 32 percentiles");
   }
   if (const toml::array* q = r.array("stats.quantities")) {
@@ -350,7 +359,7 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
   if (auto t = r.string("targets.kind")) {
     c.targets = enum_value(r, "targets.kind", *t,
                            std::vector<std::pair<std::string, TargetKind>>{{"random", TargetKind::Random},
-                                                                            {"teacher", TargetKind::Teacher}});
+                                                                           {"teacher", TargetKind::Teacher}});
   }
   n.activation.threshold = float(r.number("stats.saturation_threshold", 0.5, 1.0, false)
                                      .value_or(default_saturation_threshold(n.activation.kind)));
@@ -359,8 +368,8 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
   c.run.chunk_trials = static_cast<int>(r.integer("run.chunk_trials", 0, 1 << 30).value_or(0));
   c.run.memory_limit_mb = r.integer("run.memory_limit_mb", 0, int64_t(1) << 40).value_or(0);
   if (auto p = r.string("run.precision"))
-    c.run.tf32 = enum_value(r, "run.precision", *p,
-                            std::vector<std::pair<std::string, bool>>{{"fp32", false}, {"tf32", true}});
+    c.run.tf32 =
+        enum_value(r, "run.precision", *p, std::vector<std::pair<std::string, bool>>{{"fp32", false}, {"tf32", true}});
   r.reject_unknown();
   if (asked) *asked = r.asked();
   return c;
@@ -394,9 +403,8 @@ nlohmann::json resolved_json(const Config& c) {
                 {"saturation_threshold", n.activation.threshold},
                 {"quantities", c.stats.quantities}};
   const auto& q = c.stats.quantities;
-  const bool backward = std::any_of(q.begin(), q.end(), [](const std::string& x) {
-    return x == "backprop_gradient" || x == "weight_gradient";
-  });
+  const bool backward = std::any_of(
+      q.begin(), q.end(), [](const std::string& x) { return x == "backprop_gradient" || x == "weight_gradient"; });
   if (backward) {
     j["stats"]["gradient_linthresh"] = c.stats.gradient_linthresh;
     j["stats"]["gradient_max"] = c.stats.gradient_max;
@@ -421,8 +429,7 @@ uint64_t fnv1a(const std::string& s) {
 // Parses one "--set key=value" into the flat map; the value is TOML.
 void apply_set(const std::string& kv, Flat& flat, std::vector<std::unique_ptr<toml::table>>& keep) {
   const auto eq = kv.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw ConfigError("--set " + kv + ": expected key=value");
+  if (eq == std::string::npos || eq == 0) throw ConfigError("--set " + kv + ": expected key=value");
   std::string key = kv.substr(0, eq), val = kv.substr(eq + 1);
   key.erase(key.find_last_not_of(" \t") + 1);
   auto parse = [&](const std::string& v) -> std::unique_ptr<toml::table> {
@@ -459,7 +466,8 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
     if (std::find(known.begin(), known.end(), k) == known.end() || k == "name" || k.rfind("run.", 0) == 0)
       throw ConfigError(l.where + ": sweep: cannot sweep '" + k + "'" +
                         (std::find(known.begin(), known.end(), k) == known.end()
-                             ? " (did you mean '" + nearest_name(k, known) + "'?)" : ""));
+                             ? " (did you mean '" + nearest_name(k, known) + "'?)"
+                             : ""));
     if (!l.node->is_array() || l.node->as_array()->empty())
       throw ConfigError(l.where + ": sweep: '" + k + "' needs a non-empty array of values");
     ex.sweep_keys.push_back(k);
@@ -556,8 +564,8 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
   try {
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
-    throw ConfigError(source_name + ":" + std::to_string(e.source().begin.line) + ": TOML syntax error: " +
-                      std::string(e.description()));
+    throw ConfigError(source_name + ":" + std::to_string(e.source().begin.line) +
+                      ": TOML syntax error: " + std::string(e.description()));
   }
   return expand(root, source_name, stem_of(source_name), ov);
 }

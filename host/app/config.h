@@ -10,10 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/backend/types.h"
 #include "kernels/activations.h"
 #include "kernels/histogram.h"
 #include "kernels/init.h"
-#include "host/backend/types.h"
 
 namespace isc {
 
@@ -47,8 +47,8 @@ struct StatsConfig {
 };
 
 struct RunConfig {
-  int threads = 0;           // 0: all cores
-  int chunk_trials = 0;      // 0: sized automatically
+  int threads = 0;              // 0: all cores
+  int chunk_trials = 0;         // 0: sized automatically
   int64_t memory_limit_mb = 0;  // 0: from the machine
   bool tf32 = false;            // run.precision = "tf32": TF32 tensor-core GEMMs on CUDA (opt-in)
 };
@@ -70,13 +70,13 @@ struct Config {
 struct SweepPoint {
   Config config;
   std::vector<std::pair<std::string, std::string>> swept;  // key -> value as written
-  nlohmann::json resolved;  // canonical resolved form (manifest, id)
-  std::string id;           // 12 hex digits, hash of the resolved form
-  uint64_t stream;          // Philox key of this configuration (seed + network + data)
+  nlohmann::json resolved;                                 // canonical resolved form (manifest, id)
+  std::string id;                                          // 12 hex digits, hash of the resolved form
+  uint64_t stream;                                         // Philox key of this configuration (seed + network + data)
 };
 
 struct Experiment {
-  std::string source;                 // file the config came from
+  std::string source;                   // file the config came from
   std::vector<std::string> sweep_keys;  // in expansion order
   std::vector<SweepPoint> points;
 };
@@ -91,8 +91,7 @@ struct Overrides {
 // Parses a TOML file (or text, for tests), applies overrides, expands the sweep and validates
 // every configuration. Throws ConfigError naming file, line and key.
 Experiment load_experiment(const std::string& path, const Overrides& ov = {});
-Experiment parse_experiment(const std::string& text, const std::string& source_name,
-                            const Overrides& ov = {});
+Experiment parse_experiment(const std::string& text, const std::string& source_name, const Overrides& ov = {});
 
 // The names users write.
 const char* to_string(Activation a);

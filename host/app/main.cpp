@@ -116,7 +116,9 @@ int main(int argc, char** argv) {
   app.add_subcommand("info", "version, build options and devices");
   std::string plot_dir;
   auto* plot = app.add_subcommand("plot", "render figures and report.html for a results folder (matplotlib)");
-  plot->add_option("results", plot_dir, "results folder written by `initscope run`")->required()->check(CLI::ExistingDirectory);
+  plot->add_option("results", plot_dir, "results folder written by `initscope run`")
+      ->required()
+      ->check(CLI::ExistingDirectory);
 
   try {
     app.parse(argc, argv);

@@ -254,8 +254,7 @@ void write_results(const std::string& dir, const Experiment& ex, const std::vect
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create output folder " + dir + ": " + ec.message());
   // Build every file in memory first so that a failure leaves the folder as it was.
-  const std::string s = stats_csv(ex, rs), h = histograms_csv(ex, rs), t = trials_csv(ex, rs),
-                    th = theory_csv(ex, rs);
+  const std::string s = stats_csv(ex, rs), h = histograms_csv(ex, rs), t = trials_csv(ex, rs), th = theory_csv(ex, rs);
   const std::string m = manifest(ex, rs, info).dump(2) + "\n";
   write_file_atomic(dir + "/stats.csv", s);
   write_file_atomic(dir + "/histograms.csv", h);
@@ -286,8 +285,7 @@ std::string summary_table(const Experiment& /*ex*/, const std::vector<ConfigResu
     for (int l = 0; l < r.layers; ++l) {
       auto v = [&](int q, int i) { return i < 0 ? std::nan("") : agg[l][q].per_statistic[i].mean; };
       std::snprintf(line, sizeof line, "  %5d %7d %10.4g %10.4g %10.4g %10.4g %10.4g\n", l + 1,
-                    c.network.hidden[static_cast<std::size_t>(l)], v(0, 1), v(1, 0), v(1, 1), v(1, i98),
-                    v(1, isat));
+                    c.network.hidden[static_cast<std::size_t>(l)], v(0, 1), v(1, 0), v(1, 1), v(1, i98), v(1, isat));
       os << line;
     }
   }

@@ -19,7 +19,7 @@ std::string trials_csv(const Experiment& ex, const std::vector<ConfigResult>& rs
 
 struct RunInfo {
   std::string command_line;
-  std::string device;       // backend name
+  std::string device;  // backend name
   std::string device_description;
   std::string started_utc;
   double seconds = 0.0;

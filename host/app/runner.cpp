@@ -40,9 +40,9 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
   const auto& n = c.network;
   const WorkspaceSize one = workspace_size(c, 1);
   const std::size_t floats = one.total();
-  const std::size_t stat_bytes = n.hidden.size() * kQuantities *
-                                 (sizeof(TrialStats) + (c.stats.bins + 2) * sizeof(uint64_t) +
-                                  c.stats.percentiles.size() * sizeof(float));
+  const std::size_t stat_bytes =
+      n.hidden.size() * kQuantities *
+      (sizeof(TrialStats) + (c.stats.bins + 2) * sizeof(uint64_t) + c.stats.percentiles.size() * sizeof(float));
   MemoryPlan p;
   p.per_trial_bytes = floats * sizeof(float) + stat_bytes;
   p.budget_bytes = b.memory_budget();
@@ -59,8 +59,7 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
   // Automatic chunks hold at least ~2^20 floats of workspace, so that small networks do not pay
   // the per-chunk overhead once per trial.
   const int64_t amortize = static_cast<int64_t>((std::size_t(1) << 20) / std::max<std::size_t>(floats, 1));
-  int64_t chunk = c.run.chunk_trials > 0 ? c.run.chunk_trials
-                                         : std::max<int64_t>(b.preferred_chunk_trials(), amortize);
+  int64_t chunk = c.run.chunk_trials > 0 ? c.run.chunk_trials : std::max<int64_t>(b.preferred_chunk_trials(), amortize);
   chunk = std::min({chunk, fit / workers, (c.trials + workers - 1) / workers});
   p.chunk_trials = static_cast<int>(std::max<int64_t>(chunk, 1));
   p.workers = static_cast<int>(workers);

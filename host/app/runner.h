@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "host/backend/backend.h"
 #include "host/app/config.h"
+#include "host/backend/backend.h"
 #include "host/backend/stats.h"
 
 namespace isc {

@@ -32,11 +32,16 @@ Quadrature gauss_hermite(int n) {
   const int m = (n + 1) / 2;
   double z = 0, pp = 0;
   for (int i = 0; i < m; ++i) {
-    if (i == 0) z = std::sqrt(double(2 * n + 1)) - 1.85575 * std::pow(double(2 * n + 1), -0.16667);
-    else if (i == 1) z -= 1.14 * std::pow(double(n), 0.426) / z;
-    else if (i == 2) z = 1.86 * z - 0.86 * q.x[0];
-    else if (i == 3) z = 1.91 * z - 0.91 * q.x[1];
-    else z = 2.0 * z - q.x[static_cast<std::size_t>(i - 2)];
+    if (i == 0)
+      z = std::sqrt(double(2 * n + 1)) - 1.85575 * std::pow(double(2 * n + 1), -0.16667);
+    else if (i == 1)
+      z -= 1.14 * std::pow(double(n), 0.426) / z;
+    else if (i == 2)
+      z = 1.86 * z - 0.86 * q.x[0];
+    else if (i == 3)
+      z = 1.91 * z - 0.91 * q.x[1];
+    else
+      z = 2.0 * z - q.x[static_cast<std::size_t>(i - 2)];
     int it = 0;
     for (; it < 100; ++it) {
       double p1 = pim4, p2 = 0.0;
@@ -64,8 +69,7 @@ Quadrature gauss_hermite(int n) {
 
 double activation_value(const ActivationSpec& a, double s) { return f(a, s); }
 
-double pair_expectation(const std::function<double(double)>& fn, double m, double q, double rho,
-                        const Quadrature& g) {
+double pair_expectation(const std::function<double(double)>& fn, double m, double q, double rho, const Quadrature& g) {
   auto f = [&](const ActivationSpec&, double s) { return fn(s); };
   const ActivationSpec a{};
   // u = sqrt(q) z1, v = sqrt(q) (rho z1 + sqrt(1 - rho^2) z2), both shifted by m.
@@ -88,7 +92,7 @@ std::vector<LayerTheory> mean_field(const Config& c, int nodes) {
   const double mb = n.bias, vb = n.bias_std * n.bias_std;
   const double in_var = input_variance(c.data);
   std::vector<LayerTheory> out;
-  double h2 = in_var;        // E[h_{l-1}^2]
+  double h2 = in_var;          // E[h_{l-1}^2]
   double h12 = c_in * in_var;  // E[h_{l-1}(a) h_{l-1}(b)]
   int n_in = n.input;
   for (std::size_t l = 0; l < n.hidden.size(); ++l) {

@@ -16,13 +16,13 @@ Quadrature gauss_hermite(int n);
 
 // Per hidden layer l (0-based here, 1-based in theory.csv):
 struct LayerTheory {
-  double sigma_w2 = 0;  // n_in Var[W_l]
-  double q_pre = 0;     // E[s_l^2]: second moment of the pre-activation
-  double var_pre = 0;   // Var[s_l]
-  double var_act = 0;   // E[h_l^2]: second moment of the activation
-  double chi1 = 0;      // sigma_w2 E[f'(s_l)^2]
+  double sigma_w2 = 0;    // n_in Var[W_l]
+  double q_pre = 0;       // E[s_l^2]: second moment of the pre-activation
+  double var_pre = 0;     // Var[s_l]
+  double var_act = 0;     // E[h_l^2]: second moment of the activation
+  double chi1 = 0;        // sigma_w2 E[f'(s_l)^2]
   double grad_ratio = 0;  // Var[dC/ds_l] / Var[dC/ds_{l+1}] = n_{l+1} Var[W_{l+1}] E[f'(s_l)^2]
-  double c_pre = 0;     // E[s_l(a) s_l(b)] / E[s_l^2] for two inputs with correlation c_in
+  double c_pre = 0;       // E[s_l(a) s_l(b)] / E[s_l^2] for two inputs with correlation c_in
 };
 
 // The infinite-width prediction for a configuration: s_l ~ N(bias, sigma_w2 E[h_{l-1}^2] +
@@ -31,8 +31,7 @@ struct LayerTheory {
 std::vector<LayerTheory> mean_field(const Config& c, int nodes = 96);
 
 // E[g(u) g(v)] for (u, v) jointly Gaussian with means m, variances q and correlation rho.
-double pair_expectation(const std::function<double(double)>& g, double m, double q, double rho,
-                        const Quadrature& quad);
+double pair_expectation(const std::function<double(double)>& g, double m, double q, double rho, const Quadrature& quad);
 
 // The activation in double precision (theory and tests).
 double activation_value(const ActivationSpec& a, double s);

@@ -8,8 +8,8 @@ namespace isc {
 
 void require(const Buffer& b, std::size_t floats, const char* backend, const char* what) {
   if (b.size() < floats)
-    throw std::logic_error(std::string(backend) + " backend: the " + what + " buffer holds " + std::to_string(b.size()) +
-                           " floats, the op needs " + std::to_string(floats));
+    throw std::logic_error(std::string(backend) + " backend: the " + what + " buffer holds " +
+                           std::to_string(b.size()) + " floats, the op needs " + std::to_string(floats));
 }
 
 }  // namespace isc

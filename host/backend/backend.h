@@ -30,11 +30,11 @@ void require(const Buffer& b, std::size_t floats, const char* backend, const cha
 // A chunk of consecutive trials of one configuration; all ops below work on such a chunk, with
 // trial-major layouts: x[t][sample][unit], W[t][out][in].
 struct Chunk {
-  uint64_t stream = 0;      // Philox key of the configuration
+  uint64_t stream = 0;  // Philox key of the configuration
   uint64_t first_trial = 0;
   int trials = 0;
   int samples = 0;
-  int layers = 0;           // hidden layers with statistics
+  int layers = 0;  // hidden layers with statistics
   StatsSpec stats;
   // > 0: unit j's bias is add_rn(bias, draw_j) with draw_j element j of the Normal(0, bias_std^2)
   // draws (kernels/init.h draw4) of stream (stream, bias_subsequence(trial, layer)).
@@ -102,8 +102,7 @@ class Backend {
   // dw[t] = g[t]^T (n_out x samples) * h[t] (samples x n_in).
   virtual void gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw, int n_out, int n_in) = 0;
   // g <- g * f'(s) in place, then (if enabled) statistics of g as layer `layer`'s backprop_gradient.
-  virtual void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width,
-                                     int layer) = 0;
+  virtual void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer) = 0;
   // Statistics of x (per_trial values per trial) as quantity q of layer `layer`.
   virtual void stats(const Buffer& x, std::size_t per_trial, Quantity q, int layer) = 0;
 };

@@ -43,7 +43,8 @@ void ChunkStats::set_measured(int layer, int q, int64_t per) {
 ChunkStats::Cell ChunkStats::at(int trial, int layer, int q) {
   const std::size_t o = cell(trial, layer, q), P = spec.percentiles.size();
   const std::size_t tl = std::size_t(trial) * std::size_t(layers) + std::size_t(layer);
-  return Cell{&moments[o], &counts[o * kCounts], &hist[tl * layout.stride + layout.offset[q]], order.data() + o * 2 * P};
+  return Cell{&moments[o], &counts[o * kCounts], &hist[tl * layout.stride + layout.offset[q]],
+              order.data() + o * 2 * P};
 }
 
 TrialStats cell_stats(const Moments& m, const uint64_t* counts, const uint64_t* hist, std::size_t slots,

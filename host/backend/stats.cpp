@@ -30,8 +30,10 @@ double TrialStats::std() const { return std::sqrt(variance(m)); }
 
 std::string percentile_name(double p) {
   char buf[32];
-  if (p == std::floor(p)) std::snprintf(buf, sizeof buf, "p%02d", int(p));
-  else std::snprintf(buf, sizeof buf, "p%g", p);
+  if (p == std::floor(p))
+    std::snprintf(buf, sizeof buf, "p%02d", int(p));
+  else
+    std::snprintf(buf, sizeof buf, "p%g", p);
   return buf;
 }
 
@@ -67,7 +69,8 @@ std::vector<std::string> statistic_names(const StatsSpec& spec, const StatisticC
   return n;
 }
 
-std::vector<double> statistic_values(const std::vector<Statistic>& all, const StatisticContext& c, const TrialStats& t) {
+std::vector<double> statistic_values(const std::vector<Statistic>& all, const StatisticContext& c,
+                                     const TrialStats& t) {
   std::vector<double> v;
   for (const auto& s : all)
     if (s.applies(c)) v.push_back(s.value(t));

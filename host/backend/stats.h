@@ -14,7 +14,7 @@ namespace isc {
 // values; NaN and +-Inf are counted apart (Inf also falls into the under/overflow slots).
 struct TrialStats {
   Moments m;
-  uint64_t count = 0;      // all values, finite or not
+  uint64_t count = 0;  // all values, finite or not
   uint64_t nan = 0;
   uint64_t inf = 0;
   uint64_t saturated = 0;  // activation only; see kernels/activations.h

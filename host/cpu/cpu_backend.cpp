@@ -12,14 +12,14 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "host/cpu/activation_loops.h"
+#include "host/cpu/cpu_stats.h"
+#include "host/cpu/draws.h"
+#include "host/cpu/svd.h"
 #include "kernels/inputs.h"
 #include "kernels/loss.h"
 #include "kernels/rng.h"
 #include "kernels/targets.h"
-#include "host/cpu/svd.h"
-#include "host/cpu/activation_loops.h"
-#include "host/cpu/draws.h"
-#include "host/cpu/cpu_stats.h"
 
 // OpenBLAS's own thread count control (declared in its cblas.h on Debian; repeated for others).
 extern "C" void openblas_set_num_threads(int);
@@ -40,7 +40,8 @@ class HostBuffer : public Buffer {
 // The floats of a buffer this backend allocated, checked to hold at least `need` of them.
 float* ptr(Buffer& b, std::size_t need, const char* what) {
   auto* h = dynamic_cast<HostBuffer*>(&b);
-  if (!h) throw std::logic_error(std::string("CPU backend: the ") + what + " buffer was not allocated by the CPU backend");
+  if (!h)
+    throw std::logic_error(std::string("CPU backend: the ") + what + " buffer was not allocated by the CPU backend");
   require(b, need, "CPU", what);
   return h->data();
 }
@@ -62,8 +63,7 @@ std::string cpu_model() {
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(const BackendOptions& opt)
-      : threads_(opt.threads > 0 ? opt.threads : cpu_threads_available()) {
+  explicit CpuBackend(const BackendOptions& opt) : threads_(opt.threads > 0 ? opt.threads : cpu_threads_available()) {
     // Trials run in parallel, one OpenBLAS call per trial: each call single-threaded.
     openblas_set_num_threads(1);
     scratch_.resize(static_cast<std::size_t>(threads_));
@@ -89,9 +89,7 @@ class CpuBackend final : public Backend {
     return std::make_unique<CpuBackend>(one);
   }
 
-  std::unique_ptr<Buffer> alloc(std::size_t floats) override {
-    return std::make_unique<HostBuffer>(floats);
-  }
+  std::unique_ptr<Buffer> alloc(std::size_t floats) override { return std::make_unique<HostBuffer>(floats); }
   void upload(Buffer& b, const float* host, std::size_t n) override {
     std::memcpy(ptr(b, n, "upload"), host, n * sizeof(float));
   }
@@ -142,8 +140,8 @@ class CpuBackend final : public Backend {
     float* sp = ptr(s, ss * trials(), "GEMM output");
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0f, hp + t * hs, n_in,
-                  wp + t * ws, n_in, 0.0f, sp + t * ss, n_out);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0f, hp + t * hs, n_in, wp + t * ws, n_in,
+                  0.0f, sp + t * ss, n_out);
     }
   }
 
@@ -224,7 +222,8 @@ class CpuBackend final : public Backend {
     for (int t = 0; t < chunk_.trials; ++t) {
       std::vector<float> logits(static_cast<std::size_t>(B) * classes);
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, classes, n_in, 1.0f,
-                  xp + static_cast<std::size_t>(t) * B * n_in, n_in, teacher.data(), n_in, 0.0f, logits.data(), classes);
+                  xp + static_cast<std::size_t>(t) * B * n_in, n_in, teacher.data(), n_in, 0.0f, logits.data(),
+                  classes);
       for (int i = 0; i < B; ++i)
         yp[static_cast<std::size_t>(t) * B + i] =
             static_cast<float>(argmax_first(&logits[static_cast<std::size_t>(i) * classes], classes));
@@ -237,7 +236,7 @@ class CpuBackend final : public Backend {
     const float* zp = ptr(z, rows * classes, "logits");
     const float* yp = ptr(y, rows, "targets");
     float* gp = ptr(g, rows * classes, "logit gradient");
-    const float inv_b = 1.0f / static_cast<float>(B);
+    const float inv_b = mean_nll_scale(B);
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t)
       for (int i = 0; i < B; ++i) {
@@ -267,8 +266,8 @@ class CpuBackend final : public Backend {
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t)
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0f,
-                  gp + static_cast<std::size_t>(t) * B * n_out, n_out, hp + static_cast<std::size_t>(t) * B * n_in, n_in,
-                  0.0f, dp + static_cast<std::size_t>(t) * n_out * n_in, n_in);
+                  gp + static_cast<std::size_t>(t) * B * n_out, n_out, hp + static_cast<std::size_t>(t) * B * n_in,
+                  n_in, 0.0f, dp + static_cast<std::size_t>(t) * n_out * n_in, n_in);
   }
 
   void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer) override {
@@ -362,8 +361,6 @@ std::size_t cpu_memory_bytes() {
   return total;
 }
 
-std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& opt) {
-  return std::make_unique<CpuBackend>(opt);
-}
+std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& opt) { return std::make_unique<CpuBackend>(opt); }
 
 }  // namespace isc

@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <cfloat>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 namespace isc {
@@ -68,8 +68,8 @@ std::vector<float> select_in_buckets(std::vector<float>& sorted, const RankBucke
 }
 }  // namespace
 
-std::vector<float> select_ranks(const float* x, std::size_t n, float min, float max,
-                                const std::vector<uint64_t>& ranks, std::vector<float>& scratch) {
+std::vector<float> select_ranks(const float* x, std::size_t n, float min, float max, const std::vector<uint64_t>& ranks,
+                                std::vector<float>& scratch) {
   if (ranks.empty() || !(max > min)) return std::vector<float>(ranks.size(), min);  // all finite values equal
   const double sc = double(kFineBins) / (double(max) - double(min));
   const float scale = std::isfinite(float(sc)) ? float(sc) : 0.0f;
@@ -122,8 +122,10 @@ float first_with_key(const Binner& b, int32_t k) {
   uint32_t lo = ord(-FLT_MAX), hi = ord(FLT_MAX) + 1;  // answer in [lo, hi]; hi means none
   while (lo < hi) {
     const uint32_t mid = lo + (hi - lo) / 2;
-    if (cpu_hist_key(b, kSub, from_ord(mid)) >= k) hi = mid;
-    else lo = mid + 1;
+    if (cpu_hist_key(b, kSub, from_ord(mid)) >= k)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   return lo == ord(FLT_MAX) + 1 ? INFINITY : from_ord(lo);
 }
@@ -160,8 +162,8 @@ bool select_keyed(const float* x, std::size_t n, const Binner& b, const std::vec
   scratch.resize(gathered);
   for (float v : vals) {
     const std::size_t key = static_cast<std::size_t>(cpu_hist_key(b, kSub, v));
-    const std::size_t k = static_cast<std::size_t>(std::lower_bound(rb.buckets.begin(), rb.buckets.end(), key) -
-                                                   rb.buckets.begin());
+    const std::size_t k =
+        static_cast<std::size_t>(std::lower_bound(rb.buckets.begin(), rb.buckets.end(), key) - rb.buckets.begin());
     if (k == rb.buckets.size() || rb.buckets[k] != key || fill[k] == rb.offset[k + 1]) return false;
     scratch[fill[k]++] = v;
   }
@@ -258,8 +260,8 @@ void StatsAccumulator::add(const float* x, std::size_t n) {
   }
 }
 
-void StatsAccumulator::finish(const float* x, std::vector<float>& scratch, OrderStats* order,
-                              const OrderStats* from, const ActivationSpec* f) {
+void StatsAccumulator::finish(const float* x, std::vector<float>& scratch, OrderStats* order, const OrderStats* from,
+                              const ActivationSpec* f) {
   const std::size_t n = n_, nslots = nslots_;
   if (keyed_) {
     for (std::size_t k = 0; k < nslots; ++k)
@@ -307,8 +309,7 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range, const 
   uint64_t counts[ChunkStats::kCounts];
   std::vector<uint64_t> hist(static_cast<std::size_t>(range.bins) + 2);
   std::vector<float> ord(2 * percentiles.size());
-  StatsAccumulator acc(range, percentiles, n, sat, ChunkStats::Cell{&m, counts, hist.data(), ord.data()},
-                       !(from && f));
+  StatsAccumulator acc(range, percentiles, n, sat, ChunkStats::Cell{&m, counts, hist.data(), ord.data()}, !(from && f));
   acc.add(x, n);
   acc.finish(x, scratch, order, from, f);
   out = cell_stats(m, counts, hist.data(), hist.size(), ord.data(), percentiles, n);

@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/activations.h"
 #include "host/backend/chunk_stats.h"
 #include "host/backend/stats.h"
+#include "kernels/activations.h"
 
 namespace isc {
 
@@ -26,9 +26,8 @@ struct OrderStats {
 // (f = `f`, monotone non-decreasing): the candidates f(u_(k)) are checked by counting
 // (#(x < c) <= k < #(x <= c)) and used when they are exactly the k-th values of x, which saves the
 // selection; otherwise x's own are selected.
-void compute_stats(const float* x, std::size_t n, const HistRange& range,
-                   const std::vector<double>& percentiles, const ActivationSpec* sat,
-                   TrialStats& out, std::vector<float>& scratch, OrderStats* order = nullptr,
+void compute_stats(const float* x, std::size_t n, const HistRange& range, const std::vector<double>& percentiles,
+                   const ActivationSpec* sat, TrialStats& out, std::vector<float>& scratch, OrderStats* order = nullptr,
                    const OrderStats* from = nullptr, const ActivationSpec* f = nullptr);
 
 // The statistics of one array into one ChunkStats cell, in two steps, for callers that produce
@@ -62,8 +61,8 @@ class StatsAccumulator {
 // Exact order statistics of the finite values of x, for sorted 0-based ranks, in three steps:
 // a fine histogram over [min, max] (one pass), a gather of the values whose fine bin holds a
 // wanted rank (one pass), and a selection inside each small bucket.
-std::vector<float> select_ranks(const float* x, std::size_t n, float min, float max,
-                                const std::vector<uint64_t>& ranks, std::vector<float>& scratch);
+std::vector<float> select_ranks(const float* x, std::size_t n, float min, float max, const std::vector<uint64_t>& ranks,
+                                std::vector<float>& scratch);
 
 // The cosine similarity of two rows of `width` values (0 when either is all zeros).
 double pair_cosine(const float* a, const float* b, int width);

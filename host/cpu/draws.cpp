@@ -69,9 +69,9 @@ ISC_HD void philox16_generic(uint64_t seed, uint64_t subsequence, uint64_t block
 // groups cover 16 consecutive blocks, even then odd). More groups in flight hide the multiply latency.
 template <int G>
 __attribute__((target("avx512f"), always_inline)) inline void philox_rounds_avx512(uint64_t seed, uint64_t subsequence,
-                                                                                    uint64_t block0, __m512i x[G],
-                                                                                    __m512i y[G], __m512i z[G],
-                                                                                    __m512i w[G]) {
+                                                                                   uint64_t block0, __m512i x[G],
+                                                                                   __m512i y[G], __m512i z[G],
+                                                                                   __m512i w[G]) {
   const __m512i m0 = _mm512_set1_epi64(kPhiloxM0), m1 = _mm512_set1_epi64(kPhiloxM1);
   const __m512i even = _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0);
   for (int g = 0; g < G; ++g) {
@@ -124,28 +124,27 @@ __attribute__((target("avx512f"))) void fill_uniform_avx512(uint64_t seed, uint6
     __m512i x[2 * P], y[2 * P], z[2 * P], w[2 * P];
     philox_rounds_avx512<2 * P>(seed, subsequence, 16 * c0, x, y, z, w);
     for (int q = 0; q < P && c0 + q < chunks; ++q) {
-    const std::size_t c = c0 + q;
-    // (x|y) and (z|w) 64-bit pairs of the even blocks (group 2q) and odd blocks (group 2q+1).
-    const __m512i xy_e = pair_low_halves(x[2 * q], y[2 * q]), xy_o = pair_low_halves(x[2 * q + 1], y[2 * q + 1]);
-    const __m512i zw_e = pair_low_halves(z[2 * q], w[2 * q]), zw_o = pair_low_halves(z[2 * q + 1], w[2 * q + 1]);
-    const __m512i xy_a = _mm512_permutex2var_epi64(xy_e, lo_pairs, xy_o);  // blocks 0..7
-    const __m512i xy_b = _mm512_permutex2var_epi64(xy_e, hi_pairs, xy_o);  // blocks 8..15
-    const __m512i zw_a = _mm512_permutex2var_epi64(zw_e, lo_pairs, zw_o);
-    const __m512i zw_b = _mm512_permutex2var_epi64(zw_e, hi_pairs, zw_o);
-    const __m512i v[4] = {_mm512_permutex2var_epi64(xy_a, lo_pairs, zw_a),
-                          _mm512_permutex2var_epi64(xy_a, hi_pairs, zw_a),
-                          _mm512_permutex2var_epi64(xy_b, lo_pairs, zw_b),
-                          _mm512_permutex2var_epi64(xy_b, hi_pairs, zw_b)};
-    for (int k = 0; k < 4; ++k) {
-      const __m512 u = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepu32_ps(v[k]), two_m32), two_m33);
-      _mm512_storeu_ps(out + 64 * c + 16 * k, _mm512_mul_ps(sc, _mm512_sub_ps(_mm512_mul_ps(two, u), one)));
-    }
+      const std::size_t c = c0 + q;
+      // (x|y) and (z|w) 64-bit pairs of the even blocks (group 2q) and odd blocks (group 2q+1).
+      const __m512i xy_e = pair_low_halves(x[2 * q], y[2 * q]), xy_o = pair_low_halves(x[2 * q + 1], y[2 * q + 1]);
+      const __m512i zw_e = pair_low_halves(z[2 * q], w[2 * q]), zw_o = pair_low_halves(z[2 * q + 1], w[2 * q + 1]);
+      const __m512i xy_a = _mm512_permutex2var_epi64(xy_e, lo_pairs, xy_o);  // blocks 0..7
+      const __m512i xy_b = _mm512_permutex2var_epi64(xy_e, hi_pairs, xy_o);  // blocks 8..15
+      const __m512i zw_a = _mm512_permutex2var_epi64(zw_e, lo_pairs, zw_o);
+      const __m512i zw_b = _mm512_permutex2var_epi64(zw_e, hi_pairs, zw_o);
+      const __m512i v[4] = {
+          _mm512_permutex2var_epi64(xy_a, lo_pairs, zw_a), _mm512_permutex2var_epi64(xy_a, hi_pairs, zw_a),
+          _mm512_permutex2var_epi64(xy_b, lo_pairs, zw_b), _mm512_permutex2var_epi64(xy_b, hi_pairs, zw_b)};
+      for (int k = 0; k < 4; ++k) {
+        const __m512 u = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepu32_ps(v[k]), two_m32), two_m33);
+        _mm512_storeu_ps(out + 64 * c + 16 * k, _mm512_mul_ps(sc, _mm512_sub_ps(_mm512_mul_ps(two, u), one)));
+      }
     }
   }
 }
 
-__attribute__((target("avx2"))) void philox16_avx2(uint64_t seed, uint64_t subsequence,
-                                                                          uint64_t block0, uint32_t out[4][kLanes]) {
+__attribute__((target("avx2"))) void philox16_avx2(uint64_t seed, uint64_t subsequence, uint64_t block0,
+                                                   uint32_t out[4][kLanes]) {
   // Four groups of four blocks: (even, odd) of blocks 0..7, then of blocks 8..15.
   const __m256i m0 = _mm256_set1_epi64x(kPhiloxM0), m1 = _mm256_set1_epi64x(kPhiloxM1);
   const __m256i even = _mm256_set_epi64x(6, 4, 2, 0);
@@ -232,11 +231,11 @@ ISC_HD void fill_draws(const LayerDraw& d, uint64_t seed, uint64_t subsequence, 
 
 #if ISC_X86_PATHS
 __attribute__((target("arch=x86-64-v4"))) void fill_draws_v4(const LayerDraw& d, uint64_t seed, uint64_t sub,
-                                                               float* out, std::size_t n) {
+                                                             float* out, std::size_t n) {
   fill_draws<kPathAvx512>(d, seed, sub, out, n);
 }
 __attribute__((target("arch=x86-64-v3"))) void fill_draws_v3(const LayerDraw& d, uint64_t seed, uint64_t sub,
-                                                               float* out, std::size_t n) {
+                                                             float* out, std::size_t n) {
   fill_draws<kPathAvx2>(d, seed, sub, out, n);
 }
 #endif
@@ -255,8 +254,7 @@ void cpu_philox16(int path, uint64_t seed, uint64_t subsequence, uint64_t block0
   philox16_generic(seed, subsequence, block0, out);
 }
 
-void cpu_fill_draws_path(int path, const LayerDraw& d, uint64_t seed, uint64_t subsequence, float* out,
-                         std::size_t n) {
+void cpu_fill_draws_path(int path, const LayerDraw& d, uint64_t seed, uint64_t subsequence, float* out, std::size_t n) {
 #if ISC_X86_PATHS
   if (path == kPathAvx512) return fill_draws_v4(d, seed, subsequence, out, n);
   if (path == kPathAvx2) return fill_draws_v3(d, seed, subsequence, out, n);

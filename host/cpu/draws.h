@@ -16,8 +16,7 @@ void cpu_fill_draws(const LayerDraw& d, uint64_t seed, uint64_t subsequence, flo
 
 // The draws on one instruction-set path (kPath*, isa.h), for tests that run each one the machine supports
 // (cpu_draw_paths()).
-void cpu_fill_draws_path(int path, const LayerDraw& d, uint64_t seed, uint64_t subsequence, float* out,
-                         std::size_t n);
+void cpu_fill_draws_path(int path, const LayerDraw& d, uint64_t seed, uint64_t subsequence, float* out, std::size_t n);
 // Philox4x32-10 blocks block0 .. block0 + 15 of (seed, subsequence) on one path: out[word][block].
 void cpu_philox16(int path, uint64_t seed, uint64_t subsequence, uint64_t block0, uint32_t out[4][16]);
 

@@ -61,8 +61,7 @@ int32_t cpu_hist_key(const Binner& b, int sub, float x) {
   return k;
 }
 
-ISC_CLONES void cpu_fine_bins(const float* x, std::size_t n, float lo, float hi, float scale, int bins,
-                              int32_t* idx) {
+ISC_CLONES void cpu_fine_bins(const float* x, std::size_t n, float lo, float hi, float scale, int bins, int32_t* idx) {
   const float top = static_cast<float>(bins - 1);
   for (std::size_t i = 0; i < n; ++i) {
     const float v = x[i];

@@ -172,16 +172,16 @@ __attribute__((target("avx512f"))) inline uint64_t lane_sum(__m512i v) {
 // Whether each lane of v lies in one of K ranges [lo[j], hi[j]) (ordered compares: NaN never does).
 template <int K>
 __attribute__((target("avx512f"))) inline __mmask16 inside(__m512 v, __mmask16 live, const __m512* lo,
-                                                            const __m512* hi) {
+                                                           const __m512* hi) {
   __mmask16 in = 0;
   for (int j = 0; j < K; ++j)
-    in = _kor_mask16(in, _mm512_mask_cmp_ps_mask(_mm512_mask_cmp_ps_mask(live, v, lo[j], _CMP_GE_OQ), v, hi[j],
-                                                  _CMP_LT_OQ));
+    in = _kor_mask16(
+        in, _mm512_mask_cmp_ps_mask(_mm512_mask_cmp_ps_mask(live, v, lo[j], _CMP_GE_OQ), v, hi[j], _CMP_LT_OQ));
   return in;
 }
 
 __attribute__((target("avx512f,popcnt"))) inline void put(__m512 v, __mmask16 in, float* out, std::size_t cap,
-                                                           std::size_t* m) {
+                                                          std::size_t* m) {
   const std::size_t c = static_cast<std::size_t>(__builtin_popcount(in));
   if (*m + c <= cap)  // in index order: compress in a register, then a masked store
     _mm512_mask_storeu_ps(out + *m, tail_mask(c), _mm512_maskz_compress_ps(in, v));
@@ -219,8 +219,9 @@ __attribute__((target("avx512f,popcnt"))) std::size_t gather_k(const float* x, s
 }
 
 // At most 4 ranges (more: std::size_t(-1), and the caller uses the generic loop).
-__attribute__((target("avx512f,popcnt"))) std::size_t gather_ranges_avx512(
-    const float* x, std::size_t n, const float* lo, const float* hi, int k, float* out, std::size_t cap) {
+__attribute__((target("avx512f,popcnt"))) std::size_t gather_ranges_avx512(const float* x, std::size_t n,
+                                                                           const float* lo, const float* hi, int k,
+                                                                           float* out, std::size_t cap) {
   switch (k) {
     case 0: return 0;
     case 1: return gather_k<1>(x, n, lo, hi, out, cap);

@@ -23,7 +23,8 @@ void jacobian_singular_values(const float* s, const float* w, const ActivationSp
   std::vector<float> j(static_cast<std::size_t>(n_out) * n_in);
   for (int r = 0; r < n_out; ++r) {
     for (int c = 0; c < n_in; ++c)
-      j[static_cast<std::size_t>(r) * n_in + c] = jacobian_element(act, s[r], w[static_cast<std::size_t>(r) * n_in + c]);
+      j[static_cast<std::size_t>(r) * n_in + c] =
+          jacobian_element(act, s[r], w[static_cast<std::size_t>(r) * n_in + c]);
   }
   singular_values(j.data(), n_out, n_in, sv);
 }

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "host/app/backends.h"
-#include "host/backend/backend.h"
 #include "host/app/config.h"
 #include "host/app/runner.h"
+#include "host/backend/backend.h"
 
 using namespace isc;
 using clk = std::chrono::steady_clock;
@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   Overrides ov;
   ov.trials = trials;
   ov.sets = {"samples=" + std::to_string(samples)};
-  if (backward) ov.sets.push_back("stats.quantities=[\"preactivation\",\"activation\",\"backprop_gradient\",\"weight_gradient\"]");
+  if (backward)
+    ov.sets.push_back("stats.quantities=[\"preactivation\",\"activation\",\"backprop_gradient\",\"weight_gradient\"]");
   const Experiment ex = parse_experiment(
       "[network]\ninput = 1024\nhidden = [1000, 1000, 1000, 1000, 1000]\nactivation = \"tanh\"\n"
       "init = \"standard\"\n",
@@ -56,12 +57,12 @@ int main(int argc, char** argv) {
       Bufs& b = bufs[static_cast<std::size_t>(omp_get_thread_num())];
       int n_in = 1024;
       for (int l = 0; l < 5; ++l) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(B), 1000, n_in, 1.0f, b.h.data(), n_in,
-                    b.w.data(), n_in, 0.0f, b.s.data(), 1000);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(B), 1000, n_in, 1.0f, b.h.data(), n_in, b.w.data(),
+                    n_in, 0.0f, b.s.data(), 1000);
         if (backward) {
           // weight gradient (1000 x n_in) and, above the first layer, the gradient to the layer below
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 1000, n_in, int(B), 1.0f, b.g.data(), 1000,
-                      b.h.data(), n_in, 0.0f, b.dw.data(), n_in);
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 1000, n_in, int(B), 1.0f, b.g.data(), 1000, b.h.data(),
+                      n_in, 0.0f, b.dw.data(), n_in);
           if (l > 0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(B), n_in, 1000, 1.0f, b.g.data(), 1000,
                         b.w.data(), n_in, 0.0f, b.s.data(), n_in);
@@ -85,9 +86,10 @@ int main(int argc, char** argv) {
   }
   const double fwd = 2.0 * B * (1024.0 * 1000 + 4 * 1000.0 * 1000);
   const double flops = double(trials) * (backward ? fwd + fwd + 2.0 * B * 4 * 1000.0 * 1000 : fwd);
-  std::printf("initscope CPU benchmark: Figure 6%s job (tanh, 5 x 1000, input 1024), %d trials x %d samples, "
-              "%d threads (%d workers, chunks of %d trials), best of %d\n", backward ? "-8 forward+backward" : "",
-              trials, samples, threads, plan.workers, plan.chunk_trials, repeats);
+  std::printf(
+      "initscope CPU benchmark: Figure 6%s job (tanh, 5 x 1000, input 1024), %d trials x %d samples, "
+      "%d threads (%d workers, chunks of %d trials), best of %d\n",
+      backward ? "-8 forward+backward" : "", trials, samples, threads, plan.workers, plan.chunk_trials, repeats);
   std::printf("  device          %s\n", backend->description().c_str());
   std::printf("  engine          %8.3f s  %8.2f trials/s  %7.1f GFLOP/s (GEMM FLOPs only)\n", t_engine,
               trials / t_engine, flops / t_engine * 1e-9);

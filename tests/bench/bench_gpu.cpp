@@ -12,9 +12,9 @@
 #include "cuda/cuda_backend.h"
 #include "cuda/device_array.h"
 #include "cuda/gemm.h"
-#include "host/backend/backend.h"
 #include "host/app/config.h"
 #include "host/app/runner.h"
+#include "host/backend/backend.h"
 
 using namespace isc;
 
@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
     ov.trials = trials;
     ov.sets = {"samples=" + std::to_string(samples)};
     if (backward)
-      ov.sets.push_back("stats.quantities=[\"preactivation\",\"activation\",\"backprop_gradient\",\"weight_gradient\"]");
+      ov.sets.push_back(
+          "stats.quantities=[\"preactivation\",\"activation\",\"backprop_gradient\",\"weight_gradient\"]");
     const Experiment ex = parse_experiment(
         "[network]\ninput = 1024\nhidden = [1000, 1000, 1000, 1000, 1000]\nactivation = \"tanh\"\n"
         "init = \"standard\"\n",
@@ -99,8 +100,10 @@ int main(int argc, char** argv) {
         for (int first = 0; first < trials; first += chunk) {
           const int n = std::min(chunk, trials - first);
           for (int l = 0, n_in = 1024; l < 5; ++l, n_in = 1000) {
-            if (classic) gemm.forward_classic(h.get(), w.get(), s.get(), samples, n_in, 1000, n);
-            else gemm.forward(h.get(), w.get(), s.get(), samples, n_in, 1000, n);
+            if (classic)
+              gemm.forward_classic(h.get(), w.get(), s.get(), samples, n_in, 1000, n);
+            else
+              gemm.forward(h.get(), w.get(), s.get(), samples, n_in, 1000, n);
             if (!backward || classic) continue;
             // The hidden layers' backward GEMMs (the 9-class output layer's are negligible).
             gemm.weight_grad(g.get(), h.get(), dw.get(), samples, 1000, n_in, n);
@@ -121,9 +124,10 @@ int main(int argc, char** argv) {
 
     const double fwd = 2.0 * double(B) * (1024.0 * 1000 + 4 * 1000.0 * 1000);
     const double flops = double(trials) * (backward ? 2 * fwd + 2.0 * double(B) * 4 * 1000.0 * 1000 : fwd);
-    std::printf("initscope CUDA benchmark: Figure 6%s job (tanh, 5 x 1000, input 1024), %d trials x %d samples, "
-                "chunks of %d trials, best of %d, %s\n", backward ? "-8 forward+backward" : "", trials, samples, chunk,
-                repeats, tf32 ? "TF32" : "FP32");
+    std::printf(
+        "initscope CUDA benchmark: Figure 6%s job (tanh, 5 x 1000, input 1024), %d trials x %d samples, "
+        "chunks of %d trials, best of %d, %s\n",
+        backward ? "-8 forward+backward" : "", trials, samples, chunk, repeats, tf32 ? "TF32" : "FP32");
     std::printf("  device             %s\n", backend->description().c_str());
     std::printf("  GEMM, layer 1      %s\n", path_first.c_str());
     std::printf("  GEMM, layers 2-5   %s\n", path_rest.c_str());
