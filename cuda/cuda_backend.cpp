@@ -1,7 +1,7 @@
 // cuda_backend.cpp — the CUDA implementation of the Backend ops: a chunk of trials at a time on
 // one stream; statistics stay on the device until end_chunk(). Kernels: draw.cu (weights and
 // inputs), gemm.cpp (cuBLAS), layer_stats.cu and percentiles.cu (statistics); the backward ops
-// are in cuda_backward.cpp.
+// are in cuda_backend_backward.cpp.
 #include "cuda/cuda_backend.h"
 
 #include <cuda_runtime_api.h>
@@ -24,7 +24,7 @@ namespace isc::cuda {
 namespace {
 // Device memory the runner must not plan with: cuBLAS and cuSOLVER workspaces, the CUDA context's
 // own growth, the statistics arrays (a few KiB per trial), per-unit biases, Jacobian scratch
-// (cuda_backward.cpp caps it) and fragmentation.
+// (cuda_backend_backward.cpp caps it) and fragmentation.
 std::size_t memory_margin(std::size_t total) { return std::max<std::size_t>(std::size_t(768) << 20, total / 20); }
 }  // namespace
 

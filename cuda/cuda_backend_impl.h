@@ -1,5 +1,5 @@
 // cuda_backend_impl.h — the CUDA backend's class, shared by its two source files: cuda_backend.cpp
-// (device, chunk, forward ops, statistics plumbing) and cuda_backward.cpp (backward diagnostics).
+// (device, chunk, forward ops, statistics plumbing) and cuda_backend_backward.cpp (backward diagnostics).
 #pragma once
 #include <cuda_runtime_api.h>
 
@@ -39,7 +39,7 @@ class CudaBackend final : public Backend {
                              int layer) override;
   ChunkStats end_chunk() override;
 
-  // --- backward diagnostics (cuda_backward.cpp) ---
+  // --- backward diagnostics (cuda_backend_backward.cpp) ---
   void add_bias(Buffer& s, float bias, int width, int layer) override;
   void fill_targets(Buffer& y, TargetKind kind, const Buffer& x, int n_in, int classes) override;
   void softmax_nll_grad(const Buffer& z, const Buffer& y, Buffer& g, int classes) override;

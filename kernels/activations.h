@@ -81,6 +81,7 @@ template <>
 struct Act<Activation::Linear> {
   // Defaults: the activation histogram range and the saturation threshold.
   static constexpr float kRangeLo = -5.0f, kRangeHi = 5.0f, kThreshold = 0.99f;
+  static constexpr bool kSaturates = false;  // whether saturation is reported
   static ISC_HD float f(const ActivationSpec&, float s) { return s; }
   static ISC_HD float df(const ActivationSpec&, float) { return 1.0f; }
   static ISC_HD bool saturated(const ActivationSpec&, float) { return false; }
@@ -92,6 +93,7 @@ template <>
 struct Act<Activation::Sigmoid> {
   // Defaults: the activation histogram range and the saturation threshold.
   static constexpr float kRangeLo = 0.0f, kRangeHi = 1.0f, kThreshold = 0.99f;
+  static constexpr bool kSaturates = true;  // whether saturation is reported
   static ISC_HD float f(const ActivationSpec&, float s) { return act_sigmoid(s); }
   static ISC_HD float df(const ActivationSpec&, float s) {
     const float y = act_sigmoid(s);
@@ -110,6 +112,7 @@ template <>
 struct Act<Activation::Tanh> {
   // Defaults: the activation histogram range and the saturation threshold.
   static constexpr float kRangeLo = -1.0f, kRangeHi = 1.0f, kThreshold = 0.99f;
+  static constexpr bool kSaturates = true;  // whether saturation is reported
   static ISC_HD float f(const ActivationSpec&, float s) { return act_tanh(s); }
   static ISC_HD float df(const ActivationSpec&, float s) {
     const float y = act_tanh(s);
@@ -128,6 +131,7 @@ template <>
 struct Act<Activation::Softsign> {
   // Defaults: the activation histogram range and the saturation threshold.
   static constexpr float kRangeLo = -1.0f, kRangeHi = 1.0f, kThreshold = 0.9f;
+  static constexpr bool kSaturates = true;  // whether saturation is reported
   static ISC_HD float f(const ActivationSpec&, float s) { return div_rn(s, add_rn(1.0f, s < 0.0f ? -s : s)); }
   static ISC_HD float df(const ActivationSpec&, float s) {
     const float d = add_rn(1.0f, fabsf(s));
@@ -145,6 +149,7 @@ template <>
 struct Act<Activation::Relu> {
   // Defaults: the activation histogram range and the saturation threshold.
   static constexpr float kRangeLo = 0.0f, kRangeHi = 5.0f, kThreshold = 0.99f;
+  static constexpr bool kSaturates = true;  // whether saturation is reported
   static ISC_HD float f(const ActivationSpec&, float s) { return s > 0.0f ? s : 0.0f; }
   static ISC_HD float df(const ActivationSpec&, float s) { return s > 0.0f ? 1.0f : 0.0f; }
   // h == 0: a "dead" unit.
@@ -157,6 +162,7 @@ template <>
 struct Act<Activation::LeakyRelu> {
   // Defaults: the activation histogram range and the saturation threshold.
   static constexpr float kRangeLo = -5.0f, kRangeHi = 5.0f, kThreshold = 0.99f;
+  static constexpr bool kSaturates = false;  // whether saturation is reported
   static ISC_HD float f(const ActivationSpec& a, float s) { return s > 0.0f ? s : mul_rn(a.slope, s); }
   static ISC_HD float df(const ActivationSpec& a, float s) { return s > 0.0f ? 1.0f : a.slope; }
   static ISC_HD bool saturated(const ActivationSpec&, float) { return false; }
@@ -220,15 +226,12 @@ ISC_HD bool saturated(const ActivationSpec& a, float h) {
   ISC_ACT_DISPATCH(a.kind, A::saturated(a, h))
 }
 inline double activate_exact(const ActivationSpec& a, double s) { ISC_ACT_DISPATCH(a.kind, A::f_exact(a, s)) }
-inline double activate_derivative_exact(const ActivationSpec& a, double s) {
-  ISC_ACT_DISPATCH(a.kind, A::df_exact(a, s))
-}
-#undef ISC_ACT_DISPATCH
-
+inline double activate_derivative_exact(const ActivationSpec& a, double s){ISC_ACT_DISPATCH(a.kind, A::df_exact(a, s))}
 // Whether saturation is reported at all for this activation (the ones that can saturate).
 ISC_HD bool has_saturation(Activation k) {
-  return k == Activation::Tanh || k == Activation::Softsign || k == Activation::Sigmoid || k == Activation::Relu;
+  ISC_ACT_DISPATCH(k, A::kSaturates)
 }
+#undef ISC_ACT_DISPATCH
 
 // g * f'(s) as every backward pass rounds it: mul_rn(g, f'(s)); linear leaves g untouched.
 ISC_HD float grad_times_derivative(const ActivationSpec& a, float g, float s) {

@@ -1,4 +1,4 @@
-// backward.h — launchers of the CUDA backward-diagnostics element kernels (targets, softmax
+// backward_kernels.h — launchers of the CUDA backward-diagnostics element kernels (targets, softmax
 // gradient, biases, g * f'(s), layer Jacobians); their per-element work is in kernels/ (inputs.h, jacobian.h,
 // targets.h, loss.h, activations.h).
 #pragma once

@@ -1,4 +1,4 @@
-// cuda_backward.cpp — the CUDA backend's backward-diagnostics ops: output bias, targets, softmax
+// cuda_backend_backward.cpp — the CUDA backend's backward-diagnostics ops: output bias, targets, softmax
 // gradient, backward GEMMs, g * f'(s) with the gradient statistics, statistics of any array, and
 // the layer Jacobians' singular values (cuSOLVER). Per-element math: kernels/ (shared with the CPU).
 #include <algorithm>
@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "cuda/backward.h"
+#include "cuda/backward_kernels.h"
 #include "cuda/cuda_backend_impl.h"
 #include "cuda/device_buffer.h"
 #include "cuda/draw.h"

@@ -1,8 +1,8 @@
-// backward.cu — element kernels of the backward diagnostics: one thread per element (or per row
+// backward_kernels.cu — element kernels of the backward diagnostics: one thread per element (or per row
 // for the softmax gradient and the teacher's argmax), grid-stride loops, 64-bit indices.
 #include <algorithm>
 
-#include "cuda/backward.h"
+#include "cuda/backward_kernels.h"
 #include "cuda/check.h"
 #include "kernels/inputs.h"
 #include "kernels/jacobian.h"
