@@ -50,14 +50,14 @@ __global__ void __launch_bounds__(kThreads)
     ab = warp_sum(ab);
     aa = warp_sum(aa);
     bb = warp_sum(bb);
-    corr += aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : 0.0;
+    corr += pair_cosine_of(ab, aa, bb);
   }
   if (lane == 0) s_sum[warp] = corr;
   __syncthreads();
   if (threadIdx.x == 0) {
     double total = 0.0;
     for (int w = 0; w < kWarps; ++w) total += s_sum[w];
-    out[uint64_t(t) * out_stride] = pairs > 0 ? total / pairs : nan("");
+    out[uint64_t(t) * out_stride] = mean_pair_cosine(total, pairs);
   }
 }
 

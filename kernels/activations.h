@@ -184,53 +184,54 @@ ISC_HOST_INLINE decltype(auto) with_activation(Activation k, Fn&& fn) {
     case Activation::Tanh: return fn(std::integral_constant<Activation, Activation::Tanh>{});
     case Activation::Softsign: return fn(std::integral_constant<Activation, Activation::Softsign>{});
     case Activation::Relu: return fn(std::integral_constant<Activation, Activation::Relu>{});
-    case Activation::LeakyRelu: break;
+    case Activation::LeakyRelu: return fn(std::integral_constant<Activation, Activation::LeakyRelu>{});
   }
-  return fn(std::integral_constant<Activation, Activation::LeakyRelu>{});
+  return fn(std::integral_constant<Activation, Activation::Linear>{});  // not reached: every kind has its case
 }
 
 // The dispatchers for one value (device code and scalar host code).
-#define ISC_ACT_DISPATCH(kind, EXPR)       \
-  switch (kind) {                          \
-    case Activation::Linear: {             \
-      using A = Act<Activation::Linear>;   \
-      return EXPR;                         \
-    }                                      \
-    case Activation::Sigmoid: {            \
-      using A = Act<Activation::Sigmoid>;  \
-      return EXPR;                         \
-    }                                      \
-    case Activation::Tanh: {               \
-      using A = Act<Activation::Tanh>;     \
-      return EXPR;                         \
-    }                                      \
-    case Activation::Softsign: {           \
-      using A = Act<Activation::Softsign>; \
-      return EXPR;                         \
-    }                                      \
-    case Activation::Relu: {               \
-      using A = Act<Activation::Relu>;     \
-      return EXPR;                         \
-    }                                      \
-    case Activation::LeakyRelu: break;     \
-  }                                        \
-  using A = Act<Activation::LeakyRelu>;    \
-  return EXPR;
+#define ISC_ACT_DISPATCH(kind, EXPR)                                            \
+  switch (kind) {                                                               \
+    case Activation::Linear: {                                                  \
+      using A = Act<Activation::Linear>;                                        \
+      return EXPR;                                                              \
+    }                                                                           \
+    case Activation::Sigmoid: {                                                 \
+      using A = Act<Activation::Sigmoid>;                                       \
+      return EXPR;                                                              \
+    }                                                                           \
+    case Activation::Tanh: {                                                    \
+      using A = Act<Activation::Tanh>;                                          \
+      return EXPR;                                                              \
+    }                                                                           \
+    case Activation::Softsign: {                                                \
+      using A = Act<Activation::Softsign>;                                      \
+      return EXPR;                                                              \
+    }                                                                           \
+    case Activation::Relu: {                                                    \
+      using A = Act<Activation::Relu>;                                          \
+      return EXPR;                                                              \
+    }                                                                           \
+    case Activation::LeakyRelu: {                                               \
+      using A = Act<Activation::LeakyRelu>;                                     \
+      return EXPR;                                                              \
+    }                                                                           \
+  }                                                                             \
+  using A = Act<Activation::Linear>; /* not reached: every kind has its case */ \
+  return EXPR
 
-ISC_HD float activate(const ActivationSpec& a, float s){ISC_ACT_DISPATCH(a.kind, A::f(a, s))}
+ISC_HD float activate(const ActivationSpec& a, float s) { ISC_ACT_DISPATCH(a.kind, A::f(a, s)); }
 // f'(s), written in terms of s.
-ISC_HD float activate_derivative(const ActivationSpec& a, float s){ISC_ACT_DISPATCH(a.kind, A::df(a, s))}
+ISC_HD float activate_derivative(const ActivationSpec& a, float s) { ISC_ACT_DISPATCH(a.kind, A::df(a, s)); }
 // Whether an activation value counts as saturated: tanh, softsign |h| >= t; sigmoid h <= 1-t or
 // h >= t; relu h == 0 ("dead"); linear and leaky_relu never.
-ISC_HD bool saturated(const ActivationSpec& a, float h) {
-  ISC_ACT_DISPATCH(a.kind, A::saturated(a, h))
+ISC_HD bool saturated(const ActivationSpec& a, float h) { ISC_ACT_DISPATCH(a.kind, A::saturated(a, h)); }
+inline double activate_exact(const ActivationSpec& a, double s) { ISC_ACT_DISPATCH(a.kind, A::f_exact(a, s)); }
+inline double activate_derivative_exact(const ActivationSpec& a, double s) {
+  ISC_ACT_DISPATCH(a.kind, A::df_exact(a, s));
 }
-inline double activate_exact(const ActivationSpec& a, double s) { ISC_ACT_DISPATCH(a.kind, A::f_exact(a, s)) }
-inline double activate_derivative_exact(const ActivationSpec& a, double s){ISC_ACT_DISPATCH(a.kind, A::df_exact(a, s))}
 // Whether saturation is reported at all for this activation (the ones that can saturate).
-ISC_HD bool has_saturation(Activation k) {
-  ISC_ACT_DISPATCH(k, A::kSaturates)
-}
+ISC_HD bool has_saturation(Activation k) { ISC_ACT_DISPATCH(k, A::kSaturates); }
 #undef ISC_ACT_DISPATCH
 
 // g * f'(s) as every backward pass rounds it: mul_rn(g, f'(s)); linear leaves g untouched.

@@ -181,7 +181,7 @@ class CpuBackend final : public Backend {
         for (; 2 * pairs + 1 < chunk_.samples && std::size_t(2 * pairs + 2) * width <= start + len; ++pairs)
           corr += pair_cosine(sp + std::size_t(2 * pairs) * width, sp + std::size_t(2 * pairs + 1) * width, width);
       }
-      stats_.pair_corr[static_cast<std::size_t>(t) * chunk_.layers + layer] = pairs ? corr / pairs : std::nan("");
+      stats_.pair_corr[static_cast<std::size_t>(t) * chunk_.layers + layer] = mean_pair_cosine(corr, pairs);
       OrderStats s_order;
       as.finish(sp, scratch, &s_order);
       ah.finish(hp, scratch, nullptr, &s_order, &act);

@@ -1,6 +1,7 @@
 // cpu_stats.cpp — moments, counts, histograms and exact percentiles of one array (CPU reference).
 #include "host/cpu/cpu_stats.h"
 
+#include "kernels/inputs.h"
 #include "kernels/percentile.h"
 
 #include "host/cpu/activation_loops.h"
@@ -176,7 +177,7 @@ bool select_keyed(const float* x, std::size_t n, const Binner& b, const std::vec
 double pair_cosine(const float* a, const float* b, int width) {
   double ab = 0, aa = 0, bb = 0;
   cpu_dot3(a, b, static_cast<std::size_t>(width), &ab, &aa, &bb);
-  return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+  return pair_cosine_of(ab, aa, bb);
 }
 
 double pair_correlation(const float* s, int samples, int width) {
@@ -186,7 +187,7 @@ double pair_correlation(const float* s, int samples, int width) {
     const float* a = s + static_cast<std::size_t>(k) * width;
     corr += pair_cosine(a, a + width, width);
   }
-  return pairs ? corr / pairs : std::nan("");
+  return mean_pair_cosine(corr, pairs);
 }
 
 StatsAccumulator::StatsAccumulator(const HistRange& range, const std::vector<double>& percentiles, std::size_t n,
