@@ -158,7 +158,7 @@ std::vector<test_util::MeanSe> second_moments(const ConfigResult& r, Quantity q)
 std::vector<ConfigResult> run_text(const std::string& toml, Experiment& ex) {
   ex = parse_experiment(toml, "bw.toml");
   auto b = make_backend("cpu", {});
-  return run_experiment(ex, *b);
+  return run_experiment(ex, *b, keep_all_trials());
 }
 }  // namespace
 

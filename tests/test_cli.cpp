@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -57,15 +59,48 @@ const char* kSmall =
     "name = \"small\"\nseed = 3\ntrials = 4\nsamples = 16\n[network]\ninput = 32\nhidden = [24, 16]\n"
     "activation = \"tanh\"\n[stats]\nbins = 10\n[sweep]\n\"network.init\" = [\"standard\", \"normalized\"]\n";
 
+std::string gunzip(const fs::path& p) {
+  gzFile f = gzopen(p.c_str(), "rb");
+  if (!f) return "";
+  std::string out;
+  char buf[1 << 14];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, std::size_t(n));
+  gzclose(f);
+  return out;
+}
+
 }  // namespace
+
+TEST_F(Cli, PerTrialOutputIsStreamedAndGzipped) {
+  // --per-trial: trials.csv.gz, one row per (trial, layer, written quantity), in trial order, that
+  // pandas reads directly; 2 configs x 4 trials x 2 layers x 2 quantities rows.
+  const auto cfg = write("small.toml", kSmall);
+  const auto r =
+      run("run " + cfg.string() + " -q --per-trial --set run.chunk_trials=1 --out " + (dir_ / "out").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string t = gunzip(dir_ / "out" / "trials.csv.gz");
+  EXPECT_EQ(t.substr(0, t.find('\n')),
+            "config_id,network.init,trial,layer,quantity,count,mean,std,mean_sq,min,max,p02,p50,p98,nan,inf,"
+            "saturation,var_ratio,pair_correlation");
+  EXPECT_EQ(std::count(t.begin(), t.end(), '\n'), 1 + 2 * 4 * 2 * 2);
+  EXPECT_LT(t.find(",0,1,preactivation,"), t.find(",3,2,activation,"));  // trial order
+  EXPECT_NE(slurp(dir_ / "out" / "manifest.json").find("\"trials.csv.gz\""), std::string::npos);
+  for (const auto& e : fs::directory_iterator(dir_ / "out"))
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << "leftover temp file " << e.path();
+  // A later run without it removes the old per-trial file, which would contradict the new outputs.
+  ASSERT_EQ(run("run " + cfg.string() + " -q --out " + (dir_ / "out").string()).code, 0);
+  EXPECT_FALSE(fs::exists(dir_ / "out" / "trials.csv.gz"));
+}
 
 TEST_F(Cli, RunWritesAllOutputs) {
   const auto cfg = write("small.toml", kSmall);
   const auto r = run("run " + cfg.string() + " --out " + (dir_ / "out").string() + " --device cpu");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("layer"), std::string::npos);  // summary table
-  for (const char* f : {"stats.csv", "histograms.csv", "trials.csv", "manifest.json"})
+  for (const char* f : {"stats.csv", "histograms.csv", "theory.csv", "manifest.json"})
     EXPECT_TRUE(fs::exists(dir_ / "out" / f)) << f;
+  EXPECT_FALSE(fs::exists(dir_ / "out" / "trials.csv.gz"));  // per-trial output is opt-in
   const std::string stats = slurp(dir_ / "out" / "stats.csv");
   EXPECT_EQ(stats.substr(0, stats.find('\n')),
             "config_id,network.init,layer,quantity,statistic,value,trial_std,trials");
@@ -83,9 +118,13 @@ TEST_F(Cli, RunWritesAllOutputs) {
 
 TEST_F(Cli, SameSeedGivesByteIdenticalOutputs) {
   const auto cfg = write("small.toml", kSmall);
-  ASSERT_EQ(run("run " + cfg.string() + " -q --out " + (dir_ / "a").string()).code, 0);
-  ASSERT_EQ(run("run " + cfg.string() + " -q --threads 1 --out " + (dir_ / "b").string()).code, 0);
-  for (const char* f : {"stats.csv", "histograms.csv", "trials.csv"})
+  ASSERT_EQ(run("run " + cfg.string() + " -q --per-trial --out " + (dir_ / "a").string()).code, 0);
+  ASSERT_EQ(
+      run("run " + cfg.string() + " -q --per-trial --threads 1 --set run.chunk_trials=3 --out " + (dir_ / "b").string())
+          .code,
+      0);
+  EXPECT_EQ(gunzip(dir_ / "a" / "trials.csv.gz"), gunzip(dir_ / "b" / "trials.csv.gz"));
+  for (const char* f : {"stats.csv", "histograms.csv", "theory.csv"})
     EXPECT_EQ(slurp(dir_ / "a" / f), slurp(dir_ / "b" / f)) << f;
   ASSERT_EQ(run("run " + cfg.string() + " -q --seed 4 --out " + (dir_ / "c").string()).code, 0);
   EXPECT_NE(slurp(dir_ / "a" / "stats.csv"), slurp(dir_ / "c" / "stats.csv"));

@@ -124,7 +124,8 @@ TEST(Config, KnownKeysAreTheKeysBuildReads) {
                                             "run.threads",
                                             "run.chunk_trials",
                                             "run.memory_limit_mb",
-                                            "run.precision"};
+                                            "run.precision",
+                                            "output.per_trial"};
   auto known = isc::known_keys();
   std::sort(known.begin(), known.end());
   auto want = documented;

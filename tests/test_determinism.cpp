@@ -24,7 +24,7 @@ Outputs run_with(int threads, int chunk) {
   ov.sets = {"run.chunk_trials=" + std::to_string(chunk)};
   const auto ex = parse_experiment(kToml, "d.toml", ov);
   auto b = make_backend("cpu", {threads});
-  const auto r = run_experiment(ex, *b);
+  const auto r = run_experiment(ex, *b, keep_all_trials());
   return {stats_csv(ex, r), histograms_csv(ex, r), trials_csv(ex, r)};
 }
 }  // namespace
@@ -46,7 +46,7 @@ TEST(Determinism, TrialWeightsDoNotDependOnTrialCount) {
   const auto ex3 = parse_experiment(kToml, "d.toml", ov);
   const auto ex7 = parse_experiment(kToml, "d.toml");
   auto b = make_backend("cpu", {});
-  const auto r3 = run_experiment(ex3, *b), r7 = run_experiment(ex7, *b);
+  const auto r3 = run_experiment(ex3, *b, keep_all_trials()), r7 = run_experiment(ex7, *b, keep_all_trials());
   for (int l = 0; l < 3; ++l) {
     EXPECT_EQ(r3[0].at(2, l, 1).m.mean, r7[0].at(2, l, 1).m.mean);
     EXPECT_EQ(r3[0].at(2, l, 1).hist, r7[0].at(2, l, 1).hist);
@@ -58,6 +58,6 @@ TEST(Determinism, SeedChangesEverything) {
   ov.seed = 2;
   const auto a = parse_experiment(kToml, "d.toml"), c = parse_experiment(kToml, "d.toml", ov);
   auto b = make_backend("cpu", {});
-  const auto ra = run_experiment(a, *b), rc = run_experiment(c, *b);
+  const auto ra = run_experiment(a, *b, keep_all_trials()), rc = run_experiment(c, *b, keep_all_trials());
   EXPECT_NE(ra[0].at(0, 0, 0).m.mean, rc[0].at(0, 0, 0).m.mean);
 }

@@ -98,7 +98,7 @@ TEST(Gpu, ChunkingDoesNotChangeResults) {
     ov.sets = {"run.chunk_trials=" + std::to_string(chunk)};
     static std::list<Experiment> keep;  // results point into their experiment
     keep.push_back(parse_experiment(kToml, "chunks.toml", ov));
-    return run_experiment(keep.back(), *g);
+    return run_experiment(keep.back(), *g, keep_all_trials());
   };
   const auto ref = run_chunked(7, 7);
   for (int chunk : {1, 3}) {
@@ -132,7 +132,7 @@ TEST(Gpu, WholeRunsAgreeWithCpu) {
       "whole.toml");
   auto g = make_cuda_backend(0, {});
   auto c = make_backend("cpu", {});
-  const auto rg = run_experiment(ex, *g), rc = run_experiment(ex, *c);
+  const auto rg = run_experiment(ex, *g, keep_all_trials()), rc = run_experiment(ex, *c, keep_all_trials());
   for (int64_t t = 0; t < 4; ++t)
     for (int l = 0; l < 3; ++l)
       for (int q = 0; q < 2; ++q) {

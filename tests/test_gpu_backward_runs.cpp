@@ -100,7 +100,7 @@ TEST(GpuBackwardRuns, ChunkingDoesNotChangeResults) {
     ov.trials = trials;
     ov.sets = {"run.chunk_trials=" + std::to_string(chunk)};
     keep.push_back(parse_experiment(kBackwardToml, "backward_chunks.toml", ov));
-    return run_experiment(keep.back(), *g);
+    return run_experiment(keep.back(), *g, keep_all_trials());
   };
   const auto ref = run_chunked(7, 7);
   ASSERT_EQ(ref.size(), 4u);
@@ -137,7 +137,7 @@ TEST(GpuBackwardRuns, WholeRunsAgreeWithCpu) {
       "whole_backward.toml");
   auto g = make_cuda_backend(0, {});
   auto c = make_backend("cpu", {});
-  const auto rg = run_experiment(ex, *g), rc = run_experiment(ex, *c);
+  const auto rg = run_experiment(ex, *g, keep_all_trials()), rc = run_experiment(ex, *c, keep_all_trials());
   for (int64_t t = 0; t < 4; ++t)
     for (int l = 0; l < 3; ++l)
       for (int q = 2; q < kQuantities; ++q) {

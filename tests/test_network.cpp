@@ -25,7 +25,7 @@ std::vector<MeanSe> second_moments(const ConfigResult& r, int q) { return test_u
 std::vector<ConfigResult> run_text(const std::string& toml, Experiment& ex) {
   ex = parse_experiment(toml, "net.toml");
   auto b = make_backend("cpu", {});
-  return run_experiment(ex, *b);
+  return run_experiment(ex, *b, keep_all_trials());
 }
 
 }  // namespace

@@ -79,7 +79,7 @@ TEST(MeanField, WideTanhNetworkMatchesPrediction) {
       "init = \"lecun_normal\"\ngain = 1.224744871\nbias_std = 0.3\n",
       "w.toml");
   auto b = make_backend("cpu", {});
-  const auto r = run_experiment(ex, *b);
+  const auto r = run_experiment(ex, *b, keep_all_trials());
   const auto th = mean_field(ex.points[0].config);
   const auto m = test_util::across_trials(r[0], 0);
   for (int l = 0; l < 4; ++l)
@@ -96,7 +96,7 @@ TEST(MeanField, MeasuredCorrelationMapFollowsTheory) {
       "activation = \"tanh\"\ninit = \"lecun_normal\"\nbias_std = 0.5\n",
       "c.toml");
   auto b = make_backend("cpu", {});
-  const auto r = run_experiment(ex, *b);
+  const auto r = run_experiment(ex, *b, keep_all_trials());
   const auto th = mean_field(ex.points[0].config);
   const auto c = test_util::across_trials(r[0], 0, [](const TrialStats& t) { return t.pair_corr; });
   for (int l = 0; l < 3; ++l) {

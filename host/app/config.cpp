@@ -178,6 +178,13 @@ class Reader {
       fail(*l, key, "expected a string, got " + type_name(*l->node) + " '" + node_text(*l->node) + "'");
     return *l->node->value<std::string>();
   }
+  std::optional<bool> boolean(const std::string& key) {
+    const Leaf* l = find(key);
+    if (!l) return std::nullopt;
+    if (!l->node->is_boolean())
+      fail(*l, key, "expected true or false, got " + type_name(*l->node) + " '" + node_text(*l->node) + "'");
+    return *l->node->value<bool>();
+  }
   const toml::array* array(const std::string& key) {
     const Leaf* l = find(key);
     if (!l) return nullptr;
@@ -370,6 +377,7 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
   if (auto p = r.string("run.precision"))
     c.run.tf32 =
         enum_value(r, "run.precision", *p, std::vector<std::pair<std::string, bool>>{{"fp32", false}, {"tf32", true}});
+  c.output.per_trial = r.boolean("output.per_trial").value_or(false);
   r.reject_unknown();
   if (asked) *asked = r.asked();
   return c;
@@ -463,7 +471,8 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
   ex.source = file;
   std::vector<std::vector<const toml::node*>> values;
   for (const auto& [k, l] : sweep) {
-    if (std::find(known.begin(), known.end(), k) == known.end() || k == "name" || k.rfind("run.", 0) == 0)
+    if (std::find(known.begin(), known.end(), k) == known.end() || k == "name" || k.rfind("run.", 0) == 0 ||
+        k.rfind("output.", 0) == 0)
       throw ConfigError(l.where + ": sweep: cannot sweep '" + k + "'" +
                         (std::find(known.begin(), known.end(), k) == known.end()
                              ? " (did you mean '" + nearest_name(k, known) + "'?)"

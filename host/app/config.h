@@ -53,6 +53,10 @@ struct RunConfig {
   bool tf32 = false;            // run.precision = "tf32": TF32 tensor-core GEMMs on CUDA (opt-in)
 };
 
+struct OutputConfig {
+  bool per_trial = false;  // output.per_trial / --per-trial: trials.csv.gz, one row per (trial, layer, quantity)
+};
+
 struct Config {
   std::string name = "experiment";
   uint64_t seed = 1;
@@ -64,6 +68,7 @@ struct Config {
   TargetKind targets = TargetKind::Random;
   StatsConfig stats;
   RunConfig run;
+  OutputConfig output;
 };
 
 // One configuration of a sweep: the resolved config plus the values of the swept keys.

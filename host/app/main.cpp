@@ -15,6 +15,7 @@
 #include "host/app/config.h"
 #include "host/app/output.h"
 #include "host/app/runner.h"
+#include "host/app/trials_writer.h"
 
 namespace {
 
@@ -100,7 +101,7 @@ int main(int argc, char** argv) {
   int64_t trials = 0;
   uint64_t seed = 0;
   int threads = 0;
-  bool quiet = false, no_plot = false;
+  bool quiet = false, no_plot = false, per_trial = false;
   auto* run = app.add_subcommand("run", "run an experiment config and write results");
   run->add_option("config", config_path, "experiment config (TOML)")->required();
   run->add_option("--out,-o", out_dir, "results folder (default: results/<name>)");
@@ -113,6 +114,7 @@ int main(int argc, char** argv) {
   run->add_option("--set", ov.sets, "override a config key: key=value (TOML value), repeatable");
   run->add_flag("--quiet,-q", quiet, "no progress or summary output");
   run->add_flag("--no-plot", no_plot, "do not render figures and report.html after the run");
+  run->add_flag("--per-trial", per_trial, "also write trials.csv.gz: every trial's statistics (output.per_trial)");
   app.add_subcommand("info", "version, build options and devices");
   std::string plot_dir;
   auto* plot = app.add_subcommand("plot", "render figures and report.html for a results folder (matplotlib)");
@@ -134,6 +136,7 @@ int main(int argc, char** argv) {
     if (*o_trials) ov.trials = trials;
     if (*o_seed) ov.seed = seed;
     if (*o_threads) ov.threads = threads;
+    if (per_trial) ov.sets.push_back("output.per_trial=true");
     const isc::Experiment ex = isc::load_experiment(config_path, ov);
     const std::string dir = out_dir.empty() ? "results/" + ex.points.front().config.name : out_dir;
     isc::BackendOptions bo;
@@ -151,7 +154,16 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     std::size_t k = 0;
     const bool tty = ::isatty(STDERR_FILENO) != 0;  // live progress only on a terminal
-    const auto results = isc::run_experiment(ex, *backend, [&](const isc::SweepPoint& p, int64_t done, int64_t total) {
+    info.per_trial = ex.points.front().config.output.per_trial;
+    std::unique_ptr<isc::TrialsCsvGz> trials_out;
+    isc::RunOptions opt;
+    if (info.per_trial) {
+      trials_out = std::make_unique<isc::TrialsCsvGz>(dir, ex);
+      opt.per_trial = [&](const isc::ConfigResult& r, uint64_t first, const std::vector<isc::TrialStats>& st) {
+        trials_out->write(r, first, st);
+      };
+    }
+    opt.progress = [&](const isc::SweepPoint& p, int64_t done, int64_t total) {
       if (quiet) return;
       if (done == total) ++k;
       if (!tty && done < total) return;
@@ -163,13 +175,15 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s  [%zu/%zu] %s: %lld/%lld trials   ", tty ? "\r" : "", k + (done < total),
                    ex.points.size(), p.id.c_str(), static_cast<long long>(done), static_cast<long long>(total));
       if (done == total) std::fprintf(stderr, "\n");
-    });
+    };
+    const auto results = isc::run_experiment(ex, *backend, opt);
     info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (trials_out) trials_out->commit();
     isc::write_results(dir, ex, results, info);
     if (!quiet) {
       std::cout << isc::summary_table(ex, results);
-      std::printf("results: %s/ (stats.csv, histograms.csv, trials.csv, theory.csv, manifest.json) in %.2f s\n",
-                  dir.c_str(), info.seconds);
+      std::printf("results: %s/ (stats.csv, histograms.csv, theory.csv%s, manifest.json) in %.2f s\n", dir.c_str(),
+                  info.per_trial ? ", trials.csv.gz" : "", info.seconds);
     }
     if (!no_plot && render_plots(dir) == 0 && !quiet)
       std::printf("figures: %s/figures/, report: %s/report.html\n", dir.c_str(), dir.c_str());

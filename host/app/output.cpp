@@ -45,13 +45,7 @@ std::string row_prefix(const ConfigResult& r) {
   return s;
 }
 
-StatisticContext context(const ConfigResult& r, int q) {
-  StatisticContext c;
-  c.q = Quantity(q);
-  c.saturating = has_saturation(r.point->config.network.activation.kind);
-  c.pairs = r.point->config.samples >= 2;
-  return c;
-}
+StatisticContext context(const ConfigResult& r, int q) { return statistic_context(r.point->config, q); }
 
 // Quantities written for this configuration, in output order.
 std::vector<int> written(const ConfigResult& r) {
@@ -59,23 +53,6 @@ std::vector<int> written(const ConfigResult& r) {
   for (int q = 0; q < kQuantities; ++q)
     if (r.spec.enabled[q]) qs.push_back(q);
   return qs;
-}
-
-// Across-trial aggregates [layer][q].
-std::vector<std::vector<Aggregate>> aggregate(const ConfigResult& r) {
-  std::vector<std::vector<Aggregate>> a(static_cast<std::size_t>(r.layers), std::vector<Aggregate>(kQuantities));
-  // Forward quantities are always measured (the summary table uses them), written or not.
-  std::vector<int> qs = written(r);
-  for (int q : {int(Quantity::Preactivation), int(Quantity::Activation)})
-    if (!r.spec.enabled[q]) qs.push_back(q);
-  const std::vector<Statistic> all = statistics(r.spec);
-  for (int64_t t = 0; t < r.point->config.trials; ++t)
-    for (int l = 0; l < r.layers; ++l)
-      for (int q : qs) {
-        const TrialStats& ts = r.at(t, l, q);
-        a[l][q].add(statistic_values(all, context(r, q), ts), ts.hist);
-      }
-  return a;
 }
 
 // Bin edge i in value space (symmetric-log bins are converted back from their coordinate).
@@ -119,12 +96,11 @@ std::string stats_csv(const Experiment& ex, const std::vector<ConfigResult>& rs)
   std::ostringstream os;
   os << header_prefix(ex) << ",layer,quantity,statistic,value,trial_std,trials\n";
   for (const auto& r : rs) {
-    const auto agg = aggregate(r);
     const std::string pre = row_prefix(r);
     for (int l = 0; l < r.layers; ++l)
       for (int q : written(r)) {
         const auto names = statistic_names(r.spec, context(r, q));
-        const Aggregate& a = agg[l][q];
+        const Aggregate& a = r.aggregate(l, q);
         for (std::size_t i = 0; i < names.size(); ++i) {
           const Moments& m = a.per_statistic[i];
           os << pre << ',' << (l + 1) << ',' << to_string(Quantity(q)) << ',' << names[i] << ','
@@ -140,14 +116,12 @@ std::string histograms_csv(const Experiment& ex, const std::vector<ConfigResult>
   std::ostringstream os;
   os << header_prefix(ex) << ",layer,quantity,bin,bin_lo,bin_hi,count,density\n";
   for (const auto& r : rs) {
-    const auto agg = aggregate(r);
     const std::string pre = row_prefix(r);
     for (int l = 0; l < r.layers; ++l)
       for (int q : written(r)) {
-        const Aggregate& a = agg[l][q];
+        const Aggregate& a = r.aggregate(l, q);
         const Binner b = make_binner(r.spec.range[q]);
-        uint64_t total = 0;
-        for (int64_t t = 0; t < r.point->config.trials; ++t) total += r.at(t, l, q).count;
+        const uint64_t total = a.values;
         const std::string lq = pre + "," + std::to_string(l + 1) + "," + to_string(Quantity(q)) + ",";
         const HistRange& range = r.spec.range[q];
         os << lq << "underflow,-inf," << num(edge_value(range, b, 0)) << ',' << a.hist[0] << ",\n";
@@ -178,30 +152,45 @@ std::string theory_csv(const Experiment& ex, const std::vector<ConfigResult>& rs
   return os.str();
 }
 
-std::string trials_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
-  std::ostringstream os;
+std::string trials_csv_header(const Experiment& ex) {
   // Column set: every statistic (empty where it does not apply); percentile names from the first
-  // configuration (they must be the same in all).
-  const StatsSpec& spec0 = rs.empty() ? StatsSpec{} : rs.front().spec;
-  os << header_prefix(ex) << ",trial,layer,quantity,count";
-  for (const auto& s : statistics(spec0)) os << ',' << s.name;
-  os << '\n';
-  for (const auto& r : rs) {
-    const std::string pre = row_prefix(r);
-    if (r.spec.percentiles != spec0.percentiles)
-      throw std::runtime_error("trials.csv: stats.percentiles must be the same in every configuration");
-    const std::vector<Statistic> all = statistics(r.spec);
-    for (int64_t t = 0; t < r.point->config.trials; ++t)
-      for (int l = 0; l < r.layers; ++l)
-        for (int q : written(r)) {
-          const TrialStats& ts = r.at(t, l, q);
-          const StatisticContext c = context(r, q);
-          os << pre << ',' << t << ',' << (l + 1) << ',' << to_string(Quantity(q)) << ',' << ts.count;
-          for (const auto& s : all) os << ',' << (s.applies(c) ? num(s.value(ts)) : "");
-          os << '\n';
-        }
-  }
+  // configuration (check_trials_columns makes sure they are the same in all).
+  const StatsSpec spec0 = ex.points.empty() ? StatsSpec{} : stats_spec(ex.points.front().config);
+  std::string h = header_prefix(ex) + ",trial,layer,quantity,count";
+  for (const auto& s : statistics(spec0)) h += "," + s.name;
+  return h + "\n";
+}
+
+void check_trials_columns(const Experiment& ex) {
+  for (const auto& p : ex.points)
+    if (p.config.stats.percentiles != ex.points.front().config.stats.percentiles)
+      throw std::runtime_error(
+          "per-trial output: stats.percentiles must be the same in every configuration "
+          "(they name trials.csv's columns); drop the per-trial output or the sweep over them");
+}
+
+std::string trials_csv_rows(const ConfigResult& r, uint64_t first, const std::vector<TrialStats>& st) {
+  std::ostringstream os;
+  const std::string pre = row_prefix(r);
+  const std::vector<Statistic> all = statistics(r.spec);
+  const std::size_t per = std::size_t(r.layers) * kQuantities, n = per ? st.size() / per : 0;
+  for (std::size_t t = 0; t < n; ++t)
+    for (int l = 0; l < r.layers; ++l)
+      for (int q : written(r)) {
+        const TrialStats& ts = st[t * per + std::size_t(l) * kQuantities + std::size_t(q)];
+        const StatisticContext c = context(r, q);
+        os << pre << ',' << (first + t) << ',' << (l + 1) << ',' << to_string(Quantity(q)) << ',' << ts.count;
+        for (const auto& s : all) os << ',' << (s.applies(c) ? num(s.value(ts)) : "");
+        os << '\n';
+      }
   return os.str();
+}
+
+std::string trials_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
+  check_trials_columns(ex);
+  std::string out = trials_csv_header(ex);
+  for (const auto& r : rs) out += trials_csv_rows(r, 0, r.trials);
+  return out;
 }
 
 nlohmann::json build_info() {
@@ -225,7 +214,8 @@ nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& r
   m["started_utc"] = info.started_utc;
   m["seconds"] = info.seconds;
   m["sweep_keys"] = ex.sweep_keys;
-  m["files"] = {"stats.csv", "histograms.csv", "trials.csv", "theory.csv"};
+  m["files"] = info.per_trial ? nlohmann::json{"stats.csv", "histograms.csv", "theory.csv", "trials.csv.gz"}
+                              : nlohmann::json{"stats.csv", "histograms.csv", "theory.csv"};
   nlohmann::json cs = nlohmann::json::array();
   for (const auto& r : rs) {
     nlohmann::json c;
@@ -254,12 +244,13 @@ void write_results(const std::string& dir, const Experiment& ex, const std::vect
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create output folder " + dir + ": " + ec.message());
   // Build every file in memory first so that a failure leaves the folder as it was.
-  const std::string s = stats_csv(ex, rs), h = histograms_csv(ex, rs), t = trials_csv(ex, rs), th = theory_csv(ex, rs);
+  const std::string s = stats_csv(ex, rs), h = histograms_csv(ex, rs), th = theory_csv(ex, rs);
   const std::string m = manifest(ex, rs, info).dump(2) + "\n";
   write_file_atomic(dir + "/stats.csv", s);
   write_file_atomic(dir + "/histograms.csv", h);
-  write_file_atomic(dir + "/trials.csv", t);
   write_file_atomic(dir + "/theory.csv", th);
+  std::filesystem::remove(dir + "/trials.csv", ec);
+  if (!info.per_trial) std::filesystem::remove(dir + "/trials.csv.gz", ec);
   write_file_atomic(dir + "/manifest.json", m);
 }
 
@@ -267,7 +258,6 @@ std::string summary_table(const Experiment& /*ex*/, const std::vector<ConfigResu
   std::ostringstream os;
   char line[256];
   for (const auto& r : rs) {
-    const auto agg = aggregate(r);
     const Config& c = r.point->config;
     os << "config " << r.point->id << "  " << to_string(c.network.activation.kind) << " / " << c.network.init_name;
     for (const auto& kv : r.point->swept) os << "  " << kv.first << "=" << kv.second;
@@ -283,7 +273,7 @@ std::string summary_table(const Experiment& /*ex*/, const std::vector<ConfigResu
                   "act std", "act p98", "saturated");
     os << line;
     for (int l = 0; l < r.layers; ++l) {
-      auto v = [&](int q, int i) { return i < 0 ? std::nan("") : agg[l][q].per_statistic[i].mean; };
+      auto v = [&](int q, int i) { return i < 0 ? std::nan("") : r.aggregate(l, q).per_statistic[i].mean; };
       std::snprintf(line, sizeof line, "  %5d %7d %10.4g %10.4g %10.4g %10.4g %10.4g\n", l + 1,
                     c.network.hidden[static_cast<std::size_t>(l)], v(0, 1), v(1, 0), v(1, 1), v(1, i98), v(1, isat));
       os << line;

@@ -1,4 +1,4 @@
-// output.h — results writers (stats.csv, histograms.csv, trials.csv, manifest.json) and the
+// output.h — results writers (stats.csv, histograms.csv, theory.csv, trials.csv rows, manifest.json) and the
 // terminal summary. Every file is written atomically: temp file in the same folder, then rename.
 #pragma once
 #include <string>
@@ -15,7 +15,13 @@ void write_file_atomic(const std::string& path, const std::string& content);
 std::string stats_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
 std::string histograms_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
 std::string theory_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
+// trials.csv: the header, the rows of trials [first, first + n) of one configuration, and the whole
+// file for results kept with RunOptions::keep_trials. check_trials_columns throws when the
+// configurations' percentiles (and so the columns) differ.
+std::string trials_csv_header(const Experiment& ex);
+std::string trials_csv_rows(const ConfigResult& r, uint64_t first, const std::vector<TrialStats>& st);
 std::string trials_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
+void check_trials_columns(const Experiment& ex);
 
 struct RunInfo {
   std::string command_line;
@@ -23,10 +29,13 @@ struct RunInfo {
   std::string device_description;
   std::string started_utc;
   double seconds = 0.0;
+  bool per_trial = false;  // trials.csv.gz was written
 };
 nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& rs, const RunInfo& info);
 
-// Writes the four files into dir (created if needed); manifest.json last.
+// Writes stats.csv, histograms.csv, theory.csv and manifest.json into dir (created if needed),
+// manifest.json last; removes a trials.csv (older versions) and, unless info.per_trial, a
+// trials.csv.gz of an earlier run, which would contradict the new files.
 void write_results(const std::string& dir, const Experiment& ex, const std::vector<ConfigResult>& rs,
                    const RunInfo& info);
 

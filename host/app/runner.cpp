@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -45,9 +46,16 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
       (sizeof(TrialStats) + (c.stats.bins + 2) * sizeof(uint64_t) + c.stats.percentiles.size() * sizeof(float));
   MemoryPlan p;
   p.per_trial_bytes = floats * sizeof(float) + stat_bytes;
+  // The across-trial aggregate: every statistic's moments per (layer, quantity) in at most about
+  // 2 log2(trials) partial results, and the pooled histograms.
+  const std::size_t stats_per_cell = 10 + c.stats.percentiles.size();
+  const std::size_t blocks = 2 * (64 - static_cast<std::size_t>(__builtin_clzll(uint64_t(c.trials) | 1))) + 2;
+  p.fixed_bytes = n.hidden.size() * kQuantities *
+                  (stats_per_cell * sizeof(Moments) * blocks + (c.stats.bins + 2) * sizeof(uint64_t));
   p.budget_bytes = b.memory_budget();
   if (c.run.memory_limit_mb > 0)
     p.budget_bytes = std::min<std::size_t>(p.budget_bytes, std::size_t(c.run.memory_limit_mb) << 20);
+  p.budget_bytes = p.budget_bytes > p.fixed_bytes ? p.budget_bytes - p.fixed_bytes : 0;
   if (p.per_trial_bytes > p.budget_bytes) {
     throw std::runtime_error("configuration '" + c.name + "' needs " + std::to_string(p.per_trial_bytes >> 20) +
                              " MiB for a single trial (samples x widths), more than the " +
@@ -58,7 +66,11 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
   const int64_t workers = std::max<int64_t>(std::min<int64_t>({b.workers(), fit, c.trials}), 1);
   // Automatic chunks hold at least ~2^20 floats of workspace, so that small networks do not pay
   // the per-chunk overhead once per trial.
-  const int64_t amortize = static_cast<int64_t>((std::size_t(1) << 20) / std::max<std::size_t>(floats, 1));
+  // They are capped so that a chunk's per-trial statistics (host memory, between the backend and
+  // the across-trial aggregate) stay within 8 MiB: memory then does not grow with the trial count.
+  const int64_t amortize = std::max<int64_t>(
+      1, std::min(static_cast<int64_t>((std::size_t(1) << 20) / std::max<std::size_t>(floats, 1)),
+                  static_cast<int64_t>((std::size_t(8) << 20) / std::max<std::size_t>(stat_bytes, 1))));
   int64_t chunk = c.run.chunk_trials > 0 ? c.run.chunk_trials : std::max<int64_t>(b.preferred_chunk_trials(), amortize);
   chunk = std::min({chunk, fit / workers, (c.trials + workers - 1) / workers});
   p.chunk_trials = static_cast<int>(std::max<int64_t>(chunk, 1));
@@ -235,7 +247,88 @@ std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, ui
   return assemble_trial_stats(run_chunk_ops(b, ws, c, stream, first_trial, trials), input_variance(c.data));
 }
 
-std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const Progress& progress) {
+StatisticContext statistic_context(const Config& c, int q) {
+  StatisticContext x;
+  x.q = Quantity(q);
+  x.saturating = has_saturation(c.network.activation.kind);
+  x.pairs = c.samples >= 2;
+  return x;
+}
+
+std::vector<int> aggregated_quantities(const StatsSpec& spec) {
+  std::vector<int> qs;
+  for (int q = 0; q < kQuantities; ++q)
+    if (spec.enabled[q] || q == int(Quantity::Preactivation) || q == int(Quantity::Activation)) qs.push_back(q);
+  return qs;
+}
+
+namespace {
+
+// Folds the per-trial statistics of one configuration into its across-trial aggregate, trial by
+// trial: every statistic into a TreeAggregate cell, histograms and counts as integers.
+class ConfigAggregator {
+ public:
+  ConfigAggregator(const Config& c, const StatsSpec& spec, int layers) : layers_(layers), all_(statistics(spec)) {
+    qs_ = aggregated_quantities(spec);
+    offset_.assign(std::size_t(layers) * kQuantities, 0);
+    count_.assign(std::size_t(layers) * kQuantities, 0);
+    for (int q : qs_) ctx_[q] = statistic_context(c, q);
+    std::size_t cells = 0;
+    for (int l = 0; l < layers; ++l)
+      for (int q : qs_) {
+        const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
+        offset_[k] = cells;
+        count_[k] = statistic_names(spec, ctx_[q]).size();
+        cells += count_[k];
+      }
+    tree_ = TreeAggregate(cells);
+    values_.resize(cells);
+    agg_.resize(std::size_t(layers) * kQuantities);
+    for (int l = 0; l < layers; ++l)
+      for (int q : qs_) agg_[std::size_t(l) * kQuantities + std::size_t(q)].hist.assign(spec.range[q].bins + 2, 0);
+  }
+
+  // Trial `trial`'s statistics, [(layer * kQuantities + q].
+  void add(uint64_t trial, const TrialStats* st) {
+    for (int l = 0; l < layers_; ++l)
+      for (int q : qs_) {
+        const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
+        const TrialStats& ts = st[k];
+        const std::vector<double> v = statistic_values(all_, ctx_[q], ts);
+        std::copy(v.begin(), v.end(), values_.begin() + std::ptrdiff_t(offset_[k]));
+        Aggregate& a = agg_[k];
+        for (std::size_t i = 0; i < ts.hist.size() && i < a.hist.size(); ++i) a.hist[i] += ts.hist[i];
+        a.values += ts.count;
+        ++a.trials;
+      }
+    tree_.add(trial, values_.data());
+  }
+
+  std::vector<Aggregate> finish() {
+    const std::vector<Moments> m = tree_.result();
+    for (int l = 0; l < layers_; ++l)
+      for (int q : qs_) {
+        const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
+        agg_[k].per_statistic.assign(m.begin() + std::ptrdiff_t(offset_[k]),
+                                     m.begin() + std::ptrdiff_t(offset_[k] + count_[k]));
+      }
+    return std::move(agg_);
+  }
+
+ private:
+  int layers_;
+  std::vector<Statistic> all_;
+  std::vector<int> qs_;
+  StatisticContext ctx_[kQuantities];
+  std::vector<std::size_t> offset_, count_;
+  TreeAggregate tree_;
+  std::vector<double> values_;
+  std::vector<Aggregate> agg_;
+};
+
+}  // namespace
+
+std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const RunOptions& opt) {
   // Refuse impossible sizes for every configuration before any work starts.
   std::vector<MemoryPlan> plans;
   for (const auto& p : ex.points) plans.push_back(plan_memory(p.config, backend));
@@ -267,9 +360,25 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
     const auto t0 = std::chrono::steady_clock::now();
     const WorkspaceSize need = workspace_size(c, r.chunk_trials);
     const int64_t chunks = (c.trials + r.chunk_trials - 1) / r.chunk_trials;
-    // Each worker takes the next chunk until none is left; results land by chunk index, so the
-    // output does not depend on which worker ran what.
-    std::vector<std::vector<TrialStats>> out(static_cast<std::size_t>(chunks));
+    // Each worker takes the next chunk until none is left. Finished chunks are aggregated (and shown
+    // to the per-trial sink) in chunk order: a chunk that finishes early waits in `pending` for the
+    // ones before it, so memory holds about one chunk per worker, whatever the trial count.
+    ConfigAggregator agg(c, r.spec, r.layers);
+    std::map<int64_t, std::vector<TrialStats>> pending;
+    int64_t next_to_fold = 0;
+    if (opt.keep_trials) r.trials.reserve(static_cast<std::size_t>(c.trials) * r.layers * kQuantities);
+    auto fold_ready = [&] {  // under mu
+      for (auto it = pending.find(next_to_fold); it != pending.end(); it = pending.find(next_to_fold)) {
+        const uint64_t first = uint64_t(next_to_fold) * uint64_t(r.chunk_trials);
+        const std::vector<TrialStats>& st = it->second;
+        const std::size_t per = std::size_t(r.layers) * kQuantities, n = per ? st.size() / per : 0;
+        for (std::size_t t = 0; t < n; ++t) agg.add(first + t, st.data() + t * per);
+        if (opt.per_trial) opt.per_trial(r, first, st);
+        if (opt.keep_trials) r.trials.insert(r.trials.end(), st.begin(), st.end());
+        pending.erase(it);
+        ++next_to_fold;
+      }
+    };
     std::atomic<int64_t> next{0};
     std::atomic<bool> failed{false};
     std::mutex mu;
@@ -288,10 +397,12 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
           }
           const int64_t first = k * r.chunk_trials;
           const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, c.trials - first));
-          out[static_cast<std::size_t>(k)] = run_chunk(be, space, c, p.stream, static_cast<uint64_t>(first), n);
+          std::vector<TrialStats> st = run_chunk(be, space, c, p.stream, static_cast<uint64_t>(first), n);
           std::lock_guard<std::mutex> lock(mu);
+          pending.emplace(k, std::move(st));
+          fold_ready();
           done += n;
-          if (progress) progress(p, done, c.trials);
+          if (opt.progress) opt.progress(p, done, c.trials);
         }
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu);
@@ -308,9 +419,7 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
       for (auto& t : threads) t.join();
     }
     if (error) std::rethrow_exception(error);
-    r.trials.reserve(static_cast<std::size_t>(c.trials) * r.layers * kQuantities);
-    for (auto& st : out)
-      for (auto& s : st) r.trials.push_back(std::move(s));
+    r.agg = agg.finish();
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     results.push_back(std::move(r));
   }

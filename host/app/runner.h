@@ -4,11 +4,22 @@
 #include <string>
 #include <vector>
 
+#include "host/app/aggregate.h"
 #include "host/app/config.h"
 #include "host/backend/backend.h"
 #include "host/backend/stats.h"
 
 namespace isc {
+
+// The across-trial aggregate of one (layer, quantity): each applicable statistic's moments over the
+// trials (statistic_names order; TreeAggregate's tree, so independent of chunking and workers), the
+// pooled histogram, and how many trials and values went in.
+struct Aggregate {
+  std::vector<Moments> per_statistic;
+  std::vector<uint64_t> hist;
+  uint64_t trials = 0;
+  uint64_t values = 0;
+};
 
 struct ConfigResult {
   const SweepPoint* point = nullptr;
@@ -16,15 +27,29 @@ struct ConfigResult {
   int layers = 0;
   int chunk_trials = 0;
   int workers = 1;
-  std::vector<TrialStats> trials;  // [(trial * layers + layer) * kQuantities + q]
   double seconds = 0.0;
+  // [layer * kQuantities + q]: filled for the written quantities and the forward ones.
+  std::vector<Aggregate> agg;
+  // Every trial's statistics, [(trial * layers + layer) * kQuantities + q]: only with
+  // RunOptions::keep_trials (memory grows with the trial count).
+  std::vector<TrialStats> trials;
+  const Aggregate& aggregate(int layer, int q) const {
+    return agg[static_cast<std::size_t>(layer) * kQuantities + static_cast<std::size_t>(q)];
+  }
   const TrialStats& at(int64_t trial, int layer, int q) const {
     return trials[(static_cast<std::size_t>(trial) * layers + layer) * kQuantities + q];
   }
 };
 
+// Which statistics apply to quantity q of configuration c (saturation, input pairs).
+StatisticContext statistic_context(const Config& c, int q);
+// The quantities aggregated for a configuration: the written ones, and the forward ones always
+// (the summary table uses them), in quantity order.
+std::vector<int> aggregated_quantities(const StatsSpec& spec);
+
 struct MemoryPlan {
   std::size_t per_trial_bytes = 0;
+  std::size_t fixed_bytes = 0;  // the across-trial aggregate
   std::size_t budget_bytes = 0;
   int chunk_trials = 0;  // per chunk, each worker running one chunk at a time
   int workers = 1;       // the backend's workers, fewer if memory or the trial count is short
@@ -35,7 +60,21 @@ MemoryPlan plan_memory(const Config& c, const Backend& b);
 StatsSpec stats_spec(const Config& c);
 
 using Progress = std::function<void(const SweepPoint&, int64_t done, int64_t total)>;
-std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const Progress& progress = {});
+// Sees the per-trial statistics of consecutive trials [first, first + n) of a configuration, in
+// trial order, as they are aggregated (trials.csv is written from it).
+using TrialsSink = std::function<void(const ConfigResult&, uint64_t first, const std::vector<TrialStats>&)>;
+struct RunOptions {
+  Progress progress;
+  TrialsSink per_trial;
+  bool keep_trials = false;  // keep every per-trial result in ConfigResult::trials (tests)
+};
+inline RunOptions keep_all_trials() {
+  RunOptions o;
+  o.keep_trials = true;
+  return o;
+}
+// Runs every configuration; memory does not grow with the trial count (unless keep_trials).
+std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const RunOptions& opt = {});
 
 // The sizes (in floats) of the backend buffers of chunks of up to `trials` trials of one
 // configuration. Forward only: two activation buffers used alternately (the input is the first),

@@ -77,19 +77,4 @@ std::vector<double> statistic_values(const std::vector<Statistic>& all, const St
   return v;
 }
 
-void Aggregate::add(const std::vector<double>& stat_values, const std::vector<uint64_t>& h) {
-  if (per_statistic.empty()) per_statistic.resize(stat_values.size());
-  if (hist.empty()) hist.assign(h.size(), 0);
-  for (size_t i = 0; i < stat_values.size(); ++i) {
-    if (!std::isfinite(stat_values[i])) continue;  // e.g. a trial whose values were all NaN
-    Moments one;
-    one.n = 1;
-    one.mean = stat_values[i];
-    one.min = one.max = float(stat_values[i]);
-    merge(per_statistic[i], one);
-  }
-  for (size_t i = 0; i < h.size(); ++i) hist[i] += h[i];
-  ++trials;
-}
-
 }  // namespace isc

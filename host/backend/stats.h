@@ -52,13 +52,4 @@ std::vector<std::string> statistic_names(const StatsSpec& spec, const StatisticC
 std::vector<double> statistic_values(const std::vector<Statistic>& all, const StatisticContext& c, const TrialStats& t);
 std::string percentile_name(double p);
 
-// Across-trial aggregate of one (layer, quantity): Welford over trials of each statistic in
-// trial order, and the pooled histogram.
-struct Aggregate {
-  std::vector<Moments> per_statistic;
-  std::vector<uint64_t> hist;
-  uint64_t trials = 0;
-  void add(const std::vector<double>& stat_values, const std::vector<uint64_t>& h);
-};
-
 }  // namespace isc

@@ -1,0 +1,36 @@
+// trials_writer.h — trials.csv.gz, the opt-in per-trial output, written chunk by chunk as the trials
+// are aggregated (zlib), under a temporary name until the run succeeds.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host/app/runner.h"
+
+namespace isc {
+
+class TrialsCsvGz {
+ public:
+  // Opens DIR/trials.csv.gz.tmp.PID (DIR is created if needed) and writes the header.
+  TrialsCsvGz(const std::string& dir, const Experiment& ex);
+  // Without commit(): the temporary file is removed.
+  ~TrialsCsvGz();
+  TrialsCsvGz(const TrialsCsvGz&) = delete;
+  TrialsCsvGz& operator=(const TrialsCsvGz&) = delete;
+
+  // The rows of trials [first, first + n) of one configuration (a RunOptions::per_trial sink).
+  void write(const ConfigResult& r, uint64_t first, const std::vector<TrialStats>& st);
+  // Finishes the stream, flushes it to disk and renames it to DIR/trials.csv.gz.
+  void commit();
+  uint64_t rows() const { return rows_; }
+  uint64_t raw_bytes() const { return raw_; }  // uncompressed CSV bytes so far
+
+ private:
+  void put(const std::string& text);
+  std::string tmp_, final_;
+  int fd_ = -1;
+  void* gz_ = nullptr;  // gzFile
+  uint64_t rows_ = 0, raw_ = 0;
+};
+
+}  // namespace isc
