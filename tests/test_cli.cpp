@@ -1,8 +1,9 @@
 // test_cli.cpp — the initscope binary end to end: a small run, byte-identical reruns, bad input.
 #include <gtest/gtest.h>
 
+#include "tests/file_util.h"
+
 #include <sys/wait.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -11,6 +12,8 @@
 #include <sstream>
 
 namespace fs = std::filesystem;
+using isc::test::gunzip;
+using isc::test::slurp;
 
 namespace {
 
@@ -32,13 +35,6 @@ Result run(const std::string& args) {
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -58,17 +54,6 @@ class Cli : public ::testing::Test {
 const char* kSmall =
     "name = \"small\"\nseed = 3\ntrials = 4\nsamples = 16\n[network]\ninput = 32\nhidden = [24, 16]\n"
     "activation = \"tanh\"\n[stats]\nbins = 10\n[sweep]\n\"network.init\" = [\"standard\", \"normalized\"]\n";
-
-std::string gunzip(const fs::path& p) {
-  gzFile f = gzopen(p.c_str(), "rb");
-  if (!f) return "";
-  std::string out;
-  char buf[1 << 14];
-  int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, std::size_t(n));
-  gzclose(f);
-  return out;
-}
 
 }  // namespace
 

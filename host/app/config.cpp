@@ -425,15 +425,6 @@ nlohmann::json resolved_json(const Config& c) {
   return j;
 }
 
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char ch : s) {
-    h ^= ch;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 // Parses one "--set key=value" into the flat map; the value is TOML.
 void apply_set(const std::string& kv, Flat& flat, std::vector<std::unique_ptr<toml::table>>& keep) {
   const auto eq = kv.find('=');
@@ -535,6 +526,15 @@ std::string stem_of(const std::string& path) {
 }
 
 }  // namespace
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : s) {
+    h ^= ch;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
 
 const char* to_string(Activation a) {
   for (const auto& [n, e] : activation_names())

@@ -98,6 +98,9 @@ struct Overrides {
 Experiment load_experiment(const std::string& path, const Overrides& ov = {});
 Experiment parse_experiment(const std::string& text, const std::string& source_name, const Overrides& ov = {});
 
+// 64-bit FNV-1a of a string (configuration ids, experiment ids).
+uint64_t fnv1a(const std::string& s);
+
 // The names users write.
 const char* to_string(Activation a);
 const char* to_string(DataKind d);

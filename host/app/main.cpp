@@ -1,5 +1,7 @@
 // main.cpp — the initscope command line: `run` and `info`.
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 
@@ -14,10 +16,20 @@
 #include "host/app/backends.h"
 #include "host/app/config.h"
 #include "host/app/output.h"
+#include "host/app/results_dir.h"
 #include "host/app/runner.h"
 #include "host/app/trials_writer.h"
 
 namespace {
+
+// SIGINT / SIGTERM: the run stops at the next chunk boundary (a second signal ends it at once).
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};
+extern "C" void on_signal(int sig) {
+  g_signal.store(sig);
+  g_stop.store(true);
+  std::signal(sig, SIG_DFL);
+}
 
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
@@ -101,7 +113,7 @@ int main(int argc, char** argv) {
   int64_t trials = 0;
   uint64_t seed = 0;
   int threads = 0;
-  bool quiet = false, no_plot = false, per_trial = false;
+  bool quiet = false, no_plot = false, per_trial = false, force = false;
   auto* run = app.add_subcommand("run", "run an experiment config and write results");
   run->add_option("config", config_path, "experiment config (TOML)")->required();
   run->add_option("--out,-o", out_dir, "results folder (default: results/<name>)");
@@ -114,6 +126,7 @@ int main(int argc, char** argv) {
   run->add_option("--set", ov.sets, "override a config key: key=value (TOML value), repeatable");
   run->add_flag("--quiet,-q", quiet, "no progress or summary output");
   run->add_flag("--no-plot", no_plot, "do not render figures and report.html after the run");
+  run->add_flag("--force", force, "replace the results of another experiment in the --out folder (default: refuse)");
   run->add_flag("--per-trial", per_trial, "also write trials.csv.gz: every trial's statistics (output.per_trial)");
   app.add_subcommand("info", "version, build options and devices");
   std::string plot_dir;
@@ -155,14 +168,25 @@ int main(int argc, char** argv) {
     std::size_t k = 0;
     const bool tty = ::isatty(STDERR_FILENO) != 0;  // live progress only on a terminal
     info.per_trial = ex.points.front().config.output.per_trial;
-    std::unique_ptr<isc::TrialsCsvGz> trials_out;
+    // Everything that can be refused is refused before the folder is touched.
+    if (info.per_trial) isc::check_trials_columns(ex);
+    for (const auto& p : ex.points) isc::plan_memory(p.config, *backend);
+    isc::ResultsDir out(dir, ex, force);
+    std::unique_ptr<isc::TrialsCsvGz> trials_part;  // the running configuration's rows
     isc::RunOptions opt;
-    if (info.per_trial) {
-      trials_out = std::make_unique<isc::TrialsCsvGz>(dir, ex);
+    opt.resume = [&](const isc::SweepPoint& p, isc::ConfigResult* r) { return out.load(p, info.per_trial, r); };
+    opt.finished = [&](const isc::ConfigResult& r) {
+      out.commit(r, trials_part.get());
+      trials_part.reset();
+    };
+    if (info.per_trial)
       opt.per_trial = [&](const isc::ConfigResult& r, uint64_t first, const std::vector<isc::TrialStats>& st) {
-        trials_out->write(r, first, st);
+        if (!trials_part) trials_part = out.trials_part(*r.point);
+        trials_part->write(r, first, st);
       };
-    }
+    opt.stop = &g_stop;
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
     opt.progress = [&](const isc::SweepPoint& p, int64_t done, int64_t total) {
       if (quiet) return;
       if (done == total) ++k;
@@ -176,9 +200,23 @@ int main(int argc, char** argv) {
                    ex.points.size(), p.id.c_str(), static_cast<long long>(done), static_cast<long long>(total));
       if (done == total) std::fprintf(stderr, "\n");
     };
-    const auto results = isc::run_experiment(ex, *backend, opt);
+    std::vector<isc::ConfigResult> results;
+    try {
+      results = isc::run_experiment(ex, *backend, opt);
+    } catch (const isc::Interrupted& e) {
+      const int sig = g_signal.load();
+      std::fprintf(stderr,
+                   "\ninitscope: interrupted (%s): %d of %d configuration%s kept in %s/parts; "
+                   "resume with:\n  %s\n",
+                   sig == SIGTERM ? "SIGTERM" : "SIGINT", e.done, e.total, e.total == 1 ? "" : "s", dir.c_str(),
+                   cmdline.c_str());
+      return sig == SIGTERM ? 143 : 130;
+    }
+    if (out.resumed() > 0 && !quiet)
+      std::fprintf(stderr, "initscope: %d configuration%s resumed from %s/parts\n", out.resumed(),
+                   out.resumed() == 1 ? "" : "s", dir.c_str());
     info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (trials_out) trials_out->commit();
+    if (info.per_trial) out.assemble_trials(ex);
     isc::write_results(dir, ex, results, info);
     if (!quiet) {
       std::cout << isc::summary_table(ex, results);

@@ -348,10 +348,18 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
   }
   std::vector<Workspace> ws(workers.size());
   std::vector<ConfigResult> results;
+  const int total = static_cast<int>(ex.points.size());
+  auto stopping = [&] { return opt.stop && opt.stop->load(); };
   for (std::size_t i = 0; i < ex.points.size(); ++i) {
     const SweepPoint& p = ex.points[i];
     const Config& c = p.config;
     ConfigResult r;
+    if (opt.resume && opt.resume(p, &r)) {
+      if (opt.progress) opt.progress(p, c.trials, c.trials);
+      results.push_back(std::move(r));
+      continue;
+    }
+    if (stopping()) throw Interrupted(static_cast<int>(i), total);
     r.point = &p;
     r.spec = stats_spec(c);
     r.layers = static_cast<int>(c.network.hidden.size());
@@ -389,6 +397,7 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
       Workspace& space = ws[static_cast<std::size_t>(w)];
       try {
         for (;;) {
+          if (stopping()) return;  // at a chunk boundary; the configuration is not committed
           const int64_t k = next.fetch_add(1);
           if (k >= chunks || failed.load()) return;
           if (!space.size.covers(need)) {
@@ -419,8 +428,10 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
       for (auto& t : threads) t.join();
     }
     if (error) std::rethrow_exception(error);
+    if (next_to_fold < chunks) throw Interrupted(static_cast<int>(i), total);  // stopped before the end
     r.agg = agg.finish();
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (opt.finished) opt.finished(r);
     results.push_back(std::move(r));
   }
   return results;

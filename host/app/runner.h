@@ -1,6 +1,8 @@
 // runner.h — runs every configuration of an experiment in memory-sized chunks of trials.
 #pragma once
+#include <atomic>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,17 @@ struct RunOptions {
   Progress progress;
   TrialsSink per_trial;
   bool keep_trials = false;  // keep every per-trial result in ConfigResult::trials (tests)
+  // A configuration already done (a resumed run): fills the result and returns true to skip it.
+  std::function<bool(const SweepPoint&, ConfigResult*)> resume;
+  // Called after each configuration finishes (a results folder commits it).
+  std::function<void(const ConfigResult&)> finished;
+  // Checked between chunks: when set, the run stops at the next chunk boundary and throws Interrupted.
+  const std::atomic<bool>* stop = nullptr;
+};
+// Thrown by run_experiment when RunOptions::stop was set; `finished` configurations were reported.
+struct Interrupted : std::runtime_error {
+  int done = 0, total = 0;  // configurations finished (or resumed) and in all
+  Interrupted(int d, int t) : std::runtime_error("interrupted"), done(d), total(t) {}
 };
 inline RunOptions keep_all_trials() {
   RunOptions o;

@@ -7,19 +7,14 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <stdexcept>
 
 #include "host/app/output.h"
 
 namespace isc {
 
-TrialsCsvGz::TrialsCsvGz(const std::string& dir, const Experiment& ex)
-    : tmp_(dir + "/trials.csv.gz.tmp." + std::to_string(::getpid())), final_(dir + "/trials.csv.gz") {
-  check_trials_columns(ex);
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("cannot create output folder " + dir + ": " + ec.message());
+TrialsCsvGz::TrialsCsvGz(const std::string& path, const std::string& header)
+    : tmp_(path + ".tmp." + std::to_string(::getpid())), final_(path) {
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd_ < 0) throw std::runtime_error("cannot write " + tmp_ + ": " + std::strerror(errno));
   // zlib closes the descriptor it is given; it gets a duplicate, so that ours can be synced after.
@@ -31,7 +26,7 @@ TrialsCsvGz::TrialsCsvGz(const std::string& dir, const Experiment& ex)
     ::unlink(tmp_.c_str());
     throw std::runtime_error("cannot start the gzip stream of " + tmp_);
   }
-  put(trials_csv_header(ex));
+  if (!header.empty()) put(header);
 }
 
 TrialsCsvGz::~TrialsCsvGz() {

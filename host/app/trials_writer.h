@@ -1,5 +1,5 @@
-// trials_writer.h — trials.csv.gz, the opt-in per-trial output, written chunk by chunk as the trials
-// are aggregated (zlib), under a temporary name until the run succeeds.
+// trials_writer.h — gzip streams of trials.csv rows (the opt-in per-trial output), written chunk by
+// chunk as the trials are aggregated (zlib), under a temporary name until committed.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -11,8 +11,8 @@ namespace isc {
 
 class TrialsCsvGz {
  public:
-  // Opens DIR/trials.csv.gz.tmp.PID (DIR is created if needed) and writes the header.
-  TrialsCsvGz(const std::string& dir, const Experiment& ex);
+  // Opens PATH.tmp.PID and writes `header` (may be empty) as the first bytes of the stream.
+  TrialsCsvGz(const std::string& path, const std::string& header);
   // Without commit(): the temporary file is removed.
   ~TrialsCsvGz();
   TrialsCsvGz(const TrialsCsvGz&) = delete;
@@ -20,7 +20,7 @@ class TrialsCsvGz {
 
   // The rows of trials [first, first + n) of one configuration (a RunOptions::per_trial sink).
   void write(const ConfigResult& r, uint64_t first, const std::vector<TrialStats>& st);
-  // Finishes the stream, flushes it to disk and renames it to DIR/trials.csv.gz.
+  // Finishes the stream, flushes it to disk and renames it to PATH.
   void commit();
   uint64_t rows() const { return rows_; }
   uint64_t raw_bytes() const { return raw_; }  // uncompressed CSV bytes so far

@@ -1,0 +1,171 @@
+// test_results_dir.cpp — the results folder end to end: configurations committed as they finish,
+// SIGTERM/SIGINT stop at a chunk boundary and a re-run resumes to byte-identical outputs, a second
+// run is locked out, another experiment is refused unless --force, a killed run's temporary files go.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "tests/file_util.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+using isc::test::gunzip;
+using isc::test::slurp;
+
+namespace {
+
+struct Child {
+  pid_t pid = -1;
+  int err = -1;  // read end of its stderr (and stdout)
+};
+
+Child spawn(const std::vector<std::string>& args) {
+  std::vector<std::string> a{INITSCOPE_BIN};
+  a.insert(a.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : a) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  int p[2];
+  if (pipe(p) != 0) return {};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+  posix_spawn_file_actions_addclose(&fa, p[0]);
+  Child c;
+  if (posix_spawn(&c.pid, INITSCOPE_BIN, &fa, nullptr, argv.data(), environ) != 0) c.pid = -1;
+  posix_spawn_file_actions_destroy(&fa);
+  close(p[1]);
+  c.err = p[0];
+  return c;
+}
+
+// Reads the child's output until `marker` appears (or it ends); returns what was read.
+std::string read_until(const Child& c, const std::string& marker) {
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while (out.find(marker) == std::string::npos && (n = read(c.err, buf, sizeof buf)) > 0) out.append(buf, size_t(n));
+  return out;
+}
+
+// Waits for the child; its exit code (-1 if it did not exit) and the rest of its output in *out.
+int finish(const Child& c, std::string* out) {
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(c.err, buf, sizeof buf)) > 0) out->append(buf, size_t(n));
+  close(c.err);
+  int st = 0;
+  waitpid(c.pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int run(const std::vector<std::string>& args, std::string* out) { return finish(spawn(args), out); }
+
+class ResultsDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("initscope_rd_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // Two configurations: a quick one, then one that runs for a couple of seconds (tiny network,
+    // many trials, one-trial chunks so that a stop is seen at once).
+    std::ofstream(dir_ / "sweep.toml") << "name = \"rd\"\nsamples = 4\n[network]\ninput = 8\nhidden = [8, 8]\n"
+                                          "output = 2\n[run]\nchunk_trials = 64\n[sweep]\ntrials = [4, 30000]\n";
+    std::ofstream(dir_ / "small.toml") << "name = \"small\"\nsamples = 4\n[network]\ninput = 8\nhidden = [8, 8]\n"
+                                          "output = 2\n[sweep]\ntrials = [4, 6]\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::vector<std::string> args(const std::string& out, std::vector<std::string> extra = {},
+                                const char* config = "sweep.toml") {
+    std::vector<std::string> a{"run",   (dir_ / config).string(), "--device", "cpu", "--no-plot",
+                               "--out", (dir_ / out).string()};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  fs::path dir_;
+};
+
+}  // namespace
+
+TEST_F(ResultsDir, InterruptedRunResumesToIdenticalOutputs) {
+  std::string ref_out;
+  ASSERT_EQ(run(args("ref", {"--per-trial"}), &ref_out), 0) << ref_out;
+  for (int sig : {SIGTERM, SIGINT}) {
+    SCOPED_TRACE(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    const std::string name = "cut" + std::to_string(sig);
+    Child c = spawn(args(name, {"--per-trial"}));
+    ASSERT_GT(c.pid, 0);
+    std::string out = read_until(c, "[1/2]");  // the first configuration is committed
+    ASSERT_NE(out.find("[1/2]"), std::string::npos) << out;
+    kill(c.pid, sig);
+    const int code = finish(c, &out);
+    EXPECT_EQ(code, sig == SIGTERM ? 143 : 130) << out;
+    EXPECT_NE(out.find("1 of 2 configurations kept"), std::string::npos) << out;
+    EXPECT_NE(out.find("resume with:"), std::string::npos) << out;
+    EXPECT_FALSE(fs::exists(dir_ / name / "stats.csv"));  // nothing under a final name yet
+    for (const auto& e : fs::recursive_directory_iterator(dir_ / name))
+      EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << "temporary file left: " << e.path();
+    // The same command again: the first configuration is resumed, the second computed.
+    std::string again;
+    ASSERT_EQ(run(args(name, {"--per-trial"}), &again), 0) << again;
+    EXPECT_NE(again.find("1 configuration resumed"), std::string::npos) << again;
+    for (const char* f : {"stats.csv", "histograms.csv", "theory.csv"})
+      EXPECT_EQ(slurp(dir_ / name / f), slurp(dir_ / "ref" / f)) << f;
+    EXPECT_EQ(gunzip(dir_ / name / "trials.csv.gz"), gunzip(dir_ / "ref" / "trials.csv.gz"));
+  }
+}
+
+TEST_F(ResultsDir, ASecondRunIntoAFolderInUseIsRefused) {
+  fs::create_directories(dir_ / "busy");
+  const int fd = open((dir_ / "busy" / ".initscope.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);  // as a running initscope holds it
+  std::string out;
+  EXPECT_EQ(run(args("busy", {}, "small.toml"), &out), 1);
+  EXPECT_NE(out.find("is in use by another initscope run"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir_ / "busy" / "stats.csv"));
+  close(fd);
+}
+
+TEST_F(ResultsDir, AnotherExperimentIsRefusedUnlessForced) {
+  std::string out;
+  ASSERT_EQ(run(args("x", {}, "small.toml"), &out), 0) << out;
+  fs::create_directories(dir_ / "x" / "figures");
+  std::ofstream(dir_ / "x" / "figures" / "old.png") << "old";
+  std::ofstream(dir_ / "other.toml") << "name = \"other\"\ntrials = 3\nsamples = 4\n[network]\ninput = 8\n"
+                                        "hidden = [8]\noutput = 2\n";
+  std::vector<std::string> other{"run",   (dir_ / "other.toml").string(), "--device", "cpu", "--no-plot",
+                                 "--out", (dir_ / "x").string()};
+  out.clear();
+  EXPECT_EQ(run(other, &out), 1);
+  EXPECT_NE(out.find("holds the results of another experiment"), std::string::npos) << out;
+  EXPECT_NE(out.find("--force"), std::string::npos) << out;
+  EXPECT_TRUE(fs::exists(dir_ / "x" / "figures" / "old.png"));  // left as it was
+  other.push_back("--force");
+  out.clear();
+  ASSERT_EQ(run(other, &out), 0) << out;
+  EXPECT_FALSE(fs::exists(dir_ / "x" / "figures" / "old.png"));  // nothing of the older run stays
+  EXPECT_NE(slurp(dir_ / "x" / "stats.csv").find(",1,activation,mean,"), std::string::npos);
+}
+
+TEST_F(ResultsDir, TemporaryFilesOfAKilledRunAreRemoved) {
+  fs::create_directories(dir_ / "k" / "parts");
+  std::ofstream(dir_ / "k" / "stats.csv.tmp.99999") << "half";
+  std::ofstream(dir_ / "k" / "parts" / "abc.part.tmp.99999") << "half";
+  std::string out;
+  ASSERT_EQ(run(args("k", {}, "small.toml"), &out), 0) << out;
+  EXPECT_FALSE(fs::exists(dir_ / "k" / "stats.csv.tmp.99999"));
+  EXPECT_FALSE(fs::exists(dir_ / "k" / "parts" / "abc.part.tmp.99999"));
+  EXPECT_TRUE(fs::exists(dir_ / "k" / "parts" / "journal.jsonl"));
+}
