@@ -83,6 +83,10 @@ TEST_F(Cli, RunWritesAllOutputs) {
   const auto r = run("run " + cfg.string() + " --out " + (dir_ / "out").string() + " --device cpu");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("layer"), std::string::npos);  // summary table
+  // Progress, as plain lines (stderr is not a terminal): swept values, rate and ETA.
+  EXPECT_NE(r.out.find("[1/2] network.init=standard: 4/4 trials, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[2/2] network.init=normalized: 4/4 trials, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" trials/s, ETA "), std::string::npos) << r.out;
   for (const char* f : {"stats.csv", "histograms.csv", "theory.csv", "manifest.json"})
     EXPECT_TRUE(fs::exists(dir_ / "out" / f)) << f;
   EXPECT_FALSE(fs::exists(dir_ / "out" / "trials.csv.gz"));  // per-trial output is opt-in

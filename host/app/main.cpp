@@ -16,6 +16,7 @@
 #include "host/app/backends.h"
 #include "host/app/config.h"
 #include "host/app/output.h"
+#include "host/app/progress.h"
 #include "host/app/results_dir.h"
 #include "host/app/runner.h"
 #include "host/app/trials_writer.h"
@@ -165,7 +166,6 @@ int main(int argc, char** argv) {
     info.device_description = backend->description();
     info.started_utc = utc_now();
     const auto t0 = std::chrono::steady_clock::now();
-    std::size_t k = 0;
     const bool tty = ::isatty(STDERR_FILENO) != 0;  // live progress only on a terminal
     info.per_trial = ex.points.front().config.output.per_trial;
     // Everything that can be refused is refused before the folder is touched.
@@ -187,19 +187,9 @@ int main(int argc, char** argv) {
     opt.stop = &g_stop;
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    opt.progress = [&](const isc::SweepPoint& p, int64_t done, int64_t total) {
-      if (quiet) return;
-      if (done == total) ++k;
-      if (!tty && done < total) return;
-      // At most ~10 updates a second (chunks can be single trials).
-      static auto last = std::chrono::steady_clock::time_point{};
-      const auto now = std::chrono::steady_clock::now();
-      if (done < total && now - last < std::chrono::milliseconds(100)) return;
-      last = now;
-      std::fprintf(stderr, "%s  [%zu/%zu] %s: %lld/%lld trials   ", tty ? "\r" : "", k + (done < total),
-                   ex.points.size(), p.id.c_str(), static_cast<long long>(done), static_cast<long long>(total));
-      if (done == total) std::fprintf(stderr, "\n");
-    };
+    isc::ProgressLine progress(ex, tty, stderr);
+    if (!quiet)
+      opt.progress = [&](const isc::SweepPoint& p, int64_t done, int64_t total) { progress.update(p, done, total); };
     std::vector<isc::ConfigResult> results;
     try {
       results = isc::run_experiment(ex, *backend, opt);

@@ -1,0 +1,84 @@
+// progress.cpp — FLOP-weighted progress and ETA for a sweep.
+#include "host/app/progress.h"
+
+#include <cmath>
+
+namespace isc {
+
+double flops_per_trial(const Config& c) {
+  const auto& n = c.network;
+  double f = 0;
+  int prev = n.input;
+  for (int w : n.hidden) {
+    f += 2.0 * c.samples * prev * w;
+    prev = w;
+  }
+  bool backward = false;
+  for (const auto& q : c.stats.quantities) backward = backward || q == "backprop_gradient" || q == "weight_gradient";
+  if (backward) f = 3.0 * (f + 2.0 * c.samples * prev * n.output);
+  return f;
+}
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const long t = std::lround(s);
+  char buf[32];
+  if (t < 60)
+    std::snprintf(buf, sizeof buf, "%ld s", t);
+  else if (t < 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  return buf;
+}
+
+ProgressLine::ProgressLine(const Experiment& ex, bool live, std::FILE* out, double period)
+    : ex_(ex), live_(live), out_(out), period_(period) {
+  for (const auto& p : ex.points) {
+    work_.push_back(flops_per_trial(p.config) * double(p.config.trials));
+    total_work_ += work_.back();
+  }
+}
+
+std::string ProgressLine::line(const SweepPoint& p, int64_t done, int64_t total) const {
+  std::string what;
+  for (const auto& kv : p.swept) what += (what.empty() ? "" : ", ") + kv.first + "=" + kv.second;
+  if (what.empty()) what = p.id;
+  const double elapsed = std::chrono::duration<double>(clock::now() - start_).count();
+  const double done_work = finished_work_ + current_;
+  const double rate = elapsed > 0 ? (computed_work_ + current_) / elapsed : 0;  // FLOPs/s of this run
+  const double eta = rate > 0 ? (total_work_ - done_work) / rate : NAN;
+  const double trials_per_s = elapsed > 0 && flops_per_trial(p.config) > 0 ? rate / flops_per_trial(p.config) : 0;
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "  [%zu/%zu] %s: %lld/%lld trials, %.3g trials/s, ETA %s", finished_ + (done < total),
+                ex_.points.size(), what.c_str(), static_cast<long long>(done), static_cast<long long>(total),
+                trials_per_s, done == total && finished_ == ex_.points.size() ? "0 s" : format_duration(eta).c_str());
+  return buf;
+}
+
+void ProgressLine::update(const SweepPoint& p, int64_t done, int64_t total) {
+  const std::size_t i = static_cast<std::size_t>(&p - ex_.points.data());
+  const double w = i < work_.size() ? work_[i] : 0;
+  const bool first_report = running_ != &p;
+  running_ = &p;
+  const bool resumed = first_report && done == total;
+  current_ = total > 0 ? w * double(done) / double(total) : 0;
+  if (done == total) {
+    finished_work_ += w;
+    if (!resumed) computed_work_ += w;
+    current_ = 0;
+    ++finished_;
+  }
+  const auto now = clock::now();
+  const double since = std::chrono::duration<double>(now - last_).count();
+  if (done < total && since < (live_ ? 0.1 : period_)) return;
+  last_ = now;
+  const std::string l = line(p, done, total) + (resumed ? " (resumed)" : "");
+  if (live_)
+    std::fprintf(out_, "\r%s\033[K%s", l.c_str(), done == total ? "\n" : "");
+  else
+    std::fprintf(out_, "%s\n", l.c_str());
+  std::fflush(out_);
+}
+
+}  // namespace isc

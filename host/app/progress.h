@@ -1,0 +1,43 @@
+// progress.h — the run's progress line: the running configuration's swept values, trials/s and an
+// ETA for the whole sweep, weighted by each configuration's GEMM FLOPs.
+#pragma once
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "host/app/config.h"
+
+namespace isc {
+
+// GEMM FLOPs of one trial: forward 2 B n_in n_out per layer; with backward quantities the output
+// layer and about twice the forward again (data and weight gradients).
+double flops_per_trial(const Config& c);
+
+class ProgressLine {
+ public:
+  // `live`: a terminal (one line rewritten in place, ~10 times a second); otherwise plain lines at
+  // each configuration's end and every `period` seconds.
+  ProgressLine(const Experiment& ex, bool live, std::FILE* out, double period = 10.0);
+  // RunOptions::progress. A configuration first reported as complete was resumed: it counts as
+  // done but not toward the rate.
+  void update(const SweepPoint& p, int64_t done, int64_t total);
+
+ private:
+  using clock = std::chrono::steady_clock;
+  std::string line(const SweepPoint& p, int64_t done, int64_t total) const;
+  const Experiment& ex_;
+  bool live_;
+  std::FILE* out_;
+  double period_;
+  std::vector<double> work_;  // FLOPs of each configuration
+  double total_work_ = 0, finished_work_ = 0, computed_work_ = 0, current_ = 0;
+  std::size_t finished_ = 0;
+  const SweepPoint* running_ = nullptr;
+  clock::time_point start_ = clock::now(), last_{};
+};
+
+// "42 s", "3:05", "1:02:03".
+std::string format_duration(double seconds);
+
+}  // namespace isc
