@@ -106,8 +106,8 @@ TEST_F(ResultsDir, InterruptedRunResumesToIdenticalOutputs) {
     const std::string name = "cut" + std::to_string(sig);
     Child c = spawn(args(name, {"--per-trial"}));
     ASSERT_GT(c.pid, 0);
-    std::string out = read_until(c, "[1/2]");  // the first configuration is committed
-    ASSERT_NE(out.find("[1/2]"), std::string::npos) << out;
+    std::string out = read_until(c, ": 4/4 trials");  // the first configuration is committed
+    ASSERT_NE(out.find(": 4/4 trials"), std::string::npos) << out;
     kill(c.pid, sig);
     const int code = finish(c, &out);
     EXPECT_EQ(code, sig == SIGTERM ? 143 : 130) << out;
@@ -168,4 +168,74 @@ TEST_F(ResultsDir, TemporaryFilesOfAKilledRunAreRemoved) {
   EXPECT_FALSE(fs::exists(dir_ / "k" / "stats.csv.tmp.99999"));
   EXPECT_FALSE(fs::exists(dir_ / "k" / "parts" / "abc.part.tmp.99999"));
   EXPECT_TRUE(fs::exists(dir_ / "k" / "parts" / "journal.jsonl"));
+}
+
+TEST_F(ResultsDir, ShardsMergeToTheUnshardedOutputs) {
+  // Four configurations (trials 5 and 37, tanh and relu, backward quantities): 1, 3 and 4 shards
+  // (whole configurations), and 7 (each configuration cut into two trial ranges), each shard in
+  // its own folder, merged: byte-identical to the unsharded run, per-trial rows included.
+  std::ofstream(dir_ / "s.toml") << "name = \"sh\"\nsamples = 6\n[network]\ninput = 10\nhidden = [12, 9]\noutput = 3\n"
+                                    "[stats]\nquantities = [\"preactivation\", \"activation\", \"backprop_gradient\", "
+                                    "\"weight_gradient\"]\n[sweep]\ntrials = [5, 37]\n"
+                                    "\"network.activation\" = [\"tanh\", \"relu\"]\n";
+  std::string out;
+  ASSERT_EQ(run(args("ref", {"--per-trial"}, "s.toml"), &out), 0) << out;
+  for (int n : {1, 3, 4, 7}) {
+    std::vector<std::string> merge{"merge", (dir_ / ("m" + std::to_string(n))).string()};
+    for (int i = 0; i < n; ++i) {
+      const std::string name = "s" + std::to_string(n) + "_" + std::to_string(i);
+      out.clear();
+      ASSERT_EQ(
+          run(args(name, {"--per-trial", "--shard", std::to_string(i) + "/" + std::to_string(n)}, "s.toml"), &out), 0)
+          << out;
+      EXPECT_FALSE(fs::exists(dir_ / name / "stats.csv"));  // a shard keeps parts only
+      merge.push_back((dir_ / name).string());
+    }
+    merge.push_back("--no-plot");
+    out.clear();
+    ASSERT_EQ(run(merge, &out), 0) << out;
+    for (const char* f : {"stats.csv", "histograms.csv", "theory.csv"})
+      EXPECT_EQ(slurp(dir_ / ("m" + std::to_string(n)) / f), slurp(dir_ / "ref" / f)) << n << " shards: " << f;
+    EXPECT_EQ(gunzip(dir_ / ("m" + std::to_string(n)) / "trials.csv.gz"), gunzip(dir_ / "ref" / "trials.csv.gz"))
+        << n << " shards";
+  }
+  // A shard folder missing, one given twice, another experiment: refused, naming what is wrong.
+  out.clear();
+  EXPECT_EQ(
+      run({"merge", (dir_ / "bad").string(), (dir_ / "s7_0").string(), (dir_ / "s7_1").string(), "--no-plot"}, &out),
+      1);
+  EXPECT_NE(out.find("are in none of the folders"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(run({"merge", (dir_ / "bad").string(), (dir_ / "s3_0").string(), (dir_ / "s3_0").string(),
+                 (dir_ / "s3_1").string(), (dir_ / "s3_2").string(), "--no-plot"},
+                &out),
+            1);
+  EXPECT_NE(out.find("overlap"), std::string::npos) << out;
+  out.clear();
+  ASSERT_EQ(run(args("other", {}, "small.toml"), &out), 0) << out;
+  out.clear();
+  EXPECT_EQ(
+      run({"merge", (dir_ / "bad").string(), (dir_ / "s1_0").string(), (dir_ / "other").string(), "--no-plot"}, &out),
+      1);
+  EXPECT_NE(out.find("holds another experiment"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir_ / "bad" / "stats.csv"));
+}
+
+TEST_F(ResultsDir, ShardArgumentsAreCheckedAndDefaultFromSlurm) {
+  std::string out;
+  for (const char* bad : {"5/4", "0/0", "1", "a/4", "-1/4"}) {
+    out.clear();
+    EXPECT_EQ(run(args("never", {"--shard", bad}, "small.toml"), &out), 2) << bad << ": " << out;
+    EXPECT_NE(out.find("--shard"), std::string::npos) << out;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "never"));
+  // SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT stand for --shard I/N.
+  setenv("SLURM_ARRAY_TASK_ID", "1", 1);
+  setenv("SLURM_ARRAY_TASK_COUNT", "2", 1);
+  out.clear();
+  const int code = run(args("slurm", {}, "small.toml"), &out);
+  unsetenv("SLURM_ARRAY_TASK_ID");
+  unsetenv("SLURM_ARRAY_TASK_COUNT");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("shard 1/2: "), std::string::npos) << out;
 }

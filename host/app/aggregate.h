@@ -33,12 +33,16 @@ class TreeAggregate {
   uint64_t trials() const { return trials_; }
   std::size_t blocks() const { return blocks_.size(); }  // partial results held
 
- private:
+  // The partial results themselves (aligned blocks of trials), to keep on disk and fold in again:
+  // insert() of every block of an aggregate rebuilds it bit for bit.
   struct Block {
     uint64_t first = 0, size = 0;
     std::vector<Moments> m;
   };
+  std::vector<Block> block_list() const;
   void insert(Block b);
+
+ private:
   std::size_t cells_;
   uint64_t trials_ = 0;
   std::map<uint64_t, Block> blocks_;  // by first trial; disjoint, aligned

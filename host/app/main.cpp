@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 
@@ -30,6 +33,44 @@ extern "C" void on_signal(int sig) {
   g_signal.store(sig);
   g_stop.store(true);
   std::signal(sig, SIG_DFL);
+}
+
+// "I/N" (or "/N" with I from JOB_COMPLETION_INDEX, or "" with both from SLURM_ARRAY_TASK_ID and
+// SLURM_ARRAY_TASK_COUNT) into a 0-based shard index and count; throws a usage error.
+void parse_shard(const std::string& text, int* index, int* count) {
+  std::string i_text, n_text;
+  const auto slash = text.find('/');
+  if (!text.empty()) {
+    if (slash == std::string::npos) throw isc::ConfigError("--shard " + text + ": expected I/N (e.g. 0/4)");
+    i_text = text.substr(0, slash);
+    n_text = text.substr(slash + 1);
+  }
+  if (i_text.empty()) {
+    if (const char* e = std::getenv("SLURM_ARRAY_TASK_ID"))
+      i_text = e;
+    else if (const char* k = std::getenv("JOB_COMPLETION_INDEX"))
+      i_text = k;
+  }
+  if (n_text.empty())
+    if (const char* e = std::getenv("SLURM_ARRAY_TASK_COUNT")) n_text = e;
+  auto number = [&](const std::string& t, const char* what) {
+    if (t.empty() || t.size() > 9 || t.find_first_not_of("0123456789") != std::string::npos)
+      throw isc::ConfigError("--shard " + text + ": " + what + " must be a non-negative integer, got '" + t +
+                             "' (I/N, or the job array's index and count)");
+    return std::stoi(t);
+  };
+  *index = number(i_text, "the shard index I");
+  *count = number(n_text, "the shard count N");
+  if (*count < 1 || *index >= *count)
+    throw isc::ConfigError("--shard " + std::to_string(*index) + "/" + std::to_string(*count) +
+                           ": needs 0 <= I < N (I counts from 0, as SLURM_ARRAY_TASK_ID)");
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 std::string utc_now() {
@@ -104,6 +145,36 @@ int cmd_info() {
   return 0;
 }
 
+// `initscope merge OUT DIR...`: the shards' parts into OUT's outputs.
+int cmd_merge(const std::string& out, const std::vector<std::string>& dirs, bool no_plot) {
+  try {
+    const auto t0 = std::chrono::steady_clock::now();
+    isc::Merged m = isc::merge_folders(dirs);
+    isc::RunInfo info;
+    info.command_line = "initscope merge " + out;
+    for (const auto& d : dirs) info.command_line += " " + d;
+    info.device = "merge";
+    info.device_description = std::to_string(dirs.size()) + " folders";
+    info.started_utc = utc_now();
+    info.per_trial = !m.trials.empty();
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec) throw std::runtime_error("cannot create output folder " + out + ": " + ec.message());
+    if (info.per_trial) isc::concatenate_trials(out, *m.ex, m.trials);
+    info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    isc::write_results(out, *m.ex, m.results, info);
+    std::printf("merged %zu folders: %zu configurations into %s/\n", dirs.size(), m.results.size(), out.c_str());
+    if (!no_plot) render_plots(out);
+    return 0;
+  } catch (const isc::ConfigError& e) {
+    std::fprintf(stderr, "initscope: merge: config error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "initscope: %s\n", e.what());
+    return 1;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -129,6 +200,17 @@ int main(int argc, char** argv) {
   run->add_flag("--no-plot", no_plot, "do not render figures and report.html after the run");
   run->add_flag("--force", force, "replace the results of another experiment in the --out folder (default: refuse)");
   run->add_flag("--per-trial", per_trial, "also write trials.csv.gz: every trial's statistics (output.per_trial)");
+  std::string shard;
+  run->add_option("--shard", shard,
+                  "I/N: run shard I (0-based) of N and keep its parts for `initscope merge` (default: from "
+                  "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with N given as --shard /N)");
+  std::string merge_out;
+  std::vector<std::string> merge_dirs;
+  bool merge_no_plot = false;
+  auto* merge = app.add_subcommand("merge", "combine the parts of shard folders of one experiment into OUT");
+  merge->add_option("out", merge_out, "results folder to write")->required();
+  merge->add_option("dirs", merge_dirs, "the shards' results folders")->required()->check(CLI::ExistingDirectory);
+  merge->add_flag("--no-plot", merge_no_plot, "do not render figures and report.html");
   app.add_subcommand("info", "version, build options and devices");
   std::string plot_dir;
   auto* plot = app.add_subcommand("plot", "render figures and report.html for a results folder (matplotlib)");
@@ -143,6 +225,7 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("info")) return cmd_info();
   if (app.got_subcommand("plot")) return render_plots(plot_dir);
+  if (app.got_subcommand("merge")) return cmd_merge(merge_out, merge_dirs, merge_no_plot);
 
   std::string cmdline;
   for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
@@ -152,6 +235,11 @@ int main(int argc, char** argv) {
     if (*o_threads) ov.threads = threads;
     if (per_trial) ov.sets.push_back("output.per_trial=true");
     const isc::Experiment ex = isc::load_experiment(config_path, ov);
+    // The shard: --shard I/N, else the job array's index and count.
+    int shard_i = -1, shard_n = 0;
+    if (!shard.empty() || std::getenv("SLURM_ARRAY_TASK_ID") || std::getenv("JOB_COMPLETION_INDEX")) {
+      parse_shard(shard, &shard_i, &shard_n);
+    }
     const std::string dir = out_dir.empty() ? "results/" + ex.points.front().config.name : out_dir;
     isc::BackendOptions bo;
     bo.threads = ex.points.front().config.run.threads;
@@ -171,17 +259,24 @@ int main(int argc, char** argv) {
     // Everything that can be refused is refused before the folder is touched.
     if (info.per_trial) isc::check_trials_columns(ex);
     for (const auto& p : ex.points) isc::plan_memory(p.config, *backend);
-    isc::ResultsDir out(dir, ex, force);
-    std::unique_ptr<isc::TrialsCsvGz> trials_part;  // the running configuration's rows
+    isc::ExperimentRecipe recipe;
+    recipe.text = read_text(config_path);
+    recipe.source = config_path;
+    recipe.overrides = ov;
+    isc::ResultsDir out(dir, ex, recipe, force);
+    std::unique_ptr<isc::TrialsCsvGz> trials_part;  // the running unit's rows
     isc::RunOptions opt;
-    opt.resume = [&](const isc::SweepPoint& p, isc::ConfigResult* r) { return out.load(p, info.per_trial, r); };
+    if (shard_n > 0) opt.units = isc::shard_units(ex, shard_i, shard_n);
+    opt.resume = [&](const isc::SweepPoint& p, uint64_t first, uint64_t end, isc::ConfigResult* r) {
+      return out.load(p, first, end, info.per_trial, r);
+    };
     opt.finished = [&](const isc::ConfigResult& r) {
       out.commit(r, trials_part.get());
       trials_part.reset();
     };
     if (info.per_trial)
       opt.per_trial = [&](const isc::ConfigResult& r, uint64_t first, const std::vector<isc::TrialStats>& st) {
-        if (!trials_part) trials_part = out.trials_part(*r.point);
+        if (!trials_part) trials_part = out.trials_part(*r.point, r.first, r.end);
         trials_part->write(r, first, st);
       };
     opt.stop = &g_stop;
@@ -205,6 +300,13 @@ int main(int argc, char** argv) {
     if (out.resumed() > 0 && !quiet)
       std::fprintf(stderr, "initscope: %d configuration%s resumed from %s/parts\n", out.resumed(),
                    out.resumed() == 1 ? "" : "s", dir.c_str());
+    if (shard_n > 0) {
+      std::printf(
+          "shard %d/%d: %zu piece%s of work kept in %s/parts; when every shard is done:\n"
+          "  initscope merge OUT <the %d shard folders>\n",
+          shard_i, shard_n, results.size(), results.size() == 1 ? "" : "s", dir.c_str(), shard_n);
+      return 0;
+    }
     info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (info.per_trial) out.assemble_trials(ex);
     isc::write_results(dir, ex, results, info);

@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kPartFormat = 1;
+constexpr int kPartFormat = 2;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -79,6 +79,79 @@ std::vector<Moments> moments_of(const nlohmann::json& j) {
   return m;
 }
 
+nlohmann::json part_json(const ConfigResult& r, const std::string& experiment) {
+  nlohmann::json j;
+  j["format"] = kPartFormat;
+  j["experiment"] = experiment;
+  j["config_id"] = r.point->id;
+  j["first"] = r.first;
+  j["end"] = r.end;
+  j["chunk_trials"] = r.chunk_trials;
+  j["workers"] = r.workers;
+  j["seconds"] = r.seconds;
+  j["cells"] = r.tree.cells();
+  j["blocks"] = nlohmann::json::array();
+  for (const auto& b : r.tree.block_list())
+    j["blocks"].push_back({{"first", b.first}, {"size", b.size}, {"moments", moments_json(b.m)}});
+  j["counts"] = nlohmann::json::array();
+  for (int l = 0; l < r.layers; ++l)
+    for (int q = 0; q < kQuantities; ++q) {
+      const Aggregate& a = r.aggregate(l, q);
+      if (a.hist.empty()) continue;
+      j["counts"].push_back(
+          {{"layer", l}, {"quantity", q}, {"hist", a.hist}, {"trials", a.trials}, {"values", a.values}});
+    }
+  return j;
+}
+
+// A committed part back as the result of trials [first, end) of p: the tree's blocks and the integer
+// counts, then the statistics from them (as the run that wrote it had them).
+ConfigResult read_part(const std::string& path, const SweepPoint& p, const std::string& experiment) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::from_cbor(read_file(path));
+  } catch (const std::exception& e) {
+    throw ResultsDirError(path + ": not a readable part (" + e.what() + "); remove it to recompute those trials");
+  }
+  if (j.value("format", 0) != kPartFormat || j.value("experiment", "") != experiment ||
+      j.value("config_id", "") != p.id)
+    throw ResultsDirError(path + ": a part of another experiment or format; remove it or use --force");
+  ConfigResult part;
+  part.point = &p;
+  part.spec = stats_spec(p.config);
+  part.layers = static_cast<int>(p.config.network.hidden.size());
+  ConfigAggregator shape(p.config, part.spec, part.layers);  // p's cell and count layout, empty
+  shape.finish(&part);
+  try {
+    part.first = j.at("first").get<uint64_t>();
+    part.end = j.at("end").get<uint64_t>();
+    part.chunk_trials = j.at("chunk_trials").get<int>();
+    part.workers = j.at("workers").get<int>();
+    part.seconds = j.at("seconds").get<double>();
+    if (j.at("cells").get<std::size_t>() != part.tree.cells()) throw std::out_of_range("cells");
+    for (const auto& b : j.at("blocks"))
+      part.tree.insert({b.at("first").get<uint64_t>(), b.at("size").get<uint64_t>(), moments_of(b.at("moments"))});
+    for (const auto& c : j.at("counts")) {
+      const int l = c.at("layer").get<int>(), q = c.at("quantity").get<int>();
+      if (l < 0 || l >= part.layers || q < 0 || q >= kQuantities) throw std::out_of_range("layer or quantity");
+      Aggregate& a = part.agg[std::size_t(l) * kQuantities + std::size_t(q)];
+      const auto hist = c.at("hist").get<std::vector<uint64_t>>();
+      if (hist.size() != a.hist.size()) throw std::out_of_range("histogram size");
+      a.hist = hist;
+      a.trials = c.at("trials").get<uint64_t>();
+      a.values = c.at("values").get<uint64_t>();
+    }
+  } catch (const std::exception& e) {
+    throw ResultsDirError(path + ": a damaged part (" + e.what() + "); remove it to recompute those trials");
+  }
+  // The statistics of this range, as the writing run had them.
+  ConfigAggregator agg(p.config, part.spec, part.layers);
+  agg.absorb(part);
+  ConfigResult out = part;
+  agg.finish(&out);
+  return out;
+}
+
 }  // namespace
 
 std::string experiment_id(const Experiment& ex) {
@@ -89,7 +162,18 @@ std::string experiment_id(const Experiment& ex) {
   return buf;
 }
 
-ResultsDir::ResultsDir(const std::string& dir, const Experiment& ex, bool force)
+namespace {
+nlohmann::json recipe_json(const std::string& id, const ExperimentRecipe& r) {
+  nlohmann::json o = nlohmann::json::object();
+  if (r.overrides.trials) o["trials"] = *r.overrides.trials;
+  if (r.overrides.seed) o["seed"] = *r.overrides.seed;
+  if (r.overrides.threads) o["threads"] = *r.overrides.threads;
+  o["sets"] = r.overrides.sets;
+  return {{"experiment", id}, {"source", r.source}, {"text", r.text}, {"overrides", o}};
+}
+}  // namespace
+
+ResultsDir::ResultsDir(const std::string& dir, const Experiment& ex, const ExperimentRecipe& recipe, bool force)
     : dir_(dir), parts_(dir + "/parts"), experiment_(experiment_id(ex)) {
   std::error_code ec;
   fs::create_directories(dir_, ec);
@@ -110,10 +194,15 @@ ResultsDir::ResultsDir(const std::string& dir, const Experiment& ex, bool force)
         if (is_temporary(e.path())) fs::remove(e.path(), ec);
   // Results of another experiment are refused (or, with --force, removed).
   std::string held;
-  if (fs::exists(parts_ + "/EXPERIMENT"))
-    held = read_file(parts_ + "/EXPERIMENT");
-  else if (fs::exists(dir_ + "/manifest.json"))
+  if (fs::exists(parts_ + "/experiment.json")) {
+    try {
+      held = nlohmann::json::parse(read_file(parts_ + "/experiment.json")).at("experiment").get<std::string>();
+    } catch (...) {
+      held = "(unreadable " + parts_ + "/experiment.json)";
+    }
+  } else if (fs::exists(dir_ + "/manifest.json")) {
     held = manifest_experiment(dir_);
+  }
   if (!held.empty() && held != experiment_) {
     if (!force)
       throw ResultsDirError(dir_ + " holds the results of another experiment (id " + held + ", this one is " +
@@ -122,85 +211,40 @@ ResultsDir::ResultsDir(const std::string& dir, const Experiment& ex, bool force)
   }
   fs::create_directories(parts_, ec);
   if (ec) throw ResultsDirError("cannot create " + parts_ + ": " + ec.message());
-  if (!fs::exists(parts_ + "/EXPERIMENT")) write_file_atomic(parts_ + "/EXPERIMENT", experiment_);
+  if (!fs::exists(parts_ + "/experiment.json"))
+    write_file_atomic(parts_ + "/experiment.json", recipe_json(experiment_, recipe).dump(2) + "\n");
 }
 
 ResultsDir::~ResultsDir() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
 }
 
-std::string ResultsDir::part_path(const std::string& config_id, const char* ext) const {
-  return parts_ + "/" + config_id + ext;
+std::string ResultsDir::part_path(const std::string& config_id, uint64_t first, uint64_t end, const char* ext) const {
+  return parts_ + "/" + config_id + "." + std::to_string(first) + "-" + std::to_string(end) + ext;
 }
 
-bool ResultsDir::load(const SweepPoint& p, bool need_trials, ConfigResult* r) const {
-  const std::string path = part_path(p.id, ".part");
+bool ResultsDir::load(const SweepPoint& p, uint64_t first, uint64_t end, bool need_trials, ConfigResult* r) const {
+  const std::string path = part_path(p.id, first, end, ".part");
   std::error_code ec;
   if (!fs::exists(path, ec)) return false;
-  if (need_trials && !fs::exists(part_path(p.id, ".trials.csv.gz"), ec)) return false;
-  const std::string bytes = read_file(path);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::from_cbor(bytes);
-  } catch (const std::exception& e) {
-    throw ResultsDirError(path + ": not a readable part (" + e.what() + "); remove it to recompute that configuration");
-  }
-  if (j.value("format", 0) != kPartFormat || j.value("experiment", "") != experiment_ ||
-      j.value("config_id", "") != p.id)
-    throw ResultsDirError(path + ": a part of another experiment or format; remove it or use --force");
-  ConfigResult out;
-  out.point = &p;
-  out.spec = stats_spec(p.config);
-  out.layers = static_cast<int>(p.config.network.hidden.size());
-  out.chunk_trials = j.at("chunk_trials").get<int>();
-  out.workers = j.at("workers").get<int>();
-  out.seconds = j.at("seconds").get<double>();
-  out.agg.resize(std::size_t(out.layers) * kQuantities);
-  for (const auto& a : j.at("aggregates")) {
-    const int l = a.at("layer").get<int>(), q = a.at("quantity").get<int>();
-    if (l < 0 || l >= out.layers || q < 0 || q >= kQuantities) throw ResultsDirError(path + ": bad layer or quantity");
-    Aggregate& g = out.agg[std::size_t(l) * kQuantities + std::size_t(q)];
-    g.per_statistic = moments_of(a.at("statistics"));
-    g.hist = a.at("hist").get<std::vector<uint64_t>>();
-    g.trials = a.at("trials").get<uint64_t>();
-    g.values = a.at("values").get<uint64_t>();
-  }
-  *r = std::move(out);
+  if (need_trials && !fs::exists(part_path(p.id, first, end, ".trials.csv.gz"), ec)) return false;
+  *r = read_part(path, p, experiment_);
   ++resumed_;
   return true;
 }
 
-std::unique_ptr<TrialsCsvGz> ResultsDir::trials_part(const SweepPoint& p) const {
-  return std::make_unique<TrialsCsvGz>(part_path(p.id, ".trials.csv.gz"), "");
+std::unique_ptr<TrialsCsvGz> ResultsDir::trials_part(const SweepPoint& p, uint64_t first, uint64_t end) const {
+  return std::make_unique<TrialsCsvGz>(part_path(p.id, first, end, ".trials.csv.gz"), "");
 }
 
 void ResultsDir::commit(const ConfigResult& r, TrialsCsvGz* trials) {
   if (trials) trials->commit();
-  nlohmann::json j;
-  j["format"] = kPartFormat;
-  j["experiment"] = experiment_;
-  j["config_id"] = r.point->id;
-  j["trials"] = r.point->config.trials;
-  j["chunk_trials"] = r.chunk_trials;
-  j["workers"] = r.workers;
-  j["seconds"] = r.seconds;
-  j["aggregates"] = nlohmann::json::array();
-  for (int l = 0; l < r.layers; ++l)
-    for (int q = 0; q < kQuantities; ++q) {
-      const Aggregate& a = r.aggregate(l, q);
-      if (a.trials == 0 && a.per_statistic.empty()) continue;
-      j["aggregates"].push_back({{"layer", l},
-                                 {"quantity", q},
-                                 {"statistics", moments_json(a.per_statistic)},
-                                 {"hist", a.hist},
-                                 {"trials", a.trials},
-                                 {"values", a.values}});
-    }
-  const std::vector<uint8_t> cbor = nlohmann::json::to_cbor(j);  // doubles kept bit for bit
-  write_file_atomic(part_path(r.point->id, ".part"), std::string(cbor.begin(), cbor.end()));
+  const std::vector<uint8_t> cbor = nlohmann::json::to_cbor(part_json(r, experiment_));  // doubles bit for bit
+  write_file_atomic(part_path(r.point->id, r.first, r.end, ".part"), std::string(cbor.begin(), cbor.end()));
   // The journal: one line per committed configuration, appended and synced.
   const std::string line = nlohmann::json{{"config_id", r.point->id},
-                                          {"trials", r.point->config.trials},
+                                          {"first", r.first},
+                                          {"end", r.end},
                                           {"seconds", r.seconds},
                                           {"per_trial", trials != nullptr}}
                                .dump() +
@@ -215,21 +259,27 @@ void ResultsDir::commit(const ConfigResult& r, TrialsCsvGz* trials) {
 }
 
 void ResultsDir::assemble_trials(const Experiment& ex) const {
-  // The header as a gzip member of its own, then each configuration's member(s) copied as they are.
-  const std::string out = dir_ + "/trials.csv.gz";
+  std::vector<std::string> files;
+  for (const auto& p : ex.points) files.push_back(part_path(p.id, 0, uint64_t(p.config.trials), ".trials.csv.gz"));
+  concatenate_trials(dir_, ex, files);
+}
+
+void concatenate_trials(const std::string& dir, const Experiment& ex, const std::vector<std::string>& files) {
+  // The header as a gzip member of its own, then each part's member(s) copied as they are.
+  const std::string out = dir + "/trials.csv.gz";
+  const std::string tmp = out + ".tmp." + std::to_string(::getpid());
   {
-    TrialsCsvGz header(out, trials_csv_header(ex));
+    TrialsCsvGz header(out + ".head", trials_csv_header(ex));
     header.commit();
   }
-  const std::string tmp = out + ".tmp." + std::to_string(::getpid());
   std::error_code ec;
-  fs::copy_file(out, tmp, fs::copy_options::overwrite_existing, ec);
+  fs::rename(out + ".head", tmp, ec);
   if (ec) throw std::runtime_error("cannot write " + tmp + ": " + ec.message());
   {
     std::ofstream o(tmp, std::ios::binary | std::ios::app);
-    for (const auto& p : ex.points) {
-      std::ifstream in(part_path(p.id, ".trials.csv.gz"), std::ios::binary);
-      if (!in) throw std::runtime_error("per-trial rows of configuration " + p.id + " are missing from " + parts_);
+    for (const auto& f : files) {
+      std::ifstream in(f, std::ios::binary);
+      if (!in) throw std::runtime_error("per-trial rows missing: " + f);
       o << in.rdbuf();
     }
     o.flush();
@@ -244,6 +294,103 @@ void ResultsDir::assemble_trials(const Experiment& ex) const {
     ::unlink(tmp.c_str());
     throw std::runtime_error("cannot rename " + tmp + " to " + out + ": " + std::strerror(errno));
   }
+}
+
+FolderParts read_parts(const std::string& dir) {
+  FolderParts f;
+  const std::string parts = dir + "/parts";
+  nlohmann::json recipe;
+  try {
+    recipe = nlohmann::json::parse(read_file(parts + "/experiment.json"));
+  } catch (const std::exception& e) {
+    throw ResultsDirError(dir + ": no readable parts/experiment.json; not a results folder of a run");
+  }
+  Overrides ov;
+  const auto& o = recipe.at("overrides");
+  if (o.contains("trials")) ov.trials = o.at("trials").get<int64_t>();
+  if (o.contains("seed")) ov.seed = o.at("seed").get<uint64_t>();
+  if (o.contains("threads")) ov.threads = o.at("threads").get<int>();
+  ov.sets = o.at("sets").get<std::vector<std::string>>();
+  f.ex = std::make_unique<Experiment>(
+      parse_experiment(recipe.at("text").get<std::string>(), recipe.at("source").get<std::string>(), ov));
+  f.id = recipe.at("experiment").get<std::string>();
+  if (experiment_id(*f.ex) != f.id)
+    throw ResultsDirError(dir + ": parts/experiment.json does not re-create its experiment (id " + f.id + ")");
+  std::map<std::string, const SweepPoint*> by_id;
+  for (const auto& p : f.ex->points) by_id[p.id] = &p;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(parts))
+    if (e.path().extension() == ".part") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    const std::string name = path.filename().string();
+    const auto it = by_id.find(name.substr(0, name.find('.')));
+    if (it == by_id.end()) throw ResultsDirError(path.string() + ": a part of no configuration of this experiment");
+    f.parts.push_back(read_part(path.string(), *it->second, f.id));
+    std::string rows = path.string();
+    rows.replace(rows.size() - 5, 5, ".trials.csv.gz");
+    f.trials.push_back(fs::exists(rows) ? rows : "");
+  }
+  return f;
+}
+
+Merged merge_folders(const std::vector<std::string>& dirs) {
+  if (dirs.empty()) throw ResultsDirError("merge: no folders given");
+  Merged m;
+  std::vector<FolderParts> in;
+  for (const auto& d : dirs) in.push_back(read_parts(d));
+  for (std::size_t k = 1; k < in.size(); ++k)
+    if (in[k].id != in[0].id)
+      throw ResultsDirError("merge: " + dirs[k] + " holds another experiment (id " + in[k].id + ") than " + dirs[0] +
+                            " (id " + in[0].id + ")");
+  bool rows = true;
+  std::vector<ConfigResult> results;
+  for (const auto& p : in[0].ex->points) {
+    // This configuration's ranges from every folder, in trial order; they must tile [0, trials).
+    struct Piece {
+      const ConfigResult* r;
+      std::string dir, rows;
+    };
+    std::vector<Piece> pieces;
+    for (std::size_t k = 0; k < in.size(); ++k)
+      for (std::size_t j = 0; j < in[k].parts.size(); ++j)
+        if (in[k].parts[j].point->id == p.id) pieces.push_back({&in[k].parts[j], dirs[k], in[k].trials[j]});
+    std::sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) { return a.r->first < b.r->first; });
+    uint64_t at = 0;
+    for (const auto& pc : pieces) {
+      if (pc.r->first < at)
+        throw ResultsDirError("merge: configuration " + p.id + ": trials " + std::to_string(pc.r->first) + "-" +
+                              std::to_string(pc.r->end) + " in " + pc.dir + " overlap trials before " +
+                              std::to_string(at) + " from another folder");
+      if (pc.r->first > at)
+        throw ResultsDirError("merge: configuration " + p.id + ": trials " + std::to_string(at) + "-" +
+                              std::to_string(pc.r->first) + " are in none of the folders");
+      at = pc.r->end;
+    }
+    if (at != uint64_t(p.config.trials))
+      throw ResultsDirError("merge: configuration " + p.id + ": trials " + std::to_string(at) + "-" +
+                            std::to_string(p.config.trials) + " are in none of the folders");
+    ConfigAggregator agg(p.config, stats_spec(p.config), int(p.config.network.hidden.size()));
+    ConfigResult r;
+    r.point = &p;
+    r.spec = stats_spec(p.config);
+    r.layers = int(p.config.network.hidden.size());
+    r.end = at;
+    for (const auto& pc : pieces) {
+      agg.absorb(*pc.r);
+      r.seconds += pc.r->seconds;
+      r.chunk_trials = std::max(r.chunk_trials, pc.r->chunk_trials);
+      r.workers = std::max(r.workers, pc.r->workers);
+      rows = rows && !pc.rows.empty();
+      m.trials.push_back(pc.rows);
+    }
+    agg.finish(&r);
+    results.push_back(std::move(r));
+  }
+  m.ex = std::move(in[0].ex);  // the results point into it (moved, not copied: the points stay put)
+  m.results = std::move(results);
+  if (!rows) m.trials.clear();
+  return m;
 }
 
 }  // namespace isc

@@ -21,37 +21,67 @@ class ResultsDirError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Layout: DIR/.initscope.lock, DIR/parts/EXPERIMENT (the experiment id), DIR/parts/<config_id>.part
-// (CBOR: the configuration's aggregate, bit for bit), DIR/parts/<config_id>.trials.csv.gz (its
-// per-trial rows), DIR/parts/journal.jsonl (one line per committed configuration).
+// What re-creates the experiment (for `initscope merge`): the config file's text and name, and the
+// command line's overrides.
+struct ExperimentRecipe {
+  std::string text, source;
+  Overrides overrides;
+};
+
+// Layout: DIR/.initscope.lock; DIR/parts/experiment.json (the experiment id and recipe);
+// DIR/parts/<config_id>.<first>-<end>.part (CBOR: the aggregate of trials [first, end) of a
+// configuration, its partial results bit for bit); DIR/parts/<config_id>.<first>-<end>.trials.csv.gz
+// (their per-trial rows); DIR/parts/journal.jsonl (one line per committed part).
 class ResultsDir {
  public:
   // Opens (creates) DIR for `ex`: takes the lock, removes temporary files a killed run left, and
   // checks that results already there are this experiment's; with `force`, results of another
   // experiment (parts, outputs, figures) are removed instead of refused.
-  ResultsDir(const std::string& dir, const Experiment& ex, bool force);
+  ResultsDir(const std::string& dir, const Experiment& ex, const ExperimentRecipe& recipe, bool force);
   ~ResultsDir();
   ResultsDir(const ResultsDir&) = delete;
   ResultsDir& operator=(const ResultsDir&) = delete;
 
-  // Loads a committed configuration into *r (false if there is none; with `need_trials`, also false
-  // when its per-trial rows were not kept).
-  bool load(const SweepPoint& p, bool need_trials, ConfigResult* r) const;
-  // The per-trial rows of configuration p, until commit().
-  std::unique_ptr<TrialsCsvGz> trials_part(const SweepPoint& p) const;
+  // Loads committed trials [first, end) of p into *r (false if there is none; with `need_trials`,
+  // also false when their per-trial rows were not kept).
+  bool load(const SweepPoint& p, uint64_t first, uint64_t end, bool need_trials, ConfigResult* r) const;
+  // The per-trial rows of trials [first, end) of p, until commit().
+  std::unique_ptr<TrialsCsvGz> trials_part(const SweepPoint& p, uint64_t first, uint64_t end) const;
   // Commits a finished configuration: its rows (if given), then its part, each written to a
   // temporary name, synced and renamed; then a journal line.
   void commit(const ConfigResult& r, TrialsCsvGz* trials);
-  // DIR/trials.csv.gz: the header and every configuration's rows, in configuration order (gzip
-  // members, one after another: a valid gzip file).
+  // DIR/trials.csv.gz: the header and every configuration's rows, in configuration and trial
+  // order (gzip members one after another: a valid gzip file).
   void assemble_trials(const Experiment& ex) const;
   int resumed() const { return resumed_; }
 
  private:
-  std::string part_path(const std::string& config_id, const char* ext) const;
+  std::string part_path(const std::string& config_id, uint64_t first, uint64_t end, const char* ext) const;
   std::string dir_, parts_, experiment_;
   int lock_fd_ = -1;
   mutable int resumed_ = 0;
 };
+
+// A folder's parts read back: the experiment (re-created from its recipe) and its committed results.
+struct FolderParts {
+  std::unique_ptr<Experiment> ex;
+  std::string id;
+  std::vector<ConfigResult> parts;  // point pointers into *ex
+  std::vector<std::string> trials;  // per part: its rows' file, "" if not kept
+};
+FolderParts read_parts(const std::string& dir);
+
+// `initscope merge OUT DIR...`: the parts of several folders (shards) of one experiment combined into
+// per-configuration results, byte-identical to the unsharded run's. Refuses folders of different
+// experiments and missing or overlapping trial ranges, naming them. Returns the experiment, one
+// result per configuration, and whether every part kept its per-trial rows (then, in order, their files).
+struct Merged {
+  std::unique_ptr<Experiment> ex;
+  std::vector<ConfigResult> results;
+  std::vector<std::string> trials;  // every rows file in configuration and trial order, or empty
+};
+Merged merge_folders(const std::vector<std::string>& dirs);
+// OUT/trials.csv.gz from the header and the given row files (gzip members), atomically.
+void concatenate_trials(const std::string& out_dir, const Experiment& ex, const std::vector<std::string>& files);
 
 }  // namespace isc

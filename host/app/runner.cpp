@@ -1,6 +1,8 @@
 // runner.cpp — the trial loop: chunking, the forward pass through backend ops, stats collection.
 #include "host/app/runner.h"
 
+#include "host/app/progress.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -262,71 +264,105 @@ std::vector<int> aggregated_quantities(const StatsSpec& spec) {
   return qs;
 }
 
-namespace {
+ConfigAggregator::ConfigAggregator(const Config& c, const StatsSpec& spec, int layers)
+    : layers_(layers), all_(statistics(spec)) {
+  qs_ = aggregated_quantities(spec);
+  offset_.assign(std::size_t(layers) * kQuantities, 0);
+  count_.assign(std::size_t(layers) * kQuantities, 0);
+  for (int q : qs_) ctx_[q] = statistic_context(c, q);
+  std::size_t cells = 0;
+  for (int l = 0; l < layers; ++l)
+    for (int q : qs_) {
+      const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
+      offset_[k] = cells;
+      count_[k] = statistic_names(spec, ctx_[q]).size();
+      cells += count_[k];
+    }
+  tree_ = TreeAggregate(cells);
+  values_.resize(cells);
+  agg_.resize(std::size_t(layers) * kQuantities);
+  for (int l = 0; l < layers; ++l)
+    for (int q : qs_) agg_[std::size_t(l) * kQuantities + std::size_t(q)].hist.assign(spec.range[q].bins + 2, 0);
+}
 
-// Folds the per-trial statistics of one configuration into its across-trial aggregate, trial by
-// trial: every statistic into a TreeAggregate cell, histograms and counts as integers.
-class ConfigAggregator {
- public:
-  ConfigAggregator(const Config& c, const StatsSpec& spec, int layers) : layers_(layers), all_(statistics(spec)) {
-    qs_ = aggregated_quantities(spec);
-    offset_.assign(std::size_t(layers) * kQuantities, 0);
-    count_.assign(std::size_t(layers) * kQuantities, 0);
-    for (int q : qs_) ctx_[q] = statistic_context(c, q);
-    std::size_t cells = 0;
-    for (int l = 0; l < layers; ++l)
-      for (int q : qs_) {
-        const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
-        offset_[k] = cells;
-        count_[k] = statistic_names(spec, ctx_[q]).size();
-        cells += count_[k];
-      }
-    tree_ = TreeAggregate(cells);
-    values_.resize(cells);
-    agg_.resize(std::size_t(layers) * kQuantities);
-    for (int l = 0; l < layers; ++l)
-      for (int q : qs_) agg_[std::size_t(l) * kQuantities + std::size_t(q)].hist.assign(spec.range[q].bins + 2, 0);
+void ConfigAggregator::add(uint64_t trial, const TrialStats* st) {
+  for (int l = 0; l < layers_; ++l)
+    for (int q : qs_) {
+      const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
+      const TrialStats& ts = st[k];
+      const std::vector<double> v = statistic_values(all_, ctx_[q], ts);
+      std::copy(v.begin(), v.end(), values_.begin() + std::ptrdiff_t(offset_[k]));
+      Aggregate& a = agg_[k];
+      for (std::size_t i = 0; i < ts.hist.size() && i < a.hist.size(); ++i) a.hist[i] += ts.hist[i];
+      a.values += ts.count;
+      ++a.trials;
+    }
+  tree_.add(trial, values_.data());
+}
+
+void ConfigAggregator::absorb(const ConfigResult& part) {
+  tree_.absorb(part.tree);
+  if (part.agg.size() != agg_.size()) throw std::logic_error("ConfigAggregator: a result of another shape");
+  for (std::size_t k = 0; k < agg_.size(); ++k) {
+    Aggregate& a = agg_[k];
+    const Aggregate& b = part.agg[k];
+    if (b.hist.size() != a.hist.size()) throw std::logic_error("ConfigAggregator: a result of another shape");
+    for (std::size_t i = 0; i < a.hist.size(); ++i) a.hist[i] += b.hist[i];
+    a.values += b.values;
+    a.trials += b.trials;
   }
+}
 
-  // Trial `trial`'s statistics, [(layer * kQuantities + q].
-  void add(uint64_t trial, const TrialStats* st) {
-    for (int l = 0; l < layers_; ++l)
-      for (int q : qs_) {
-        const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
-        const TrialStats& ts = st[k];
-        const std::vector<double> v = statistic_values(all_, ctx_[q], ts);
-        std::copy(v.begin(), v.end(), values_.begin() + std::ptrdiff_t(offset_[k]));
-        Aggregate& a = agg_[k];
-        for (std::size_t i = 0; i < ts.hist.size() && i < a.hist.size(); ++i) a.hist[i] += ts.hist[i];
-        a.values += ts.count;
-        ++a.trials;
-      }
-    tree_.add(trial, values_.data());
-  }
-
-  std::vector<Aggregate> finish() {
-    const std::vector<Moments> m = tree_.result();
-    for (int l = 0; l < layers_; ++l)
-      for (int q : qs_) {
-        const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
-        agg_[k].per_statistic.assign(m.begin() + std::ptrdiff_t(offset_[k]),
+void ConfigAggregator::finish(ConfigResult* r) const {
+  const std::vector<Moments> m = tree_.result();
+  r->agg = agg_;
+  for (int l = 0; l < layers_; ++l)
+    for (int q : qs_) {
+      const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
+      r->agg[k].per_statistic.assign(m.begin() + std::ptrdiff_t(offset_[k]),
                                      m.begin() + std::ptrdiff_t(offset_[k] + count_[k]));
-      }
-    return std::move(agg_);
+    }
+  r->tree = tree_;
+}
+
+std::vector<WorkUnit> all_units(const Experiment& ex) {
+  std::vector<WorkUnit> u;
+  for (std::size_t i = 0; i < ex.points.size(); ++i) u.push_back({i, 0, uint64_t(ex.points[i].config.trials)});
+  return u;
+}
+
+std::vector<WorkUnit> shard_units(const Experiment& ex, int index, int count) {
+  if (count < 1 || index < 0 || index >= count)
+    throw std::invalid_argument("--shard " + std::to_string(index) + "/" + std::to_string(count) +
+                                ": needs 0 <= I < N (I counts from 0, as SLURM_ARRAY_TASK_ID)");
+  std::vector<WorkUnit> units;
+  const std::size_t P = ex.points.size();
+  const uint64_t pieces = P >= std::size_t(count) ? 1 : (uint64_t(count) + P - 1) / P;
+  for (std::size_t i = 0; i < P; ++i) {
+    const uint64_t T = uint64_t(ex.points[i].config.trials);
+    for (uint64_t j = 0; j < pieces; ++j) {
+      const uint64_t a = T * j / pieces, b = T * (j + 1) / pieces;
+      if (b > a) units.push_back({i, a, b});
+    }
   }
-
- private:
-  int layers_;
-  std::vector<Statistic> all_;
-  std::vector<int> qs_;
-  StatisticContext ctx_[kQuantities];
-  std::vector<std::size_t> offset_, count_;
-  TreeAggregate tree_;
-  std::vector<double> values_;
-  std::vector<Aggregate> agg_;
-};
-
-}  // namespace
+  std::vector<double> cost(units.size());
+  for (std::size_t k = 0; k < units.size(); ++k)
+    cost[k] = flops_per_trial(ex.points[units[k].point].config) * double(units[k].end - units[k].first);
+  std::vector<std::size_t> order(units.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return cost[a] > cost[b]; });
+  std::vector<double> load(std::size_t(count), 0.0);
+  std::vector<WorkUnit> mine;
+  std::vector<std::size_t> mine_idx;
+  for (std::size_t k : order) {
+    const std::size_t s = std::size_t(std::min_element(load.begin(), load.end()) - load.begin());
+    load[s] += cost[k];
+    if (int(s) == index) mine_idx.push_back(k);
+  }
+  std::sort(mine_idx.begin(), mine_idx.end());  // this shard's units in sweep order
+  for (std::size_t k : mine_idx) mine.push_back(units[k]);
+  return mine;
+}
 
 std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const RunOptions& opt) {
   // Refuse impossible sizes for every configuration before any work starts.
@@ -348,36 +384,44 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
   }
   std::vector<Workspace> ws(workers.size());
   std::vector<ConfigResult> results;
-  const int total = static_cast<int>(ex.points.size());
+  const std::vector<WorkUnit> units = opt.units.empty() ? all_units(ex) : opt.units;
+  const int total = static_cast<int>(units.size());
   auto stopping = [&] { return opt.stop && opt.stop->load(); };
-  for (std::size_t i = 0; i < ex.points.size(); ++i) {
+  for (std::size_t u = 0; u < units.size(); ++u) {
+    const std::size_t i = units[u].point;
+    if (i >= ex.points.size() || units[u].end <= units[u].first || units[u].end > uint64_t(ex.points[i].config.trials))
+      throw std::logic_error("run_experiment: a work unit outside its configuration");
     const SweepPoint& p = ex.points[i];
     const Config& c = p.config;
+    const uint64_t lo = units[u].first, hi = units[u].end;
+    const int64_t n_trials = int64_t(hi - lo);
     ConfigResult r;
-    if (opt.resume && opt.resume(p, &r)) {
-      if (opt.progress) opt.progress(p, c.trials, c.trials);
+    if (opt.resume && opt.resume(p, lo, hi, &r)) {
+      if (opt.progress) opt.progress(p, n_trials, n_trials);
       results.push_back(std::move(r));
       continue;
     }
-    if (stopping()) throw Interrupted(static_cast<int>(i), total);
+    if (stopping()) throw Interrupted(static_cast<int>(u), total);
     r.point = &p;
+    r.first = lo;
+    r.end = hi;
     r.spec = stats_spec(c);
     r.layers = static_cast<int>(c.network.hidden.size());
     r.chunk_trials = plans[i].chunk_trials;
     r.workers = plans[i].workers;
     const auto t0 = std::chrono::steady_clock::now();
     const WorkspaceSize need = workspace_size(c, r.chunk_trials);
-    const int64_t chunks = (c.trials + r.chunk_trials - 1) / r.chunk_trials;
+    const int64_t chunks = (n_trials + r.chunk_trials - 1) / r.chunk_trials;
     // Each worker takes the next chunk until none is left. Finished chunks are aggregated (and shown
     // to the per-trial sink) in chunk order: a chunk that finishes early waits in `pending` for the
     // ones before it, so memory holds about one chunk per worker, whatever the trial count.
     ConfigAggregator agg(c, r.spec, r.layers);
     std::map<int64_t, std::vector<TrialStats>> pending;
     int64_t next_to_fold = 0;
-    if (opt.keep_trials) r.trials.reserve(static_cast<std::size_t>(c.trials) * r.layers * kQuantities);
+    if (opt.keep_trials) r.trials.reserve(static_cast<std::size_t>(n_trials) * r.layers * kQuantities);
     auto fold_ready = [&] {  // under mu
       for (auto it = pending.find(next_to_fold); it != pending.end(); it = pending.find(next_to_fold)) {
-        const uint64_t first = uint64_t(next_to_fold) * uint64_t(r.chunk_trials);
+        const uint64_t first = lo + uint64_t(next_to_fold) * uint64_t(r.chunk_trials);
         const std::vector<TrialStats>& st = it->second;
         const std::size_t per = std::size_t(r.layers) * kQuantities, n = per ? st.size() / per : 0;
         for (std::size_t t = 0; t < n; ++t) agg.add(first + t, st.data() + t * per);
@@ -404,14 +448,14 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
             space = Workspace{};  // free first: old and new need not fit together
             space = make_workspace(be, need);
           }
-          const int64_t first = k * r.chunk_trials;
-          const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, c.trials - first));
-          std::vector<TrialStats> st = run_chunk(be, space, c, p.stream, static_cast<uint64_t>(first), n);
+          const int64_t first = k * r.chunk_trials;  // within the unit
+          const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, n_trials - first));
+          std::vector<TrialStats> st = run_chunk(be, space, c, p.stream, lo + static_cast<uint64_t>(first), n);
           std::lock_guard<std::mutex> lock(mu);
           pending.emplace(k, std::move(st));
           fold_ready();
           done += n;
-          if (opt.progress) opt.progress(p, done, c.trials);
+          if (opt.progress) opt.progress(p, done, n_trials);
         }
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu);
@@ -428,8 +472,8 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
       for (auto& t : threads) t.join();
     }
     if (error) std::rethrow_exception(error);
-    if (next_to_fold < chunks) throw Interrupted(static_cast<int>(i), total);  // stopped before the end
-    r.agg = agg.finish();
+    if (next_to_fold < chunks) throw Interrupted(static_cast<int>(u), total);  // stopped before the end
+    agg.finish(&r);
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (opt.finished) opt.finished(r);
     results.push_back(std::move(r));

@@ -25,6 +25,7 @@ struct Aggregate {
 
 struct ConfigResult {
   const SweepPoint* point = nullptr;
+  uint64_t first = 0, end = 0;  // the trials [first, end) this result covers (a shard may hold part)
   StatsSpec spec;
   int layers = 0;
   int chunk_trials = 0;
@@ -32,6 +33,9 @@ struct ConfigResult {
   double seconds = 0.0;
   // [layer * kQuantities + q]: filled for the written quantities and the forward ones.
   std::vector<Aggregate> agg;
+  // The across-trial moments' partial results (what merges with other ranges of the same
+  // configuration, bit for bit); agg's per_statistic is its result.
+  TreeAggregate tree;
   // Every trial's statistics, [(trial * layers + layer) * kQuantities + q]: only with
   // RunOptions::keep_trials (memory grows with the trial count).
   std::vector<TrialStats> trials;
@@ -48,6 +52,42 @@ StatisticContext statistic_context(const Config& c, int q);
 // The quantities aggregated for a configuration: the written ones, and the forward ones always
 // (the summary table uses them), in quantity order.
 std::vector<int> aggregated_quantities(const StatsSpec& spec);
+
+// Folds per-trial statistics (or other results of the same configuration) into one configuration's
+// across-trial aggregate: every statistic into a TreeAggregate cell, histograms and counts as integers.
+class ConfigAggregator {
+ public:
+  ConfigAggregator(const Config& c, const StatsSpec& spec, int layers);
+  // Trial `trial`'s statistics, [layer * kQuantities + q].
+  void add(uint64_t trial, const TrialStats* st);
+  // Another result of this configuration, for a disjoint range of trials.
+  void absorb(const ConfigResult& part);
+  // Sets r->agg and r->tree.
+  void finish(ConfigResult* r) const;
+
+ private:
+  int layers_;
+  std::vector<Statistic> all_;
+  std::vector<int> qs_;
+  StatisticContext ctx_[kQuantities];
+  std::vector<std::size_t> offset_, count_;
+  TreeAggregate tree_;
+  std::vector<double> values_;
+  std::vector<Aggregate> agg_;
+};
+
+// One piece of work: trials [first, end) of configuration `point` (index into Experiment::points).
+struct WorkUnit {
+  std::size_t point = 0;
+  uint64_t first = 0, end = 0;
+};
+// Every configuration whole, in order.
+std::vector<WorkUnit> all_units(const Experiment& ex);
+// Shard `index` of `count` (0-based): the units are the configurations, or, with fewer
+// configurations than shards, each configuration cut into ceil(count / configurations) equal trial
+// ranges; they are dealt to the shards by estimated cost (GEMM FLOPs), largest first, each to the
+// least loaded shard (ties: the lower index). Deterministic: every shard computes the same deal.
+std::vector<WorkUnit> shard_units(const Experiment& ex, int index, int count);
 
 struct MemoryPlan {
   std::size_t per_trial_bytes = 0;
@@ -69,16 +109,18 @@ struct RunOptions {
   Progress progress;
   TrialsSink per_trial;
   bool keep_trials = false;  // keep every per-trial result in ConfigResult::trials (tests)
-  // A configuration already done (a resumed run): fills the result and returns true to skip it.
-  std::function<bool(const SweepPoint&, ConfigResult*)> resume;
+  // The work (default: every configuration whole); one result per unit, in this order.
+  std::vector<WorkUnit> units;
+  // A unit already done (a resumed run): fills the result and returns true to skip it.
+  std::function<bool(const SweepPoint&, uint64_t first, uint64_t end, ConfigResult*)> resume;
   // Called after each configuration finishes (a results folder commits it).
   std::function<void(const ConfigResult&)> finished;
   // Checked between chunks: when set, the run stops at the next chunk boundary and throws Interrupted.
   const std::atomic<bool>* stop = nullptr;
 };
-// Thrown by run_experiment when RunOptions::stop was set; `finished` configurations were reported.
+// Thrown by run_experiment when RunOptions::stop was set; `finished` units were reported.
 struct Interrupted : std::runtime_error {
-  int done = 0, total = 0;  // configurations finished (or resumed) and in all
+  int done = 0, total = 0;  // units finished (or resumed) and in all
   Interrupted(int d, int t) : std::runtime_error("interrupted"), done(d), total(t) {}
 };
 inline RunOptions keep_all_trials() {
