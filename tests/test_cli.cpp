@@ -149,6 +149,20 @@ TEST_F(Cli, ImpossibleMemoryIsRefusedBeforeWork) {
   EXPECT_FALSE(fs::exists(dir_ / "never"));
 }
 
+TEST_F(Cli, PlanPrintsTheWorkWithoutRunningIt) {
+  const auto cfg = write("small.toml", kSmall);
+  const auto r = run("plan " + cfg.string() + " --device cpu");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("network.init=standard"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("network.init=normalized"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 configurations, 8 trials, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("GFLOP/s of GEMMs: about "), std::string::npos) << r.out;
+  const auto quick = run("plan " + cfg.string() + " --device cpu --no-calibration");
+  ASSERT_EQ(quick.code, 0) << quick.out;
+  EXPECT_EQ(quick.out.find("GFLOP/s"), std::string::npos) << quick.out;
+  EXPECT_FALSE(fs::exists(dir_ / "results"));
+}
+
 TEST_F(Cli, InfoAndDeviceErrors) {
   const auto info = run("info");
   EXPECT_EQ(info.code, 0);

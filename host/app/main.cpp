@@ -19,6 +19,7 @@
 #include "host/app/backends.h"
 #include "host/app/config.h"
 #include "host/app/output.h"
+#include "host/app/plan.h"
 #include "host/app/progress.h"
 #include "host/app/results_dir.h"
 #include "host/app/runner.h"
@@ -212,6 +213,14 @@ int main(int argc, char** argv) {
   merge->add_option("dirs", merge_dirs, "the shards' results folders")->required()->check(CLI::ExistingDirectory);
   merge->add_flag("--no-plot", merge_no_plot, "do not render figures and report.html");
   app.add_subcommand("info", "version, build options and devices");
+  std::string plan_config, plan_device = "auto";
+  isc::Overrides plan_ov;
+  auto* plan = app.add_subcommand("plan", "what `run` would do and how long it would take, without running it");
+  plan->add_option("config", plan_config, "experiment config (TOML)")->required();
+  plan->add_option("--device,-d", plan_device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  plan->add_option("--set", plan_ov.sets, "override a config key: key=value (TOML value), repeatable");
+  bool plan_no_time = false;
+  plan->add_flag("--no-calibration", plan_no_time, "no GEMM calibration, so no time estimate");
   std::string plot_dir;
   auto* plot = app.add_subcommand("plot", "render figures and report.html for a results folder (matplotlib)");
   plot->add_option("results", plot_dir, "results folder written by `initscope run`")
@@ -226,6 +235,26 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("info")) return cmd_info();
   if (app.got_subcommand("plot")) return render_plots(plot_dir);
   if (app.got_subcommand("merge")) return cmd_merge(merge_out, merge_dirs, merge_no_plot);
+  if (app.got_subcommand("plan")) {
+    try {
+      const isc::Experiment ex = isc::load_experiment(plan_config, plan_ov);
+      isc::BackendOptions bo;
+      bo.threads = ex.points.front().config.run.threads;
+      bo.tf32 = ex.points.front().config.run.tf32;
+      auto backend = isc::make_backend(plan_device, bo);
+      std::printf("plan for %s on %s (%s)\n", plan_config.c_str(), backend->name().c_str(),
+                  backend->description().c_str());
+      const double rate = plan_no_time ? 0.0 : isc::measure_gemm_rate(*backend);
+      std::fputs(isc::plan_text(ex, *backend, rate).c_str(), stdout);
+      return 0;
+    } catch (const isc::ConfigError& e) {
+      std::fprintf(stderr, "initscope: config error: %s\n", e.what());
+      return 2;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "initscope: error: %s\n", e.what());
+      return 1;
+    }
+  }
 
   std::string cmdline;
   for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
