@@ -29,7 +29,7 @@ class CudaBackend final : public Backend {
   void upload(Buffer& b, const float* host, std::size_t n) override;
   void download(const Buffer& b, float* host, std::size_t n) const override;
   int workers() const override { return 1; }
-  std::unique_ptr<Backend> make_worker() const override { return nullptr; }
+  std::unique_ptr<Backend> make_worker(int) const override { return nullptr; }
 
   void begin_chunk(const Chunk& c) override;
   void fill_input(Buffer& x, DataKind kind, int width) override;

@@ -61,3 +61,26 @@ TEST(Determinism, SeedChangesEverything) {
   const auto ra = run_experiment(a, *b, keep_all_trials()), rc = run_experiment(c, *b, keep_all_trials());
   EXPECT_NE(ra[0].at(0, 0, 0).m.mean, rc[0].at(0, 0, 0).m.mean);
 }
+
+TEST(Determinism, SeveralDevicesGiveTheBitsOfOne) {
+  // Two and three CPU backends as devices (cpu,cpu: every device's workers pull chunks from one
+  // queue, the scheduler several GPUs use): the same outputs as one CPU, byte for byte, for chunk
+  // sizes 1, 7 and automatic.
+  for (int chunk : {1, 7, 0}) {
+    Overrides ov;
+    ov.sets = {"run.chunk_trials=" + std::to_string(chunk), "trials=23"};
+    const auto ex = parse_experiment(kToml, "d.toml", ov);
+    auto one = make_backend("cpu", {});
+    const auto ref = run_experiment(ex, *one, keep_all_trials());
+    for (const char* devices : {"cpu,cpu", "cpu,cpu,cpu"}) {
+      auto multi = make_backend(devices, {});
+      EXPECT_GE(multi->workers(), 2) << devices;
+      const auto r = run_experiment(ex, *multi, keep_all_trials());
+      EXPECT_EQ(stats_csv(ex, r), stats_csv(ex, ref)) << devices << ", chunk " << chunk;
+      EXPECT_EQ(histograms_csv(ex, r), histograms_csv(ex, ref)) << devices << ", chunk " << chunk;
+      EXPECT_EQ(trials_csv(ex, r), trials_csv(ex, ref)) << devices << ", chunk " << chunk;
+    }
+  }
+  EXPECT_THROW(make_backend("cpu,,cpu", {}), std::runtime_error);
+  EXPECT_THROW(make_backend("cpu,auto", {}), std::runtime_error);
+}

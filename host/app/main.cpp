@@ -190,7 +190,8 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "run an experiment config and write results");
   run->add_option("config", config_path, "experiment config (TOML)")->required();
   run->add_option("--out,-o", out_dir, "results folder (default: results/<name>)");
-  run->add_option("--device,-d", device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  run->add_option("--device,-d", device, "auto | cpu | cuda | cuda:N | cuda:all | a list (cuda:0,1)")
+      ->capture_default_str();
   auto* o_trials = run->add_option("--trials", trials, "trials per configuration (overrides the config)");
   o_trials->check(CLI::Range(int64_t(1), int64_t(100000000)));
   auto* o_seed = run->add_option("--seed", seed, "seed (overrides the config)");
@@ -217,7 +218,8 @@ int main(int argc, char** argv) {
   isc::Overrides plan_ov;
   auto* plan = app.add_subcommand("plan", "what `run` would do and how long it would take, without running it");
   plan->add_option("config", plan_config, "experiment config (TOML)")->required();
-  plan->add_option("--device,-d", plan_device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  plan->add_option("--device,-d", plan_device, "auto | cpu | cuda | cuda:N | cuda:all | a list (cuda:0,1)")
+      ->capture_default_str();
   plan->add_option("--set", plan_ov.sets, "override a config key: key=value (TOML value), repeatable");
   bool plan_no_time = false;
   plan->add_flag("--no-calibration", plan_no_time, "no GEMM calibration, so no time estimate");

@@ -16,7 +16,7 @@ double measure_gemm_rate(Backend& backend) {
   // Layers like the paper's (256 samples, 1024 -> 1024), on one worker as the run drives it (a CPU
   // thread with its own single-threaded BLAS; a GPU with 64 trials per call), repeated for 0.2 s;
   // the rate times the number of workers.
-  std::unique_ptr<Backend> worker = backend.workers() > 1 ? backend.make_worker() : nullptr;
+  std::unique_ptr<Backend> worker = backend.workers() > 1 ? backend.make_worker(0) : nullptr;
   Backend& b = worker ? *worker : backend;
   const int B = 256, n = 1024, T = b.preferred_chunk_trials() >= 64 ? 64 : 1;
   Chunk c;

@@ -377,7 +377,7 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
   if (most > 1) {
     workers.clear();
     for (int w = 0; w < most; ++w) {
-      owned.push_back(backend.make_worker());
+      owned.push_back(backend.make_worker(w));
       if (!owned.back()) throw std::logic_error("backend reports workers but makes none");
       workers.push_back(owned.back().get());
     }

@@ -55,10 +55,11 @@ class Backend {
   // Trials per chunk (per worker) when the config leaves it to the runner (memory may lower it).
   virtual int preferred_chunk_trials() const = 0;
   // Independent workers the runner may drive at once, each from its own host thread with its own
-  // chunks and workspace, through a backend from make_worker(). The CPU has one per thread, so
-  // that no thread waits for another between ops; a GPU has one (make_worker() gives nullptr).
+  // chunks and workspace, through a backend from make_worker(i), i < workers(). The CPU has one per
+  // thread, so that no thread waits for another between ops; a GPU has one (make_worker gives
+  // nullptr: the runner drives the backend itself); several devices have all of theirs.
   virtual int workers() const = 0;
-  virtual std::unique_ptr<Backend> make_worker() const = 0;
+  virtual std::unique_ptr<Backend> make_worker(int index) const = 0;
 
   // --- memory ---
   virtual std::unique_ptr<Buffer> alloc(std::size_t floats) = 0;

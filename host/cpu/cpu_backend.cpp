@@ -83,7 +83,7 @@ class CpuBackend final : public Backend {
   // One worker per thread, each a single-threaded backend: trials are independent, so threads
   // run whole chunks side by side instead of meeting at a barrier after every op.
   int workers() const override { return threads_; }
-  std::unique_ptr<Backend> make_worker() const override {
+  std::unique_ptr<Backend> make_worker(int /*index*/) const override {
     BackendOptions one;
     one.threads = 1;
     return std::make_unique<CpuBackend>(one);
