@@ -2,6 +2,8 @@
 #include "host/app/theory.h"
 
 #include <cmath>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "kernels/init.h"
@@ -84,9 +86,21 @@ double pair_expectation(const std::function<double(double)>& fn, double m, doubl
   return e;
 }
 
+namespace {
+// The rule for n nodes, computed once per n (a sweep asks for the same rule thousands of times).
+const Quadrature& cached_gauss_hermite(int n) {
+  static std::mutex mu;
+  static std::map<int, Quadrature> rules;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = rules.find(n);
+  if (it == rules.end()) it = rules.emplace(n, gauss_hermite(n)).first;
+  return it->second;  // std::map nodes do not move
+}
+}  // namespace
+
 std::vector<LayerTheory> mean_field(const Config& c, int nodes) {
   const double c_in = c.pair_correlation;
-  const Quadrature g = gauss_hermite(nodes);
+  const Quadrature& g = cached_gauss_hermite(nodes);
   const auto& n = c.network;
   const ActivationSpec& a = n.activation;
   const double mb = n.bias, vb = n.bias_std * n.bias_std;

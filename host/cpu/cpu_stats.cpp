@@ -174,6 +174,28 @@ bool select_keyed(const float* x, std::size_t n, const Binner& b, const std::vec
 
 }  // namespace
 
+namespace {
+// Up to this many values, order statistics come from the finite values themselves, partitioned
+// rank by rank (nth_element), with no histogram pass.
+constexpr std::size_t kDirectSelect = 4096;
+
+std::vector<float> select_direct(const float* x, std::size_t n, const std::vector<uint64_t>& ranks,
+                                 std::vector<float>& scratch) {
+  scratch.clear();
+  for (std::size_t i = 0; i < n; ++i)
+    if (std::isfinite(x[i])) scratch.push_back(x[i]);
+  std::vector<float> out(ranks.size());
+  auto from = scratch.begin();
+  for (std::size_t j = 0; j < ranks.size(); ++j) {  // ranks sorted: each partition narrows the next
+    const auto nth = scratch.begin() + static_cast<std::ptrdiff_t>(ranks[j]);
+    std::nth_element(from, nth, scratch.end());
+    out[j] = *nth;
+    from = nth;
+  }
+  return out;
+}
+}  // namespace
+
 double pair_cosine(const float* a, const float* b, int width) {
   double ab = 0, aa = 0, bb = 0;
   cpu_dot3(a, b, static_cast<std::size_t>(width), &ab, &aa, &bb);
@@ -199,8 +221,10 @@ StatsAccumulator::StatsAccumulator(const HistRange& range, const std::vector<dou
   std::fill(out_.hist, out_.hist + nslots_, uint64_t(0));
   // Percentiles selected here (not via the monotone map): the histogram pass counts keys, each
   // slot cut into kSub parts (32-bit counts, so below 2^32 values), and the histogram is their sum.
+  // Small arrays (fewer values than a sixteenth of the keys) select directly instead (finish()):
+  // scanning the keys would cost more than sorting the values.
   keyed_ = selects_own && !percentiles.empty() && range.linthresh <= 0.0f && n < (uint64_t(1) << 32) &&
-           nslots_ * kSub < (std::size_t(1) << 31);
+           nslots_ * kSub < (std::size_t(1) << 31) && n >= nslots_ * kSub / 16;
   kc_.assign(keyed_ ? nslots_ * kSub : 0, 0);
   // Otherwise four interleaved copies of the histogram: consecutive values often fall into the
   // same bin, and one copy would serialize on that counter.
@@ -291,6 +315,8 @@ void StatsAccumulator::finish(const float* x, std::vector<float>& scratch, Order
     bool exact = true;
     for (std::size_t j = 0; j < ranks.size(); ++j) exact = exact && lt[j] <= ranks[j] && ranks[j] < le[j];
     if (!exact) vals = select_ranks(x, n, m.min, m.max, ranks, scratch);
+  } else if (n <= kDirectSelect) {
+    vals = select_direct(x, n, ranks, scratch);
   } else if (!keyed_ || !select_keyed(x, n, b_, kc_, ranks, scratch, &vals)) {
     vals = select_ranks(x, n, m.min, m.max, ranks, scratch);
   }
