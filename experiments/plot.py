@@ -57,6 +57,7 @@ import json
 import math
 import os
 import sys
+import zlib
 from collections import defaultdict
 
 try:
@@ -834,6 +835,32 @@ def write_report(res, figures, path):
 
 # --------------------------------------------------------------------------------------------
 
+def check_files(folder):
+    """None when every file manifest.json lists (size and CRC-32) is there as listed; else why not.
+
+    A run writes its outputs one by one and manifest.json last, so a run killed in between leaves
+    files of two runs side by side: refused here until the same command finishes the run."""
+    try:
+        with open(os.path.join(folder, "manifest.json")) as f:
+            manifest = json.load(f)
+    except FileNotFoundError:
+        return f"{folder}: no manifest.json (a run was stopped before its end; run it again to finish)"
+    except (OSError, ValueError) as e:
+        return f"{folder}/manifest.json: unreadable ({e}); run the experiment again"
+    for name, want in (manifest.get("file_checks") or {}).items():
+        path = os.path.join(folder, name)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError:
+            return f"{path}: missing, but manifest.json lists it; run the experiment again"
+        crc = "%08x" % (zlib.crc32(data) & 0xFFFFFFFF)
+        if len(data) != want.get("bytes") or crc != want.get("crc32"):
+            return (f"{path} is not the file manifest.json describes (it is another run's, or a run was "
+                    f"stopped while writing); run the same command again to finish the run")
+    return None
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Figures and an HTML report for an initscope results folder.")
     ap.add_argument("results", help="results folder written by `initscope run`")
@@ -847,6 +874,10 @@ def main(argv=None):
     if not os.path.isfile(os.path.join(args.results, "stats.csv")):
         print(f"initscope plot: {args.results}: no stats.csv (not an initscope results folder)",
               file=sys.stderr)
+        return 2
+    problem = check_files(args.results)
+    if problem:
+        print(f"initscope plot: {problem}", file=sys.stderr)
         return 2
     res = Results(args.results)
     plt.rcParams.update({"font.size": 9, "axes.titlesize": 10,

@@ -190,6 +190,27 @@ TEST_F(Plot, NotAResultsFolderExits2) {
   EXPECT_NE(r.out.find("initscope plot: "), std::string::npos) << r.out;
 }
 
+TEST_F(Plot, FilesOfTwoRunsAreRefusedUntilTheRunIsFinished) {
+  // A run killed between its renames leaves new files beside the older run's: manifest.json (written
+  // last) lists every file's size and CRC-32, and plot refuses a folder that disagrees with it.
+  if (!have_matplotlib()) GTEST_SKIP() << "python3-matplotlib not installed (apt-get install python3-matplotlib)";
+  const fs::path a = dir_ / "mixed", b = dir_ / "other";
+  std::ofstream(dir_ / "mix.toml") << "trials = 2\nsamples = 4\n[network]\ninput = 8\nhidden = [8]\noutput = 2\n";
+  const std::string cmd =
+      std::string(INITSCOPE_BIN) + " run " + quote(dir_ / "mix.toml") + " --device cpu -q --no-plot";
+  ASSERT_EQ(sh(cmd + " --out " + quote(a) + " 2>&1").code, 0);
+  ASSERT_EQ(sh(cmd + " --seed 9 --out " + quote(b) + " 2>&1").code, 0);
+  fs::copy_file(b / "stats.csv", a / "stats.csv", fs::copy_options::overwrite_existing);
+  const std::string plot = std::string(kPython) + " " + quote(plot_script()) + " " + quote(a) + " --no-report 2>&1";
+  const auto r = sh(plot);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("stats.csv is not the file manifest.json describes"), std::string::npos) << r.out;
+  // The same command again finishes the run (its parts are kept): the folder is whole again.
+  ASSERT_EQ(sh(cmd + " --out " + quote(a) + " 2>&1").code, 0);
+  const auto ok = sh(plot);
+  EXPECT_EQ(ok.code, 0) << ok.out;
+}
+
 // -S (no site: no dist-packages) and -E (PYTHONPATH ignored) leave only the standard library,
 // so `import matplotlib` fails whatever is installed.
 TEST_F(Plot, WithoutMatplotlibPrintsOneLineAndExits3) {

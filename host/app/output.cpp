@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <charconv>
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -218,6 +220,13 @@ nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& r
   m["sweep_keys"] = ex.sweep_keys;
   m["files"] = info.per_trial ? nlohmann::json{"stats.csv", "histograms.csv", "theory.csv", "trials.csv.gz"}
                               : nlohmann::json{"stats.csv", "histograms.csv", "theory.csv"};
+  nlohmann::json checks = nlohmann::json::object();
+  for (const auto& [name, c] : info.files) {
+    char crc[12];
+    std::snprintf(crc, sizeof crc, "%08x", c.second);
+    checks[name] = {{"bytes", c.first}, {"crc32", crc}};
+  }
+  m["file_checks"] = checks;
   nlohmann::json cs = nlohmann::json::array();
   for (const auto& r : rs) {
     nlohmann::json c;
@@ -240,14 +249,40 @@ nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& r
   return m;
 }
 
+namespace {
+uint32_t crc_of(const std::string& s) {
+  return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
+}
+// Size and CRC-32 of a file, read in pieces.
+std::pair<uint64_t, uint32_t> file_check(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  uLong crc = crc32(0L, Z_NULL, 0);
+  uint64_t bytes = 0;
+  std::vector<char> buf(1 << 20);
+  while (in.read(buf.data(), std::streamsize(buf.size())) || in.gcount() > 0) {
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(buf.data()), static_cast<uInt>(in.gcount()));
+    bytes += uint64_t(in.gcount());
+  }
+  return {bytes, static_cast<uint32_t>(crc)};
+}
+}  // namespace
+
 void write_results(const std::string& dir, const Experiment& ex, const std::vector<ConfigResult>& rs,
                    const RunInfo& info) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create output folder " + dir + ": " + ec.message());
-  // Build every file in memory first so that a failure leaves the folder as it was.
+  // Build every file in memory first so that a failure leaves the folder as it was; the manifest,
+  // written last, lists every file's size and CRC-32, so that a folder left half-written by a
+  // killed run is recognized (initscope plot refuses it) until the same command finishes it.
   const std::string s = stats_csv(ex, rs), h = histograms_csv(ex, rs), th = theory_csv(ex, rs);
-  const std::string m = manifest(ex, rs, info).dump(2) + "\n";
+  RunInfo with = info;
+  with.files["stats.csv"] = {s.size(), crc_of(s)};
+  with.files["histograms.csv"] = {h.size(), crc_of(h)};
+  with.files["theory.csv"] = {th.size(), crc_of(th)};
+  if (info.per_trial) with.files["trials.csv.gz"] = file_check(dir + "/trials.csv.gz");
+  const std::string m = manifest(ex, rs, with).dump(2) + "\n";
   write_file_atomic(dir + "/stats.csv", s);
   write_file_atomic(dir + "/histograms.csv", h);
   write_file_atomic(dir + "/theory.csv", th);

@@ -1,6 +1,8 @@
 // output.h — results writers (stats.csv, histograms.csv, theory.csv, trials.csv rows, manifest.json) and the
 // terminal summary. Every file is written atomically: temp file in the same folder, then rename.
 #pragma once
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,9 @@ struct RunInfo {
   std::string started_utc;
   double seconds = 0.0;
   bool per_trial = false;  // trials.csv.gz was written
+  // Size and CRC-32 of each output file (filled by write_results): the manifest lists them, so that
+  // `plot` can refuse a folder whose files are not all of this run.
+  std::map<std::string, std::pair<uint64_t, uint32_t>> files;
 };
 nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& rs, const RunInfo& info);
 
