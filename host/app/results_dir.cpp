@@ -269,11 +269,11 @@ void concatenate_trials(const std::string& dir, const Experiment& ex, const std:
   const std::string out = dir + "/trials.csv.gz";
   const std::string tmp = out + ".tmp." + std::to_string(::getpid());
   {
-    TrialsCsvGz header(out + ".head", trials_csv_header(ex));
+    TrialsCsvGz header(out + ".tmp.head", trials_csv_header(ex));
     header.commit();
   }
   std::error_code ec;
-  fs::rename(out + ".head", tmp, ec);
+  fs::rename(out + ".tmp.head", tmp, ec);
   if (ec) throw std::runtime_error("cannot write " + tmp + ": " + ec.message());
   {
     std::ofstream o(tmp, std::ios::binary | std::ios::app);
