@@ -78,12 +78,14 @@ class ResultsDir : public ::testing::Test {
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    // Two configurations: a quick one, then one that runs for a couple of seconds (tiny network,
-    // many trials, one-trial chunks so that a stop is seen at once).
-    std::ofstream(dir_ / "sweep.toml") << "name = \"rd\"\nsamples = 4\n[network]\ninput = 8\nhidden = [8, 8]\n"
-                                          "output = 2\n[run]\nchunk_trials = 64\n[sweep]\ntrials = [4, 30000]\n";
-    std::ofstream(dir_ / "small.toml") << "name = \"small\"\nsamples = 4\n[network]\ninput = 8\nhidden = [8, 8]\n"
-                                          "output = 2\n[sweep]\ntrials = [4, 6]\n";
+    // Two configurations: a quick one, then one that runs for a few seconds (256-wide layers, chunks
+    // of 64 trials, so that a stop comes in the middle and keeps a beginning of it).
+    std::ofstream(dir_ / "sweep.toml")
+        << "name = \"rd\"\ntrials = 3000\nsamples = 64\n[network]\ninput = 8\noutput = 2\n"
+           "[run]\nchunk_trials = 64\n[sweep]\n"
+           "\"network.hidden\" = [[8], [256, 256]]\n";
+    std::ofstream(dir_ / "small.toml") << "name = \"small\"\ntrials = 4\nsamples = 4\n[network]\ninput = 8\n"
+                                          "hidden = [8, 8]\noutput = 2\n[sweep]\n\"network.gain\" = [1.0, 1.5]\n";
   }
   void TearDown() override { fs::remove_all(dir_); }
   std::vector<std::string> args(const std::string& out, std::vector<std::string> extra = {},
@@ -104,22 +106,26 @@ TEST_F(ResultsDir, InterruptedRunResumesToIdenticalOutputs) {
   for (int sig : {SIGTERM, SIGINT}) {
     SCOPED_TRACE(sig == SIGTERM ? "SIGTERM" : "SIGINT");
     const std::string name = "cut" + std::to_string(sig);
+    setenv("INITSCOPE_PROGRESS_SECONDS", "0", 1);  // a progress line per chunk
     Child c = spawn(args(name, {"--per-trial"}));
+    unsetenv("INITSCOPE_PROGRESS_SECONDS");
     ASSERT_GT(c.pid, 0);
-    std::string out = read_until(c, ": 4/4 trials");  // the first configuration is committed
-    ASSERT_NE(out.find(": 4/4 trials"), std::string::npos) << out;
+    // The first configuration is committed and a chunk of the second is done.
+    std::string out = read_until(c, "[2/2] network.hidden=[256,256]: 64/3000 trials");
+    ASSERT_NE(out.find("[2/2] network.hidden=[256,256]: 64/3000 trials"), std::string::npos) << out;
     kill(c.pid, sig);
     const int code = finish(c, &out);
     EXPECT_EQ(code, sig == SIGTERM ? 143 : 130) << out;
-    EXPECT_NE(out.find("1 of 2 configurations kept"), std::string::npos) << out;
+    EXPECT_NE(out.find("1 of 2 configurations finished, and "), std::string::npos) << out;
     EXPECT_NE(out.find("resume with:"), std::string::npos) << out;
     EXPECT_FALSE(fs::exists(dir_ / name / "stats.csv"));  // nothing under a final name yet
     for (const auto& e : fs::recursive_directory_iterator(dir_ / name))
       EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << "temporary file left: " << e.path();
-    // The same command again: the first configuration is resumed, the second computed.
+    // The same command again: the first configuration and the kept beginning of the second are
+    // resumed, the rest of the second computed.
     std::string again;
     ASSERT_EQ(run(args(name, {"--per-trial"}), &again), 0) << again;
-    EXPECT_NE(again.find("1 configuration resumed"), std::string::npos) << again;
+    EXPECT_NE(again.find("committed ranges of trials resumed"), std::string::npos) << again;
     for (const char* f : {"stats.csv", "histograms.csv", "theory.csv"})
       EXPECT_EQ(slurp(dir_ / name / f), slurp(dir_ / "ref" / f)) << f;
     EXPECT_EQ(gunzip(dir_ / name / "trials.csv.gz"), gunzip(dir_ / "ref" / "trials.csv.gz"));
@@ -171,13 +177,14 @@ TEST_F(ResultsDir, TemporaryFilesOfAKilledRunAreRemoved) {
 }
 
 TEST_F(ResultsDir, ShardsMergeToTheUnshardedOutputs) {
-  // Four configurations (trials 5 and 37, tanh and relu, backward quantities): 1, 3 and 4 shards
+  // Four configurations (37 trials; gains 1 and 1.2, tanh and relu; backward quantities): 1, 3 and 4 shards
   // (whole configurations), and 7 (each configuration cut into two trial ranges), each shard in
   // its own folder, merged: byte-identical to the unsharded run, per-trial rows included.
-  std::ofstream(dir_ / "s.toml") << "name = \"sh\"\nsamples = 6\n[network]\ninput = 10\nhidden = [12, 9]\noutput = 3\n"
-                                    "[stats]\nquantities = [\"preactivation\", \"activation\", \"backprop_gradient\", "
-                                    "\"weight_gradient\"]\n[sweep]\ntrials = [5, 37]\n"
-                                    "\"network.activation\" = [\"tanh\", \"relu\"]\n";
+  std::ofstream(dir_ / "s.toml")
+      << "name = \"sh\"\ntrials = 37\nsamples = 6\n[network]\ninput = 10\nhidden = [12, 9]\noutput = 3\n"
+         "[stats]\nquantities = [\"preactivation\", \"activation\", \"backprop_gradient\", "
+         "\"weight_gradient\"]\n[sweep]\n\"network.gain\" = [1.0, 1.2]\n"
+         "\"network.activation\" = [\"tanh\", \"relu\"]\n";
   std::string out;
   ASSERT_EQ(run(args("ref", {"--per-trial"}, "s.toml"), &out), 0) << out;
   for (int n : {1, 3, 4, 7}) {
@@ -238,4 +245,24 @@ TEST_F(ResultsDir, ShardArgumentsAreCheckedAndDefaultFromSlurm) {
   unsetenv("SLURM_ARRAY_TASK_COUNT");
   EXPECT_EQ(code, 0) << out;
   EXPECT_NE(out.find("shard 1/2: "), std::string::npos) << out;
+}
+
+TEST_F(ResultsDir, MoreTrialsLaterExtendTheRun) {
+  // A configuration's id does not depend on its trial count: 50 trials, then the same command with
+  // 120 into the same folder computes trials 50-119 only, and the outputs are those of a single run
+  // of 120 trials, byte for byte. Fewer trials than a folder holds are refused.
+  std::string out;
+  ASSERT_EQ(run(args("ext", {"--trials", "50", "--per-trial"}, "small.toml"), &out), 0) << out;
+  out.clear();
+  ASSERT_EQ(run(args("ext", {"--trials", "120", "--per-trial"}, "small.toml"), &out), 0) << out;
+  EXPECT_NE(out.find("2 committed ranges of trials resumed"), std::string::npos) << out;
+  EXPECT_TRUE(fs::exists(dir_ / "ext" / "parts" / "journal.jsonl"));
+  out.clear();
+  ASSERT_EQ(run(args("one", {"--trials", "120", "--per-trial"}, "small.toml"), &out), 0) << out;
+  for (const char* f : {"stats.csv", "histograms.csv", "theory.csv"})
+    EXPECT_EQ(slurp(dir_ / "ext" / f), slurp(dir_ / "one" / f)) << f;
+  EXPECT_EQ(gunzip(dir_ / "ext" / "trials.csv.gz"), gunzip(dir_ / "one" / "trials.csv.gz"));
+  out.clear();
+  EXPECT_EQ(run(args("ext", {"--trials", "30"}, "small.toml"), &out), 1);
+  EXPECT_NE(out.find("reach outside this run's"), std::string::npos) << out;
 }

@@ -462,6 +462,10 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
   ex.source = file;
   std::vector<std::vector<const toml::node*>> values;
   for (const auto& [k, l] : sweep) {
+    if (k == "trials")
+      throw ConfigError(l.where +
+                        ": sweep: cannot sweep 'trials' (a configuration is the same whatever its trial count; "
+                        "run again with more trials to extend it)");
     if (std::find(known.begin(), known.end(), k) == known.end() || k == "name" || k.rfind("run.", 0) == 0 ||
         k.rfind("output.", 0) == 0)
       throw ConfigError(l.where + ": sweep: cannot sweep '" + k + "'" +
@@ -504,6 +508,9 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
     p.resolved = resolved_json(p.config);
     nlohmann::json idj = p.resolved;
     idj.erase("name");
+    // Nor the trial count: trials [0, n) are the same networks whatever n, so more trials later
+    // extend the same configuration (a merge of trial ranges, or a re-run into the same folder).
+    idj.erase("trials");
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(idj.dump())));
     p.id = std::string(buf).substr(0, 12);

@@ -298,8 +298,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<isc::TrialsCsvGz> trials_part;  // the running unit's rows
     isc::RunOptions opt;
     if (shard_n > 0) opt.units = isc::shard_units(ex, shard_i, shard_n);
-    opt.resume = [&](const isc::SweepPoint& p, uint64_t first, uint64_t end, isc::ConfigResult* r) {
-      return out.load(p, first, end, info.per_trial, r);
+    opt.resume = [&](const isc::SweepPoint& p, uint64_t first, uint64_t end) {
+      return out.committed(p, first, end, info.per_trial);
     };
     opt.finished = [&](const isc::ConfigResult& r) {
       out.commit(r, trials_part.get());
@@ -307,13 +307,16 @@ int main(int argc, char** argv) {
     };
     if (info.per_trial)
       opt.per_trial = [&](const isc::ConfigResult& r, uint64_t first, const std::vector<isc::TrialStats>& st) {
-        if (!trials_part) trials_part = out.trials_part(*r.point, r.first, r.end);
+        if (!trials_part) trials_part = out.trials_part(*r.point);
         trials_part->write(r, first, st);
       };
     opt.stop = &g_stop;
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    isc::ProgressLine progress(ex, tty, stderr);
+    // Plain progress lines every INITSCOPE_PROGRESS_SECONDS seconds (default 10) when not on a terminal.
+    double period = 10.0;
+    if (const char* e = std::getenv("INITSCOPE_PROGRESS_SECONDS")) period = std::max(0.0, std::atof(e));
+    isc::ProgressLine progress(ex, tty, stderr, period);
     if (!quiet)
       opt.progress = [&](const isc::SweepPoint& p, int64_t done, int64_t total) { progress.update(p, done, total); };
     std::vector<isc::ConfigResult> results;
@@ -322,14 +325,15 @@ int main(int argc, char** argv) {
     } catch (const isc::Interrupted& e) {
       const int sig = g_signal.load();
       std::fprintf(stderr,
-                   "\ninitscope: interrupted (%s): %d of %d configuration%s kept in %s/parts; "
-                   "resume with:\n  %s\n",
-                   sig == SIGTERM ? "SIGTERM" : "SIGINT", e.done, e.total, e.total == 1 ? "" : "s", dir.c_str(),
+                   "\ninitscope: interrupted (%s): %d of %d configuration%s finished, and %llu trial%s of the "
+                   "next, kept in %s/parts; resume with:\n  %s\n",
+                   sig == SIGTERM ? "SIGTERM" : "SIGINT", e.done, e.total, e.total == 1 ? "" : "s",
+                   static_cast<unsigned long long>(e.kept_trials), e.kept_trials == 1 ? "" : "s", dir.c_str(),
                    cmdline.c_str());
       return sig == SIGTERM ? 143 : 130;
     }
     if (out.resumed() > 0 && !quiet)
-      std::fprintf(stderr, "initscope: %d configuration%s resumed from %s/parts\n", out.resumed(),
+      std::fprintf(stderr, "initscope: %d committed range%s of trials resumed from %s/parts\n", out.resumed(),
                    out.resumed() == 1 ? "" : "s", dir.c_str());
     if (shard_n > 0) {
       std::printf(

@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -211,8 +212,8 @@ ResultsDir::ResultsDir(const std::string& dir, const Experiment& ex, const Exper
   }
   fs::create_directories(parts_, ec);
   if (ec) throw ResultsDirError("cannot create " + parts_ + ": " + ec.message());
-  if (!fs::exists(parts_ + "/experiment.json"))
-    write_file_atomic(parts_ + "/experiment.json", recipe_json(experiment_, recipe).dump(2) + "\n");
+  // The recipe of this run (the same experiment; its trial count may have grown), for merge.
+  write_file_atomic(parts_ + "/experiment.json", recipe_json(experiment_, recipe).dump(2) + "\n");
 }
 
 ResultsDir::~ResultsDir() {
@@ -223,22 +224,53 @@ std::string ResultsDir::part_path(const std::string& config_id, uint64_t first, 
   return parts_ + "/" + config_id + "." + std::to_string(first) + "-" + std::to_string(end) + ext;
 }
 
-bool ResultsDir::load(const SweepPoint& p, uint64_t first, uint64_t end, bool need_trials, ConfigResult* r) const {
-  const std::string path = part_path(p.id, first, end, ".part");
+std::vector<ResultsDir::PartFile> ResultsDir::list_parts(const std::string& config_id) const {
+  std::vector<PartFile> out;
   std::error_code ec;
-  if (!fs::exists(path, ec)) return false;
-  if (need_trials && !fs::exists(part_path(p.id, first, end, ".trials.csv.gz"), ec)) return false;
-  *r = read_part(path, p, experiment_);
-  ++resumed_;
-  return true;
+  const std::string prefix = config_id + ".";
+  for (const auto& e : fs::directory_iterator(parts_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || e.path().extension() != ".part") continue;
+    unsigned long long a = 0, b = 0;
+    if (std::sscanf(name.c_str() + prefix.size(), "%llu-%llu.part", &a, &b) != 2) continue;
+    PartFile f{a, b, e.path().string(), part_path(config_id, a, b, ".trials.csv.gz")};
+    if (!fs::exists(f.rows, ec)) f.rows.clear();
+    out.push_back(f);
+  }
+  std::sort(out.begin(), out.end(), [](const PartFile& x, const PartFile& y) { return x.first < y.first; });
+  return out;
 }
 
-std::unique_ptr<TrialsCsvGz> ResultsDir::trials_part(const SweepPoint& p, uint64_t first, uint64_t end) const {
-  return std::make_unique<TrialsCsvGz>(part_path(p.id, first, end, ".trials.csv.gz"), "");
+std::vector<ConfigResult> ResultsDir::committed(const SweepPoint& p, uint64_t first, uint64_t end, bool need_trials) {
+  std::vector<ConfigResult> out;
+  uint64_t at = first;
+  std::error_code ec;
+  for (const PartFile& f : list_parts(p.id)) {
+    if (f.end <= first || f.first >= end) continue;  // another unit's (a shard folder)
+    if (f.first < first || f.end > end)
+      throw ResultsDirError(f.part + ": trials " + std::to_string(f.first) + "-" + std::to_string(f.end) +
+                            " of configuration " + p.id + " reach outside this run's " + std::to_string(first) + "-" +
+                            std::to_string(end) + " (another trial count or sharding); use --force or another --out");
+    if (f.first < at)
+      throw ResultsDirError(f.part + ": overlaps trials before " + std::to_string(at) + " of configuration " + p.id +
+                            "; remove one of them");
+    if (need_trials && f.rows.empty()) {  // recomputed with its rows
+      fs::remove(f.part, ec);
+      continue;
+    }
+    out.push_back(read_part(f.part, p, experiment_));
+    at = f.end;
+    ++resumed_;
+  }
+  return out;
+}
+
+std::unique_ptr<TrialsCsvGz> ResultsDir::trials_part(const SweepPoint& p) const {
+  return std::make_unique<TrialsCsvGz>(parts_ + "/" + p.id + ".rows", "");
 }
 
 void ResultsDir::commit(const ConfigResult& r, TrialsCsvGz* trials) {
-  if (trials) trials->commit();
+  if (trials) trials->commit_as(part_path(r.point->id, r.first, r.end, ".trials.csv.gz"));
   const std::vector<uint8_t> cbor = nlohmann::json::to_cbor(part_json(r, experiment_));  // doubles bit for bit
   write_file_atomic(part_path(r.point->id, r.first, r.end, ".part"), std::string(cbor.begin(), cbor.end()));
   // The journal: one line per committed configuration, appended and synced.
@@ -260,7 +292,11 @@ void ResultsDir::commit(const ConfigResult& r, TrialsCsvGz* trials) {
 
 void ResultsDir::assemble_trials(const Experiment& ex) const {
   std::vector<std::string> files;
-  for (const auto& p : ex.points) files.push_back(part_path(p.id, 0, uint64_t(p.config.trials), ".trials.csv.gz"));
+  for (const auto& p : ex.points)
+    for (const PartFile& f : list_parts(p.id)) {
+      if (f.rows.empty()) throw std::runtime_error("per-trial rows of " + f.part + " are missing");
+      files.push_back(f.rows);
+    }
   concatenate_trials(dir_, ex, files);
 }
 

@@ -42,11 +42,12 @@ class ResultsDir {
   ResultsDir(const ResultsDir&) = delete;
   ResultsDir& operator=(const ResultsDir&) = delete;
 
-  // Loads committed trials [first, end) of p into *r (false if there is none; with `need_trials`,
-  // also false when their per-trial rows were not kept).
-  bool load(const SweepPoint& p, uint64_t first, uint64_t end, bool need_trials, ConfigResult* r) const;
-  // The per-trial rows of trials [first, end) of p, until commit().
-  std::unique_ptr<TrialsCsvGz> trials_part(const SweepPoint& p, uint64_t first, uint64_t end) const;
+  // The committed ranges of p's trials within [first, end), in trial order (RunOptions::resume).
+  // With `need_trials`, a range whose per-trial rows were not kept is removed (to be recomputed).
+  // Throws for ranges that overlap or reach outside [first, end) (another trial count or sharding).
+  std::vector<ConfigResult> committed(const SweepPoint& p, uint64_t first, uint64_t end, bool need_trials);
+  // The per-trial rows of p's running range, until commit() names them by the range.
+  std::unique_ptr<TrialsCsvGz> trials_part(const SweepPoint& p) const;
   // Commits a finished configuration: its rows (if given), then its part, each written to a
   // temporary name, synced and renamed; then a journal line.
   void commit(const ConfigResult& r, TrialsCsvGz* trials);
@@ -57,6 +58,11 @@ class ResultsDir {
 
  private:
   std::string part_path(const std::string& config_id, uint64_t first, uint64_t end, const char* ext) const;
+  struct PartFile {
+    uint64_t first, end;
+    std::string part, rows;  // rows: "" if not kept
+  };
+  std::vector<PartFile> list_parts(const std::string& config_id) const;  // in trial order
   std::string dir_, parts_, experiment_;
   int lock_fd_ = -1;
   mutable int resumed_ = 0;

@@ -393,90 +393,124 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
       throw std::logic_error("run_experiment: a work unit outside its configuration");
     const SweepPoint& p = ex.points[i];
     const Config& c = p.config;
+    const StatsSpec spec = stats_spec(c);
+    const int layers = static_cast<int>(c.network.hidden.size());
     const uint64_t lo = units[u].first, hi = units[u].end;
-    const int64_t n_trials = int64_t(hi - lo);
-    ConfigResult r;
-    if (opt.resume && opt.resume(p, lo, hi, &r)) {
-      if (opt.progress) opt.progress(p, n_trials, n_trials);
-      results.push_back(std::move(r));
-      continue;
-    }
-    if (stopping()) throw Interrupted(static_cast<int>(u), total);
-    r.point = &p;
-    r.first = lo;
-    r.end = hi;
-    r.spec = stats_spec(c);
-    r.layers = static_cast<int>(c.network.hidden.size());
-    r.chunk_trials = plans[i].chunk_trials;
-    r.workers = plans[i].workers;
-    const auto t0 = std::chrono::steady_clock::now();
-    const WorkspaceSize need = workspace_size(c, r.chunk_trials);
-    const int64_t chunks = (n_trials + r.chunk_trials - 1) / r.chunk_trials;
-    // Each worker takes the next chunk until none is left. Finished chunks are aggregated (and shown
-    // to the per-trial sink) in chunk order: a chunk that finishes early waits in `pending` for the
-    // ones before it, so memory holds about one chunk per worker, whatever the trial count.
-    ConfigAggregator agg(c, r.spec, r.layers);
-    std::map<int64_t, std::vector<TrialStats>> pending;
-    int64_t next_to_fold = 0;
-    if (opt.keep_trials) r.trials.reserve(static_cast<std::size_t>(n_trials) * r.layers * kQuantities);
-    auto fold_ready = [&] {  // under mu
-      for (auto it = pending.find(next_to_fold); it != pending.end(); it = pending.find(next_to_fold)) {
-        const uint64_t first = lo + uint64_t(next_to_fold) * uint64_t(r.chunk_trials);
-        const std::vector<TrialStats>& st = it->second;
-        const std::size_t per = std::size_t(r.layers) * kQuantities, n = per ? st.size() / per : 0;
-        for (std::size_t t = 0; t < n; ++t) agg.add(first + t, st.data() + t * per);
-        if (opt.per_trial) opt.per_trial(r, first, st);
-        if (opt.keep_trials) r.trials.insert(r.trials.end(), st.begin(), st.end());
-        pending.erase(it);
-        ++next_to_fold;
-      }
+    const int64_t unit_trials = int64_t(hi - lo);
+    // What is committed already; the rest of [lo, hi) is computed, range by range.
+    // An empty result of trials [first, end) of this configuration.
+    auto result_of = [&](uint64_t first, uint64_t end) {
+      ConfigResult r;
+      r.point = &p;
+      r.spec = spec;
+      r.layers = layers;
+      r.first = first;
+      r.end = end;
+      r.chunk_trials = plans[i].chunk_trials;
+      r.workers = plans[i].workers;
+      return r;
     };
-    std::atomic<int64_t> next{0};
-    std::atomic<bool> failed{false};
-    std::mutex mu;
-    std::exception_ptr error;
+    ConfigAggregator unit(c, spec, layers);
+    ConfigResult whole = result_of(lo, hi);
+    std::vector<std::pair<uint64_t, uint64_t>> missing;
+    uint64_t at = lo;
     int64_t done = 0;
-    auto work = [&](int w) {
-      Backend& be = *workers[static_cast<std::size_t>(w)];
-      Workspace& space = ws[static_cast<std::size_t>(w)];
-      try {
-        for (;;) {
-          if (stopping()) return;  // at a chunk boundary; the configuration is not committed
-          const int64_t k = next.fetch_add(1);
-          if (k >= chunks || failed.load()) return;
-          if (!space.size.covers(need)) {
-            space = Workspace{};  // free first: old and new need not fit together
-            space = make_workspace(be, need);
-          }
-          const int64_t first = k * r.chunk_trials;  // within the unit
-          const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, n_trials - first));
-          std::vector<TrialStats> st = run_chunk(be, space, c, p.stream, lo + static_cast<uint64_t>(first), n);
-          std::lock_guard<std::mutex> lock(mu);
-          pending.emplace(k, std::move(st));
-          fold_ready();
-          done += n;
-          if (opt.progress) opt.progress(p, done, n_trials);
-        }
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!error) error = std::current_exception();
-        failed = true;
+    if (opt.resume)
+      for (const ConfigResult& d : opt.resume(p, lo, hi)) {
+        if (d.first < at || d.end > hi) throw std::logic_error("run_experiment: resumed ranges overlap");
+        if (d.first > at) missing.push_back({at, d.first});
+        at = d.end;
+        unit.absorb(d);
+        whole.seconds += d.seconds;
+        done += int64_t(d.end - d.first);
       }
-    };
-    if (r.workers == 1) {
-      work(0);
-    } else {
-      std::vector<std::thread> threads;
-      for (int w = 1; w < r.workers; ++w) threads.emplace_back(work, w);
-      work(0);
-      for (auto& t : threads) t.join();
+    if (at < hi) missing.push_back({at, hi});
+    if (opt.progress && done > 0) opt.progress(p, done, unit_trials);
+    if (!missing.empty() && stopping()) throw Interrupted(static_cast<int>(u), total);
+    if (opt.keep_trials) whole.trials.reserve(static_cast<std::size_t>(unit_trials) * layers * kQuantities);
+    for (const auto& range : missing) {
+      const uint64_t a = range.first, b = range.second;
+      const int64_t n_trials = int64_t(b - a);
+      ConfigResult r = result_of(a, b);
+      const auto t0 = std::chrono::steady_clock::now();
+      const WorkspaceSize need = workspace_size(c, r.chunk_trials);
+      const int64_t chunks = (n_trials + r.chunk_trials - 1) / r.chunk_trials;
+      // Each worker takes the next chunk until none is left. Finished chunks are aggregated (and
+      // shown to the per-trial sink) in chunk order: a chunk that finishes early waits in `pending`
+      // for the ones before it, so memory holds about one chunk per worker, whatever the trial count.
+      ConfigAggregator agg(c, spec, layers);
+      std::map<int64_t, std::vector<TrialStats>> pending;
+      int64_t next_to_fold = 0;
+      auto fold_ready = [&] {  // under mu
+        for (auto it = pending.find(next_to_fold); it != pending.end(); it = pending.find(next_to_fold)) {
+          const uint64_t first = a + uint64_t(next_to_fold) * uint64_t(r.chunk_trials);
+          const std::vector<TrialStats>& st = it->second;
+          const std::size_t per = std::size_t(layers) * kQuantities, n = per ? st.size() / per : 0;
+          for (std::size_t t = 0; t < n; ++t) agg.add(first + t, st.data() + t * per);
+          if (opt.per_trial) opt.per_trial(r, first, st);
+          if (opt.keep_trials) whole.trials.insert(whole.trials.end(), st.begin(), st.end());
+          pending.erase(it);
+          ++next_to_fold;
+        }
+      };
+      std::atomic<int64_t> next{0};
+      std::atomic<bool> failed{false};
+      std::mutex mu;
+      std::exception_ptr error;
+      auto work = [&](int w) {
+        Backend& be = *workers[static_cast<std::size_t>(w)];
+        Workspace& space = ws[static_cast<std::size_t>(w)];
+        try {
+          for (;;) {
+            if (stopping()) return;  // at a chunk boundary
+            const int64_t k = next.fetch_add(1);
+            if (k >= chunks || failed.load()) return;
+            if (!space.size.covers(need)) {
+              space = Workspace{};  // free first: old and new need not fit together
+              space = make_workspace(be, need);
+            }
+            const int64_t first = k * r.chunk_trials;  // within the range
+            const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, n_trials - first));
+            std::vector<TrialStats> st = run_chunk(be, space, c, p.stream, a + static_cast<uint64_t>(first), n);
+            std::lock_guard<std::mutex> lock(mu);
+            pending.emplace(k, std::move(st));
+            fold_ready();
+            done += n;
+            if (opt.progress) opt.progress(p, done, unit_trials);
+          }
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!error) error = std::current_exception();
+          failed = true;
+        }
+      };
+      if (r.workers == 1) {
+        work(0);
+      } else {
+        std::vector<std::thread> threads;
+        for (int w = 1; w < r.workers; ++w) threads.emplace_back(work, w);
+        work(0);
+        for (auto& t : threads) t.join();
+      }
+      if (error) std::rethrow_exception(error);
+      r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (next_to_fold < chunks) {
+        // Stopped: the finished beginning [a, a + folded) is kept, the rest is computed on resume.
+        const uint64_t kept = std::min<uint64_t>(uint64_t(next_to_fold) * uint64_t(r.chunk_trials), b - a);
+        if (kept > 0) {
+          r.end = a + kept;
+          agg.finish(&r);
+          if (opt.finished) opt.finished(r);
+        }
+        throw Interrupted(static_cast<int>(u), total, a + kept - lo);
+      }
+      agg.finish(&r);
+      if (opt.finished) opt.finished(r);
+      unit.absorb(r);
+      whole.seconds += r.seconds;
     }
-    if (error) std::rethrow_exception(error);
-    if (next_to_fold < chunks) throw Interrupted(static_cast<int>(u), total);  // stopped before the end
-    agg.finish(&r);
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (opt.finished) opt.finished(r);
-    results.push_back(std::move(r));
+    unit.finish(&whole);
+    results.push_back(std::move(whole));
   }
   return results;
 }

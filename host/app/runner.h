@@ -111,17 +111,20 @@ struct RunOptions {
   bool keep_trials = false;  // keep every per-trial result in ConfigResult::trials (tests)
   // The work (default: every configuration whole); one result per unit, in this order.
   std::vector<WorkUnit> units;
-  // A unit already done (a resumed run): fills the result and returns true to skip it.
-  std::function<bool(const SweepPoint&, uint64_t first, uint64_t end, ConfigResult*)> resume;
-  // Called after each configuration finishes (a results folder commits it).
+  // The committed results of trials within [first, end) of a configuration (a resumed or extended
+  // run): disjoint, in trial order. Only the trials none of them covers are computed.
+  std::function<std::vector<ConfigResult>(const SweepPoint&, uint64_t first, uint64_t end)> resume;
+  // Called with every newly computed range of trials, as it finishes (a results folder commits
+  // it); on a stop, with the finished beginning of the range that was running.
   std::function<void(const ConfigResult&)> finished;
   // Checked between chunks: when set, the run stops at the next chunk boundary and throws Interrupted.
   const std::atomic<bool>* stop = nullptr;
 };
-// Thrown by run_experiment when RunOptions::stop was set; `finished` units were reported.
+// Thrown by run_experiment when RunOptions::stop was set; what finished was reported to `finished`.
 struct Interrupted : std::runtime_error {
-  int done = 0, total = 0;  // units finished (or resumed) and in all
-  Interrupted(int d, int t) : std::runtime_error("interrupted"), done(d), total(t) {}
+  int done = 0, total = 0;   // units finished (or resumed) and in all
+  uint64_t kept_trials = 0;  // trials of the next unit that were kept (its finished beginning)
+  Interrupted(int d, int t, uint64_t k = 0) : std::runtime_error("interrupted"), done(d), total(t), kept_trials(k) {}
 };
 inline RunOptions keep_all_trials() {
   RunOptions o;

@@ -58,6 +58,11 @@ void TrialsCsvGz::write(const ConfigResult& r, uint64_t first, const std::vector
   for (char c : rows) rows_ += c == '\n';
 }
 
+void TrialsCsvGz::commit_as(const std::string& path) {
+  final_ = path;
+  commit();
+}
+
 void TrialsCsvGz::commit() {
   const int rc = gzclose(static_cast<gzFile>(gz_));
   gz_ = nullptr;

@@ -22,6 +22,8 @@ class TrialsCsvGz {
   void write(const ConfigResult& r, uint64_t first, const std::vector<TrialStats>& st);
   // Finishes the stream, flushes it to disk and renames it to PATH.
   void commit();
+  // The same, to another final path (chosen when the rows' range is known).
+  void commit_as(const std::string& path);
   uint64_t rows() const { return rows_; }
   uint64_t raw_bytes() const { return raw_; }  // uncompressed CSV bytes so far
 
