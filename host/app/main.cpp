@@ -316,9 +316,11 @@ int main(int argc, char** argv) {
     // Plain progress lines every INITSCOPE_PROGRESS_SECONDS seconds (default 10) when not on a terminal.
     double period = 10.0;
     if (const char* e = std::getenv("INITSCOPE_PROGRESS_SECONDS")) period = std::max(0.0, std::atof(e));
-    isc::ProgressLine progress(ex, tty, stderr, period);
+    isc::ProgressLine progress(ex, opt.units.empty() ? isc::all_units(ex) : opt.units, tty, stderr, period);
     if (!quiet)
-      opt.progress = [&](const isc::SweepPoint& p, int64_t done, int64_t total) { progress.update(p, done, total); };
+      opt.progress = [&](const isc::SweepPoint& p, int64_t done, int64_t total, bool resumed) {
+        progress.update(p, done, total, resumed);
+      };
     std::vector<isc::ConfigResult> results;
     try {
       results = isc::run_experiment(ex, *backend, opt);

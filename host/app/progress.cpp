@@ -32,10 +32,11 @@ std::string format_duration(double s) {
   return buf;
 }
 
-ProgressLine::ProgressLine(const Experiment& ex, bool live, std::FILE* out, double period)
+ProgressLine::ProgressLine(const Experiment& ex, const std::vector<WorkUnit>& units, bool live, std::FILE* out,
+                           double period)
     : ex_(ex), live_(live), out_(out), period_(period) {
-  for (const auto& p : ex.points) {
-    work_.push_back(flops_per_trial(p.config) * double(p.config.trials));
+  for (const auto& u : units) {
+    work_.push_back(flops_per_trial(ex.points[u.point].config) * double(u.end - u.first));
     total_work_ += work_.back();
   }
 }
@@ -46,34 +47,34 @@ std::string ProgressLine::line(const SweepPoint& p, int64_t done, int64_t total)
   if (what.empty()) what = p.id;
   const double elapsed = std::chrono::duration<double>(clock::now() - start_).count();
   const double done_work = finished_work_ + current_;
-  const double rate = elapsed > 0 ? (computed_work_ + current_) / elapsed : 0;  // FLOPs/s of this run
+  const double rate = elapsed > 0 ? (computed_work_ + current_ - resumed_) / elapsed : 0;  // FLOPs/s of this run
   const double eta = rate > 0 ? (total_work_ - done_work) / rate : NAN;
-  const double trials_per_s = elapsed > 0 && flops_per_trial(p.config) > 0 ? rate / flops_per_trial(p.config) : 0;
+  const double f = flops_per_trial(p.config);
+  const double trials_per_s = f > 0 ? rate / f : 0;
+  const std::size_t units = work_.size();
   char buf[256];
-  std::snprintf(buf, sizeof buf, "  [%zu/%zu] %s: %lld/%lld trials, %.3g trials/s, ETA %s", finished_ + (done < total),
-                ex_.points.size(), what.c_str(), static_cast<long long>(done), static_cast<long long>(total),
-                trials_per_s, done == total && finished_ == ex_.points.size() ? "0 s" : format_duration(eta).c_str());
+  std::snprintf(buf, sizeof buf, "  [%zu/%zu] %s: %lld/%lld trials, %.3g trials/s, ETA %s",
+                std::min(finished_ + (done < total), units), units, what.c_str(), static_cast<long long>(done),
+                static_cast<long long>(total), trials_per_s, finished_ >= units ? "0 s" : format_duration(eta).c_str());
   return buf;
 }
 
-void ProgressLine::update(const SweepPoint& p, int64_t done, int64_t total) {
-  const std::size_t i = static_cast<std::size_t>(&p - ex_.points.data());
-  const double w = i < work_.size() ? work_[i] : 0;
-  const bool first_report = running_ != &p;
-  running_ = &p;
-  const bool resumed = first_report && done == total;
+void ProgressLine::update(const SweepPoint& p, int64_t done, int64_t total, bool resumed) {
+  const double w = finished_ < work_.size() ? work_[finished_] : 0;
+  const bool resumed_whole = resumed && done == total;
+  if (resumed) resumed_ = total > 0 ? w * double(done) / double(total) : 0;  // committed before this run
   current_ = total > 0 ? w * double(done) / double(total) : 0;
   if (done == total) {
     finished_work_ += w;
-    if (!resumed) computed_work_ += w;
-    current_ = 0;
+    computed_work_ += w - resumed_;
+    current_ = resumed_ = 0;
     ++finished_;
   }
   const auto now = clock::now();
   const double since = std::chrono::duration<double>(now - last_).count();
   if (done < total && since < (live_ ? 0.1 : period_)) return;
   last_ = now;
-  const std::string l = line(p, done, total) + (resumed ? " (resumed)" : "");
+  const std::string l = line(p, done, total) + (resumed_whole ? " (resumed)" : "");
   if (live_)
     std::fprintf(out_, "\r%s\033[K%s", l.c_str(), done == total ? "\n" : "");
   else

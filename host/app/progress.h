@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "host/app/config.h"
+#include "host/app/runner.h"
 
 namespace isc {
 
@@ -18,10 +19,12 @@ class ProgressLine {
  public:
   // `live`: a terminal (one line rewritten in place, ~10 times a second); otherwise plain lines at
   // each configuration's end and every `period` seconds.
-  ProgressLine(const Experiment& ex, bool live, std::FILE* out, double period = 10.0);
-  // RunOptions::progress. A configuration first reported as complete was resumed: it counts as
-  // done but not toward the rate.
-  void update(const SweepPoint& p, int64_t done, int64_t total);
+  // `units`: the work of this run, in the order it runs (a shard's share, or every configuration).
+  ProgressLine(const Experiment& ex, const std::vector<WorkUnit>& units, bool live, std::FILE* out,
+               double period = 10.0);
+  // RunOptions::progress, for the units in order. Resumed trials count as done but not toward the
+  // rate.
+  void update(const SweepPoint& p, int64_t done, int64_t total, bool resumed);
 
  private:
   using clock = std::chrono::steady_clock;
@@ -30,10 +33,9 @@ class ProgressLine {
   bool live_;
   std::FILE* out_;
   double period_;
-  std::vector<double> work_;  // FLOPs of each configuration
-  double total_work_ = 0, finished_work_ = 0, computed_work_ = 0, current_ = 0;
-  std::size_t finished_ = 0;
-  const SweepPoint* running_ = nullptr;
+  std::vector<double> work_;  // FLOPs of each unit
+  double total_work_ = 0, finished_work_ = 0, computed_work_ = 0, current_ = 0, resumed_ = 0;
+  std::size_t finished_ = 0;  // units finished (the running one is finished_)
   clock::time_point start_ = clock::now(), last_{};
 };
 

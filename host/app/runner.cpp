@@ -425,7 +425,7 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
         done += int64_t(d.end - d.first);
       }
     if (at < hi) missing.push_back({at, hi});
-    if (opt.progress && done > 0) opt.progress(p, done, unit_trials);
+    if (opt.progress && done > 0) opt.progress(p, done, unit_trials, true);
     if (!missing.empty() && stopping()) throw Interrupted(static_cast<int>(u), total);
     if (opt.keep_trials) whole.trials.reserve(static_cast<std::size_t>(unit_trials) * layers * kQuantities);
     for (const auto& range : missing) {
@@ -476,7 +476,7 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
             pending.emplace(k, std::move(st));
             fold_ready();
             done += n;
-            if (opt.progress) opt.progress(p, done, unit_trials);
+            if (opt.progress) opt.progress(p, done, unit_trials, false);
           }
         } catch (...) {
           std::lock_guard<std::mutex> lock(mu);

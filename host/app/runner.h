@@ -101,7 +101,9 @@ struct MemoryPlan {
 MemoryPlan plan_memory(const Config& c, const Backend& b);
 StatsSpec stats_spec(const Config& c);
 
-using Progress = std::function<void(const SweepPoint&, int64_t done, int64_t total)>;
+// Progress of a unit of work: `done` of its `total` trials; `resumed` when those trials were
+// committed before this run (not computed now).
+using Progress = std::function<void(const SweepPoint&, int64_t done, int64_t total, bool resumed)>;
 // Sees the per-trial statistics of consecutive trials [first, first + n) of a configuration, in
 // trial order, as they are aggregated (trials.csv is written from it).
 using TrialsSink = std::function<void(const ConfigResult&, uint64_t first, const std::vector<TrialStats>&)>;
