@@ -266,3 +266,28 @@ TEST_F(ResultsDir, MoreTrialsLaterExtendTheRun) {
   EXPECT_EQ(run(args("ext", {"--trials", "30"}, "small.toml"), &out), 1);
   EXPECT_NE(out.find("reach outside this run's"), std::string::npos) << out;
 }
+
+TEST_F(ResultsDir, SigkillAnywhereLeavesAResumableFolder) {
+  // SIGKILL at spread-out moments of a run (starting, computing, committing, writing the outputs):
+  // the next run of the same command always finishes, with outputs byte-identical to a run never
+  // killed, and no temporary file is left behind.
+  std::string out;
+  ASSERT_EQ(run(args("ref", {"--per-trial"}), &out), 0) << out;
+  for (int delay_ms : {0, 5, 20, 60, 150, 300, 600, 1000}) {
+    SCOPED_TRACE("killed after " + std::to_string(delay_ms) + " ms");
+    const std::string name = "kill" + std::to_string(delay_ms);
+    Child c = spawn(args(name, {"--per-trial"}));
+    ASSERT_GT(c.pid, 0);
+    usleep(useconds_t(delay_ms) * 1000);
+    kill(c.pid, SIGKILL);
+    std::string dead;
+    finish(c, &dead);
+    out.clear();
+    ASSERT_EQ(run(args(name, {"--per-trial"}), &out), 0) << out;
+    for (const char* f : {"stats.csv", "histograms.csv", "theory.csv"})
+      EXPECT_EQ(slurp(dir_ / name / f), slurp(dir_ / "ref" / f)) << f;
+    EXPECT_EQ(gunzip(dir_ / name / "trials.csv.gz"), gunzip(dir_ / "ref" / "trials.csv.gz"));
+    for (const auto& e : fs::recursive_directory_iterator(dir_ / name))
+      EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << "temporary file left: " << e.path();
+  }
+}
