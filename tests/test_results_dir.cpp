@@ -291,3 +291,69 @@ TEST_F(ResultsDir, SigkillAnywhereLeavesAResumableFolder) {
       EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << "temporary file left: " << e.path();
   }
 }
+
+namespace {
+// Runs `cmd` under /bin/sh; exit code and output.
+int shell(const std::string& cmd, std::string* out) {
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  const int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+}  // namespace
+
+TEST_F(ResultsDir, AFileSizeLimitOrAFullDiskEndsClearlyAndResumes) {
+  // ulimit -f 4 (2 KiB files): the run ends with exit 1 and a message naming the file and the
+  // reason, leaves no temporary file, and the same command without the limit finishes it,
+  // byte-identical to a run never limited. The same on a 256 KiB tmpfs that fills up (when this
+  // machine lets the test mount one), then grown to finish.
+  std::string out;
+  ASSERT_EQ(run(args("ref", {"--per-trial"}, "small.toml"), &out), 0) << out;
+  auto same_as_ref = [&](const fs::path& d) {
+    for (const char* f : {"stats.csv", "histograms.csv", "theory.csv"})
+      EXPECT_EQ(slurp(d / f), slurp(dir_ / "ref" / f)) << d << ": " << f;
+    EXPECT_EQ(gunzip(d / "trials.csv.gz"), gunzip(dir_ / "ref" / "trials.csv.gz")) << d;
+  };
+  auto no_temporaries = [&](const fs::path& d) {
+    for (const auto& e : fs::recursive_directory_iterator(d))
+      EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << "temporary file left: " << e.path();
+  };
+  const std::string cmd = std::string(INITSCOPE_BIN) + " run " + (dir_ / "small.toml").string() +
+                          " --device cpu -q --no-plot --per-trial --out ";
+  out.clear();
+  EXPECT_EQ(shell("ulimit -f 4; " + cmd + (dir_ / "limited").string(), &out), 1) << out;
+  EXPECT_NE(out.find("initscope: error: cannot write "), std::string::npos) << out;
+  EXPECT_NE(out.find("File too large"), std::string::npos) << out;
+  no_temporaries(dir_ / "limited");
+  out.clear();
+  ASSERT_EQ(shell(cmd + (dir_ / "limited").string(), &out), 0) << out;
+  same_as_ref(dir_ / "limited");
+
+  const fs::path mnt = dir_ / "tmpfs";
+  fs::create_directories(mnt);
+  out.clear();
+  if (shell("mount -t tmpfs -o size=256k initscope_test " + mnt.string(), &out) != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (" << out << "); the file-size limit was tested";
+  }
+  struct Unmount {  // whatever happens below, before the folder is removed
+    fs::path at;
+    ~Unmount() {
+      std::string ignored;
+      shell("umount " + at.string(), &ignored);
+    }
+  } unmount{mnt};
+  // Fill the disk but for a little room, so that the run's commits fail part-way.
+  out.clear();
+  shell("dd if=/dev/zero of=" + (mnt / "filler").string() + " bs=1k count=200", &out);
+  out.clear();
+  const int code = shell(cmd + (mnt / "out").string(), &out);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("No space left on device"), std::string::npos) << out;
+  if (fs::exists(mnt / "out")) no_temporaries(mnt / "out");
+  fs::remove(mnt / "filler");
+  out.clear();
+  ASSERT_EQ(shell(cmd + (mnt / "out").string(), &out), 0) << out;
+  same_as_ref(mnt / "out");
+}

@@ -313,6 +313,9 @@ int main(int argc, char** argv) {
     opt.stop = &g_stop;
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    // A file-size limit (ulimit -f) then fails the write with EFBIG, reported with the file's name,
+    // instead of killing the run mid-write.
+    std::signal(SIGXFSZ, SIG_IGN);
     // Plain progress lines every INITSCOPE_PROGRESS_SECONDS seconds (default 10) when not on a terminal.
     double period = 10.0;
     if (const char* e = std::getenv("INITSCOPE_PROGRESS_SECONDS")) period = std::max(0.0, std::atof(e));

@@ -311,7 +311,7 @@ void concatenate_trials(const std::string& dir, const Experiment& ex, const std:
   std::error_code ec;
   fs::rename(out + ".tmp.head", tmp, ec);
   if (ec) throw std::runtime_error("cannot write " + tmp + ": " + ec.message());
-  {
+  try {
     std::ofstream o(tmp, std::ios::binary | std::ios::app);
     for (const auto& f : files) {
       std::ifstream in(f, std::ios::binary);
@@ -319,7 +319,10 @@ void concatenate_trials(const std::string& dir, const Experiment& ex, const std:
       o << in.rdbuf();
     }
     o.flush();
-    if (!o) throw std::runtime_error("cannot write " + tmp);
+    if (!o) throw std::runtime_error("cannot write " + tmp + " (disk full or a file-size limit?)");
+  } catch (...) {
+    fs::remove(tmp, ec);
+    throw;
   }
   const int fd = ::open(tmp.c_str(), O_RDONLY);
   if (fd >= 0) {
