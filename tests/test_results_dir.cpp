@@ -357,3 +357,21 @@ TEST_F(ResultsDir, AFileSizeLimitOrAFullDiskEndsClearlyAndResumes) {
   ASSERT_EQ(shell(cmd + (mnt / "out").string(), &out), 0) << out;
   same_as_ref(mnt / "out");
 }
+
+TEST_F(ResultsDir, ADamagedPartIsNamedNotTrusted) {
+  std::string out;
+  ASSERT_EQ(run(args("d", {}, "small.toml"), &out), 0) << out;
+  fs::path part;
+  for (const auto& e : fs::directory_iterator(dir_ / "d" / "parts"))
+    if (e.path().extension() == ".part") part = e.path();
+  ASSERT_FALSE(part.empty());
+  const std::string bytes = slurp(part);
+  std::ofstream(part, std::ios::binary) << bytes.substr(0, bytes.size() / 2);  // cut in half
+  out.clear();
+  EXPECT_EQ(run(args("d", {}, "small.toml"), &out), 1);
+  EXPECT_NE(out.find(part.string()), std::string::npos) << out;
+  EXPECT_NE(out.find("remove it to recompute those trials"), std::string::npos) << out;
+  fs::remove(part);
+  out.clear();
+  EXPECT_EQ(run(args("d", {}, "small.toml"), &out), 0) << out;
+}

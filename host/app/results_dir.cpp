@@ -142,6 +142,11 @@ ConfigResult read_part(const std::string& path, const SweepPoint& p, const std::
       a.trials = c.at("trials").get<uint64_t>();
       a.values = c.at("values").get<uint64_t>();
     }
+    if (part.end <= part.first || part.tree.trials() != part.end - part.first)
+      throw std::out_of_range("its blocks do not hold trials " + std::to_string(part.first) + "-" +
+                              std::to_string(part.end));
+    for (const auto& b : part.tree.block_list())
+      if (b.first < part.first || b.first + b.size > part.end) throw std::out_of_range("a block outside its trials");
   } catch (const std::exception& e) {
     throw ResultsDirError(path + ": a damaged part (" + e.what() + "); remove it to recompute those trials");
   }
