@@ -229,21 +229,30 @@ std::string ResultsDir::part_path(const std::string& config_id, uint64_t first, 
   return parts_ + "/" + config_id + "." + std::to_string(first) + "-" + std::to_string(end) + ext;
 }
 
-std::vector<ResultsDir::PartFile> ResultsDir::list_parts(const std::string& config_id) const {
-  std::vector<PartFile> out;
+void ResultsDir::index_parts() const {
+  if (indexed_) return;
+  indexed_ = true;
   std::error_code ec;
-  const std::string prefix = config_id + ".";
   for (const auto& e : fs::directory_iterator(parts_, ec)) {
+    if (e.path().extension() != ".part") continue;
     const std::string name = e.path().filename().string();
-    if (name.rfind(prefix, 0) != 0 || e.path().extension() != ".part") continue;
+    const auto dot = name.find('.');
     unsigned long long a = 0, b = 0;
-    if (std::sscanf(name.c_str() + prefix.size(), "%llu-%llu.part", &a, &b) != 2) continue;
-    PartFile f{a, b, e.path().string(), part_path(config_id, a, b, ".trials.csv.gz")};
+    if (dot == std::string::npos || std::sscanf(name.c_str() + dot + 1, "%llu-%llu.part", &a, &b) != 2) continue;
+    const std::string id = name.substr(0, dot);
+    PartFile f{a, b, e.path().string(), part_path(id, a, b, ".trials.csv.gz")};
     if (!fs::exists(f.rows, ec)) f.rows.clear();
-    out.push_back(f);
+    index_[id].push_back(f);
   }
-  std::sort(out.begin(), out.end(), [](const PartFile& x, const PartFile& y) { return x.first < y.first; });
-  return out;
+  for (auto& kv : index_)
+    std::sort(kv.second.begin(), kv.second.end(),
+              [](const PartFile& x, const PartFile& y) { return x.first < y.first; });
+}
+
+std::vector<ResultsDir::PartFile> ResultsDir::list_parts(const std::string& config_id) const {
+  index_parts();
+  const auto it = index_.find(config_id);
+  return it == index_.end() ? std::vector<PartFile>{} : it->second;
 }
 
 std::vector<ConfigResult> ResultsDir::committed(const SweepPoint& p, uint64_t first, uint64_t end, bool need_trials) {
@@ -261,6 +270,8 @@ std::vector<ConfigResult> ResultsDir::committed(const SweepPoint& p, uint64_t fi
                             "; remove one of them");
     if (need_trials && f.rows.empty()) {  // recomputed with its rows
       fs::remove(f.part, ec);
+      auto& v = index_[p.id];
+      v.erase(std::remove_if(v.begin(), v.end(), [&](const PartFile& x) { return x.part == f.part; }), v.end());
       continue;
     }
     out.push_back(read_part(f.part, p, experiment_));
@@ -278,6 +289,13 @@ void ResultsDir::commit(const ConfigResult& r, TrialsCsvGz* trials) {
   if (trials) trials->commit_as(part_path(r.point->id, r.first, r.end, ".trials.csv.gz"));
   const std::vector<uint8_t> cbor = nlohmann::json::to_cbor(part_json(r, experiment_));  // doubles bit for bit
   write_file_atomic(part_path(r.point->id, r.first, r.end, ".part"), std::string(cbor.begin(), cbor.end()));
+  index_parts();
+  auto& v = index_[r.point->id];
+  v.erase(std::remove_if(v.begin(), v.end(), [&](const PartFile& x) { return x.first == r.first && x.end == r.end; }),
+          v.end());
+  v.push_back({r.first, r.end, part_path(r.point->id, r.first, r.end, ".part"),
+               trials ? part_path(r.point->id, r.first, r.end, ".trials.csv.gz") : std::string()});
+  std::sort(v.begin(), v.end(), [](const PartFile& x, const PartFile& y) { return x.first < y.first; });
   // The journal: one line per committed configuration, appended and synced.
   const std::string line = nlohmann::json{{"config_id", r.point->id},
                                           {"first", r.first},

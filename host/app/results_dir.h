@@ -2,6 +2,7 @@
 // run, the experiment's identity, one committed part per configuration (its aggregate and, with
 // per-trial output, its rows), a journal, and what a resumed run needs.
 #pragma once
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -63,6 +64,11 @@ class ResultsDir {
     std::string part, rows;  // rows: "" if not kept
   };
   std::vector<PartFile> list_parts(const std::string& config_id) const;  // in trial order
+  // The parts folder read once (then kept up to date by commit): a sweep of thousands of
+  // configurations must not list the folder once per configuration.
+  void index_parts() const;
+  mutable bool indexed_ = false;
+  mutable std::map<std::string, std::vector<PartFile>> index_;  // by config id
   std::string dir_, parts_, experiment_;
   int lock_fd_ = -1;
   mutable int resumed_ = 0;
