@@ -146,8 +146,14 @@ TEST(RunMemory, PeakRssDoesNotGrowWithTheTrialCount) {
   const fs::path dir = fs::temp_directory_path() / ("initscope_rss_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::ofstream(dir / "tiny.toml") << "samples = 4\n[network]\ninput = 8\nhidden = [8, 8]\noutput = 2\n";
-  const long small = peak_rss_kib(dir / "tiny.toml", dir / "a", 10000);
-  const long large = peak_rss_kib(dir / "tiny.toml", dir / "b", 150000);
+  // Each size twice, the lower peak kept: on a loaded machine a run now and then peaks higher for
+  // reasons outside initscope (seen: +6 and +37 MB, once each in about 20 runs); growth with the
+  // trial count shows in every run.
+  auto lower = [&](long a, long b) { return a > 0 && b > 0 ? std::min(a, b) : -1; };
+  const long small =
+      lower(peak_rss_kib(dir / "tiny.toml", dir / "a", 10000), peak_rss_kib(dir / "tiny.toml", dir / "c", 10000));
+  const long large =
+      lower(peak_rss_kib(dir / "tiny.toml", dir / "b", 150000), peak_rss_kib(dir / "tiny.toml", dir / "d", 150000));
   fs::remove_all(dir);
   ASSERT_GT(small, 0);
   ASSERT_GT(large, 0);

@@ -67,13 +67,6 @@ void parse_shard(const std::string& text, int* index, int* count) {
                            ": needs 0 <= I < N (I counts from 0, as SLURM_ARRAY_TASK_ID)");
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
   char buf[32];
@@ -147,8 +140,31 @@ int cmd_info() {
 }
 
 // `initscope merge OUT DIR...`: the shards' parts into OUT's outputs.
-int cmd_merge(const std::string& out, const std::vector<std::string>& dirs, bool no_plot) {
+// Runs a command, turning its errors into the exit-code contract: 2 for config and usage errors, 1
+// for run errors, each printed on one line.
+template <class F>
+int guarded(F&& command) {
   try {
+    return command();
+  } catch (const isc::ConfigError& e) {
+    std::fprintf(stderr, "initscope: config error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "initscope: error: %s\n", e.what());
+    return 1;
+  }
+}
+
+// The backend the experiment's first configuration asks for (threads, precision) on `device`.
+std::unique_ptr<isc::Backend> backend_for(const isc::Experiment& ex, const std::string& device) {
+  isc::BackendOptions bo;
+  bo.threads = ex.points.front().config.run.threads;
+  bo.tf32 = ex.points.front().config.run.tf32;
+  return isc::make_backend(device, bo);
+}
+
+int cmd_merge(const std::string& out, const std::vector<std::string>& dirs, bool no_plot) {
+  return guarded([&] {
     const auto t0 = std::chrono::steady_clock::now();
     isc::Merged m = isc::merge_folders(dirs);
     isc::RunInfo info;
@@ -167,13 +183,7 @@ int cmd_merge(const std::string& out, const std::vector<std::string>& dirs, bool
     std::printf("merged %zu folders: %zu configurations into %s/\n", dirs.size(), m.results.size(), out.c_str());
     if (!no_plot) render_plots(out);
     return 0;
-  } catch (const isc::ConfigError& e) {
-    std::fprintf(stderr, "initscope: merge: config error: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "initscope: %s\n", e.what());
-    return 1;
-  }
+  });
 }
 
 }  // namespace
@@ -238,29 +248,20 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("plot")) return render_plots(plot_dir);
   if (app.got_subcommand("merge")) return cmd_merge(merge_out, merge_dirs, merge_no_plot);
   if (app.got_subcommand("plan")) {
-    try {
+    return guarded([&] {
       const isc::Experiment ex = isc::load_experiment(plan_config, plan_ov);
-      isc::BackendOptions bo;
-      bo.threads = ex.points.front().config.run.threads;
-      bo.tf32 = ex.points.front().config.run.tf32;
-      auto backend = isc::make_backend(plan_device, bo);
+      auto backend = backend_for(ex, plan_device);
       std::printf("plan for %s on %s (%s)\n", plan_config.c_str(), backend->name().c_str(),
                   backend->description().c_str());
       const double rate = plan_no_time ? 0.0 : isc::measure_gemm_rate(*backend);
       std::fputs(isc::plan_text(ex, *backend, rate).c_str(), stdout);
       return 0;
-    } catch (const isc::ConfigError& e) {
-      std::fprintf(stderr, "initscope: config error: %s\n", e.what());
-      return 2;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "initscope: error: %s\n", e.what());
-      return 1;
-    }
+    });
   }
 
   std::string cmdline;
   for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
-  try {
+  return guarded([&] {
     if (*o_trials) ov.trials = trials;
     if (*o_seed) ov.seed = seed;
     if (*o_threads) ov.threads = threads;
@@ -272,10 +273,7 @@ int main(int argc, char** argv) {
       parse_shard(shard, &shard_i, &shard_n);
     }
     const std::string dir = out_dir.empty() ? "results/" + ex.points.front().config.name : out_dir;
-    isc::BackendOptions bo;
-    bo.threads = ex.points.front().config.run.threads;
-    bo.tf32 = ex.points.front().config.run.tf32;
-    auto backend = isc::make_backend(device, bo);
+    auto backend = backend_for(ex, device);
     if (!quiet)
       std::fprintf(stderr, "initscope: %zu configuration%s on %s (%s)\n", ex.points.size(),
                    ex.points.size() == 1 ? "" : "s", backend->name().c_str(), backend->description().c_str());
@@ -291,7 +289,7 @@ int main(int argc, char** argv) {
     if (info.per_trial) isc::check_trials_columns(ex);
     for (const auto& p : ex.points) isc::plan_memory(p.config, *backend);
     isc::ExperimentRecipe recipe;
-    recipe.text = read_text(config_path);
+    recipe.text = isc::read_file(config_path);
     recipe.source = config_path;
     recipe.overrides = ov;
     isc::ResultsDir out(dir, ex, recipe, force);
@@ -358,11 +356,5 @@ int main(int argc, char** argv) {
     if (!no_plot && render_plots(dir) == 0 && !quiet)
       std::printf("figures: %s/figures/, report: %s/report.html\n", dir.c_str(), dir.c_str());
     return 0;
-  } catch (const isc::ConfigError& e) {
-    std::fprintf(stderr, "initscope: config error: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "initscope: error: %s\n", e.what());
-    return 1;
-  }
+  });
 }

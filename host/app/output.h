@@ -13,6 +13,8 @@
 namespace isc {
 
 void write_file_atomic(const std::string& path, const std::string& content);
+// The whole file as bytes ("" if it cannot be read).
+std::string read_file(const std::string& path);
 
 std::string stats_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
 std::string histograms_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);

@@ -5,20 +5,6 @@
 
 namespace isc {
 
-double flops_per_trial(const Config& c) {
-  const auto& n = c.network;
-  double f = 0;
-  int prev = n.input;
-  for (int w : n.hidden) {
-    f += 2.0 * c.samples * prev * w;
-    prev = w;
-  }
-  bool backward = false;
-  for (const auto& q : c.stats.quantities) backward = backward || q == "backprop_gradient" || q == "weight_gradient";
-  if (backward) f = 3.0 * (f + 2.0 * c.samples * prev * n.output);
-  return f;
-}
-
 std::string format_duration(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
   const long t = std::lround(s);

@@ -11,10 +11,6 @@
 
 namespace isc {
 
-// GEMM FLOPs of one trial: forward 2 B n_in n_out per layer; with backward quantities the output
-// layer and about twice the forward again (data and weight gradients).
-double flops_per_trial(const Config& c);
-
 class ProgressLine {
  public:
   // `live`: a terminal (one line rewritten in place, ~10 times a second); otherwise plain lines at

@@ -24,13 +24,6 @@ namespace {
 
 constexpr int kPartFormat = 2;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // A temporary file of a killed run: NAME.tmp.PID.
 bool is_temporary(const fs::path& p) { return p.filename().string().find(".tmp.") != std::string::npos; }
 

@@ -1,8 +1,6 @@
 // runner.cpp — the trial loop: chunking, the forward pass through backend ops, stats collection.
 #include "host/app/runner.h"
 
-#include "host/app/progress.h"
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -323,6 +321,20 @@ void ConfigAggregator::finish(ConfigResult* r) const {
                                      m.begin() + std::ptrdiff_t(offset_[k] + count_[k]));
     }
   r->tree = tree_;
+}
+
+double flops_per_trial(const Config& c) {
+  const auto& n = c.network;
+  double f = 0;
+  int prev = n.input;
+  for (int w : n.hidden) {
+    f += 2.0 * c.samples * prev * w;
+    prev = w;
+  }
+  bool backward = false;
+  for (const auto& q : c.stats.quantities) backward = backward || q == "backprop_gradient" || q == "weight_gradient";
+  if (backward) f = 3.0 * (f + 2.0 * c.samples * prev * n.output);
+  return f;
 }
 
 std::vector<WorkUnit> all_units(const Experiment& ex) {

@@ -76,6 +76,11 @@ class ConfigAggregator {
   std::vector<Aggregate> agg_;
 };
 
+// GEMM FLOPs of one trial: forward 2 B n_in n_out per layer; with backward quantities the output
+// layer and about twice the forward again (data and weight gradients). The cost model of shards,
+// the progress ETA and the plan.
+double flops_per_trial(const Config& c);
+
 // One piece of work: trials [first, end) of configuration `point` (index into Experiment::points).
 struct WorkUnit {
   std::size_t point = 0;

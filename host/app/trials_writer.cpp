@@ -49,13 +49,10 @@ void TrialsCsvGz::put(const std::string& text) {
     }
     off += len;
   }
-  raw_ += text.size();
 }
 
 void TrialsCsvGz::write(const ConfigResult& r, uint64_t first, const std::vector<TrialStats>& st) {
-  const std::string rows = trials_csv_rows(r, first, st);
-  put(rows);
-  for (char c : rows) rows_ += c == '\n';
+  put(trials_csv_rows(r, first, st));
 }
 
 void TrialsCsvGz::commit_as(const std::string& path) {

@@ -24,15 +24,12 @@ class TrialsCsvGz {
   void commit();
   // The same, to another final path (chosen when the rows' range is known).
   void commit_as(const std::string& path);
-  uint64_t rows() const { return rows_; }
-  uint64_t raw_bytes() const { return raw_; }  // uncompressed CSV bytes so far
 
  private:
   void put(const std::string& text);
   std::string tmp_, final_;
   int fd_ = -1;
   void* gz_ = nullptr;  // gzFile
-  uint64_t rows_ = 0, raw_ = 0;
 };
 
 }  // namespace isc

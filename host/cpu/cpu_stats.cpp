@@ -103,6 +103,9 @@ std::vector<float> select_ranks(const float* x, std::size_t n, float min, float 
 namespace {
 
 constexpr int kSub = 64;  // parts per histogram slot in the keyed counts
+// Up to this many values, order statistics come from the finite values themselves, partitioned
+// rank by rank (nth_element), with no histogram pass and no keyed counts.
+constexpr std::size_t kDirectSelect = 4096;
 
 // Ordered-integer image of a float: a < b (as floats, -0 == +0 aside) iff ord(a) < ord(b).
 uint32_t ord(float f) {
@@ -175,10 +178,6 @@ bool select_keyed(const float* x, std::size_t n, const Binner& b, const std::vec
 }  // namespace
 
 namespace {
-// Up to this many values, order statistics come from the finite values themselves, partitioned
-// rank by rank (nth_element), with no histogram pass.
-constexpr std::size_t kDirectSelect = 4096;
-
 std::vector<float> select_direct(const float* x, std::size_t n, const std::vector<uint64_t>& ranks,
                                  std::vector<float>& scratch) {
   scratch.clear();
@@ -221,10 +220,10 @@ StatsAccumulator::StatsAccumulator(const HistRange& range, const std::vector<dou
   std::fill(out_.hist, out_.hist + nslots_, uint64_t(0));
   // Percentiles selected here (not via the monotone map): the histogram pass counts keys, each
   // slot cut into kSub parts (32-bit counts, so below 2^32 values), and the histogram is their sum.
-  // Small arrays (fewer values than a sixteenth of the keys) select directly instead (finish()):
-  // scanning the keys would cost more than sorting the values.
+  // Small arrays select directly instead (finish(), kDirectSelect), and so do arrays with fewer
+  // values than a sixteenth of the keys: scanning the keys would cost more than sorting the values.
   keyed_ = selects_own && !percentiles.empty() && range.linthresh <= 0.0f && n < (uint64_t(1) << 32) &&
-           nslots_ * kSub < (std::size_t(1) << 31) && n >= nslots_ * kSub / 16;
+           nslots_ * kSub < (std::size_t(1) << 31) && n > kDirectSelect && n >= nslots_ * kSub / 16;
   kc_.assign(keyed_ ? nslots_ * kSub : 0, 0);
   // Otherwise four interleaved copies of the histogram: consecutive values often fall into the
   // same bin, and one copy would serialize on that counter.
