@@ -151,7 +151,8 @@ StatsLaunch CudaBackend::stats_launch(int q, const float* x, uint64_t per, int l
   l.per = per;
   l.layer = layer;
   l.nq = 1;
-  l.target[0] = StatsTarget{x, q, chunk_.stats.range[q], false};
+  l.target[0] = StatsTarget{x, q, chunk_.stats.range[q], counted_mask(Quantity(q), chunk_.stats.activation)};
+  l.act = chunk_.stats.activation;
   l.sink = sink_;
   partials_.reserve(std::max<std::size_t>(std::size_t(chunk_.trials) * std::size_t(layer_tiles(per)) * 2, 1));
   l.partials = partials_.get();
@@ -175,8 +176,8 @@ void CudaBackend::bias_activation_stats(Buffer& s, Buffer& h, const ActivationSp
   if (chunk_.bias_std > 0.0f) op.unit_bias = unit_biases(layer, width);
   StatsLaunch l = stats_launch(int(Quantity::Preactivation), op.s, per, layer);
   l.nq = 2;
-  l.target[1] = StatsTarget{op.h, int(Quantity::Activation), chunk_.stats.range[1], has_saturation(act.kind)};
-  l.act = act;
+  l.target[1] = StatsTarget{op.h, int(Quantity::Activation), chunk_.stats.range[1],
+                            counted_mask(Quantity::Activation, chunk_.stats.activation)};
   measured_[std::size_t(layer) * kQuantities + std::size_t(Quantity::Activation)] = int64_t(per);
   launch_bias_activation_stats(op, l, stream_);
   launch_select(l, stream_);

@@ -90,7 +90,6 @@ void CudaBackend::activation_grad_stats(Buffer& g, const Buffer& s, const Activa
     return;
   }
   StatsLaunch l = stats_launch(q, device_ptr(g), per, layer);
-  l.act = act;
   launch_grad_activation_stats(device_ptr(g), device_ptr(s), act, l, stream_);
   launch_select(l, stream_);
 }

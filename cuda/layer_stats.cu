@@ -1,6 +1,6 @@
 // layer_stats.cu — the fused "element operation + statistics" pass: per (trial, quantity) moments,
-// min/max, NaN/Inf/saturation counts, histogram and top-byte radix counts of one or two arrays as
-// an operation writes them (forward bias + activation, backward g * f'(s), or plain reads), then a
+// min/max, NaN/Inf and counted-predicate counts (kernels/counted.h), histogram and top-byte radix counts of one or two
+// arrays as an operation writes them (forward bias + activation, backward g * f'(s), or plain reads), then a
 // fixed-order merge of the per-tile moments.
 #include <cub/block/block_reduce.cuh>
 
@@ -11,6 +11,7 @@
 #include "cuda/layer_stats.h"
 #include "cuda/warp_count.cuh"
 #include "kernels/activations.h"
+#include "kernels/counted.h"
 #include "kernels/histogram.h"
 #include "kernels/inputs.h"
 #include "kernels/moments.h"
@@ -29,7 +30,8 @@ constexpr int kSharedSlots = 10240;
 struct Part {
   double sum = 0.0;
   float min = INFINITY, max = -INFINITY;
-  unsigned n = 0, nan = 0, inf = 0, saturated = 0;
+  unsigned n = 0, nan = 0, inf = 0;
+  unsigned counted[kCounted] = {};
 };
 template <int NQ>
 struct Parts {
@@ -46,7 +48,7 @@ struct PartsSum {
       r.q[q].n = a.q[q].n + b.q[q].n;
       r.q[q].nan = a.q[q].nan + b.q[q].nan;
       r.q[q].inf = a.q[q].inf + b.q[q].inf;
-      r.q[q].saturated = a.q[q].saturated + b.q[q].saturated;
+      for (int c = 0; c < kCounted; ++c) r.q[q].counted[c] = a.q[q].counted[c] + b.q[q].counted[c];
     }
     return r;
   }
@@ -110,7 +112,7 @@ struct ReadOp {
 // the data still take part in the warp-wide counting with "no bin").
 template <class Count>
 __device__ __forceinline__ void observe(Part& p, bool ok, float x, const Binner& b, Count* hist, unsigned* digits,
-                                        bool count_saturation, const ActivationSpec& act) {
+                                        unsigned counted, const ActivationSpec& act) {
   const bool fin = ok && finite(x);
   if (ok && !fin) {
     if (x != x)
@@ -123,7 +125,10 @@ __device__ __forceinline__ void observe(Part& p, bool ok, float x, const Binner&
     p.sum += double(x);
     p.min = x < p.min ? x : p.min;
     p.max = x > p.max ? x : p.max;
-    if (count_saturation && saturated(act, x)) ++p.saturated;
+    if (counted) {
+      const unsigned bits = counted_bits(act, x) & counted;
+      for (int c = 0; c < kCounted; ++c) p.counted[c] += (bits >> c) & 1u;
+    }
   }
   warp_count(hist, ok ? hist_slot(b, x) : -1);  // NaN: -1; +-Inf in the under/overflow slots
   warp_count(digits, fin ? int(radix_digit(radix_key(x), 0)) : -1);
@@ -171,10 +176,9 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(Op op, StatsLaunch l, i
     if (ok) op(uint64_t(t), i, base, v);
     for (int k = 0; k < NQ; ++k) {
       if (kSharedHist) {
-        observe(p.q[k], ok, v[k], bins.b[k], s_hist + bins.shared_off[k], s_digits[k], l.target[k].count_saturation,
-                l.act);
+        observe(p.q[k], ok, v[k], bins.b[k], s_hist + bins.shared_off[k], s_digits[k], l.target[k].counted, l.act);
       } else {
-        observe(p.q[k], ok, v[k], bins.b[k], ghist[k], s_digits[k], l.target[k].count_saturation, l.act);
+        observe(p.q[k], ok, v[k], bins.b[k], ghist[k], s_digits[k], l.target[k].counted, l.act);
       }
     }
   }
@@ -205,7 +209,7 @@ __global__ void __launch_bounds__(kThreads) stats_kernel(Op op, StatsLaunch l, i
       out.m.max = tot.q[k].max;
       out.nan = tot.q[k].nan;
       out.inf = tot.q[k].inf;
-      out.saturated = tot.q[k].saturated;
+      for (int c = 0; c < kCounted; ++c) out.counted[c] = tot.q[k].counted[c];
       l.partials[(std::size_t(t) * tiles + tile) * NQ + k] = out;
     }
   }
@@ -228,19 +232,20 @@ __global__ void merge_tiles_kernel(StatsLaunch l, int tiles) {
   if (i >= l.nq * l.trials) return;
   const int t = i / l.nq, k = i % l.nq;
   Moments m;
-  unsigned long long nan = 0, inf = 0, sat = 0;
+  unsigned long long nan = 0, inf = 0, counted[kCounted] = {};
   for (int j = 0; j < tiles; ++j) {
     const TilePartial& p = l.partials[(std::size_t(t) * tiles + j) * l.nq + k];
     merge(m, p.m);
     nan += p.nan;
     inf += p.inf;
-    sat += p.saturated;
+    for (int c = 0; c < kCounted; ++c) counted[c] += p.counted[c];
   }
   const std::size_t o = (std::size_t(t) * l.sink.layers + l.layer) * kQuantities + l.target[k].q;
   l.sink.moments[o] = m;
   l.sink.counts[o * ChunkStats::kCounts + ChunkStats::kNan] = nan;
   l.sink.counts[o * ChunkStats::kCounts + ChunkStats::kInf] = inf;
-  l.sink.counts[o * ChunkStats::kCounts + ChunkStats::kSaturated] = sat;
+  for (int c = 0; c < kCounted; ++c)
+    l.sink.counts[o * ChunkStats::kCounts + ChunkStats::kFirstCounted + c] = counted[c];
 }
 
 template <class Op>

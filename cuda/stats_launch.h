@@ -5,6 +5,7 @@
 
 #include "host/backend/chunk_stats.h"
 #include "kernels/activations.h"
+#include "kernels/counted.h"
 #include "kernels/histogram.h"
 #include "kernels/moments.h"
 
@@ -13,7 +14,8 @@ namespace isc::cuda {
 // One block's share (a tile of kTileElems consecutive values of one trial) of one quantity.
 struct TilePartial {
   Moments m;  // of the finite values, two-pass within the tile
-  unsigned nan = 0, inf = 0, saturated = 0, unused = 0;
+  unsigned nan = 0, inf = 0;
+  unsigned counted[kCounted] = {};  // kernels/counted.h
 };
 
 constexpr int kTileElems = 4096;
@@ -40,7 +42,7 @@ struct StatsTarget {
   const float* x = nullptr;
   int q = 0;  // Quantity
   HistRange range{};
-  bool count_saturation = false;  // saturated(act, value), see kernels/activations.h
+  unsigned counted = 0;  // mask of the kernels/counted.h predicates to count (counted_mask)
 };
 
 // One launch: nq (1 or 2) quantities of `trials` arrays of `per` values each, for layer `layer`.
@@ -50,7 +52,7 @@ struct StatsLaunch {
   int layer = 0;
   int nq = 1;
   StatsTarget target[2];
-  ActivationSpec act{};  // for count_saturation
+  ActivationSpec act{};  // what the counted predicates test (StatsSpec::activation)
   StatsSink sink;
   TilePartial* partials = nullptr;       // scratch [(trial * tiles + tile) * nq + k], trials * tiles * nq
   unsigned long long* digits = nullptr;  // scratch [(trial * nq + k) * 256]: top-byte radix counts

@@ -232,7 +232,6 @@ inline double activate_derivative_exact(const ActivationSpec& a, double s) {
 }
 // Whether saturation is reported at all for this activation (the ones that can saturate).
 ISC_HD bool has_saturation(Activation k) { ISC_ACT_DISPATCH(k, A::kSaturates); }
-#undef ISC_ACT_DISPATCH
 
 // g * f'(s) as every backward pass rounds it: mul_rn(g, f'(s)); linear leaves g untouched.
 ISC_HD float grad_times_derivative(const ActivationSpec& a, float g, float s) {

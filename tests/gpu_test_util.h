@@ -58,7 +58,7 @@ inline void expect_identical(const TrialStats& a, const TrialStats& b, const std
   EXPECT_EQ(a.count, b.count) << where;
   EXPECT_EQ(a.nan, b.nan) << where;
   EXPECT_EQ(a.inf, b.inf) << where;
-  EXPECT_EQ(a.saturated, b.saturated) << where;
+  for (int k = 0; k < kCounted; ++k) EXPECT_EQ(a.counted[k], b.counted[k]) << where << ", " << counted_name(k);
   EXPECT_TRUE(same_values(a.percentiles, b.percentiles)) << where;
   EXPECT_EQ(a.hist, b.hist) << where;
 }

@@ -35,7 +35,7 @@ TEST(CpuStats, MatchesNaiveReference) {
   std::vector<float> scratch;
   TrialStats st;
   const std::vector<double> ps{0.0, 2.0, 50.0, 98.0, 100.0};
-  compute_stats(x.data(), x.size(), HistRange{-3.0f, 3.0f, 60}, ps, nullptr, st, scratch);
+  compute_stats(x.data(), x.size(), HistRange{-3.0f, 3.0f, 60}, ps, Counting{}, st, scratch);
   double s = 0;
   for (float v : x) s += v;
   const double mean = s / x.size();
@@ -64,7 +64,7 @@ TEST(CpuStats, NanAndInfAreCountedApart) {
   std::vector<float> x{1.0f, NAN, 2.0f, INFINITY, -INFINITY, 3.0f, NAN, -5.0f};
   std::vector<float> scratch;
   TrialStats st;
-  compute_stats(x.data(), x.size(), HistRange{0.0f, 4.0f, 4}, {0.0, 50.0, 100.0}, nullptr, st, scratch);
+  compute_stats(x.data(), x.size(), HistRange{0.0f, 4.0f, 4}, {0.0, 50.0, 100.0}, Counting{}, st, scratch);
   EXPECT_EQ(st.count, 8u);
   EXPECT_EQ(st.nan, 2u);
   EXPECT_EQ(st.inf, 2u);
@@ -84,11 +84,13 @@ TEST(CpuStats, SaturationAndAllNan) {
   std::vector<float> x{0.95f, -0.91f, 0.2f, 0.0f};
   std::vector<float> scratch;
   TrialStats st;
-  compute_stats(x.data(), x.size(), HistRange{-1.0f, 1.0f, 10}, {50.0}, &a, st, scratch);
-  EXPECT_EQ(st.saturated, 2u);
-  EXPECT_DOUBLE_EQ(st.saturation(), 0.5);
+  compute_stats(x.data(), x.size(), HistRange{-1.0f, 1.0f, 10}, {50.0}, counting_for(Quantity::Activation, a), st,
+                scratch);
+  EXPECT_EQ(st.counted[kCountSaturated], 2u);
+  EXPECT_DOUBLE_EQ(st.fraction(kCountSaturated), 0.5);
   std::vector<float> y{NAN, NAN};
-  compute_stats(y.data(), y.size(), HistRange{-1.0f, 1.0f, 10}, {50.0}, &a, st, scratch);
+  compute_stats(y.data(), y.size(), HistRange{-1.0f, 1.0f, 10}, {50.0}, counting_for(Quantity::Activation, a), st,
+                scratch);
   EXPECT_EQ(st.nan, 2u);
   EXPECT_TRUE(std::isnan(st.percentiles[0]));
 }
@@ -106,15 +108,15 @@ TEST(CpuStats, PercentilesThroughAMonotoneMapAreExact) {
   std::vector<float> scratch;
   TrialStats ts, direct, via;
   OrderStats so;
-  compute_stats(s.data(), s.size(), HistRange{-5, 5, 50}, ps, nullptr, ts, scratch, &so);
-  compute_stats(h.data(), h.size(), HistRange{-1, 1, 50}, ps, nullptr, direct, scratch);
-  compute_stats(h.data(), h.size(), HistRange{-1, 1, 50}, ps, nullptr, via, scratch, nullptr, &so, &a);
+  compute_stats(s.data(), s.size(), HistRange{-5, 5, 50}, ps, Counting{}, ts, scratch, &so);
+  compute_stats(h.data(), h.size(), HistRange{-1, 1, 50}, ps, Counting{}, direct, scratch);
+  compute_stats(h.data(), h.size(), HistRange{-1, 1, 50}, ps, Counting{}, via, scratch, nullptr, &so, &a);
   EXPECT_EQ(via.percentiles, direct.percentiles);
   for (std::size_t i = 0; i < ps.size(); ++i) EXPECT_FLOAT_EQ(direct.percentiles[i], float(naive_percentile(h, ps[i])));
   OrderStats wrong = so;
   for (float& v : wrong.vals) v += 0.25f;
   TrialStats fallback;
-  compute_stats(h.data(), h.size(), HistRange{-1, 1, 50}, ps, nullptr, fallback, scratch, nullptr, &wrong, &a);
+  compute_stats(h.data(), h.size(), HistRange{-1, 1, 50}, ps, Counting{}, fallback, scratch, nullptr, &wrong, &a);
   EXPECT_EQ(fallback.percentiles, direct.percentiles);
 }
 
@@ -175,7 +177,7 @@ TEST(CpuStats, KeyedSelectionIsExactAcrossShapes) {
       }
       std::vector<float> scratch;
       TrialStats st;
-      compute_stats(x.data(), n, c.r, ps, nullptr, st, scratch);
+      compute_stats(x.data(), n, c.r, ps, Counting{}, st, scratch);
       ASSERT_EQ(st.percentiles.size(), ps.size());
       for (std::size_t i = 0; i < ps.size(); ++i)
         EXPECT_FLOAT_EQ(st.percentiles[i], float(naive_percentile(fin, ps[i])))
@@ -202,8 +204,8 @@ TEST(CpuStats, AccumulatorInPiecesEqualsOneCall) {
   const HistRange rs{-3.0f, 3.0f, 60}, rh{-1.0f, 1.0f, 40};
   TrialStats S1, H1;
   OrderStats o1, o2;
-  compute_stats(s.data(), n, rs, ps, nullptr, S1, scratch, &o1);
-  compute_stats(h.data(), n, rh, ps, &a, H1, scratch, nullptr, &o1, &a);
+  compute_stats(s.data(), n, rs, ps, Counting{}, S1, scratch, &o1);
+  compute_stats(h.data(), n, rh, ps, counting_for(Quantity::Activation, a), H1, scratch, nullptr, &o1, &a);
   // The pieces go into the cells of a one-trial, one-layer chunk, assembled as the runner does.
   StatsSpec spec;
   spec.range[0] = rs;
@@ -213,7 +215,8 @@ TEST(CpuStats, AccumulatorInPiecesEqualsOneCall) {
   chunk.reset(1, 1, spec);
   chunk.set_measured(0, 0, int64_t(n));
   chunk.set_measured(0, 1, int64_t(n));
-  StatsAccumulator as(rs, ps, n, nullptr, chunk.at(0, 0, 0)), ah(rh, ps, n, &a, chunk.at(0, 0, 1), false);
+  StatsAccumulator as(rs, ps, n, Counting{}, chunk.at(0, 0, 0)),
+      ah(rh, ps, n, counting_for(Quantity::Activation, a), chunk.at(0, 0, 1), false);
   for (std::size_t start = 0; start < n; start += kStatsBlock) {
     const std::size_t len = std::min(kStatsBlock, n - start);
     as.add(s.data() + start, len);
@@ -227,7 +230,7 @@ TEST(CpuStats, AccumulatorInPiecesEqualsOneCall) {
     EXPECT_EQ(x->count, y->count);
     EXPECT_EQ(x->nan, y->nan);
     EXPECT_EQ(x->inf, y->inf);
-    EXPECT_EQ(x->saturated, y->saturated);
+    for (int k = 0; k < kCounted; ++k) EXPECT_EQ(x->counted[k], y->counted[k]);
     EXPECT_EQ(x->hist, y->hist);
     EXPECT_EQ(x->percentiles, y->percentiles);
     EXPECT_EQ(x->m.n, y->m.n);
@@ -238,7 +241,7 @@ TEST(CpuStats, AccumulatorInPiecesEqualsOneCall) {
   }
   EXPECT_EQ(S1.nan, 1u);
   EXPECT_EQ(S1.inf, 1u);
-  EXPECT_GT(H1.saturated, 0u);
+  EXPECT_GT(H1.counted[kCountSaturated], 0u);
 }
 
 TEST(ChunkStats, AssemblyInterpolatesLikeNumpy) {
@@ -286,7 +289,7 @@ TEST(ChunkStats, AssemblyInterpolatesLikeNumpy) {
     d.reset(1, 1, c.stats);
     std::vector<float> numpy[kQuantities];
     for (int q = 0; q < 4; ++q) {
-      compute_stats(x[q].data(), x[q].size(), c.stats.range[q], ps, nullptr, ref[q], scratch);
+      compute_stats(x[q].data(), x[q].size(), c.stats.range[q], ps, Counting{}, ref[q], scratch);
       d.set_measured(0, q, int64_t(x[q].size()));
       const ChunkStats::Cell cell = d.at(0, 0, q);
       *cell.m = ref[q].m;

@@ -29,6 +29,7 @@ StatsSpec stats_spec(const Config& c) {
     if (quantity_from_string(name, &q)) s.enabled[int(q)] = true;
   }
   s.jacobian_samples = c.stats.jacobian_samples;
+  s.activation = c.network.activation;
   return s;
 }
 
@@ -250,7 +251,7 @@ std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, ui
 StatisticContext statistic_context(const Config& c, int q) {
   StatisticContext x;
   x.q = Quantity(q);
-  x.saturating = has_saturation(c.network.activation.kind);
+  x.counted = counted_mask(Quantity(q), c.network.activation);
   x.pairs = c.samples >= 2;
   return x;
 }

@@ -54,7 +54,7 @@ TrialStats cell_stats(const Moments& m, const uint64_t* counts, const uint64_t* 
   ts.count = count;
   ts.nan = counts[ChunkStats::kNan];
   ts.inf = counts[ChunkStats::kInf];
-  ts.saturated = counts[ChunkStats::kSaturated];
+  for (int k = 0; k < kCounted; ++k) ts.counted[k] = counts[ChunkStats::kFirstCounted + k];
   ts.hist.assign(hist, hist + slots);
   const uint64_t nfin = static_cast<uint64_t>(ts.m.n);
   if (percentiles.empty()) return ts;

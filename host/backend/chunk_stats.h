@@ -7,6 +7,7 @@
 
 #include "host/backend/stats.h"
 #include "host/backend/types.h"
+#include "kernels/counted.h"
 #include "kernels/moments.h"
 
 namespace isc {
@@ -23,7 +24,8 @@ HistLayout hist_layout(const StatsSpec& s);
 // (trial, layer) tl = trial * layers + layer. Moments, min, max and order statistics are over the
 // finite values; NaN and +-Inf are counted apart (Inf also falls into the under/overflow slots).
 struct ChunkStats {
-  enum Count : int { kNan = 0, kInf = 1, kSaturated = 2, kCounts = 3 };
+  // NaN, Inf, then kernels/counted.h's predicates.
+  enum Count : int { kNan = 0, kInf = 1, kFirstCounted = 2, kCounts = 2 + kCounted };
 
   int trials = 0;
   int layers = 0;

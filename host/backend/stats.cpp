@@ -53,8 +53,9 @@ std::vector<Statistic> statistics(const StatsSpec& spec) {
                  [i, nan](const TrialStats& t) { return i < t.percentiles.size() ? double(t.percentiles[i]) : nan; }});
   s.push_back({"nan", always, [](const TrialStats& t) { return double(t.nan); }});
   s.push_back({"inf", always, [](const TrialStats& t) { return double(t.inf); }});
-  s.push_back({"saturation", [](const StatisticContext& c) { return c.q == Quantity::Activation && c.saturating; },
-               [](const TrialStats& t) { return t.saturation(); }});
+  for (int k = 0; k < kCounted; ++k)
+    s.push_back({counted_name(k), [k](const StatisticContext& c) { return ((c.counted >> k) & 1u) != 0; },
+                 [k](const TrialStats& t) { return t.fraction(k); }});
   s.push_back({"var_ratio", [](const StatisticContext& c) { return c.q == Quantity::Activation; },
                [](const TrialStats& t) { return t.var_ratio; }});
   s.push_back({"pair_correlation", [](const StatisticContext& c) { return c.q == Quantity::Preactivation && c.pairs; },

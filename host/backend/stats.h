@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "host/backend/types.h"
+#include "kernels/counted.h"
 #include "kernels/moments.h"
 
 namespace isc {
@@ -17,22 +18,23 @@ struct TrialStats {
   uint64_t count = 0;  // all values, finite or not
   uint64_t nan = 0;
   uint64_t inf = 0;
-  uint64_t saturated = 0;  // activation only; see kernels/activations.h
-  double var_ratio = 0.0;  // activation only: Var[h_l] / Var[h_{l-1}] (h_0: the input)
-  double pair_corr = 0.0;  // pre-activation only: mean over input pairs (2k, 2k+1) of the cosine
-                           // similarity of their pre-activation vectors (the measured c-map)
+  uint64_t counted[kCounted] = {};  // values passing each kernels/counted.h predicate that applies
+  double var_ratio = 0.0;           // activation only: Var[h_l] / Var[h_{l-1}] (h_0: the input)
+  double pair_corr = 0.0;           // pre-activation only: mean over input pairs (2k, 2k+1) of the cosine
+                                    // similarity of their pre-activation vectors (the measured c-map)
   std::vector<float> percentiles;
   std::vector<uint64_t> hist;  // bins + 2 slots: under, bins..., over
 
   double std() const;
-  double saturation() const { return count ? double(saturated) / double(count) : 0.0; }
+  // The fraction of all values that pass counted predicate k.
+  double fraction(int k) const { return count ? double(counted[k]) / double(count) : 0.0; }
 };
 
 // Which statistics apply to one quantity of one configuration.
 struct StatisticContext {
   Quantity q = Quantity::Preactivation;
-  bool saturating = false;  // the activation can saturate (has_saturation)
-  bool pairs = false;       // the inputs come in pairs (samples >= 2)
+  unsigned counted = 0;  // counted_mask(q, activation): the counted predicates that apply
+  bool pairs = false;    // the inputs come in pairs (samples >= 2)
 };
 
 // One per-trial statistic as stats.csv and trials.csv report it: its name, whether it applies to a
@@ -40,11 +42,12 @@ struct StatisticContext {
 // column empty), and its value read off a TrialStats.
 struct Statistic {
   std::string name;
-  bool (*applies)(const StatisticContext&);
+  std::function<bool(const StatisticContext&)> applies;
   std::function<double(const TrialStats&)> value;
 };
 // The one table of per-trial statistics, in column order: mean std mean_sq min max, the
-// percentiles, nan inf, then saturation var_ratio pair_correlation. A statistic computed from what
+// percentiles, nan inf, the counted fractions (kernels/counted.h: saturation), then var_ratio
+// pair_correlation. A statistic computed from what
 // TrialStats holds is one entry here.
 std::vector<Statistic> statistics(const StatsSpec& spec);
 // The names and values of the statistics that apply in `c`, in column order.

@@ -4,16 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "kernels/activations.h"
 #include "kernels/histogram.h"
 #include "kernels/init.h"
+#include "kernels/quantity.h"
 
 namespace isc {
 
-// Quantities measured per layer l (1-based in outputs): the pre-activation s_l, the activation
-// h_l = f(s_l), the back-propagated gradient dC/ds_l, the weight gradient dC/dW_l, and the
-// singular values of the layer Jacobian J_l = dh_l/dh_{l-1} = diag(f'(s_l)) W_l.
-enum class Quantity : int { Preactivation = 0, Activation, BackpropGradient, WeightGradient, JacobianSingularValue };
-constexpr int kQuantities = 5;
 const char* to_string(Quantity q);
 bool quantity_from_string(const std::string& s, Quantity* q);
 
@@ -22,7 +19,8 @@ struct StatsSpec {
   HistRange range[kQuantities];     // per quantity
   std::vector<double> percentiles;  // in [0, 100]
   bool enabled[kQuantities] = {true, true, false, false, false};
-  int jacobian_samples = 0;  // samples per trial whose Jacobians are decomposed
+  int jacobian_samples = 0;     // samples per trial whose Jacobians are decomposed
+  ActivationSpec activation{};  // the network's: what the counted predicates test (kernels/counted.h)
 };
 
 // The input batch: N(0, 1) or U[-1, 1] draws, like weights.

@@ -1,8 +1,9 @@
-// activation_loops.cpp — the CPU's elementwise activation loops: bias + activation, g * f'(s), saturation counts.
+// activation_loops.cpp — the CPU's elementwise activation loops: bias + activation, g * f'(s), counted predicates.
 // Built for several x86-64 levels (ISC_CLONES); bit-identical to the scalar forms (kernels/activations.h).
 #include "host/cpu/activation_loops.h"
 
 #include "host/cpu/isa.h"
+#include "kernels/counted.h"
 
 namespace isc {
 
@@ -28,13 +29,22 @@ ISC_CLONES void cpu_mul_activation_derivative(float* g, const float* s, std::siz
   });
 }
 
-ISC_CLONES uint64_t cpu_count_saturated(const float* x, std::size_t n, const ActivationSpec& a) {
+ISC_CLONES void cpu_count(const float* x, std::size_t n, const ActivationSpec& a, unsigned mask, uint64_t* counts) {
+  if (mask == 0) return;
+  constexpr std::size_t kPiece = std::size_t(1) << 30;
   const ActivationSpec act = a;
-  return with_activation(a.kind, [&](auto k) ISC_INLINE_LAMBDA {
+  with_activation(a.kind, [&](auto k) ISC_INLINE_LAMBDA {
     using A = Act<decltype(k)::value>;
-    uint32_t c = 0;
-    for (std::size_t i = 0; i < n; ++i) c += A::saturated(act, x[i]);
-    return uint64_t(c);
+    for_each_counted([&](auto kc) ISC_INLINE_LAMBDA {
+      constexpr int K = decltype(kc)::value;
+      if (!((mask >> K) & 1u)) return;
+      for (std::size_t start = 0; start < n; start += kPiece) {  // 32-bit lanes vectorize wider
+        const std::size_t end = n - start < kPiece ? n : start + kPiece;
+        uint32_t c = 0;
+        for (std::size_t i = start; i < end; ++i) c += Counter<K>::template test<A>(act, x[i]);
+        counts[K] += c;
+      }
+    });
   });
 }
 

@@ -1,4 +1,4 @@
-// activation_loops.h — the CPU's elementwise activation loops: bias + activation, g * f'(s), saturation counts.
+// activation_loops.h — the CPU's elementwise activation loops: bias + activation, g * f'(s), counted predicates.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -13,7 +13,8 @@ void cpu_bias_activate(float* s, float* h, std::size_t n, float bias, const Acti
 // g[i] *= f'(s[i]).
 void cpu_mul_activation_derivative(float* g, const float* s, std::size_t n, const ActivationSpec& a);
 
-// Number of x[i] that saturated(a, x[i]) accepts.
-uint64_t cpu_count_saturated(const float* x, std::size_t n, const ActivationSpec& a);
+// counts[K] += the number of x[i] that counted predicate K accepts (kernels/counted.h), for each K
+// in `mask`.
+void cpu_count(const float* x, std::size_t n, const ActivationSpec& a, unsigned mask, uint64_t* counts);
 
 }  // namespace isc

@@ -164,11 +164,12 @@ class CpuBackend final : public Backend {
       auto& scratch = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
       // Forward statistics are always computed: var_ratio and the summary rely on them. One pass
       // in L1-sized pieces: bias + activation, then both quantities' moments, histograms and
-      // saturation and the pair cosines, while the piece is in cache; the percentiles after.
+      // counted predicates and the pair cosines, while the piece is in cache; the percentiles after.
       const auto& pct = chunk_.stats.percentiles;
-      StatsAccumulator as(chunk_.stats.range[0], pct, per, nullptr, stats_.at(t, layer, 0));
+      StatsAccumulator as(chunk_.stats.range[0], pct, per,
+                          counting_for(Quantity::Preactivation, chunk_.stats.activation), stats_.at(t, layer, 0));
       // h = f(s) with f monotone: h's order statistics are tried as f(s's) first (checked exactly).
-      StatsAccumulator ah(chunk_.stats.range[1], pct, per, has_saturation(act.kind) ? &act : nullptr,
+      StatsAccumulator ah(chunk_.stats.range[1], pct, per, counting_for(Quantity::Activation, chunk_.stats.activation),
                           stats_.at(t, layer, 1), false);
       double corr = 0;
       int pairs = 0;
@@ -327,7 +328,8 @@ class CpuBackend final : public Backend {
 
   // Statistics of n values as quantity q of trial t, layer `layer`, into the chunk's arrays.
   void measure(const float* x, std::size_t n, int q, int t, int layer) {
-    StatsAccumulator acc(chunk_.stats.range[q], chunk_.stats.percentiles, n, nullptr, stats_.at(t, layer, q));
+    StatsAccumulator acc(chunk_.stats.range[q], chunk_.stats.percentiles, n,
+                         counting_for(Quantity(q), chunk_.stats.activation), stats_.at(t, layer, q));
     acc.add(x, n);
     acc.finish(x, scratch_[static_cast<std::size_t>(omp_get_thread_num())]);
   }

@@ -212,8 +212,8 @@ double pair_correlation(const float* s, int samples, int width) {
 }
 
 StatsAccumulator::StatsAccumulator(const HistRange& range, const std::vector<double>& percentiles, std::size_t n,
-                                   const ActivationSpec* sat, ChunkStats::Cell out, bool selects_own)
-    : b_(make_binner(range)), sat_(sat), out_(out), n_(n), percentiles_(percentiles) {
+                                   const Counting& counting, ChunkStats::Cell out, bool selects_own)
+    : b_(make_binner(range)), counting_(counting), out_(out), n_(n), percentiles_(percentiles) {
   nslots_ = static_cast<std::size_t>(range.bins) + 2;
   *out_.m = Moments{};
   for (int k = 0; k < ChunkStats::kCounts; ++k) out_.counts[k] = 0;
@@ -256,7 +256,7 @@ void StatsAccumulator::add(const float* x, std::size_t n) {
         for (; i < len; ++i) ++h4_[static_cast<std::size_t>(slots[i])];
       }
       merge(*out_.m, bm);
-      if (sat_) out_.counts[ChunkStats::kSaturated] += cpu_count_saturated(p, len, *sat_);
+      cpu_count(p, len, counting_.act, counting_.mask, out_.counts + ChunkStats::kFirstCounted);
       continue;
     }
     std::size_t nf = 0;
@@ -280,7 +280,7 @@ void StatsAccumulator::add(const float* x, std::size_t n) {
       finite[nf++] = v;
     }
     merge(*out_.m, cpu_block_moments(finite, nf));
-    if (sat_) out_.counts[ChunkStats::kSaturated] += cpu_count_saturated(finite, nf, *sat_);
+    cpu_count(finite, nf, counting_.act, counting_.mask, out_.counts + ChunkStats::kFirstCounted);
   }
 }
 
@@ -329,13 +329,14 @@ void StatsAccumulator::finish(const float* x, std::vector<float>& scratch, Order
 }
 
 void compute_stats(const float* x, std::size_t n, const HistRange& range, const std::vector<double>& percentiles,
-                   const ActivationSpec* sat, TrialStats& out, std::vector<float>& scratch, OrderStats* order,
+                   const Counting& counting, TrialStats& out, std::vector<float>& scratch, OrderStats* order,
                    const OrderStats* from, const ActivationSpec* f) {
   Moments m;
   uint64_t counts[ChunkStats::kCounts];
   std::vector<uint64_t> hist(static_cast<std::size_t>(range.bins) + 2);
   std::vector<float> ord(2 * percentiles.size());
-  StatsAccumulator acc(range, percentiles, n, sat, ChunkStats::Cell{&m, counts, hist.data(), ord.data()}, !(from && f));
+  StatsAccumulator acc(range, percentiles, n, counting, ChunkStats::Cell{&m, counts, hist.data(), ord.data()},
+                       !(from && f));
   acc.add(x, n);
   acc.finish(x, scratch, order, from, f);
   out = cell_stats(m, counts, hist.data(), hist.size(), ord.data(), percentiles, n);

@@ -7,8 +7,17 @@
 #include "host/backend/chunk_stats.h"
 #include "host/backend/stats.h"
 #include "kernels/activations.h"
+#include "kernels/counted.h"
 
 namespace isc {
+
+// What to count beside NaN and Inf: the kernels/counted.h predicates in `mask`, under `act`.
+struct Counting {
+  ActivationSpec act{};
+  unsigned mask = 0;
+};
+// The predicates that apply to quantity q under activation a (counted_mask).
+inline Counting counting_for(Quantity q, const ActivationSpec& a) { return Counting{a, counted_mask(q, a)}; }
 
 // The order statistics a compute_stats call selected: ranks (0-based, over finite values) and
 // their values.
@@ -20,14 +29,14 @@ struct OrderStats {
 
 // Fills `out` with the moments, counts, histogram over `range` and the requested percentiles
 // (linear interpolation between order statistics of the finite values, as numpy's default) of
-// x[0..n): StatsAccumulator into one cell, then the engine's cell_stats. If `sat` is given, counts
-// saturated values. `scratch` is reused between calls. `order`, if given, receives the order
+// x[0..n): StatsAccumulator into one cell, then the engine's cell_stats, counting what `counting`
+// asks for. `scratch` is reused between calls. `order`, if given, receives the order
 // statistics used. `from`, if given, are the order statistics of a u with x = f(u) elementwise
 // (f = `f`, monotone non-decreasing): the candidates f(u_(k)) are checked by counting
 // (#(x < c) <= k < #(x <= c)) and used when they are exactly the k-th values of x, which saves the
 // selection; otherwise x's own are selected.
 void compute_stats(const float* x, std::size_t n, const HistRange& range, const std::vector<double>& percentiles,
-                   const ActivationSpec* sat, TrialStats& out, std::vector<float>& scratch, OrderStats* order = nullptr,
+                   const Counting& counting, TrialStats& out, std::vector<float>& scratch, OrderStats* order = nullptr,
                    const OrderStats* from = nullptr, const ActivationSpec* f = nullptr);
 
 // The statistics of one array into one ChunkStats cell, in two steps, for callers that produce
@@ -41,14 +50,14 @@ class StatsAccumulator {
   // `selects_own` = false when finish() will get `from` and `f` (see compute_stats). The cell
   // starts from zero.
   StatsAccumulator(const HistRange& range, const std::vector<double>& percentiles, std::size_t n,
-                   const ActivationSpec* sat, ChunkStats::Cell out, bool selects_own = true);
+                   const Counting& counting, ChunkStats::Cell out, bool selects_own = true);
   void add(const float* x, std::size_t n);
   void finish(const float* x, std::vector<float>& scratch, OrderStats* order = nullptr,
               const OrderStats* from = nullptr, const ActivationSpec* f = nullptr);
 
  private:
   Binner b_;
-  const ActivationSpec* sat_;
+  Counting counting_;
   ChunkStats::Cell out_;
   std::size_t n_ = 0;
   std::size_t nslots_ = 0;
