@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "buildinfo.h"
 #include "host/app/theory.h"
@@ -29,6 +31,48 @@ std::string num(double v) {
   const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 9);
   return std::string(buf, r.ptr);
 }
+
+// A CSV text built by appending (no stream, no temporary strings per number): the tidy CSVs of a
+// sweep of thousands of configurations hold millions of numbers.
+struct Num {
+  double v;
+};
+class CsvText {
+ public:
+  CsvText& operator<<(const std::string& x) {
+    s_ += x;
+    return *this;
+  }
+  CsvText& operator<<(const char* x) {
+    s_ += x;
+    return *this;
+  }
+  CsvText& operator<<(char c) {
+    s_ += c;
+    return *this;
+  }
+  CsvText& operator<<(uint64_t v) { return integer(v); }
+  CsvText& operator<<(int v) { return integer(v); }
+  CsvText& operator<<(Num n) {  // as num()
+    if (std::isnan(n.v)) return *this << "nan";
+    if (std::isinf(n.v)) return *this << (n.v > 0 ? "inf" : "-inf");
+    char buf[40];
+    const auto r = std::to_chars(buf, buf + sizeof buf, n.v, std::chars_format::general, 9);
+    s_.append(buf, r.ptr);
+    return *this;
+  }
+  std::string str() && { return std::move(s_); }
+
+ private:
+  template <class T>
+  CsvText& integer(T v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    s_.append(buf, r.ptr);
+    return *this;
+  }
+  std::string s_;
+};
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
@@ -104,7 +148,7 @@ void write_file_atomic(const std::string& path, const std::string& content) {
 }
 
 std::string stats_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
-  std::ostringstream os;
+  CsvText os;
   os << header_prefix(ex) << ",layer,quantity,statistic,value,trial_std,trials\n";
   for (const auto& r : rs) {
     const std::string pre = row_prefix(r);
@@ -115,16 +159,16 @@ std::string stats_csv(const Experiment& ex, const std::vector<ConfigResult>& rs)
         for (std::size_t i = 0; i < names.size(); ++i) {
           const Moments& m = a.per_statistic[i];
           os << pre << ',' << (l + 1) << ',' << to_string(Quantity(q)) << ',' << names[i] << ','
-             << (m.n > 0 ? num(m.mean) : "nan") << ',' << (m.n > 1 ? num(std::sqrt(variance(m))) : "nan") << ','
-             << static_cast<uint64_t>(m.n) << '\n';
+             << Num{m.n > 0 ? m.mean : std::nan("")} << ',' << Num{m.n > 1 ? std::sqrt(variance(m)) : std::nan("")}
+             << ',' << static_cast<uint64_t>(m.n) << '\n';
         }
       }
   }
-  return os.str();
+  return std::move(os).str();
 }
 
 std::string histograms_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
-  std::ostringstream os;
+  CsvText os;
   os << header_prefix(ex) << ",layer,quantity,bin,bin_lo,bin_hi,count,density\n";
   for (const auto& r : rs) {
     const std::string pre = row_prefix(r);
@@ -135,32 +179,52 @@ std::string histograms_csv(const Experiment& ex, const std::vector<ConfigResult>
         const uint64_t total = a.values;
         const std::string lq = pre + "," + std::to_string(l + 1) + "," + to_string(Quantity(q)) + ",";
         const HistRange& range = r.spec.range[q];
-        os << lq << "underflow,-inf," << num(edge_value(range, b, 0)) << ',' << a.hist[0] << ",\n";
+        os << lq << "underflow,-inf," << Num{edge_value(range, b, 0)} << ',' << a.hist[0] << ",\n";
         for (int i = 0; i < b.bins; ++i) {
           const double lo = edge_value(range, b, i), hi = edge_value(range, b, i + 1);
           const uint64_t c = a.hist[static_cast<std::size_t>(i) + 1];
-          os << lq << i << ',' << num(lo) << ',' << num(hi) << ',' << c << ','
-             << num(total ? double(c) / (double(total) * (hi - lo)) : 0.0) << '\n';
+          os << lq << i << ',' << Num{lo} << ',' << Num{hi} << ',' << c << ','
+             << Num{total ? double(c) / (double(total) * (hi - lo)) : 0.0} << '\n';
         }
-        os << lq << "overflow," << num(edge_value(range, b, b.bins)) << ",inf,"
+        os << lq << "overflow," << Num{edge_value(range, b, b.bins)} << ",inf,"
            << a.hist[static_cast<std::size_t>(b.bins) + 1] << ",\n";
       }
   }
-  return os.str();
+  return std::move(os).str();
 }
 
 std::string theory_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
-  std::ostringstream os;
+  CsvText os;
   os << header_prefix(ex) << ",layer,sigma_w2,q_pre,var_pre,var_act,chi1,grad_ratio,c_pre\n";
-  for (const auto& r : rs) {
-    const auto th = mean_field(r.point->config);
+  // The quadratures of every configuration first, on every core (a sweep of thousands of small
+  // configurations spends more on them than on anything else in this file).
+  std::vector<std::vector<LayerTheory>> all(rs.size());
+  std::atomic<std::size_t> next{0};
+  std::vector<std::exception_ptr> failed(rs.size());
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < rs.size();) try {
+        all[i] = mean_field(rs[i].point->config);
+      } catch (...) {
+        failed[i] = std::current_exception();
+      }
+  };
+  const std::size_t n = std::min<std::size_t>(rs.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (std::size_t k = 1; k < n; ++k) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (const auto& e : failed)
+    if (e) std::rethrow_exception(e);
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    const ConfigResult& r = rs[i];
+    const auto& th = all[i];
     for (std::size_t l = 0; l < th.size(); ++l) {
       const LayerTheory& t = th[l];
-      os << row_prefix(r) << ',' << (l + 1) << ',' << num(t.sigma_w2) << ',' << num(t.q_pre) << ',' << num(t.var_pre)
-         << ',' << num(t.var_act) << ',' << num(t.chi1) << ',' << num(t.grad_ratio) << ',' << num(t.c_pre) << '\n';
+      os << row_prefix(r) << ',' << (l + 1) << ',' << Num{t.sigma_w2} << ',' << Num{t.q_pre} << ',' << Num{t.var_pre}
+         << ',' << Num{t.var_act} << ',' << Num{t.chi1} << ',' << Num{t.grad_ratio} << ',' << Num{t.c_pre} << '\n';
     }
   }
-  return os.str();
+  return std::move(os).str();
 }
 
 std::string trials_csv_header(const Experiment& ex) {
