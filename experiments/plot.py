@@ -45,8 +45,19 @@ drawn as "fraction of values per decade" (count / (all values * bin width in u))
 On the log axis the bins touching zero (exact zeros, e.g. ReLU's dead units, and |g| below about
 linthresh) have no place; the panel notes their share when it is above 0.5%.
 
-Needs numpy and matplotlib only; without matplotlib it prints one line and exits with status 3;
-a folder without stats.csv exits with status 2.
+Needs numpy and matplotlib only. Errors are one line on stderr, never a traceback (set
+INITSCOPE_PLOT_TRACEBACK=1 to see one). Exit status:
+  0  figures (and report.html) written;
+  1  a failure while drawing or writing (the line names the folder and the figure or file);
+  2  not a valid results folder: a missing, empty, truncated (cut mid-row, no newline at the end),
+     corrupt or inconsistent stats.csv, histograms.csv, theory.csv or manifest.json (columns not
+     as initscope writes them, a value that is not a number, a config_id manifest.json does not
+     list, a size or CRC-32 that disagrees with manifest.json's file_checks); the line names the
+     file and what is wrong;
+  3  matplotlib is missing.
+Large folders (more than PROGRESS_MIN_CONFIGS configurations or figures) get a progress line on
+stderr at most every PROGRESS_SECONDS ("plot: 3/13 figures (hist_activation: 120/2000
+configurations)"); small ones print nothing there.
 """
 import argparse
 import base64
@@ -57,6 +68,7 @@ import json
 import math
 import os
 import sys
+import time
 import zlib
 from collections import defaultdict
 
@@ -97,6 +109,13 @@ HIST_MASS_FLOOR = 1e-4           # x range of histograms: bins holding at least 
 GRADIENT_MASS_FLOOR = 1e-3       # ... of gradient histograms (their small-|g| tail is long)
 DPI = 110
 STATS_FIXED = {"config_id", "layer", "quantity", "statistic", "value", "trial_std", "trials"}
+# The columns initscope writes after config_id and the swept keys, per file.
+CSV_TAILS = {"stats.csv": ["layer", "quantity", "statistic", "value", "trial_std", "trials"],
+             "histograms.csv": ["layer", "quantity", "bin", "bin_lo", "bin_hi", "count", "density"],
+             "theory.csv": ["layer", "sigma_w2", "q_pre", "var_pre", "var_act", "chi1", "grad_ratio",
+                            "c_pre"]}
+PROGRESS_MIN_CONFIGS = 20        # progress lines on stderr above this many configurations or figures
+PROGRESS_SECONDS = 1.0           # ... at most this often (INITSCOPE_PLOT_PROGRESS_SECONDS)
 THEORY_COLUMNS = ["q_pre", "var_act", "chi1", "grad_ratio", "c_pre"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p"]
 
@@ -114,11 +133,230 @@ def config_colors(n):
 # --------------------------------------------------------------------------------------------
 # Reading a results folder.
 
-def to_float(text):
+class ResultsError(Exception):
+    """The folder is not a whole results folder as initscope writes it (exit status 2). The
+    message is one line: the file, then what is wrong with it."""
+
+
+class Progress:
+    """Progress lines on stderr for large folders, at most every `interval` seconds; also knows
+    what is being done, for the one-line message of an unexpected failure."""
+
+    def __init__(self):
+        self.enabled = False
+        self.interval = PROGRESS_SECONDS
+        try:
+            self.interval = float(os.environ.get("INITSCOPE_PLOT_PROGRESS_SECONDS", self.interval))
+        except ValueError:
+            pass
+        self.total = self.done = 0
+        self.stage = "starting"
+        self.figure = None
+        self.start = self.last = time.monotonic()
+
+    def enable(self, on=True):
+        if on and not self.enabled:
+            self.enabled, self.start, self.last = True, time.monotonic(), time.monotonic()
+
+    def set_stage(self, stage):
+        self.stage = stage
+
+    def show(self, line):
+        now = time.monotonic()
+        if self.enabled and now - self.last >= self.interval:
+            self.last = now
+            print(f"plot: {line}", file=sys.stderr, flush=True)
+
+    def reading(self, name, done, size):
+        self.show(f"reading {name} {100.0 * done / max(size, 1):.0f}%")
+
+    def tick(self, i=None, n=None, doing=None):
+        """Inside a figure: i of n configurations drawn, or what is being done (saving png)."""
+        if self.figure:
+            detail = self.figure + (f": {i}/{n} configurations" if n else f": {doing}" if doing else "")
+        else:
+            detail = self.stage
+        self.show(f"{self.done}/{self.total} figures ({detail})")
+
+    def begin_figure(self, name):
+        self.figure = name
+        self.stage = f"drawing {name}"
+        self.tick()
+
+    def end_figure(self):
+        self.done += 1
+        self.figure = None
+
+    def finish(self, what):
+        if self.enabled:
+            print(f"plot: {self.done}/{self.total} figures{what} in {time.monotonic() - self.start:.0f} s",
+                  file=sys.stderr, flush=True)
+
+
+PROGRESS = Progress()
+
+
+class CsvTable:
+    """One results CSV, checked while it is read: not empty, a header ending in the columns
+    initscope writes (`tail`), every row as many fields as the header, a newline at the end.
+    rows() yields (line number, fields); the checks raise ResultsError naming the file."""
+
+    def __init__(self, path, tail):
+        self.path, self.tail = path, tail
+        self.name = os.path.basename(path)
+        try:
+            self.size = os.path.getsize(path)
+            if self.size:
+                with open(path, "rb") as f:
+                    f.seek(-1, os.SEEK_END)
+                    self.ends_with_newline = f.read(1) == b"\n"
+        except OSError as e:
+            raise ResultsError(f"{path}: cannot read ({e.strerror or e})")
+        if self.size == 0:
+            raise ResultsError(f"{path}: empty (0 bytes); run the experiment again")
+        self.header = None
+        self.columns = {}
+        self._rows = self._read()
+        next(self._rows)  # reads and checks the header
+
+    def fail(self, what):
+        raise ResultsError(f"{self.path}: {what}")
+
+    def _lines(self, f):
+        done = 0
+        for line in f:
+            done += len(line)
+            if PROGRESS.enabled and (done & 0xFFFF) < len(line):  # now and then
+                PROGRESS.reading(self.name, done, self.size)
+            yield line
+
+    def rows(self):
+        return self._rows
+
+    def _read(self):
+        reader = None
+        try:
+            with open(self.path, newline="", encoding="utf-8") as f:
+                reader = csv.reader(self._lines(f), strict=True)
+                header = next(reader, None)
+                first = next(reader, None)
+                if header is None:
+                    self.fail("empty (no header line); run the experiment again")
+                if first is None and not self.ends_with_newline:
+                    self.fail("truncated (the header line is cut: no newline at the end)")
+                self.check_header(header)
+                yield None
+                n = len(header)
+                row, line = first, reader.line_num
+                while row is not None:
+                    following = next(reader, None)
+                    last = following is None
+                    if len(row) != n:
+                        what = f"line {line} has {len(row)} field{'' if len(row) == 1 else 's'}, the header {n}"
+                        self.fail(f"truncated ({what})" if last and len(row) < n else
+                                  f"not as initscope writes it ({what})")
+                    if last and not self.ends_with_newline:
+                        self.fail(f"truncated (line {line} is cut: no newline at the end)")
+                    yield line, row
+                    row, line = following, reader.line_num
+        except csv.Error as e:
+            self.fail(f"not a valid CSV file (line {reader.line_num if reader else 1}: {e})")
+        except UnicodeDecodeError as e:
+            self.fail(f"not UTF-8 text ({e.reason})")
+        except OSError as e:
+            self.fail(f"cannot read ({e.strerror or e})")
+
+    def check_header(self, header):
+        tail = self.tail
+        if len(header) < len(tail) + 1 or header[0] != "config_id" or header[-len(tail):] != tail:
+            shown = ",".join(header)
+            shown = shown if len(shown) <= 160 else shown[:157] + "..."
+            self.fail(f"columns are not initscope's {self.name} columns: header '{shown}', expected "
+                      f"'config_id,<swept keys>,{','.join(tail)}'")
+        self.header = header
+        self.columns = {name: i for i, name in enumerate(header)}
+
+    def swept_columns(self):
+        return self.header[1:len(self.header) - len(self.tail)]
+
+    def number(self, line, row, column, empty_ok=False):
+        text = row[self.columns[column]]
+        try:
+            return float(text)
+        except ValueError:
+            if empty_ok and text == "":
+                return math.nan
+            self.fail(f"line {line}: {column} '{text[:40]}' is not a number")
+
+    def integer(self, line, row, column, minimum=0):
+        text = row[self.columns[column]]
+        try:
+            v = int(text)
+        except ValueError:
+            v = None
+        if v is None or v < minimum:
+            self.fail(f"line {line}: {column} '{text[:40]}' is not an integer >= {minimum}")
+        return v
+
+
+def read_manifest(folder):
+    """manifest.json, checked: a JSON object with the keys plot.py relies on (configurations,
+    each with a config_id; sweep_keys; file_checks, each with bytes and crc32). Raises
+    ResultsError naming the file and what is wrong."""
+    path = os.path.join(folder, "manifest.json")
     try:
-        return float(text)
-    except (TypeError, ValueError):
-        return math.nan
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise ResultsError(f"{folder}: no manifest.json (a run was stopped before its end; run it again "
+                           "to finish)")
+    except OSError as e:
+        raise ResultsError(f"{path}: cannot read ({e.strerror or e})")
+    if not data:
+        raise ResultsError(f"{path}: empty (0 bytes); run the experiment again")
+    try:
+        m = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise ResultsError(f"{path}: not UTF-8 text ({e.reason})")
+    except json.JSONDecodeError as e:
+        # A cut document fails on its last line, or inside a string that never ends.
+        cut = e.lineno > e.doc.rstrip().count("\n") or e.msg.startswith("Unterminated string")
+        raise ResultsError(f"{path}: {'truncated' if cut else 'corrupt'} JSON ({e.msg} at line {e.lineno} "
+                           f"column {e.colno}); run the experiment again")
+    except ValueError as e:
+        raise ResultsError(f"{path}: corrupt JSON ({e}); run the experiment again")
+
+    def bad(what):
+        raise ResultsError(f"{path}: {what} (not as initscope writes it); run the experiment again")
+
+    if not isinstance(m, dict):
+        bad(f"not a JSON object but a {type(m).__name__}")
+    for key, kind in (("configurations", list), ("sweep_keys", list), ("file_checks", dict)):
+        if key not in m:
+            bad(f'no "{key}" key')
+        if not isinstance(m[key], kind):
+            bad(f'"{key}" is not a JSON {"array" if kind is list else "object"}')
+    if not m["configurations"]:
+        bad('"configurations" is empty')
+    if not all(isinstance(k, str) for k in m["sweep_keys"]):
+        bad('"sweep_keys" holds something other than strings')
+    seen = set()
+    for i, c in enumerate(m["configurations"]):
+        if not isinstance(c, dict) or not isinstance(c.get("config_id"), str) or not c["config_id"]:
+            bad(f'configurations[{i}] has no "config_id"')
+        if c["config_id"] in seen:
+            bad(f'configurations[{i}]: config_id {c["config_id"]} appears twice')
+        seen.add(c["config_id"])
+        for key in ("swept", "resolved"):
+            if key in c and not isinstance(c[key], dict):
+                bad(f'configurations[{i}].{key} is not a JSON object')
+    for name, want in m["file_checks"].items():
+        if not isinstance(want, dict) or not isinstance(want.get("bytes"), int) \
+                or not isinstance(want.get("crc32"), str):
+            bad(f'file_checks["{name}"] has no "bytes" and "crc32"')
+    if "files" in m and not (isinstance(m["files"], list) and all(isinstance(x, str) for x in m["files"])):
+        bad('"files" is not a list of file names')
+    return m
 
 
 class Config:
@@ -145,28 +383,34 @@ class Config:
 
 
 class Results:
-    """Everything plot.py reads from a results folder, indexed for plotting."""
+    """Everything plot.py reads from a results folder, indexed for plotting.
 
-    def __init__(self, folder):
+    Reading checks each file (see CsvTable, read_manifest) and raises ResultsError when the folder
+    is not one initscope wrote; load_folder() also compares the files with manifest.json."""
+
+    def __init__(self, folder, manifest=None):
         self.folder = folder
-        self.manifest = {}
-        path = os.path.join(folder, "manifest.json")
-        if os.path.exists(path):
-            with open(path) as f:
-                self.manifest = json.load(f)
+        self.manifest = read_manifest(folder) if manifest is None else manifest
+        self.tables = {}
+        self.first_line = {}   # (file name, config_id) -> first line of that configuration
 
         # stats[(config_id, quantity, statistic)] = {layer: (value, trial_std)}
         self.stats = defaultdict(dict)
-        with open(os.path.join(folder, "stats.csv"), newline="") as f:
-            reader = csv.DictReader(f)
-            self.sweep_keys = self.manifest.get("sweep_keys") or [
-                k for k in reader.fieldnames if k not in STATS_FIXED]
-            swept_seen = {}
-            for r in reader:
-                cid = r["config_id"]
-                swept_seen.setdefault(cid, {k: r.get(k, "") for k in self.sweep_keys})
-                self.stats[(cid, r["quantity"], r["statistic"])][int(r["layer"])] = (
-                    to_float(r["value"]), to_float(r["trial_std"]))
+        PROGRESS.set_stage("reading stats.csv")
+        t = self.table("stats.csv")
+        self.sweep_keys = self.manifest.get("sweep_keys") or [k for k in t.header if k not in STATS_FIXED]
+        col = t.columns
+        swept_idx = [(k, col[k]) for k in self.sweep_keys if k in col]
+        i_cid, i_q, i_s = col["config_id"], col["quantity"], col["statistic"]
+        swept_seen = {}
+        for line, r in t.rows():
+            cid = r[i_cid]
+            if cid not in swept_seen:
+                swept_seen[cid] = {k: r[i] for k, i in swept_idx}
+                self.first_line[("stats.csv", cid)] = line
+            t.integer(line, r, "trials")
+            self.stats[(cid, r[i_q], r[i_s])][t.integer(line, r, "layer", 1)] = (
+                t.number(line, r, "value", empty_ok=True), t.number(line, r, "trial_std", empty_ok=True))
 
         # Configurations in the manifest's order (else in order of appearance).
         self.configs = []
@@ -191,18 +435,26 @@ class Results:
         self.hist = defaultdict(dict)
         path = os.path.join(folder, "histograms.csv")
         if os.path.exists(path):
+            PROGRESS.set_stage("reading histograms.csv")
+            t = self.table("histograms.csv")
+            col = t.columns
+            i_cid, i_q, i_bin = col["config_id"], col["quantity"], col["bin"]
             rows = defaultdict(list)
             outside = defaultdict(lambda: [0.0, 0.0])
-            with open(path, newline="") as f:
-                for r in csv.DictReader(f):
-                    key = (r["config_id"], r["quantity"], int(r["layer"]))
-                    if r["bin"] == "underflow":
-                        outside[key][0] = to_float(r["count"])
-                    elif r["bin"] == "overflow":
-                        outside[key][1] = to_float(r["count"])
-                    else:
-                        rows[key].append((int(r["bin"]), to_float(r["bin_lo"]), to_float(r["bin_hi"]),
-                                          to_float(r["count"]), to_float(r["density"])))
+            for line, r in t.rows():
+                cid = r[i_cid]
+                if ("histograms.csv", cid) not in self.first_line:
+                    self.first_line[("histograms.csv", cid)] = line
+                key = (cid, r[i_q], t.integer(line, r, "layer", 1))
+                b = r[i_bin]
+                if b == "underflow":
+                    outside[key][0] = t.number(line, r, "count")
+                elif b == "overflow":
+                    outside[key][1] = t.number(line, r, "count")
+                else:
+                    rows[key].append((t.integer(line, r, "bin"), t.number(line, r, "bin_lo"),
+                                      t.number(line, r, "bin_hi"), t.number(line, r, "count"),
+                                      t.number(line, r, "density", empty_ok=True)))
             for (cid, q, layer), bins in rows.items():
                 bins.sort()
                 a = np.array(bins, dtype=float)
@@ -215,13 +467,43 @@ class Results:
         self.theory = defaultdict(lambda: defaultdict(dict))
         path = os.path.join(folder, "theory.csv")
         if os.path.exists(path):
-            with open(path, newline="") as f:
-                for r in csv.DictReader(f):
-                    for col in THEORY_COLUMNS:
-                        if col in r and r[col] not in ("", None):
-                            self.theory[r["config_id"]][col][int(r["layer"])] = to_float(r[col])
+            PROGRESS.set_stage("reading theory.csv")
+            t = self.table("theory.csv")
+            i_cid = t.columns["config_id"]
+            for line, r in t.rows():
+                cid = r[i_cid]
+                if ("theory.csv", cid) not in self.first_line:
+                    self.first_line[("theory.csv", cid)] = line
+                layer = t.integer(line, r, "layer", 1)
+                for c in THEORY_COLUMNS:
+                    if r[t.columns[c]] != "":
+                        self.theory[cid][c][layer] = t.number(line, r, c)
 
         self.max_depth = max([max(v) for v in self.stats.values() if v] + [1])
+
+    def table(self, name):
+        t = CsvTable(os.path.join(self.folder, name), CSV_TAILS[name])
+        self.tables[name] = t
+        return t
+
+    def check_consistency(self):
+        """The CSVs against manifest.json: swept columns as its sweep_keys, every config_id one of
+        its configurations, and every configuration in stats.csv. Raises ResultsError."""
+        keys = self.manifest.get("sweep_keys", [])
+        for name, t in self.tables.items():
+            if t.swept_columns() != keys:
+                t.fail(f"swept columns [{', '.join(t.swept_columns())}] are not manifest.json's sweep_keys "
+                       f"[{', '.join(keys)}] (files of two experiments?); run the experiment again")
+        listed = [c["config_id"] for c in self.manifest.get("configurations", [])]
+        known = set(listed)
+        for (name, cid), line in sorted(self.first_line.items(), key=lambda x: (x[0][0] != "stats.csv", x[1])):
+            if cid not in known:
+                self.tables[name].fail(f"line {line}: config_id '{cid[:40]}' is not one of manifest.json's "
+                                       "configurations (files of two runs?); run the experiment again")
+        for cid in listed:
+            if ("stats.csv", cid) not in self.first_line:
+                self.tables["stats.csv"].fail(f"no rows for configuration {cid} of manifest.json "
+                                              "(cut short?); run the experiment again")
 
     def series(self, config, quantity, statistic):
         """(layers, values, trial_stds) as numpy arrays, empty when not measured."""
@@ -342,7 +624,8 @@ def figure_hist(res, quantity, gradient_axis):
     gradient = quantity in GRADIENT_QUANTITIES
     sym = QUANTITY_SYMBOL.get(quantity, "x")
     shown, xs_all, fr_all = set(), [], []
-    for (r, col), c in zip(cells, configs):
+    for k, ((r, col), c) in enumerate(zip(cells, configs)):
+        PROGRESS.tick(k, len(configs))
         ax = axes[r, col]
         layers = res.hist[(c.id, quantity)]
         outside, near_zero = 0.0, 0.0
@@ -478,7 +761,8 @@ def figure_depth(res, quantity):
     fill = len(res.configs) <= 4  # more bands than this hide each other: band edges only
     sym = QUANTITY_SYMBOL.get(quantity, "x")
     any_theory = False
-    for c in res.configs:
+    for k, c in enumerate(res.configs):
+        PROGRESS.tick(k, len(res.configs))
         layers, mean, _ = res.series(c, quantity, "mean")
         if not layers.size:
             continue
@@ -557,7 +841,8 @@ def config_legend(fig, res, theory=False, ls="-"):
 
 def figure_saturation(res):
     fig, ax = plt.subplots(figsize=(7.5, 4.2 + 0.22 * legend_rows(res)))
-    for c in res.configs:
+    for k, c in enumerate(res.configs):
+        PROGRESS.tick(k, len(res.configs))
         layers, sat, sat_sd = res.series(c, "activation", "saturation")
         if layers.size:
             ax.errorbar(layers, sat, yerr=sat_sd, capsize=2, **config_style(res, c, res.max_depth))
@@ -577,7 +862,8 @@ def figure_saturation(res):
 def figure_var_ratio(res):
     fig, ax = plt.subplots(figsize=(7.5, 4.2 + 0.22 * legend_rows(res)))
     positive = True
-    for c in res.configs:
+    for k, c in enumerate(res.configs):
+        PROGRESS.tick(k, len(res.configs))
         layers, ratio, ratio_sd = res.series(c, "activation", "var_ratio")
         if layers.size:
             ax.errorbar(layers, ratio, yerr=ratio_sd, capsize=2, **config_style(res, c, res.max_depth))
@@ -605,7 +891,8 @@ def figure_meanfield(res):
                              squeeze=False)
     measured = False
     for ax, panel in zip(axes[0], panels):
-        for c in res.configs:
+        for k, c in enumerate(res.configs):
+            PROGRESS.tick(k, len(res.configs))
             style = config_style(res, c, res.max_depth)
             layers, v = res.theory_series(c, "chi1" if panel == "chi1" else "c_pre")
             if layers.size:
@@ -634,34 +921,40 @@ def figure_meanfield(res):
     return fig
 
 
-def make_figures(res, gradient_axis):
-    """[(name, caption, figure)] in report order."""
-    figs = []
+def figure_plan(res, gradient_axis):
+    """[(name, caption, draw)] in report order; draw() returns the figure (drawn one at a time,
+    so a sweep of many configurations holds one large figure in memory, not all of them)."""
+    plan = []
     for q in res.hist_quantities:
         what = ("fraction of values per decade of |value|, both signs folded"
                 if q in GRADIENT_QUANTITIES and gradient_axis == "log" else
                 "fraction of values per decade (symmetric log axis)" if q in GRADIENT_QUANTITIES else
                 "density against the bin centre")
-        figs.append((f"hist_{q}", f"Per-layer normalized histograms of the {q.replace('_', ' ')} "
+        plan.append((f"hist_{q}", f"Per-layer normalized histograms of the {q.replace('_', ' ')} "
                      f"pooled over trials ({what}), one panel per configuration.",
-                     figure_hist(res, q, gradient_axis)))
+                     lambda q=q: figure_hist(res, q, gradient_axis)))
     for q in res.quantities:
-        figs.append((f"depth_{q}", f"The {q.replace('_', ' ')} against depth: mean with a ±std band, "
+        plan.append((f"depth_{q}", f"The {q.replace('_', ' ')} against depth: mean with a ±std band, "
                      "root mean square (mean-field theory dashed where theory.csv has it), and the "
                      "98th percentile; statistics per trial averaged over trials.",
-                     figure_depth(res, q)))
+                     lambda q=q: figure_depth(res, q)))
     if res.has("activation", "saturation"):
-        figs.append(("saturation", "Fraction of saturated activations per layer (error bars: "
-                     "standard deviation across trials).", figure_saturation(res)))
+        plan.append(("saturation", "Fraction of saturated activations per layer (error bars: "
+                     "standard deviation across trials).", lambda: figure_saturation(res)))
     if res.has("activation", "var_ratio"):
-        figs.append(("var_ratio", "Var[hₗ]/Var[hₗ₋₁] per layer (error bars: standard deviation "
-                     "across trials); 1 keeps the signal level.", figure_var_ratio(res)))
+        plan.append(("var_ratio", "Var[hₗ]/Var[hₗ₋₁] per layer (error bars: standard deviation "
+                     "across trials); 1 keeps the signal level.", lambda: figure_var_ratio(res)))
     if res.has("preactivation", "pair_correlation") or \
             any(res.theory_series(c, col)[0].size for c in res.configs for col in ("chi1", "c_pre")):
-        figs.append(("meanfield", "χ₁ from theory.csv, and the c-map: the measured correlation of the "
+        plan.append(("meanfield", "χ₁ from theory.csv, and the c-map: the measured correlation of the "
                      "pre-activations of paired inputs (data.pair_correlation; error bars: standard "
-                     "deviation across trials) with the mean-field c_pre dashed.", figure_meanfield(res)))
-    return figs
+                     "deviation across trials) with the mean-field c_pre dashed.", lambda: figure_meanfield(res)))
+    return plan
+
+
+def make_figures(res, gradient_axis):
+    """[(name, caption, figure)] in report order (every figure drawn at once)."""
+    return [(name, caption, draw()) for name, caption, draw in figure_plan(res, gradient_axis)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -835,61 +1128,99 @@ def write_report(res, figures, path):
 
 # --------------------------------------------------------------------------------------------
 
-def check_files(folder):
+def file_crc(path):
+    """(size, CRC-32 as 8 hex digits) of a file, read in pieces."""
+    size, crc = 0, 0
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            size += len(block)
+            crc = zlib.crc32(block, crc)
+    return size, "%08x" % (crc & 0xFFFFFFFF)
+
+
+def check_files(folder, manifest=None):
     """None when every file manifest.json lists (size and CRC-32) is there as listed; else why not.
 
     A run writes its outputs one by one and manifest.json last, so a run killed in between leaves
     files of two runs side by side: refused here until the same command finishes the run."""
-    try:
-        with open(os.path.join(folder, "manifest.json")) as f:
-            manifest = json.load(f)
-    except FileNotFoundError:
-        return f"{folder}: no manifest.json (a run was stopped before its end; run it again to finish)"
-    except (OSError, ValueError) as e:
-        return f"{folder}/manifest.json: unreadable ({e}); run the experiment again"
+    if manifest is None:
+        try:
+            manifest = read_manifest(folder)
+        except ResultsError as e:
+            return str(e)
     for name, want in (manifest.get("file_checks") or {}).items():
         path = os.path.join(folder, name)
         try:
-            with open(path, "rb") as f:
-                data = f.read()
+            size, crc = file_crc(path)
         except OSError:
             return f"{path}: missing, but manifest.json lists it; run the experiment again"
-        crc = "%08x" % (zlib.crc32(data) & 0xFFFFFFFF)
-        if len(data) != want.get("bytes") or crc != want.get("crc32"):
-            return (f"{path} is not the file manifest.json describes (it is another run's, or a run was "
-                    f"stopped while writing); run the same command again to finish the run")
+        if size != want.get("bytes") or crc != want.get("crc32"):
+            return (f"{path} is not the file manifest.json describes ({size} bytes, CRC-32 {crc}; listed: "
+                    f"{want.get('bytes')} bytes, CRC-32 {want.get('crc32')}): it is another run's, or a run was "
+                    f"stopped while writing; run the same command again to finish the run")
     return None
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description="Figures and an HTML report for an initscope results folder.")
-    ap.add_argument("results", help="results folder written by `initscope run`")
-    ap.add_argument("--formats", default="png,svg", help="comma-separated figure formats (default png,svg)")
-    ap.add_argument("--no-report", action="store_true", help="do not write report.html")
-    ap.add_argument("--gradient-axis", choices=["log", "symlog"], default="log",
-                    help="x axis of gradient histograms (default log: |g|, both signs folded)")
-    args = ap.parse_args(argv)
-    formats = [f.strip().lower() for f in args.formats.split(",") if f.strip()]
-
-    if not os.path.isfile(os.path.join(args.results, "stats.csv")):
-        print(f"initscope plot: {args.results}: no stats.csv (not an initscope results folder)",
-              file=sys.stderr)
-        return 2
-    problem = check_files(args.results)
+def load_folder(folder):
+    """The folder's Results once every check passes; else ResultsError (one line: the file and
+    what is wrong). Order: the folder and stats.csv, manifest.json, the files it lists, each CSV
+    read and checked (empty, truncated, columns, values), sizes and CRC-32s, then the CSVs
+    against manifest.json (swept columns, config_ids)."""
+    if not os.path.exists(folder):
+        raise ResultsError(f"{folder}: no such folder")
+    if not os.path.isdir(folder):
+        raise ResultsError(f"{folder}: not a folder")
+    if not os.path.isfile(os.path.join(folder, "stats.csv")):
+        raise ResultsError(f"{folder}: no stats.csv (not an initscope results folder)")
+    PROGRESS.set_stage("reading manifest.json")
+    manifest = read_manifest(folder)
+    PROGRESS.enable(len(manifest["configurations"]) > PROGRESS_MIN_CONFIGS)
+    for name in dict.fromkeys(list(manifest.get("files", [])) + list(manifest["file_checks"])):
+        path = os.path.join(folder, name)
+        if not os.path.isfile(path):
+            raise ResultsError(f"{path}: missing, but manifest.json lists it; run the experiment again")
+    res = Results(folder, manifest)
+    PROGRESS.set_stage("checking sizes and CRC-32s")
+    problem = check_files(folder, manifest)
     if problem:
-        print(f"initscope plot: {problem}", file=sys.stderr)
-        return 2
-    res = Results(args.results)
+        raise ResultsError(problem)
+    res.check_consistency()
+    return res
+
+
+def describe(e):
+    """An exception as one short line."""
+    if isinstance(e, OSError) and e.filename:
+        text = f"{e.filename}: {e.strerror or e}"
+    else:
+        text = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def plot(args):
+    formats = [f.strip().lower() for f in args.formats.split(",") if f.strip()]
+    res = load_folder(args.results)
+    PROGRESS.set_stage("setting up matplotlib")
     plt.rcParams.update({"font.size": 9, "axes.titlesize": 10,
                          "axes.formatter.limits": (-3, 4),
                          "svg.hashsalt": "initscope"})
     out_dir = os.path.join(args.results, "figures")
+    PROGRESS.set_stage(f"creating {out_dir}")
     os.makedirs(out_dir, exist_ok=True)
+    PROGRESS.set_stage("planning the figures")
+    plan = figure_plan(res, args.gradient_axis)
+    PROGRESS.total = len(plan)
+    PROGRESS.enable(len(plan) > PROGRESS_MIN_CONFIGS)
     embedded = []
-    for name, caption, fig in make_figures(res, args.gradient_axis):
+    for name, caption, draw in plan:
+        PROGRESS.begin_figure(name)
+        fig = draw()
         png = None
         for fmt_ in formats:
             path = os.path.join(out_dir, f"{name}.{fmt_}")
+            PROGRESS.set_stage(f"saving {path}")
+            PROGRESS.tick(doing=f"saving {fmt_}")
             fig.savefig(path, dpi=DPI)
             if fmt_ == "png":
                 with open(path, "rb") as f:
@@ -901,12 +1232,48 @@ def main(argv=None):
                 png = buf.getvalue()
             embedded.append((name, caption, png))
         plt.close(fig)
+        PROGRESS.end_figure()
         print(f"{os.path.join(out_dir, name)}.{{{','.join(formats)}}}")
     if not args.no_report:
         report = os.path.join(args.results, "report.html")
+        PROGRESS.set_stage(f"writing {report}")
         write_report(res, embedded, report)
         print(report)
+    PROGRESS.finish("" if args.no_report else " and report.html")
     return 0
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Figures and an HTML report for an initscope results folder.")
+    ap.add_argument("results", help="results folder written by `initscope run`")
+    ap.add_argument("--formats", default="png,svg", help="comma-separated figure formats (default png,svg)")
+    ap.add_argument("--no-report", action="store_true", help="do not write report.html")
+    ap.add_argument("--gradient-axis", choices=["log", "symlog"], default="log",
+                    help="x axis of gradient histograms (default log: |g|, both signs folded)")
+    args = ap.parse_args(argv)
+    # Every failure is one line on stderr: 2 for a folder that is not a valid results folder, 1 for
+    # anything else (INITSCOPE_PLOT_TRACEBACK=1 shows the traceback of the latter).
+    try:
+        return plot(args)
+    except ResultsError as e:
+        print(f"initscope plot: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"initscope plot: {args.results}: interrupted while {PROGRESS.stage}", file=sys.stderr)
+        return 130
+    except Exception as e:
+        if os.environ.get("INITSCOPE_PLOT_TRACEBACK"):
+            raise
+        if isinstance(e, BrokenPipeError):  # stdout closed early (| head): nothing more to write there
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except OSError:
+                pass
+            print(f"initscope plot: {args.results}: standard output closed; stopped after "
+                  f"{PROGRESS.done}/{PROGRESS.total} figures", file=sys.stderr)
+            return 1
+        print(f"initscope plot: {args.results}: failed while {PROGRESS.stage}: {describe(e)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -169,6 +169,125 @@ TEST_F(Cli, InfoAndDeviceErrors) {
   EXPECT_NE(info.out.find("cpu:"), std::string::npos) << info.out;
   const auto cfg = write("small.toml", kSmall);
   const auto r = run("run " + cfg.string() + " --device tpu --out " + (dir_ / "x").string());
-  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.code, 2);  // a usage error
   EXPECT_NE(r.out.find("--device tpu: unknown device"), std::string::npos) << r.out;
+}
+
+// Issue 14: the command-line contract. Usage and config errors exit 2 with one line naming what
+// is wrong (and the nearest command or option); --version names the commit.
+TEST_F(Cli, UsageErrorsExit2WithOneLineAndASuggestion) {
+  const auto cfg = write("small.toml", kSmall);
+  const auto runn = run("runn " + cfg.string());
+  EXPECT_EQ(runn.code, 2) << runn.out;
+  EXPECT_EQ(runn.out,
+            "initscope: usage error: unknown command 'runn' (did you mean 'run'? commands: run, plan, "
+            "merge, plot, info)\n");
+  const auto trails = run("run " + cfg.string() + " --trails 3");
+  EXPECT_EQ(trails.code, 2) << trails.out;
+  EXPECT_EQ(trails.out, "initscope: usage error: run: unknown option --trails (did you mean --trials?)\n");
+  const auto none = run("");
+  EXPECT_EQ(none.code, 2) << none.out;
+  const auto help = run("run --help");
+  EXPECT_EQ(help.code, 0) << help.out;
+  const auto version = run("--version");
+  EXPECT_EQ(version.code, 0) << version.out;
+  EXPECT_EQ(version.out.rfind("initscope ", 0), 0u) << version.out;
+  EXPECT_NE(version.out.find("(commit "), std::string::npos) << version.out;
+  const auto gpu = run("run " + cfg.string() + " --device gpu --out " + (dir_ / "x").string());
+  EXPECT_EQ(gpu.code, 2) << gpu.out;
+  EXPECT_NE(gpu.out.find("did you mean 'cpu'?"), std::string::npos) << gpu.out;
+  EXPECT_FALSE(fs::exists(dir_ / "x"));
+}
+
+TEST_F(Cli, SeedsOutsideTheConfigRangeAreRefused) {
+  const auto cfg = write("small.toml", kSmall);
+  for (const std::string s :
+       {"-1", "18446744073709551615", "18446744073709551616", "9223372036854775808", "1e3", "x"}) {
+    const auto r = run("run " + cfg.string() + " --seed " + s + " --out " + (dir_ / "x").string());
+    EXPECT_EQ(r.code, 2) << s << ": " << r.out;
+    EXPECT_EQ(r.out, std::string("initscope: config error: --seed ") + s +
+                         ": must be an integer in [0, 9223372036854775807]\n")
+        << s;
+  }
+  const auto top = run("run " + cfg.string() + " -q --seed 9223372036854775807 --out " + (dir_ / "top").string());
+  EXPECT_EQ(top.code, 0) << top.out;
+  EXPECT_NE(slurp(dir_ / "top" / "manifest.json").find("\"seed\": 9223372036854775807"), std::string::npos);
+}
+
+TEST_F(Cli, SetBeforeTheConfigPathKeepsThePath) {
+  const auto cfg = write("small.toml", kSmall);
+  const auto r = run("run --set trials=2 " + cfg.string() + " -q --out " + (dir_ / "x").string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(slurp(dir_ / "x" / "stats.csv").find(",2\n"), std::string::npos);
+}
+
+TEST_F(Cli, AFolderAnEmptyFileOrNoNetworkIsRefusedWithExit2) {
+  fs::create_directories(dir_ / "cfg.toml");
+  const auto folder = run("run " + (dir_ / "cfg.toml").string() + " --out " + (dir_ / "x").string());
+  EXPECT_EQ(folder.code, 2) << folder.out;
+  EXPECT_NE(folder.out.find("is a folder, not a config file"), std::string::npos) << folder.out;
+  const auto empty = run("run " + write("empty.toml", "\n# nothing\n").string() + " --out " + (dir_ / "x").string());
+  EXPECT_EQ(empty.code, 2) << empty.out;
+  const auto blank = run("run " + write("blank.toml", " \n").string() + " --out " + (dir_ / "x").string());
+  EXPECT_EQ(blank.code, 2) << blank.out;
+  EXPECT_NE(blank.out.find("empty config file"), std::string::npos) << blank.out;
+  const auto nonet = run("run " + write("nonet.toml", "trials = 2\n").string() + " --out " + (dir_ / "x").string());
+  EXPECT_EQ(nonet.code, 2) << nonet.out;
+  EXPECT_NE(nonet.out.find("no [network] table"), std::string::npos) << nonet.out;
+  EXPECT_FALSE(fs::exists(dir_ / "x"));
+}
+
+// Without --out the folder is results/<name>: a name can never lead outside results/.
+TEST_F(Cli, ANameCannotWriteOutsideResults) {
+  const auto cfg = write("small.toml", kSmall);
+  for (const std::string& n :
+       std::vector<std::string>{"\"..\"", "\"../x\"", "\"\"", "\"a/../../b\"", "\"" + std::string(300, 'n') + "\""}) {
+    const std::string cmd = "cd " + dir_.string() + " && " + INITSCOPE_BIN +
+                            " run small.toml --no-plot --set 'name=" + n + "' > out.txt 2>&1; echo $? >> out.txt";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    const std::string out = slurp(dir_ / "out.txt");
+    EXPECT_NE(out.find("config error: --set name="), std::string::npos) << n << ": " << out;
+    EXPECT_NE(out.find("\n2\n"), std::string::npos) << n << ": " << out;
+    EXPECT_FALSE(fs::exists(dir_ / "stats.csv")) << n;
+    EXPECT_FALSE(fs::exists(dir_ / "results")) << n;
+    fs::remove(dir_ / "out.txt");
+  }
+}
+
+// The results folder is checked before any compute: a file in the way, or a disk too small.
+TEST_F(Cli, TheOutputLocationIsCheckedBeforeCompute) {
+  const auto cfg = write("small.toml", kSmall);
+  write("afile", "x");
+  const auto file = run("run " + cfg.string() + " --out " + (dir_ / "afile").string());
+  EXPECT_EQ(file.code, 1) << file.out;
+  EXPECT_NE(file.out.find("afile"), std::string::npos) << file.out;
+  EXPECT_EQ(file.out.find("results:"), std::string::npos) << file.out;
+  const auto plan = run("plan " + cfg.string() + " --no-calibration --device cpu");
+  EXPECT_NE(plan.out.find("results folder: about "), std::string::npos) << plan.out;
+}
+
+// A re-run that does not plot removes the figures and report of the earlier run, which would
+// contradict the new CSVs.
+TEST_F(Cli, ARunWithoutPlotsRemovesTheEarlierFigures) {
+  const auto cfg = write("small.toml", kSmall);
+  const fs::path out = dir_ / "x";
+  ASSERT_EQ(run("run " + cfg.string() + " -q --out " + out.string()).code, 0);
+  fs::create_directories(out / "figures");
+  std::ofstream(out / "figures" / "old.png") << "old";
+  std::ofstream(out / "report.html") << "old";
+  ASSERT_EQ(run("run " + cfg.string() + " -q --set trials=5 --out " + out.string()).code, 0);
+  EXPECT_FALSE(fs::exists(out / "figures"));
+  EXPECT_FALSE(fs::exists(out / "report.html"));
+}
+
+// Under an address-space limit (ulimit -v) a run that cannot fit is refused at once, never a hang.
+TEST_F(Cli, AnAddressSpaceLimitEndsClearlyNeverAHang) {
+  const auto cfg = write("small.toml", kSmall);
+  const std::string cmd = "ulimit -v 150000 && timeout -k 5 60 " + std::string(INITSCOPE_BIN) + " run " + cfg.string() +
+                          " --no-plot --out " + (dir_ / "x").string() + " > " + (dir_ / "out.txt").string() +
+                          " 2>&1; echo $? >> " + (dir_ / "out.txt").string();
+  ASSERT_EQ(std::system(("bash -c '" + cmd + "'").c_str()), 0);
+  const std::string out = slurp(dir_ / "out.txt");
+  EXPECT_NE(out.find("the address-space limit (ulimit -v) is 146 MiB"), std::string::npos) << out;
+  EXPECT_NE(out.find("\n1\n"), std::string::npos) << out;  // exit 1, not 124 (timeout)
 }

@@ -58,12 +58,12 @@ TEST(Config, OverridesApply) {
 }
 
 TEST(Config, PrecisionIsOptInAndPartOfTheIdentity) {
-  const auto fp32 = parse_experiment("[run]\nprecision = \"fp32\"\n", "p.toml");
-  const auto tf32 = parse_experiment("[run]\nprecision = \"tf32\"\n", "p.toml");
+  const auto fp32 = parse_experiment("[run]\nprecision = \"fp32\"\n[network]\nhidden = [4]\n", "p.toml");
+  const auto tf32 = parse_experiment("[run]\nprecision = \"tf32\"\n[network]\nhidden = [4]\n", "p.toml");
   EXPECT_FALSE(fp32.points[0].config.run.tf32);
   EXPECT_TRUE(tf32.points[0].config.run.tf32);
   EXPECT_NE(fp32.points[0].id, tf32.points[0].id);
-  EXPECT_EQ(fp32.points[0].id, parse_experiment("", "p.toml").points[0].id);
+  EXPECT_EQ(fp32.points[0].id, parse_experiment("[network]\nhidden = [4]\n", "p.toml").points[0].id);
   EXPECT_EQ(error_of("[run]\nprecision = \"fp16\"\n").rfind("exp.toml:2: run.precision: unknown value 'fp16'", 0), 0u);
 }
 
@@ -131,4 +131,70 @@ TEST(Config, KnownKeysAreTheKeysBuildReads) {
   auto want = documented;
   std::sort(want.begin(), want.end());
   EXPECT_EQ(known, want);
+}
+
+// Issue 14: `name` names a folder inside results/, so it must be a plain name.
+TEST(Config, NameMustBeAPlainFolderName) {
+  const std::string net = "[network]\nhidden = [4]\n";
+  EXPECT_EQ(error_of("name = \"..\"\n" + net).rfind("exp.toml:1: name: must not start with '.'", 0), 0u);
+  EXPECT_EQ(error_of("name = \"../x\"\n" + net).rfind("exp.toml:1: name: must not start with '.'", 0), 0u);
+  EXPECT_EQ(error_of("name = \"a/b\"\n" + net).rfind("exp.toml:1: name: must be a plain name without '/'", 0), 0u);
+  EXPECT_EQ(error_of("name = \"\"\n" + net), "exp.toml:1: name: must not be empty");
+  EXPECT_EQ(error_of("name = \"a\\tb\"\n" + net), "exp.toml:1: name: must not hold control characters (got 'a\\tb')");
+  EXPECT_EQ(error_of("name = \"" + std::string(101, 'x') + "\"\n" + net),
+            "exp.toml:1: name: must be at most 100 bytes, got 101");
+  Overrides ov;
+  ov.sets = {"name=\"../../x\""};
+  EXPECT_EQ(error_of(net, ov).rfind("--set name=\"../../x\": name: must not start with '.'", 0), 0u);
+  EXPECT_EQ(error_of("name = \"" + std::string(100, 'x') + "\"\n" + net), "no error");
+  EXPECT_EQ(error_of("name = \"fig 6 (tanh)\"\n" + net), "no error");
+}
+
+TEST(Config, AConfigWithoutANetworkIsRefused) {
+  EXPECT_EQ(error_of("trials = 4\n"),
+            "exp.toml: no [network] table (give at least network.hidden, or network.depth and network.width)");
+  EXPECT_EQ(error_of(""), error_of("trials = 4\n"));
+  Overrides ov;
+  ov.sets = {"network.hidden=[4]"};
+  EXPECT_EQ(error_of("trials = 4\n", ov), "no error");
+}
+
+TEST(Config, DuplicatePercentilesAreRefused) {
+  EXPECT_EQ(error_of("[network]\nhidden = [4]\n[stats]\npercentiles = [1, 50, 50.0]\n"),
+            "exp.toml:4: stats.percentiles: 50 appears twice (items 1 and 2): each percentile is one column");
+}
+
+TEST(Config, HistogramRangesAreValidatedAsTheFloatsTheyBecome) {
+  // 1 and 1.00000001 are two doubles but one float: every bin would have zero width.
+  EXPECT_EQ(error_of("[network]\nhidden = [4]\n[stats]\npreactivation_range = [1.0, 1.00000001]\n")
+                .rfind("exp.toml:4: stats.preactivation_range: [1, 1] in 100 bins: lo and hi are the same float", 0),
+            0u);
+  // Distinct floats, but 100000 bins between them cannot all have a width.
+  EXPECT_NE(error_of("[network]\nhidden = [4]\n[stats]\nbins = 100000\nactivation_range = [1.0, 1.001]\n")
+                .find("has no width as a float"),
+            std::string::npos);
+  EXPECT_EQ(error_of("[network]\nhidden = [4]\n[stats]\nbins = 100\nactivation_range = [1.0, 1.001]\n"), "no error");
+}
+
+// --set is one TOML `key = value` line: spaces, dotted keys, inline tables; it pins swept keys.
+TEST(Config, SetParsesAsOneTomlLineAndPinsTheSweep) {
+  const std::string text = "[network]\nhidden = [4]\n[sweep]\n\"network.gain\" = [1.0, 2.0]\n";
+  Overrides ov;
+  ov.sets = {"network.gain =3"};
+  auto ex = parse_experiment(text, "exp.toml", ov);
+  ASSERT_EQ(ex.points.size(), 1u);
+  EXPECT_TRUE(ex.sweep_keys.empty());
+  EXPECT_DOUBLE_EQ(ex.points[0].config.network.init.gain, 3.0);
+  ov.sets = {"network = {gain = 0.5}"};
+  ex = parse_experiment(text, "exp.toml", ov);
+  ASSERT_EQ(ex.points.size(), 1u);
+  EXPECT_DOUBLE_EQ(ex.points[0].config.network.init.gain, 0.5);
+  ov.sets = {"network.init=standard"};  // bare words are a string
+  EXPECT_EQ(parse_experiment(text, "exp.toml", ov).points[0].config.network.init_name, "standard");
+  ov.sets = {"trials=3\nsamples=5"};
+  EXPECT_EQ(error_of(text, ov), "--set trials=3\\nsamples=5: one key = value line only (the value holds a line break)");
+  ov.sets = {"sweep.trials=[1,2]"};
+  EXPECT_NE(error_of(text, ov).find("--set cannot change the [sweep] table"), std::string::npos);
+  ov.sets = {"[network]"};
+  EXPECT_NE(error_of(text, ov).find("expected key = value"), std::string::npos);
 }

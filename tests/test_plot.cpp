@@ -221,3 +221,237 @@ TEST_F(Plot, WithoutMatplotlibPrintsOneLineAndExits3) {
   EXPECT_EQ(r.out, "initscope plot: matplotlib is missing (install: apt-get install python3-matplotlib)\n");
   EXPECT_FALSE(fs::exists(dir_ / "figures"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Damaged results folders: every one is refused with a single line on stderr (no Python traceback)
+// that names the file, and exit status 2; a failure while drawing is one line and exit status 1.
+
+namespace {
+
+const char* kDamageConfig = "trials = 2\nsamples = 4\n[network]\ninput = 8\nhidden = [8]\noutput = 2\n";
+
+// A whole results folder (written once per test process), copied to `name` for a test to damage.
+fs::path valid_copy(const fs::path& dir, const std::string& name) {
+  const fs::path valid = dir / "valid";
+  if (!fs::exists(valid / "manifest.json")) {
+    std::ofstream(dir / "valid.toml") << kDamageConfig;
+    const auto run = sh(std::string(INITSCOPE_BIN) + " run " + quote(dir / "valid.toml") + " --out " + quote(valid) +
+                        " --device cpu -q --no-plot 2>&1");
+    if (run.code != 0) {
+      ADD_FAILURE() << run.out;
+      return {};
+    }
+  }
+  const fs::path copy = dir / name;
+  fs::remove_all(copy);
+  fs::copy(valid, copy, fs::copy_options::recursive);
+  return copy;
+}
+
+// plot.py on `folder` (with `args`); `out` is its stderr alone.
+Result plot_stderr(const fs::path& folder, const std::string& args = "") {
+  return sh(std::string(kPython) + " " + quote(plot_script()) + " " + quote(folder) + args + " 2>&1 >/dev/null");
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
+}
+
+// Exit status `code` and exactly one line on stderr, "initscope plot: ...", holding `what` (the
+// file and what is wrong with it).
+void expect_one_line(const Result& r, int code, const std::string& what) {
+  EXPECT_EQ(r.code, code) << r.out;
+  EXPECT_EQ(count(r.out, "\n"), 1u) << r.out;
+  EXPECT_EQ(r.out.rfind("initscope plot: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(what), std::string::npos) << "wanted '" << what << "' in: " << r.out;
+  EXPECT_EQ(r.out.find("Traceback"), std::string::npos) << r.out;
+}
+
+// The first config_id in stats.csv (the first field of its second line).
+std::string first_config_id(const fs::path& folder) {
+  const std::string s = slurp(folder / "stats.csv");
+  const size_t line2 = s.find('\n') + 1;
+  return s.substr(line2, s.find(',', line2) - line2);
+}
+
+}  // namespace
+
+#define SKIP_WITHOUT_MATPLOTLIB() \
+  if (!have_matplotlib()) GTEST_SKIP() << "python3-matplotlib not installed (apt-get install python3-matplotlib)"
+
+TEST_F(Plot, MissingFolderIsOneLineExit2) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  expect_one_line(plot_stderr(dir_ / "no_such_folder"), 2, "no_such_folder: no such folder");
+}
+
+TEST_F(Plot, EmptyStatsCsvIsOneLineExit2) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "stats_empty");
+  if (HasFailure()) return;
+  write_text(d / "stats.csv", "");
+  expect_one_line(plot_stderr(d), 2, "stats.csv: empty (0 bytes)");
+}
+
+TEST_F(Plot, TruncatedStatsCsvIsOneLineExit2) {
+  // Cut mid-row: the last line has fewer fields than the header, or is cut in its last field.
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "stats_cut");
+  if (HasFailure()) return;
+  const std::string s = slurp(d / "stats.csv");
+  size_t n = s.size() / 2;
+  while (s[n - 1] == '\n') ++n;  // not at a line's end
+  fs::resize_file(d / "stats.csv", n);
+  expect_one_line(plot_stderr(d), 2, "stats.csv: truncated (line ");
+}
+
+TEST_F(Plot, StatsCsvWithoutFinalNewlineIsOneLineExit2) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "stats_no_newline");
+  if (HasFailure()) return;
+  fs::resize_file(d / "stats.csv", fs::file_size(d / "stats.csv") - 1);
+  expect_one_line(plot_stderr(d), 2, "stats.csv: truncated (line ");
+}
+
+TEST_F(Plot, StatsCsvWithOtherColumnsIsOneLineExit2) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "stats_columns");
+  if (HasFailure()) return;
+  std::string s = slurp(d / "stats.csv");
+  s.replace(s.find("trial_std"), 9, "trial_sd");
+  write_text(d / "stats.csv", s);
+  expect_one_line(plot_stderr(d), 2, "stats.csv: columns are not initscope's");
+}
+
+TEST_F(Plot, StatsCsvRowWithExtraFieldIsOneLineExit2) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "stats_extra_field");
+  if (HasFailure()) return;
+  std::string s = slurp(d / "stats.csv");
+  const size_t end_of_line2 = s.find('\n', s.find('\n') + 1);
+  s.insert(end_of_line2, ",7");
+  write_text(d / "stats.csv", s);
+  expect_one_line(plot_stderr(d), 2, "stats.csv: not as initscope writes it (line 2 has 8 fields, the header 7)");
+}
+
+TEST_F(Plot, EmptyHistogramsCsvIsOneLineExit2) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "hist_empty");
+  if (HasFailure()) return;
+  write_text(d / "histograms.csv", "");
+  expect_one_line(plot_stderr(d), 2, "histograms.csv: empty (0 bytes)");
+}
+
+TEST_F(Plot, TruncatedHistogramsCsvIsOneLineExit2) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "hist_cut");
+  if (HasFailure()) return;
+  const std::string s = slurp(d / "histograms.csv");
+  size_t n = s.size() / 3;
+  while (s[n - 1] == '\n') ++n;
+  fs::resize_file(d / "histograms.csv", n);
+  expect_one_line(plot_stderr(d), 2, "histograms.csv: truncated (line ");
+}
+
+TEST_F(Plot, MissingTheoryCsvIsOneLineExit2) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "theory_missing");
+  if (HasFailure()) return;
+  fs::remove(d / "theory.csv");
+  expect_one_line(plot_stderr(d), 2, "theory.csv: missing, but manifest.json lists it");
+}
+
+TEST_F(Plot, TruncatedTheoryCsvIsOneLineExit2) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "theory_cut");
+  if (HasFailure()) return;
+  const std::string s = slurp(d / "theory.csv");
+  size_t n = s.find('\n') + 10;  // ten bytes into the first row
+  fs::resize_file(d / "theory.csv", n);
+  expect_one_line(plot_stderr(d), 2, "theory.csv: truncated (line 2 ");
+}
+
+TEST_F(Plot, EmptyManifestJsonIsOneLineExit2) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "manifest_empty");
+  if (HasFailure()) return;
+  write_text(d / "manifest.json", "");
+  expect_one_line(plot_stderr(d), 2, "manifest.json: empty (0 bytes)");
+}
+
+TEST_F(Plot, CorruptManifestJsonIsOneLineExit2) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "manifest_corrupt");
+  if (HasFailure()) return;
+  std::string m = slurp(d / "manifest.json");
+  m.replace(m.find(':'), 1, ";");
+  write_text(d / "manifest.json", m);
+  expect_one_line(plot_stderr(d), 2, "manifest.json: corrupt JSON (");
+}
+
+TEST_F(Plot, TruncatedManifestJsonIsOneLineExit2) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "manifest_cut");
+  if (HasFailure()) return;
+  fs::resize_file(d / "manifest.json", fs::file_size(d / "manifest.json") / 2);
+  expect_one_line(plot_stderr(d), 2, "manifest.json: truncated JSON (");
+}
+
+TEST_F(Plot, ManifestWithoutFileChecksIsOneLineExit2) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "manifest_no_checks");
+  if (HasFailure()) return;
+  std::string m = slurp(d / "manifest.json");
+  m.replace(m.find("\"file_checks\""), 13, "\"file_checkz\"");
+  write_text(d / "manifest.json", m);
+  expect_one_line(plot_stderr(d), 2, "manifest.json: no \"file_checks\" key");
+}
+
+TEST_F(Plot, ConfigIdNotInManifestIsOneLineExit2) {
+  // manifest.json of another experiment beside these CSVs (its file_checks still match them).
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "manifest_other_id");
+  if (HasFailure()) return;
+  const std::string id = first_config_id(d);
+  ASSERT_EQ(id.size(), 12u) << id;
+  std::string m = slurp(d / "manifest.json");
+  for (size_t i = m.find(id); i != std::string::npos; i = m.find(id, i)) m.replace(i, id.size(), "0123456789ab");
+  write_text(d / "manifest.json", m);
+  expect_one_line(plot_stderr(d), 2, "stats.csv: line 2: config_id '" + id + "' is not one of manifest.json's");
+}
+
+TEST_F(Plot, FailureWhileDrawingIsOneLineExit1) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "bad_format");
+  if (HasFailure()) return;
+  expect_one_line(plot_stderr(d, " --formats png,nosuchformat --no-report"), 1, "failed while saving ");
+}
+
+TEST_F(Plot, SmallFolderPrintsNothingOnStderr) {
+  SKIP_WITHOUT_MATPLOTLIB();
+  const fs::path d = valid_copy(dir_, "small");
+  if (HasFailure()) return;
+  const auto r = sh("INITSCOPE_PLOT_PROGRESS_SECONDS=0 " + std::string(kPython) + " " + quote(plot_script()) + " " +
+                    quote(d) + " --formats png --no-report 2>&1 >/dev/null");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(Plot, LargeSweepShowsProgressOnStderr) {
+  // More than 20 configurations: progress lines on stderr (every tick when the interval is 0).
+  SKIP_WITHOUT_MATPLOTLIB();
+  std::string seeds;
+  for (int i = 1; i <= 21; ++i) seeds += (i > 1 ? ", " : "") + std::to_string(i);
+  std::ofstream(dir_ / "sweep21.toml") << kDamageConfig << "[stats]\nquantities = [\"activation\"]\n[sweep]\nseed = ["
+                                       << seeds << "]\n";
+  const fs::path d = dir_ / "sweep21";
+  ASSERT_EQ(sh(std::string(INITSCOPE_BIN) + " run " + quote(dir_ / "sweep21.toml") + " --out " + quote(d) +
+               " --device cpu -q --no-plot 2>&1")
+                .code,
+            0);
+  const auto r = sh("INITSCOPE_PLOT_PROGRESS_SECONDS=0 " + std::string(kPython) + " " + quote(plot_script()) + " " +
+                    quote(d) + " --formats png --no-report 2>&1 >/dev/null");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("plot: 0/"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/21 configurations)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" figures in "), std::string::npos) << r.out;  // the closing line
+}

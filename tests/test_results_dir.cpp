@@ -347,8 +347,14 @@ TEST_F(ResultsDir, AFileSizeLimitOrAFullDiskEndsClearlyAndResumes) {
   // Fill the disk but for a little room, so that the run's commits fail part-way.
   out.clear();
   shell("dd if=/dev/zero of=" + (mnt / "filler").string() + " bs=1k count=200", &out);
+  // Refused before any compute: the planned outputs do not fit.
   out.clear();
-  const int code = shell(cmd + (mnt / "out").string(), &out);
+  EXPECT_EQ(shell(cmd + (mnt / "out").string(), &out), 1) << out;
+  EXPECT_NE(out.find("MB free; free space or choose another --out"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(mnt / "out")) << out;
+  // Without that check (INITSCOPE_NO_SPACE_CHECK=1), the commits fail part-way, clearly.
+  out.clear();
+  const int code = shell("INITSCOPE_NO_SPACE_CHECK=1 " + cmd + (mnt / "out").string(), &out);
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("No space left on device"), std::string::npos) << out;
   if (fs::exists(mnt / "out")) no_temporaries(mnt / "out");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "buildinfo.h"
+#include "host/app/config.h"
 #include "host/app/multi_backend.h"
 #include "host/cpu/cpu_backend.h"
 #if INITSCOPE_WITH_CUDA
@@ -46,7 +47,7 @@ std::vector<std::string> device_list(const std::string& device) {
       item += device[i];
       continue;
     }
-    if (item.empty()) throw std::runtime_error("--device " + device + ": an empty item in the device list");
+    if (item.empty()) throw ConfigError("--device " + device + ": an empty item in the device list");
     const bool digits = item.find_first_not_of("0123456789") == std::string::npos;
     out.push_back(digits ? "cuda:" + item : item);
     item.clear();
@@ -66,7 +67,7 @@ std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOp
       each.threads = std::max(1, (opt.threads > 0 ? opt.threads : cpu_threads_available()) / int(specs.size()));
     for (const auto& s : specs)
       if (s == "auto" || s.find(',') != std::string::npos)
-        throw std::runtime_error("--device " + device + ": '" + s + "' cannot be part of a device list");
+        throw ConfigError("--device " + device + ": '" + s + "' cannot be part of a device list");
     return make_multi_backend(specs.size(), [specs, each](std::size_t d) { return make_backend(specs[d], each); });
   }
   if (device == "cpu") return make_cpu_backend(opt);
@@ -92,8 +93,9 @@ std::unique_ptr<Backend> make_backend(const std::string& device, const BackendOp
                              ": this initscope was built without CUDA "
                              "(no nvcc found at configure time); use --device cpu or rebuild with -DINITSCOPE_CUDA=ON");
 #endif
-  throw std::runtime_error("--device " + device +
-                           ": unknown device (expected auto, cpu, cuda, cuda:N, cuda:all or a list such as cuda:0,1)");
+  throw ConfigError("--device " + device + ": unknown device (did you mean '" +
+                    nearest_name(device, {"auto", "cpu", "cuda", "cuda:all"}) +
+                    "'? expected auto, cpu, cuda, cuda:N, cuda:all or a list such as cuda:0,1)");
 }
 
 std::vector<std::string> describe_devices() {

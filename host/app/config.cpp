@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -66,6 +68,25 @@ std::string node_text(const toml::node& n) {
     os << "?";
   }
   return os.str();
+}
+
+// A string as it can be shown on one line: control characters as \n, \t or \xNN.
+std::string printable(const std::string& s) {
+  std::string o;
+  for (unsigned char ch : s) {
+    if (ch == '\n') {
+      o += "\\n";
+    } else if (ch == '\t') {
+      o += "\\t";
+    } else if (ch < 0x20 || ch == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", ch);
+      o += buf;
+    } else {
+      o += char(ch);
+    }
+  }
+  return o;
 }
 
 // Numbers in messages: integers without exponent, others in shortest form.
@@ -258,12 +279,36 @@ float default_saturation_threshold(Activation a) {
   return with_activation(a, [](auto k) { return Act<decltype(k)::value>::kThreshold; });
 }
 
+}  // namespace
+
+std::string name_problem(const std::string& name) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > kMaxNameBytes)
+    return "must be at most " + std::to_string(kMaxNameBytes) + " bytes, got " + std::to_string(name.size());
+  if (name[0] == '.')
+    return "must not start with '.' (got '" + printable(name) + "'): it names a folder inside results/";
+  for (unsigned char ch : name) {
+    if (ch == '/' || ch == '\\')
+      return "must be a plain name without '/' or '\\' (got '" + printable(name) +
+             "'): it names a folder inside results/";
+    if (ch < 0x20 || ch == 0x7f) return "must not hold control characters (got '" + printable(name) + "')";
+  }
+  return "";
+}
+
+namespace {
+
 // The configuration from a flat key map; `asked`, if given, receives every key build() knows.
 Config build(const Flat& flat, const std::string& default_name, std::vector<std::string>* asked = nullptr) {
   // (flat is also consulted directly for cross-key checks below)
   Reader r(flat);
   Config c;
   c.name = r.string("name").value_or(default_name);
+  if (const std::string why = name_problem(c.name); !why.empty()) {
+    if (flat.count("name")) throw ConfigError(r.leaf("name").where + ": name: " + why);
+    throw ConfigError("name: the config file's name gives '" + printable(c.name) + "', which " + why +
+                      "; set name = \"...\" in the file");
+  }
   c.seed = static_cast<uint64_t>(r.integer("seed", 0, std::numeric_limits<int64_t>::max()).value_or(1));
   c.trials = r.integer("trials", 1, 100000000).value_or(16);
   c.samples = static_cast<int>(r.integer("samples", 1, 1 << 24).value_or(256));
@@ -333,6 +378,12 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
       s.percentiles.push_back(
           r.number_of(Leaf{p->get(i), l.where}, "stats.percentiles[" + std::to_string(i) + "]", 0.0, 100.0, false));
     if (s.percentiles.size() > 32) r.fail(l, "stats.percentiles", "at most 32 percentiles");
+    for (size_t i = 0; i < s.percentiles.size(); ++i)
+      for (size_t j = 0; j < i; ++j)
+        if (s.percentiles[i] == s.percentiles[j])
+          r.fail(l, "stats.percentiles",
+                 fmt_num(s.percentiles[i]) + " appears twice (items " + std::to_string(j) + " and " +
+                     std::to_string(i) + "): each percentile is one column");
   }
   if (const toml::array* q = r.array("stats.quantities")) {
     const Leaf& l = r.leaf("stats.quantities");
@@ -358,6 +409,29 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
            "stats.gradient_max", "must exceed stats.gradient_linthresh");
   s.jacobian_range = read_range(r, "stats.jacobian_range", HistRange{0.0f, 4.0f, 0});
   s.jacobian_range.bins = s.bins;
+  // The ranges as the floats the histograms use: every bin must have a width.
+  for (const auto& [key, range] :
+       {std::pair<const char*, const HistRange*>{"stats.preactivation_range", &s.preactivation_range},
+        {"stats.activation_range", &s.activation_range},
+        {"stats.jacobian_range", &s.jacobian_range}}) {
+    const Binner b = make_binner(*range);
+    bool ok = range->hi > range->lo && std::isfinite(b.width) && b.width > 0.0f && std::isfinite(b.scale);
+    int bad = -1;
+    for (int i = 0; ok && i < b.bins; ++i)
+      if (!(hist_edge(b, i + 1) > hist_edge(b, i))) {
+        ok = false;
+        bad = i;
+      }
+    if (!ok) {
+      const std::string where =
+          flat.count(key) ? flat.at(key).where : (flat.count("stats.bins") ? flat.at("stats.bins").where : "stats");
+      throw ConfigError(where + ": " + key + ": [" + fmt_num(range->lo) + ", " + fmt_num(range->hi) + "] in " +
+                        std::to_string(b.bins) + " bins: " +
+                        (bad >= 0 ? "bin " + std::to_string(bad) + " has no width as a float"
+                                  : std::string("lo and hi are the same float")) +
+                        " (the histograms bin in float precision); widen the range or use fewer bins");
+    }
+  }
   s.jacobian_samples = static_cast<int>(r.integer("stats.jacobian_samples", 1, 1 << 24).value_or(1));
   if (s.jacobian_samples > c.samples && flat.count("stats.jacobian_samples"))
     r.fail(r.leaf("stats.jacobian_samples"), "stats.jacobian_samples",
@@ -426,22 +500,39 @@ nlohmann::json resolved_json(const Config& c) {
 }
 
 // Parses one "--set key=value" into the flat map; the value is TOML.
-void apply_set(const std::string& kv, Flat& flat, std::vector<std::unique_ptr<toml::table>>& keep) {
-  const auto eq = kv.find('=');
-  if (eq == std::string::npos || eq == 0) throw ConfigError("--set " + kv + ": expected key=value");
-  std::string key = kv.substr(0, eq), val = kv.substr(eq + 1);
-  key.erase(key.find_last_not_of(" \t") + 1);
-  auto parse = [&](const std::string& v) -> std::unique_ptr<toml::table> {
+// One --set: parsed exactly as one TOML `key = value` line (dotted keys, any TOML value, inline
+// tables), or, when that fails, `key = bare words` as a string (--set network.init=standard). Every
+// key it sets is pinned: removed from the sweep.
+void apply_set(const std::string& kv, Flat& flat, Flat& sweep, std::vector<std::unique_ptr<toml::table>>& keep) {
+  const std::string where = "--set " + printable(kv);
+  if (kv.find_first_of("\r\n") != std::string::npos)
+    throw ConfigError(where + ": one key = value line only (the value holds a line break)");
+  auto parse = [&](const std::string& line, std::string* error) -> std::unique_ptr<toml::table> {
     try {
-      return std::make_unique<toml::table>(toml::parse("v = " + v));
-    } catch (const toml::parse_error&) {
+      return std::make_unique<toml::table>(toml::parse(line, std::string_view("--set")));
+    } catch (const toml::parse_error& e) {
+      if (error) *error = std::string(e.description());
       return nullptr;
     }
   };
-  auto t = parse(val);
-  if (!t) t = parse("\"" + val + "\"");  // bare words are strings: --set network.init=standard
-  if (!t) throw ConfigError("--set " + kv + ": cannot parse value '" + val + "'");
-  flat[key] = Leaf{t->get("v"), "--set " + kv};
+  std::string error;
+  auto t = parse(kv, &error);
+  const auto eq = kv.find('=');
+  if (!t && eq != std::string::npos && eq > 0) {  // bare words are strings
+    std::string val = kv.substr(eq + 1);
+    val.erase(0, val.find_first_not_of(" \t"));
+    val.erase(val.find_last_not_of(" \t") + 1);
+    if (val.find_first_of("\"'\\") == std::string::npos) t = parse(kv.substr(0, eq) + "= \"" + val + "\"", nullptr);
+  }
+  if (!t) throw ConfigError(where + ": expected a TOML line key = value (" + error + ")");
+  Flat leaves, swept;
+  flatten(*t, "", where, leaves, &swept);
+  if (!swept.empty()) throw ConfigError(where + ": --set cannot change the [sweep] table; give the sweep in the file");
+  if (leaves.empty()) throw ConfigError(where + ": expected key = value");
+  for (auto& [k, l] : leaves) {
+    flat[k] = Leaf{l.node, where};
+    sweep.erase(k);  // a --set pins a swept key
+  }
   keep.push_back(std::move(t));
 }
 
@@ -452,11 +543,7 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
   std::vector<std::unique_ptr<toml::table>> keep;
   if (ov.trials) base.erase("trials");
   if (ov.seed) base.erase("seed");
-  for (const auto& s : ov.sets) {
-    apply_set(s, base, keep);
-    const std::string key = s.substr(0, s.find('='));
-    sweep.erase(key);  // a --set pins a swept key
-  }
+  for (const auto& s : ov.sets) apply_set(s, base, sweep, keep);
   const auto known = known_keys();
   Experiment ex;
   ex.source = file;
@@ -501,6 +588,14 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
       p.swept.emplace_back(ex.sweep_keys[k], node_text(*n));
     }
     p.config = build(f, default_name);
+    const auto has_network = [](const Flat& f) {
+      for (const auto& kv : f)
+        if (kv.first.rfind("network.", 0) == 0) return true;
+      return false;
+    };
+    if (idx == 0 && !has_network(base) && !has_network(sweep))
+      throw ConfigError(file +
+                        ": no [network] table (give at least network.hidden, or network.depth and network.width)");
     if (ov.trials) p.config.trials = *ov.trials;
     if (ov.seed) p.config.seed = *ov.seed;
     if (ov.threads) p.config.run.threads = *ov.threads;
@@ -587,11 +682,17 @@ Experiment parse_experiment(const std::string& text, const std::string& source_n
 }
 
 Experiment load_experiment(const std::string& path, const Overrides& ov) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError(path + ": is a folder, not a config file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path + ": cannot open config file");
   std::ostringstream ss;
   ss << in.rdbuf();
-  return parse_experiment(ss.str(), path, ov);
+  if (in.bad()) throw ConfigError(path + ": cannot read config file");
+  const std::string text = ss.str();
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw ConfigError(path + ": empty config file (it needs at least a [network] table)");
+  return parse_experiment(text, path, ov);
 }
 
 }  // namespace isc

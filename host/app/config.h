@@ -107,4 +107,9 @@ const char* to_string(DataKind d);
 std::vector<std::string> known_keys();
 std::string nearest_name(const std::string& word, const std::vector<std::string>& candidates);
 
+// What makes `name` unfit to name a folder inside results/ ("" if nothing): empty, longer than
+// kMaxNameBytes, starting with '.', holding '/', '\\' or a control character.
+constexpr std::size_t kMaxNameBytes = 100;
+std::string name_problem(const std::string& name);
+
 }  // namespace isc

@@ -1,10 +1,15 @@
 // main.cpp — the initscope command line: `run` and `info`.
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -149,6 +154,17 @@ int guarded(F&& command) {
   } catch (const isc::ConfigError& e) {
     std::fprintf(stderr, "initscope: config error: %s\n", e.what());
     return 2;
+  } catch (const std::bad_alloc&) {
+    // Out of memory (an address-space limit, ulimit -v, or a full machine). The process ends here:
+    // exit handlers could wait forever on library threads that are themselves failing to allocate
+    // (OpenBLAS's workers, which retry).
+    struct rlimit as {};
+    const bool limited = ::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY;
+    std::fprintf(
+        stderr, "initscope: error: out of memory%s; lower run.memory_limit_mb, trials or widths\n",
+        limited ? (" (address-space limit " + std::to_string(as.rlim_cur >> 20) + " MiB, ulimit -v)").c_str() : "");
+    std::fflush(nullptr);
+    std::_Exit(1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "initscope: error: %s\n", e.what());
     return 1;
@@ -186,15 +202,147 @@ int cmd_merge(const std::string& out, const std::vector<std::string>& dirs, bool
   });
 }
 
+// The address-space limit (ulimit -v) in bytes, 0 when there is none.
+uint64_t address_space_limit() {
+  struct rlimit as {};
+  if (::getrlimit(RLIMIT_AS, &as) != 0 || as.rlim_cur == RLIM_INFINITY) return 0;
+  return uint64_t(as.rlim_cur);
+}
+
+// Address space mapped so far (VmSize), in bytes.
+uint64_t mapped_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string key;
+  uint64_t kb = 0;
+  while (in >> key)
+    if (key == "VmSize:" && (in >> kb)) return kb << 10;
+  return 0;
+}
+
+// Under an address-space limit, refuses a run that cannot fit in it before compute, instead of
+// failing inside OpenBLAS (whose buffer allocation retries forever) or halfway through. Each
+// thread that calls OpenBLAS maps a 128 MiB buffer and malloc gives it a 64 MiB arena.
+void check_address_space(const isc::Experiment& ex, const isc::Backend& b) {
+  const uint64_t limit = address_space_limit();
+  if (limit == 0) return;
+  uint64_t run = 0;
+  for (const auto& p : ex.points) {
+    const isc::MemoryPlan m = isc::plan_memory(p.config, b);
+    run = std::max<uint64_t>(
+        run, uint64_t(m.per_trial_bytes) * uint64_t(m.chunk_trials) * uint64_t(m.workers) + m.fixed_bytes);
+  }
+  const uint64_t threads = uint64_t(std::max(1, b.workers()));
+  const uint64_t now = mapped_bytes(), need = now + threads * (192ull << 20) + run;
+  if (need > limit)
+    throw std::runtime_error(
+        "the address-space limit (ulimit -v) is " + std::to_string(limit >> 20) + " MiB and this run needs about " +
+        std::to_string(need >> 20) + " MiB (" + std::to_string(now >> 20) +
+        " MiB mapped at start, 192 MiB per thread for OpenBLAS and malloc, " + std::to_string(run >> 20) +
+        " MiB for the trials); raise the limit, or use --threads 1 "
+        "or a smaller run.memory_limit_mb");
+}
+
+// Refuses a run whose outputs would not fit on the disk of `dir` (or of its nearest existing parent).
+void check_free_space(const std::string& dir, uint64_t need) {
+  // For file systems that report their free space wrongly (some network file systems, quotas).
+  if (const char* e = std::getenv("INITSCOPE_NO_SPACE_CHECK"); e && std::string(e) == "1") return;
+  std::filesystem::path p = std::filesystem::absolute(dir);
+  std::error_code ec;
+  while (!p.empty() && !std::filesystem::exists(p, ec) && p != p.parent_path()) p = p.parent_path();
+  struct statvfs st {};
+  if (::statvfs(p.c_str(), &st) != 0) return;  // unknown: the writes will tell
+  const uint64_t free_bytes = uint64_t(st.f_bavail) * uint64_t(st.f_frsize);
+  if (free_bytes < need)
+    throw std::runtime_error("results folder " + dir + ": the run writes about " +
+                             std::to_string((need + (1 << 20) - 1) >> 20) + " MB and " + p.string() + " has " +
+                             std::to_string(free_bytes >> 20) + " MB free; free space or choose another --out");
+}
+
+// --seed: an integer in [0, 2^63 - 1], as in a config file (a seed outside it could not be replayed
+// from the config the run records).
+uint64_t parse_seed(const std::string& s) {
+  const bool digits = !s.empty() && s.size() <= 19 && s.find_first_not_of("0123456789") == std::string::npos;
+  const unsigned long long v = digits ? std::strtoull(s.c_str(), nullptr, 10) : 0;
+  if (!digits || v > static_cast<unsigned long long>(std::numeric_limits<int64_t>::max()))
+    throw isc::ConfigError("--seed " + s + ": must be an integer in [0, 9223372036854775807]");
+  return v;
+}
+
+// CLI11 takes "-1" after an option for an option of its own: "--seed -1" becomes "--seed=-1", so
+// that the option's own check names the value.
+std::vector<std::string> join_negative_values(int argc, char** argv) {
+  std::vector<std::string> out;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i > 0 && i + 1 < argc && a.rfind("--", 0) == 0 && a.size() > 2 && a.find('=') == std::string::npos) {
+      const std::string v = argv[i + 1];
+      char* end = nullptr;
+      if (v.size() > 1 && v[0] == '-' && (std::isdigit(static_cast<unsigned char>(v[1])) || v[1] == '.')) {
+        std::strtod(v.c_str(), &end);
+        if (end && *end == '\0') {
+          out.push_back(a + "=" + v);
+          ++i;
+          continue;
+        }
+      }
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
+// One line for a command-line error: CLI11's message, with the nearest command or option when the
+// error is an unknown one.
+std::string usage_error(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  std::string msg = e.what();
+  for (auto& c : msg)
+    if (c == '\n') c = ' ';
+  std::vector<std::string> commands;
+  for (const CLI::App* s : app.get_subcommands({})) commands.push_back(s->get_name());
+  std::string first;
+  for (int i = 1; i < argc && first.empty(); ++i)
+    if (argv[i][0] != '-') first = argv[i];
+  const CLI::App* sub = nullptr;
+  for (const CLI::App* s : app.get_subcommands({}))
+    if (s->get_name() == first) sub = s;
+  if (!sub) {
+    if (first.empty()) return msg + " (commands: run, plan, merge, plot, info; --help for more)";
+    return "unknown command '" + first + "' (did you mean '" + isc::nearest_name(first, commands) +
+           "'? commands: run, plan, merge, plot, info)";
+  }
+  // Unknown options of the chosen command: the nearest known one.
+  std::vector<std::string> names;
+  for (const CLI::Option* o : sub->get_options()) {
+    for (const auto& n : o->get_lnames()) names.push_back("--" + n);
+    for (const auto& n : o->get_snames()) names.push_back("-" + n);
+  }
+  names.push_back("--help");
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() < 2 || a[0] != '-' || (a[1] != '-' && a.size() != 2)) continue;
+    a = a.substr(0, a.find('='));
+    if (std::find(names.begin(), names.end(), a) == names.end())
+      return first + ": unknown option " + a + " (did you mean " + isc::nearest_name(a, names) + "?)";
+  }
+  return first + ": " + msg;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Under an address-space limit (ulimit -v), OpenBLAS's worker threads, started when the library
+  // loads, retry their buffer allocation forever and exit waits for them: run without them (the
+  // CPU backend calls OpenBLAS single-threaded from its own threads anyway).
+  if (address_space_limit() > 0 && !std::getenv("OPENBLAS_NUM_THREADS")) {
+    ::setenv("OPENBLAS_NUM_THREADS", "1", 1);
+    ::execv("/proc/self/exe", argv);  // on failure, go on as we are
+  }
   CLI::App app{"initscope — signal propagation in deep MLPs at initialization, many trials in parallel"};
   app.require_subcommand(1);
   std::string config_path, out_dir, device = "auto";
   isc::Overrides ov;
   int64_t trials = 0;
-  uint64_t seed = 0;
+  std::string seed;
   int threads = 0;
   bool quiet = false, no_plot = false, per_trial = false, force = false;
   auto* run = app.add_subcommand("run", "run an experiment config and write results");
@@ -204,10 +352,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   auto* o_trials = run->add_option("--trials", trials, "trials per configuration (overrides the config)");
   o_trials->check(CLI::Range(int64_t(1), int64_t(100000000)));
-  auto* o_seed = run->add_option("--seed", seed, "seed (overrides the config)");
+  auto* o_seed = run->add_option("--seed", seed, "seed in [0, 2^63-1] (overrides the config)");
   auto* o_threads = run->add_option("--threads", threads, "CPU threads (default: all cores)");
   o_threads->check(CLI::Range(1, 4096));
-  run->add_option("--set", ov.sets, "override a config key: key=value (TOML value), repeatable");
+  run->add_option("--set", ov.sets, "override a config key: one TOML line key = value, repeatable")
+      ->expected(1)
+      ->allow_extra_args(false);
   run->add_flag("--quiet,-q", quiet, "no progress or summary output");
   run->add_flag("--no-plot", no_plot, "do not render figures and report.html after the run");
   run->add_flag("--force", force, "replace the results of another experiment in the --out folder (default: refuse)");
@@ -230,7 +380,9 @@ int main(int argc, char** argv) {
   plan->add_option("config", plan_config, "experiment config (TOML)")->required();
   plan->add_option("--device,-d", plan_device, "auto | cpu | cuda | cuda:N | cuda:all | a list (cuda:0,1)")
       ->capture_default_str();
-  plan->add_option("--set", plan_ov.sets, "override a config key: key=value (TOML value), repeatable");
+  plan->add_option("--set", plan_ov.sets, "override a config key: one TOML line key = value, repeatable")
+      ->expected(1)
+      ->allow_extra_args(false);
   bool plan_no_time = false;
   plan->add_flag("--no-calibration", plan_no_time, "no GEMM calibration, so no time estimate");
   std::string plot_dir;
@@ -239,10 +391,20 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingDirectory);
 
+  const auto b = isc::build_info();
+  app.set_version_flag("--version", "initscope " + b["version"].get<std::string>() + " (commit " +
+                                        b["git_commit"].get<std::string>() + ")");
+  std::vector<std::string> args = join_negative_values(argc, argv);
+  std::vector<char*> argp;
+  for (auto& a : args) argp.push_back(a.data());
+  argc = static_cast<int>(argp.size());
+  argv = argp.data();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "initscope: usage error: %s\n", usage_error(app, e, argc, argv).c_str());
+    return 2;
   }
   if (app.got_subcommand("info")) return cmd_info();
   if (app.got_subcommand("plot")) return render_plots(plot_dir);
@@ -263,7 +425,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) cmdline += (i ? " " : "") + std::string(argv[i]);
   return guarded([&] {
     if (*o_trials) ov.trials = trials;
-    if (*o_seed) ov.seed = seed;
+    if (*o_seed) ov.seed = parse_seed(seed);
     if (*o_threads) ov.threads = threads;
     if (per_trial) ov.sets.push_back("output.per_trial=true");
     const isc::Experiment ex = isc::load_experiment(config_path, ov);
@@ -288,6 +450,8 @@ int main(int argc, char** argv) {
     // Everything that can be refused is refused before the folder is touched.
     if (info.per_trial) isc::check_trials_columns(ex);
     for (const auto& p : ex.points) isc::plan_memory(p.config, *backend);
+    check_address_space(ex, *backend);
+    check_free_space(dir, isc::estimated_output_bytes(ex, info.per_trial));
     isc::ExperimentRecipe recipe;
     recipe.text = isc::read_file(config_path);
     recipe.source = config_path;

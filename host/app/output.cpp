@@ -239,9 +239,30 @@ std::string trials_csv_header(const Experiment& ex) {
 void check_trials_columns(const Experiment& ex) {
   for (const auto& p : ex.points)
     if (p.config.stats.percentiles != ex.points.front().config.stats.percentiles)
-      throw std::runtime_error(
+      throw ConfigError(
           "per-trial output: stats.percentiles must be the same in every configuration "
           "(they name trials.csv's columns); drop the per-trial output or the sweep over them");
+}
+
+uint64_t estimated_output_bytes(const Experiment& ex, bool per_trial) {
+  // Bytes per row measured on small and large sweeps (with margin): histograms.csv ~70, stats.csv
+  // ~75, trials.csv.gz ~56 (README); each part holds its histograms and statistics again (~20 bytes
+  // per count in CBOR), and the per-trial rows are written twice (parts, then trials.csv.gz).
+  uint64_t bytes = 64 * 1024;  // manifest, journal, experiment.json
+  for (const auto& p : ex.points) {
+    const StatsSpec spec = stats_spec(p.config);
+    const uint64_t layers = p.config.network.hidden.size();
+    uint64_t slots = 0, stats = 0, quantities = 0;
+    for (int q = 0; q < kQuantities; ++q)
+      if (spec.enabled[q]) {
+        slots += uint64_t(spec.range[q].bins) + 2;
+        stats += statistic_names(spec, statistic_context(p.config, q)).size();
+        ++quantities;
+      }
+    bytes += layers * (slots * (80 + 24) + stats * (90 + 40)) + (layers + 1) * 120;
+    if (per_trial) bytes += 2 * 60 * uint64_t(p.config.trials) * layers * quantities;
+  }
+  return bytes;
 }
 
 std::string trials_csv_rows(const ConfigResult& r, uint64_t first, const std::vector<TrialStats>& st) {
@@ -354,6 +375,10 @@ void write_results(const std::string& dir, const Experiment& ex, const std::vect
   with.files["theory.csv"] = {th.size(), crc_of(th)};
   if (info.per_trial) with.files["trials.csv.gz"] = file_check(dir + "/trials.csv.gz");
   const std::string m = manifest(ex, rs, with).dump(2) + "\n";
+  // Figures and report.html drawn from earlier outputs would contradict these: they go first, and
+  // `initscope plot` (after the run, unless --no-plot) draws them again.
+  std::filesystem::remove_all(dir + "/figures", ec);
+  std::filesystem::remove(dir + "/report.html", ec);
   write_file_atomic(dir + "/stats.csv", s);
   write_file_atomic(dir + "/histograms.csv", h);
   write_file_atomic(dir + "/theory.csv", th);

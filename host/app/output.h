@@ -27,6 +27,11 @@ std::string trials_csv_rows(const ConfigResult& r, uint64_t first, const std::ve
 std::string trials_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
 void check_trials_columns(const Experiment& ex);
 
+// About how many bytes a run writes into its folder (the parts, the final CSVs, and trials.csv.gz
+// and its parts when per-trial rows are written): an estimate from row counts and measured bytes
+// per row, used to refuse a run before compute when the disk cannot hold it.
+uint64_t estimated_output_bytes(const Experiment& ex, bool per_trial);
+
 struct RunInfo {
   std::string command_line;
   std::string device;  // backend name

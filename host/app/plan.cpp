@@ -1,6 +1,8 @@
 // plan.cpp — the run plan and the GEMM-rate calibration behind its time estimate.
 #include "host/app/plan.h"
 
+#include "host/app/output.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -75,7 +77,10 @@ std::string plan_text(const Experiment& ex, const Backend& b, double rate) {
                   b.name().c_str(), rate / 1e9, format_duration(total_flops / rate).c_str());
     out += line;
   }
-  return out + "\n";
+  const bool per_trial = !ex.points.empty() && ex.points.front().config.output.per_trial;
+  std::snprintf(line, sizeof line, "\nresults folder: about %.3g MB%s\n",
+                double(estimated_output_bytes(ex, per_trial)) / 1e6, per_trial ? " (with trials.csv.gz)" : "");
+  return out + line;
 }
 
 }  // namespace isc
