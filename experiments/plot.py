@@ -884,8 +884,9 @@ def figure_meanfield(res):
     """chi_1 (theory.csv) and the c-map: the measured pair_correlation of the pre-activations
     (solid, error bars across trials) beside the predicted c_pre (dashed)."""
     has_chi1 = any(res.theory_series(c, "chi1")[0].size for c in res.configs)
-    has_c = res.has("preactivation", "pair_correlation") or \
-        any(res.theory_series(c, "c_pre")[0].size for c in res.configs)
+    # The c-map panel only where inputs come in pairs (samples >= 2): without a measured
+    # pair_correlation it would hold a theory line with nothing to compare it to.
+    has_c = res.has("preactivation", "pair_correlation")
     panels = (["chi1"] if has_chi1 else []) + (["c_map"] if has_c else [])
     fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.3 + 0.22 * legend_rows(res)),
                              squeeze=False)

@@ -118,6 +118,9 @@ std::string plot_python() {
 // Renders figures and report.html for a results folder; returns the script's exit status
 // (3: matplotlib missing). Never throws: plots are an extra, not the run.
 int render_plots(const std::string& dir) {
+  // What this process printed comes before what the plotting process prints (stdout may be a pipe).
+  std::cout.flush();
+  std::fflush(nullptr);
   const std::string py = plot_python();
   if (py.empty()) {
     std::fprintf(stderr, "initscope plot: matplotlib is missing (install: apt-get install python3-matplotlib)\n");

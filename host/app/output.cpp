@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -389,27 +390,52 @@ void write_results(const std::string& dir, const Experiment& ex, const std::vect
 
 std::string summary_table(const Experiment& /*ex*/, const std::vector<ConfigResult>& rs) {
   std::ostringstream os;
-  char line[256];
+  char buf[64];
   for (const auto& r : rs) {
     const Config& c = r.point->config;
+    std::snprintf(buf, sizeof buf, "%.3g s", r.seconds);
     os << "config " << r.point->id << "  " << to_string(c.network.activation.kind) << " / " << c.network.init_name;
     for (const auto& kv : r.point->swept) os << "  " << kv.first << "=" << kv.second;
-    os << "  (" << c.trials << " trials x " << c.samples << " samples, " << num(r.seconds) << " s)\n";
-    const auto names = statistic_names(r.spec, context(r, int(Quantity::Activation)));
-    auto idx = [&](const std::string& n) -> int {
-      for (std::size_t i = 0; i < names.size(); ++i)
-        if (names[i] == n) return static_cast<int>(i);
-      return -1;
+    os << "  (" << c.trials << " trials x " << c.samples << " samples, " << buf << ")\n";
+    // The columns: the forward quantities, then each backward quantity that was asked for.
+    struct Column {
+      std::string header;
+      int q;
+      int stat;  // index in statistic_names(spec, context(q)), -1: not reported
     };
-    const int i98 = idx("p98"), isat = idx("saturation");
-    std::snprintf(line, sizeof line, "  %5s %7s %10s %10s %10s %10s %10s\n", "layer", "width", "pre std", "act mean",
-                  "act std", "act p98", "saturated");
-    os << line;
+    std::vector<Column> cols;
+    auto add = [&](const std::string& header, Quantity q, const std::string& stat) {
+      if (!r.spec.enabled[int(q)]) return;
+      const auto names = statistic_names(r.spec, context(r, int(q)));
+      const auto it = std::find(names.begin(), names.end(), stat);
+      if (it != names.end()) cols.push_back({header, int(q), int(it - names.begin())});
+    };
+    add("pre std", Quantity::Preactivation, "std");
+    add("act mean", Quantity::Activation, "mean");
+    add("act std", Quantity::Activation, "std");
+    if (!r.spec.percentiles.empty()) {
+      const std::string p = percentile_name(r.spec.percentiles.back());
+      add("act " + p, Quantity::Activation, p);
+    }
+    add("saturated", Quantity::Activation, "saturation");
+    add("grad std", Quantity::BackpropGradient, "std");
+    add("dW std", Quantity::WeightGradient, "std");
+    add("J sv mean", Quantity::JacobianSingularValue, "mean");
+    std::snprintf(buf, sizeof buf, "  %5s %7s", "layer", "width");
+    os << buf;
+    for (const auto& col : cols) {
+      std::snprintf(buf, sizeof buf, " %10s", col.header.c_str());
+      os << buf;
+    }
+    os << "\n";
     for (int l = 0; l < r.layers; ++l) {
-      auto v = [&](int q, int i) { return i < 0 ? std::nan("") : r.aggregate(l, q).per_statistic[i].mean; };
-      std::snprintf(line, sizeof line, "  %5d %7d %10.4g %10.4g %10.4g %10.4g %10.4g\n", l + 1,
-                    c.network.hidden[static_cast<std::size_t>(l)], v(0, 1), v(1, 0), v(1, 1), v(1, i98), v(1, isat));
-      os << line;
+      std::snprintf(buf, sizeof buf, "  %5d %7d", l + 1, c.network.hidden[static_cast<std::size_t>(l)]);
+      os << buf;
+      for (const auto& col : cols) {
+        std::snprintf(buf, sizeof buf, " %10.4g", r.aggregate(l, col.q).per_statistic[std::size_t(col.stat)].mean);
+        os << buf;
+      }
+      os << "\n";
     }
   }
   return os.str();

@@ -38,10 +38,15 @@ std::string ProgressLine::line(const SweepPoint& p, int64_t done, int64_t total)
   const double f = flops_per_trial(p.config);
   const double trials_per_s = f > 0 ? rate / f : 0;
   const std::size_t units = work_.size();
+  char rate_text[32];  // 3 significant digits, never in exponent notation: 0.123, 12.3, 1230
+  if (trials_per_s >= 100)
+    std::snprintf(rate_text, sizeof rate_text, "%.0f", trials_per_s);
+  else
+    std::snprintf(rate_text, sizeof rate_text, "%.3g", trials_per_s);
   char buf[256];
-  std::snprintf(buf, sizeof buf, "  [%zu/%zu] %s: %lld/%lld trials, %.3g trials/s, ETA %s",
+  std::snprintf(buf, sizeof buf, "  [%zu/%zu] %s: %lld/%lld trials, %s trials/s, ETA %s",
                 std::min(finished_ + (done < total), units), units, what.c_str(), static_cast<long long>(done),
-                static_cast<long long>(total), trials_per_s, finished_ >= units ? "0 s" : format_duration(eta).c_str());
+                static_cast<long long>(total), rate_text, finished_ >= units ? "0 s" : format_duration(eta).c_str());
   return buf;
 }
 
