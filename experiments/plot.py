@@ -3,7 +3,7 @@
 
 Usage:
     python3 experiments/plot.py RESULTS_DIR [--formats png,svg] [--no-report]
-            [--gradient-axis log|symlog]
+            [--gradient-axis auto|linear|log|symlog]
 
 Reads RESULTS_DIR/{stats.csv, histograms.csv, manifest.json} and, when present, theory.csv
 (mean-field predictions), and writes RESULTS_DIR/figures/<name>.<format> and
@@ -33,10 +33,15 @@ more than 12 distinct layers appear); their x range covers the bins holding at l
 HIST_MASS_FLOOR of the values, shared by all panels; each panel has its own y scale. A two-key
 sweep is laid out as a table (one key per row, the other per column).
 
-Gradient histograms: initscope bins gradients in u = sign(g) log10(1 + |g|/linthresh), so the
-bins are equal on a logarithmic scale and their value-space widths span many decades. They are
-drawn as "fraction of values per decade" (count / (all values * bin width in u)) against:
-  --gradient-axis log     (default) |g| on a log axis, both signs folded together: one hump per
+Gradient histograms: with stats.gradient_bins = "linear" (experiments/glorot2010/fig7.toml and
+fig8.toml) initscope bins gradients in equal widths over [-gradient_max, gradient_max], and they
+are drawn as the paper draws Figures 7 and 8: density on a linear axis centred on 0
+(--gradient-axis auto, the default, picks linear then). By default (gradient_bins = "symlog") it
+bins them in u = sign(g) log10(1 + |g|/linthresh), so the bins are equal on a logarithmic scale
+and their value-space widths span many decades. They are drawn as "fraction of values per decade"
+(count / (all values * bin width in u)) against:
+  --gradient-axis linear  g on a linear axis (density per unit g);
+  --gradient-axis log     (auto for symlog bins) |g| on a log axis, both signs folded: one hump per
                           layer whose position is the gradient's scale (gradients at
                           initialization are symmetric; their mean is in the depth figure);
   --gradient-axis symlog  g on matplotlib's symlog axis: two mirrored humps per layer; linear
@@ -520,6 +525,10 @@ class Results:
         layers = sorted(d)
         return np.array(layers, dtype=float), np.array([d[l] for l in layers])
 
+    def gradient_linear(self, config):
+        """Whether the configuration binned gradients linearly (stats.gradient_bins = "linear")."""
+        return config.resolved.get("stats", {}).get("gradient_bins") == "linear"
+
     def gradient_linthresh(self, config, lo, hi):
         t = config.resolved.get("stats", {}).get("gradient_linthresh")
         if t:
@@ -567,12 +576,25 @@ def grid_shape(n):
     return math.ceil(n / cols), cols
 
 
-def gradient_curve(h, linthresh, axis):
-    """x (value space), fraction per decade of u, fraction per bin, and (log axis) the fraction
-    in the bins that touch zero, for one gradient histogram (see the docstring)."""
+def gradient_curve(h, linthresh, axis, linear=False):
+    """x (value space), y, fraction per bin, and (log axis) the fraction in the bins that touch
+    zero, for one gradient histogram (see the docstring). y is the density per unit g on a linear
+    axis or with linear bins, else the fraction per decade of u."""
+    total = max(h["total"], 1.0)
+    if linear or axis == "linear":  # bin edges are values of g either way
+        density = h["count"] / (total * np.maximum(h["hi"] - h["lo"], 1e-300))
+        mid = 0.5 * (h["lo"] + h["hi"])
+        if axis != "log":
+            return mid, density, h["count"] / total, 0.0
+        zero = (h["lo"] <= 0) & (h["hi"] >= 0)
+        pos, neg = (h["lo"] >= 0) & ~zero, (h["hi"] <= 0) & ~zero
+        zero_frac = h["count"][zero].sum() / total
+        if pos.sum() != neg.sum():
+            return mid[pos], density[pos], h["count"][pos] / total, zero_frac
+        return (mid[pos], density[pos] + density[neg][::-1], (h["count"][pos] + h["count"][neg][::-1]) / total,
+                zero_frac)
     u = lambda g: np.sign(g) * np.log10(1.0 + np.abs(g) / linthresh)
     u_lo, u_hi = u(h["lo"]), u(h["hi"])
-    total = max(h["total"], 1.0)
     per_decade = h["count"] / (total * np.maximum(u_hi - u_lo, 1e-300))
     u_mid = 0.5 * (u_lo + u_hi)
     g_mid = np.sign(u_mid) * linthresh * (10.0 ** np.abs(u_mid) - 1.0)
@@ -615,7 +637,17 @@ def panel_grid(res, configs):
     return rows, cols, [divmod(i, cols) for i in range(len(configs))]
 
 
+def resolved_gradient_axis(res, quantity, gradient_axis):
+    """--gradient-axis auto: a linear axis centred on 0 (the paper's Figures 7 and 8) when every
+    configuration binned gradients linearly, else |g| on a log axis."""
+    if gradient_axis != "auto" or quantity not in GRADIENT_QUANTITIES:
+        return gradient_axis
+    configs = [c for c in res.configs if res.hist.get((c.id, quantity))]
+    return "linear" if configs and all(res.gradient_linear(c) for c in configs) else "log"
+
+
 def figure_hist(res, quantity, gradient_axis):
+    gradient_axis = resolved_gradient_axis(res, quantity, gradient_axis)
     configs = [c for c in res.configs if res.hist.get((c.id, quantity))]
     rows, cols, cells = panel_grid(res, configs)
     panel_w, panel_h = (8.0, 2.9) if cols == 1 else (3.7, 2.7)
@@ -624,6 +656,7 @@ def figure_hist(res, quantity, gradient_axis):
     gradient = quantity in GRADIENT_QUANTITIES
     sym = QUANTITY_SYMBOL.get(quantity, "x")
     shown, xs_all, fr_all = set(), [], []
+    any_linear = False
     for k, ((r, col), c) in enumerate(zip(cells, configs)):
         PROGRESS.tick(k, len(configs))
         ax = axes[r, col]
@@ -635,7 +668,8 @@ def figure_hist(res, quantity, gradient_axis):
             outside = max(outside, (h["under"] + h["over"]) / total)
             if gradient:
                 linthresh = res.gradient_linthresh(c, h["lo"], h["hi"])
-                x, y, frac, zero = gradient_curve(h, linthresh, gradient_axis)
+                x, y, frac, zero = gradient_curve(h, linthresh, gradient_axis, res.gradient_linear(c))
+                any_linear = any_linear or res.gradient_linear(c)
                 near_zero = max(near_zero, zero)
             else:
                 x, y, frac = 0.5 * (h["lo"] + h["hi"]), h["density"], h["count"] / total
@@ -650,7 +684,8 @@ def figure_hist(res, quantity, gradient_axis):
         if outside > 0.005:
             notes.append(f"outside the range: up to {outside:.1%}")
         if near_zero > 0.005:
-            notes.append(f"0 or $|{sym}|$ < {linthresh:.0e}: up to {near_zero:.1%}")
+            notes.append(f"bins at 0 (not on a log axis): up to {near_zero:.1%}" if any_linear else
+                         f"0 or $|{sym}|$ < {linthresh:.0e}: up to {near_zero:.1%}")
         if notes:
             ax.text(0.02, 0.95, "\n".join(notes), transform=ax.transAxes,
                     ha="left", va="top", fontsize=7.5, color="0.35")
@@ -662,11 +697,18 @@ def figure_hist(res, quantity, gradient_axis):
 
     lo, hi = mass_range(xs_all, fr_all, GRADIENT_MASS_FLOOR if gradient else HIST_MASS_FLOOR)
     ax0 = axes.flat[0]
-    if gradient and gradient_axis == "log":
+    if gradient and gradient_axis == "linear":
+        # As the paper draws Figures 7 and 8: a linear axis centred on 0.
+        if lo is not None:
+            m = 1.05 * max(abs(lo), abs(hi))
+            ax0.set_xlim(-m, m)
+        ax0.ticklabel_format(axis="x", style="sci", scilimits=(-3, 3))
+        xlabel, ylabel = f"${sym}$", "density"
+    elif gradient and gradient_axis == "log":
         ax0.set_xscale("log")
         if lo is not None:
             ax0.set_xlim(lo / 2.5, hi * 2.5)
-        xlabel, ylabel = f"$|{sym}|$ (both signs)", "fraction per decade"
+        xlabel, ylabel = f"$|{sym}|$ (both signs)", "density (both signs)" if any_linear else "fraction per decade"
     elif gradient:
         # Linear below the smallest |g| shown, so the (empty) decades around 0 take no room.
         linthresh = min(res.gradient_linthresh(c, np.array([]), np.array([])) for c in configs)
@@ -681,7 +723,8 @@ def figure_hist(res, quantity, gradient_axis):
             step = max(1, math.ceil((last - first + 1) / 5))
             decades = [10.0 ** k for k in range(last, first - 1, -step)]
             ax0.set_xticks(sorted([-d for d in decades] + [0.0] + decades))
-        xlabel, ylabel = f"${sym}$ (symmetric log scale, linear below {linthresh:.1g})", "fraction per decade"
+        xlabel, ylabel = (f"${sym}$ (symmetric log scale, linear below {linthresh:.1g})",
+                          "density" if any_linear else "fraction per decade")
     else:
         if lo is not None:
             pad = 0.03 * (hi - lo)
@@ -927,9 +970,10 @@ def figure_plan(res, gradient_axis):
     so a sweep of many configurations holds one large figure in memory, not all of them)."""
     plan = []
     for q in res.hist_quantities:
-        what = ("fraction of values per decade of |value|, both signs folded"
-                if q in GRADIENT_QUANTITIES and gradient_axis == "log" else
-                "fraction of values per decade (symmetric log axis)" if q in GRADIENT_QUANTITIES else
+        axis = resolved_gradient_axis(res, q, gradient_axis)
+        what = ("density against the bin centre, linear axis centred on 0" if axis == "linear" else
+                "|value| on a log axis, both signs folded" if q in GRADIENT_QUANTITIES and axis == "log" else
+                "symmetric log axis" if q in GRADIENT_QUANTITIES else
                 "density against the bin centre")
         plan.append((f"hist_{q}", f"Per-layer normalized histograms of the {q.replace('_', ' ')} "
                      f"pooled over trials ({what}), one panel per configuration.",
@@ -1249,8 +1293,9 @@ def main(argv=None):
     ap.add_argument("results", help="results folder written by `initscope run`")
     ap.add_argument("--formats", default="png,svg", help="comma-separated figure formats (default png,svg)")
     ap.add_argument("--no-report", action="store_true", help="do not write report.html")
-    ap.add_argument("--gradient-axis", choices=["log", "symlog"], default="log",
-                    help="x axis of gradient histograms (default log: |g|, both signs folded)")
+    ap.add_argument("--gradient-axis", choices=["auto", "linear", "log", "symlog"], default="auto",
+                    help="x axis of gradient histograms (default auto: linear, centred on 0, when the "
+                         "gradients were binned linearly, else log: |g|, both signs folded)")
     args = ap.parse_args(argv)
     # Every failure is one line on stderr: 2 for a folder that is not a valid results folder, 1 for
     # anything else (INITSCOPE_PLOT_TRACEBACK=1 shows the traceback of the latter).

@@ -216,9 +216,14 @@ TEST_F(Cli, SeedsOutsideTheConfigRangeAreRefused) {
 
 TEST_F(Cli, SetBeforeTheConfigPathKeepsThePath) {
   const auto cfg = write("small.toml", kSmall);
-  const auto r = run("run --set trials=2 " + cfg.string() + " -q --out " + (dir_ / "x").string());
+  // Repeated, before and after the path.
+  const auto r = run("run --set trials=2 --set samples=8 " + cfg.string() + " --set 'network.gain = 2' -q --out " +
+                     (dir_ / "x").string());
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(slurp(dir_ / "x" / "stats.csv").find(",2\n"), std::string::npos);
+  const std::string m = slurp(dir_ / "x" / "manifest.json");
+  EXPECT_NE(m.find("\"samples\": 8"), std::string::npos) << m;
+  EXPECT_NE(m.find("\"gain\": 2.0"), std::string::npos) << m;
 }
 
 TEST_F(Cli, AFolderAnEmptyFileOrNoNetworkIsRefusedWithExit2) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "host/app/config.h"
+#include "host/app/runner.h"
 
 using namespace isc;
 
@@ -116,6 +117,7 @@ TEST(Config, KnownKeysAreTheKeysBuildReads) {
                                             "stats.percentiles",
                                             "stats.saturation_threshold",
                                             "stats.quantities",
+                                            "stats.gradient_bins",
                                             "stats.gradient_linthresh",
                                             "stats.gradient_max",
                                             "stats.jacobian_range",
@@ -197,4 +199,25 @@ TEST(Config, SetParsesAsOneTomlLineAndPinsTheSweep) {
   EXPECT_NE(error_of(text, ov).find("--set cannot change the [sweep] table"), std::string::npos);
   ov.sets = {"[network]"};
   EXPECT_NE(error_of(text, ov).find("expected key = value"), std::string::npos);
+}
+
+// Gradients binned linearly over [-gradient_max, gradient_max] (the paper's Figures 7 and 8), or
+// (the default) in symmetric-log coordinates; the default's identity is unchanged.
+TEST(Config, GradientBinsAreLinearOrSymlog) {
+  const std::string base = "[network]\nhidden = [4]\n[stats]\nquantities = [\"backprop_gradient\"]\n";
+  const auto lin = parse_experiment(base + "gradient_bins = \"linear\"\ngradient_max = 0.5\n", "g.toml");
+  EXPECT_TRUE(lin.points[0].config.stats.gradient_linear);
+  const StatsSpec s = stats_spec(lin.points[0].config);
+  const HistRange& g = s.range[int(Quantity::BackpropGradient)];
+  EXPECT_EQ(g.lo, -0.5f);
+  EXPECT_EQ(g.hi, 0.5f);
+  EXPECT_EQ(g.linthresh, 0.0f);
+  const auto sym = parse_experiment(base, "g.toml");
+  EXPECT_FALSE(sym.points[0].config.stats.gradient_linear);
+  EXPECT_EQ(sym.points[0].id, parse_experiment(base + "gradient_bins = \"symlog\"\n", "g.toml").points[0].id);
+  EXPECT_NE(sym.points[0].id, lin.points[0].id);
+  EXPECT_EQ(error_of(base + "gradient_bins = \"log\"\n"),
+            "exp.toml:5: stats.gradient_bins: unknown value 'log' (valid: symlog linear)");
+  EXPECT_NE(error_of(base + "gradient_bins = \"linear\"\ngradient_linthresh = 1e-9\n").find("has no meaning"),
+            std::string::npos);
 }

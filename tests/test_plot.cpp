@@ -455,3 +455,29 @@ TEST_F(Plot, LargeSweepShowsProgressOnStderr) {
   EXPECT_NE(r.out.find("/21 configurations)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(" figures in "), std::string::npos) << r.out;  // the closing line
 }
+
+// Figures 7 and 8 as the paper draws them: linearly binned gradients on a linear axis centred on
+// 0 by default; the log-|g| view on request (initscope plot --gradient-axis log).
+TEST_F(Plot, LinearlyBinnedGradientsAreDrawnCentredOnZero) {
+  if (!have_matplotlib()) GTEST_SKIP() << "python3-matplotlib not installed (apt-get install python3-matplotlib)";
+  generate();
+  if (HasFatalFailure()) return;
+  const fs::path d = dir_ / "linear";
+  fs::create_directories(d);
+  std::ofstream(d / "g.toml") << "name = \"g\"\ntrials = 2\nsamples = 8\n[network]\ninput = 16\nhidden = [16, 16]\n"
+                                 "[stats]\nbins = 40\nquantities = [\"activation\", \"backprop_gradient\"]\n"
+                                 "gradient_bins = \"linear\"\ngradient_max = 0.05\n";
+  const auto run = sh(std::string(INITSCOPE_BIN) + " run " + quote(d / "g.toml") + " --out " + quote(d / "out") +
+                      " --device cpu --quiet --no-plot 2>&1");
+  ASSERT_EQ(run.code, 0) << run.out;
+  const auto plot = sh(std::string(INITSCOPE_BIN) + " plot " + quote(d / "out") + " 2>&1");
+  ASSERT_EQ(plot.code, 0) << plot.out;
+  EXPECT_NE(slurp(d / "out" / "report.html").find("linear axis centred on 0"), std::string::npos);
+  const auto log = sh(std::string(INITSCOPE_BIN) + " plot " + quote(d / "out") + " --gradient-axis log 2>&1");
+  ASSERT_EQ(log.code, 0) << log.out;
+  const std::string html = slurp(d / "out" / "report.html");
+  EXPECT_EQ(html.find("linear axis centred on 0"), std::string::npos);
+  EXPECT_NE(html.find("|value| on a log axis, both signs folded"), std::string::npos);
+  const auto bad = sh(std::string(INITSCOPE_BIN) + " plot " + quote(d / "out") + " --gradient-axis lin 2>&1");
+  EXPECT_EQ(bad.code, 2) << bad.out;
+}

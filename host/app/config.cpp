@@ -402,9 +402,19 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
     }
     if (s.quantities.empty()) r.fail(l, "stats.quantities", "needs at least one quantity");
   }
+  if (const auto gb = r.string("stats.gradient_bins")) {
+    if (*gb != "symlog" && *gb != "linear")
+      r.fail(r.leaf("stats.gradient_bins"), "stats.gradient_bins",
+             "unknown value '" + *gb + "' (valid: symlog linear)");
+    s.gradient_linear = *gb == "linear";
+  }
+  if (s.gradient_linear && flat.count("stats.gradient_linthresh"))
+    r.fail(r.leaf("stats.gradient_linthresh"), "stats.gradient_linthresh",
+           "has no meaning with stats.gradient_bins = \"linear\" (bins of equal width in g over "
+           "[-gradient_max, gradient_max])");
   s.gradient_linthresh = r.number("stats.gradient_linthresh", 1e-30, 1e30, true).value_or(1e-10);
   s.gradient_max = r.number("stats.gradient_max", 0.0, 1e30, true).value_or(10.0);
-  if (s.gradient_max <= s.gradient_linthresh)
+  if (!s.gradient_linear && s.gradient_max <= s.gradient_linthresh)
     r.fail(r.leaf(flat.count("stats.gradient_max") ? "stats.gradient_max" : "stats.gradient_linthresh"),
            "stats.gradient_max", "must exceed stats.gradient_linthresh");
   s.jacobian_range = read_range(r, "stats.jacobian_range", HistRange{0.0f, 4.0f, 0});
@@ -488,7 +498,10 @@ nlohmann::json resolved_json(const Config& c) {
   const bool backward = std::any_of(
       q.begin(), q.end(), [](const std::string& x) { return x == "backprop_gradient" || x == "weight_gradient"; });
   if (backward) {
-    j["stats"]["gradient_linthresh"] = c.stats.gradient_linthresh;
+    if (c.stats.gradient_linear)  // only then: the ids of symlog configurations stay as they were
+      j["stats"]["gradient_bins"] = "linear";
+    else
+      j["stats"]["gradient_linthresh"] = c.stats.gradient_linthresh;
     j["stats"]["gradient_max"] = c.stats.gradient_max;
     j["targets"] = {{"kind", c.targets == TargetKind::Random ? "random" : "teacher"}};
   }

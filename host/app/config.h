@@ -42,6 +42,7 @@ struct StatsConfig {
   std::vector<std::string> quantities{"preactivation", "activation"};
   double gradient_linthresh = 1e-10;  // symmetric-log bins for gradients: linear below this
   double gradient_max = 10.0;         // |g| above this is overflow
+  bool gradient_linear = false;       // stats.gradient_bins = "linear": equal bins over [-max, max]
   HistRange jacobian_range{0.0f, 4.0f, 100};
   int jacobian_samples = 1;
 };

@@ -117,7 +117,7 @@ std::string plot_python() {
 
 // Renders figures and report.html for a results folder; returns the script's exit status
 // (3: matplotlib missing). Never throws: plots are an extra, not the run.
-int render_plots(const std::string& dir) {
+int render_plots(const std::string& dir, const std::string& gradient_axis = "auto") {
   // What this process printed comes before what the plotting process prints (stdout may be a pipe).
   std::cout.flush();
   std::fflush(nullptr);
@@ -131,7 +131,8 @@ int render_plots(const std::string& dir) {
     std::fprintf(stderr, "initscope plot: plotting script not found (%s); set INITSCOPE_PLOT_SCRIPT\n", script.c_str());
     return 4;
   }
-  const std::string cmd = sh_quote(py) + " " + sh_quote(script) + " " + sh_quote(dir);
+  const std::string cmd =
+      sh_quote(py) + " " + sh_quote(script) + " " + sh_quote(dir) + " --gradient-axis " + sh_quote(gradient_axis);
   const int st = std::system(cmd.c_str());
   return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
@@ -359,8 +360,8 @@ int main(int argc, char** argv) {
   auto* o_threads = run->add_option("--threads", threads, "CPU threads (default: all cores)");
   o_threads->check(CLI::Range(1, 4096));
   run->add_option("--set", ov.sets, "override a config key: one TOML line key = value, repeatable")
-      ->expected(1)
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)  // one value per --set: `run --set k=v CONFIG` keeps CONFIG
+      ->take_all();
   run->add_flag("--quiet,-q", quiet, "no progress or summary output");
   run->add_flag("--no-plot", no_plot, "do not render figures and report.html after the run");
   run->add_flag("--force", force, "replace the results of another experiment in the --out folder (default: refuse)");
@@ -384,8 +385,8 @@ int main(int argc, char** argv) {
   plan->add_option("--device,-d", plan_device, "auto | cpu | cuda | cuda:N | cuda:all | a list (cuda:0,1)")
       ->capture_default_str();
   plan->add_option("--set", plan_ov.sets, "override a config key: one TOML line key = value, repeatable")
-      ->expected(1)
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)  // one value per --set: `run --set k=v CONFIG` keeps CONFIG
+      ->take_all();
   bool plan_no_time = false;
   plan->add_flag("--no-calibration", plan_no_time, "no GEMM calibration, so no time estimate");
   std::string plot_dir;
@@ -393,6 +394,12 @@ int main(int argc, char** argv) {
   plot->add_option("results", plot_dir, "results folder written by `initscope run`")
       ->required()
       ->check(CLI::ExistingDirectory);
+  std::string plot_gradient_axis = "auto";
+  plot->add_option("--gradient-axis", plot_gradient_axis,
+                   "gradient histograms: auto (linear centred on 0 for linearly binned gradients, else log), "
+                   "linear, log (|g|, both signs) or symlog")
+      ->check(CLI::IsMember({"auto", "linear", "log", "symlog"}))
+      ->capture_default_str();
 
   const auto b = isc::build_info();
   app.set_version_flag("--version", "initscope " + b["version"].get<std::string>() + " (commit " +
@@ -410,7 +417,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (app.got_subcommand("info")) return cmd_info();
-  if (app.got_subcommand("plot")) return render_plots(plot_dir);
+  if (app.got_subcommand("plot")) return render_plots(plot_dir, plot_gradient_axis);
   if (app.got_subcommand("merge")) return cmd_merge(merge_out, merge_dirs, merge_no_plot);
   if (app.got_subcommand("plan")) {
     return guarded([&] {

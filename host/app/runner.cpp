@@ -18,7 +18,10 @@ StatsSpec stats_spec(const Config& c) {
   s.range[int(Quantity::Preactivation)] = c.stats.preactivation_range;
   s.range[int(Quantity::Activation)] = c.stats.activation_range;
   const float u = static_cast<float>(std::log10(1.0 + c.stats.gradient_max / c.stats.gradient_linthresh));
-  const HistRange g{-u, u, c.stats.bins, static_cast<float>(c.stats.gradient_linthresh)};
+  const float m = static_cast<float>(c.stats.gradient_max);
+  const HistRange g = c.stats.gradient_linear
+                          ? HistRange{-m, m, c.stats.bins, 0.0f}
+                          : HistRange{-u, u, c.stats.bins, static_cast<float>(c.stats.gradient_linthresh)};
   s.range[int(Quantity::BackpropGradient)] = g;
   s.range[int(Quantity::WeightGradient)] = g;
   s.range[int(Quantity::JacobianSingularValue)] = c.stats.jacobian_range;
