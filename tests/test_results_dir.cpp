@@ -71,6 +71,16 @@ int finish(const Child& c, std::string* out) {
 
 int run(const std::vector<std::string>& args, std::string* out) { return finish(spawn(args), out); }
 
+// Runs `cmd` under /bin/sh; exit code and output.
+int shell(const std::string& cmd, std::string* out) {
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
+  const int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 class ResultsDir : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -206,6 +216,14 @@ TEST_F(ResultsDir, ShardsMergeToTheUnshardedOutputs) {
     EXPECT_EQ(gunzip(dir_ / ("m" + std::to_string(n)) / "trials.csv.gz"), gunzip(dir_ / "ref" / "trials.csv.gz"))
         << n << " shards";
   }
+  // A merge into a folder that another run or merge holds is refused (flock(1) holds its lock).
+  fs::create_directories(dir_ / "busy");
+  out.clear();
+  const std::string merge_busy = "flock " + (dir_ / "busy" / ".initscope.lock").string() + " " + INITSCOPE_BIN +
+                                 " merge " + (dir_ / "busy").string() + " " + (dir_ / "s1_0").string() + " --no-plot";
+  EXPECT_EQ(shell(merge_busy, &out), 1) << out;
+  EXPECT_NE(out.find("is in use by another initscope run"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir_ / "busy" / "stats.csv"));
   // A shard folder missing, one given twice, another experiment: refused, naming what is wrong.
   out.clear();
   EXPECT_EQ(
@@ -291,18 +309,6 @@ TEST_F(ResultsDir, SigkillAnywhereLeavesAResumableFolder) {
       EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << "temporary file left: " << e.path();
   }
 }
-
-namespace {
-// Runs `cmd` under /bin/sh; exit code and output.
-int shell(const std::string& cmd, std::string* out) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out->append(buf, n);
-  const int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-}  // namespace
 
 TEST_F(ResultsDir, AFileSizeLimitOrAFullDiskEndsClearlyAndResumes) {
   // ulimit -f 4 (2 KiB files): the run ends with exit 1 and a message naming the file and the

@@ -194,9 +194,7 @@ int cmd_merge(const std::string& out, const std::vector<std::string>& dirs, bool
     info.device_description = std::to_string(dirs.size()) + " folders";
     info.started_utc = utc_now();
     info.per_trial = !m.trials.empty();
-    std::error_code ec;
-    std::filesystem::create_directories(out, ec);
-    if (ec) throw std::runtime_error("cannot create output folder " + out + ": " + ec.message());
+    const isc::FolderLock lock(out);  // no run or other merge writes OUT meanwhile
     if (info.per_trial) isc::concatenate_trials(out, *m.ex, m.trials);
     info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     isc::write_results(out, *m.ex, m.results, info);

@@ -172,20 +172,28 @@ nlohmann::json recipe_json(const std::string& id, const ExperimentRecipe& r) {
 }
 }  // namespace
 
-ResultsDir::ResultsDir(const std::string& dir, const Experiment& ex, const ExperimentRecipe& recipe, bool force)
-    : dir_(dir), parts_(dir + "/parts"), experiment_(experiment_id(ex)) {
+FolderLock::FolderLock(const std::string& dir) {
   std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) throw ResultsDirError("cannot create output folder " + dir_ + ": " + ec.message());
-  const std::string lock = dir_ + "/.initscope.lock";
-  lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT, 0644);
-  if (lock_fd_ < 0) throw ResultsDirError("cannot open " + lock + ": " + std::strerror(errno));
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    ::close(lock_fd_);
-    lock_fd_ = -1;
-    throw ResultsDirError(dir_ + " is in use by another initscope run (its lock " + lock +
+  fs::create_directories(dir, ec);
+  if (ec) throw ResultsDirError("cannot create output folder " + dir + ": " + ec.message());
+  const std::string lock = dir + "/.initscope.lock";
+  fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT, 0644);
+  if (fd_ < 0) throw ResultsDirError("cannot open " + lock + ": " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+    throw ResultsDirError(dir + " is in use by another initscope run (its lock " + lock +
                           " is held); wait for it or use another --out");
   }
+}
+
+FolderLock::~FolderLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
+}
+
+ResultsDir::ResultsDir(const std::string& dir, const Experiment& ex, const ExperimentRecipe& recipe, bool force)
+    : dir_(dir), parts_(dir + "/parts"), experiment_(experiment_id(ex)), lock_(dir) {
+  std::error_code ec;
   // Temporary files of a killed run: nothing else writes here while we hold the lock.
   for (const std::string& d : {dir_, parts_})
     if (fs::is_directory(d, ec))
@@ -214,9 +222,7 @@ ResultsDir::ResultsDir(const std::string& dir, const Experiment& ex, const Exper
   write_file_atomic(parts_ + "/experiment.json", recipe_json(experiment_, recipe).dump(2) + "\n");
 }
 
-ResultsDir::~ResultsDir() {
-  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
-}
+ResultsDir::~ResultsDir() = default;
 
 std::string ResultsDir::part_path(const std::string& config_id, uint64_t first, uint64_t end, const char* ext) const {
   return parts_ + "/" + config_id + "." + std::to_string(first) + "-" + std::to_string(end) + ext;

@@ -29,6 +29,19 @@ struct ExperimentRecipe {
   Overrides overrides;
 };
 
+// An exclusive lock on DIR/.initscope.lock (flock, released when the process ends however it
+// ends): one initscope run or merge writes a folder at a time. Creates DIR.
+class FolderLock {
+ public:
+  explicit FolderLock(const std::string& dir);
+  ~FolderLock();
+  FolderLock(const FolderLock&) = delete;
+  FolderLock& operator=(const FolderLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // Layout: DIR/.initscope.lock; DIR/parts/experiment.json (the experiment id and recipe);
 // DIR/parts/<config_id>.<first>-<end>.part (CBOR: the aggregate of trials [first, end) of a
 // configuration, its partial results bit for bit); DIR/parts/<config_id>.<first>-<end>.trials.csv.gz
@@ -70,7 +83,7 @@ class ResultsDir {
   mutable bool indexed_ = false;
   mutable std::map<std::string, std::vector<PartFile>> index_;  // by config id
   std::string dir_, parts_, experiment_;
-  int lock_fd_ = -1;
+  FolderLock lock_;
   mutable int resumed_ = 0;
 };
 
