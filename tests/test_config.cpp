@@ -221,3 +221,15 @@ TEST(Config, GradientBinsAreLinearOrSymlog) {
   EXPECT_NE(error_of(base + "gradient_bins = \"linear\"\ngradient_linthresh = 1e-9\n").find("has no meaning"),
             std::string::npos);
 }
+
+// Found by the fuzzer (tests/fuzz/regressions): a float where an integer belongs was converted
+// by toml++ with undefined behaviour beyond int64; a range whose bins vanish in float precision.
+TEST(Config, HugeFloatsForIntegerKeysAreRefusedWithoutUndefinedBehaviour) {
+  EXPECT_EQ(error_of("trials = 1e19\n[network]\nhidden = [1]\n"),
+            "exp.toml:1: trials: expected an integer, got a float '1e+19'");
+  EXPECT_EQ(error_of("[network]\nhidden = [1e19]\n"),
+            "exp.toml:2: network.hidden[0]: expected an integer width, got '1e+19'");
+  EXPECT_NE(error_of("[network]\nhidden = [1]\n[stats]\npreactivation_range = [0.0, 1e-45]\n")
+                .find("a bin's width is below float precision"),
+            std::string::npos);
+}

@@ -169,9 +169,9 @@ class Reader {
   std::optional<int64_t> integer(const std::string& key, int64_t lo, int64_t hi) {
     const Leaf* l = find(key);
     if (!l) return std::nullopt;
-    auto v = l->node->value<int64_t>();
-    if (!l->node->is_integer() || !v)
-      fail(*l, key, "expected an integer, got " + type_name(*l->node) + " '" + node_text(*l->node) + "'");
+    // is_integer() first: toml++'s value<int64_t>() casts a float node, undefined beyond int64.
+    const auto v = l->node->is_integer() ? l->node->value<int64_t>() : std::nullopt;
+    if (!v) fail(*l, key, "expected an integer, got " + type_name(*l->node) + " '" + node_text(*l->node) + "'");
     if (*v < lo || *v > hi)
       fail(*l, key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(*v));
     return *v;
@@ -331,8 +331,8 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
     for (size_t i = 0; i < hidden->size(); ++i) {
       const toml::node& e = *hidden->get(i);
       const std::string k = "network.hidden[" + std::to_string(i) + "]";
-      auto v = e.value<int64_t>();
-      if (!e.is_integer() || !v) r.fail(l, k, "expected an integer width, got '" + node_text(e) + "'");
+      const auto v = e.is_integer() ? e.value<int64_t>() : std::nullopt;  // see Reader::integer
+      if (!v) r.fail(l, k, "expected an integer width, got '" + node_text(e) + "'");
       if (*v < 1 || *v > (1 << 24)) r.fail(l, k, "width must be in [1, 16777216], got " + std::to_string(*v));
       n.hidden.push_back(static_cast<int>(*v));
     }
@@ -437,8 +437,9 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
           flat.count(key) ? flat.at(key).where : (flat.count("stats.bins") ? flat.at("stats.bins").where : "stats");
       throw ConfigError(where + ": " + key + ": [" + fmt_num(range->lo) + ", " + fmt_num(range->hi) + "] in " +
                         std::to_string(b.bins) + " bins: " +
-                        (bad >= 0 ? "bin " + std::to_string(bad) + " has no width as a float"
-                                  : std::string("lo and hi are the same float")) +
+                        (bad >= 0                   ? "bin " + std::to_string(bad) + " has no width as a float"
+                         : !(range->hi > range->lo) ? std::string("lo and hi are the same float")
+                                                    : std::string("a bin's width is below float precision")) +
                         " (the histograms bin in float precision); widen the range or use fewer bins");
     }
   }

@@ -2,7 +2,12 @@
 execute_process(COMMAND git -C "${SRC}" rev-parse --short=12 HEAD OUTPUT_VARIABLE c
                 OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0 OR c STREQUAL "")
-  set(c "unknown")
+  # No git checkout (a container build copies no .git): the commit the builder says, if any.
+  if(NOT "$ENV{INITSCOPE_GIT_COMMIT}" STREQUAL "")
+    set(c "$ENV{INITSCOPE_GIT_COMMIT}")
+  else()
+    set(c "unknown")
+  endif()
 else()
   execute_process(COMMAND git -C "${SRC}" status --porcelain --untracked-files=no
                   OUTPUT_VARIABLE dirty OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
