@@ -14,7 +14,9 @@ ISC_HD float act_exp(float x) {
   x = x < -87.0f ? -87.0f : x;
   x = x > 88.0f ? 88.0f : x;
   // Nearest integer to x log2(e): the argument is positive after the shift, so truncation rounds.
-  const float kf = static_cast<float>(static_cast<int>(madd_rn(x, 1.44269504f, 128.5f)) - 128);
+  // NaN takes k from 0 (converting NaN to int is undefined); r, and so the result, stay NaN.
+  const float xk = x == x ? x : 0.0f;
+  const float kf = static_cast<float>(static_cast<int>(madd_rn(xk, 1.44269504f, 128.5f)) - 128);
   const float r = sub_rn(sub_rn(x, mul_rn(kf, 0.693145751953125f)), mul_rn(kf, 1.4286068203094172e-06f));
   float p = 1.0f / 5040.0f;
   p = madd_rn(p, r, 1.0f / 720.0f);

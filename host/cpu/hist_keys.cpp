@@ -66,7 +66,7 @@ ISC_CLONES void cpu_fine_bins(const float* x, std::size_t n, float lo, float hi,
   for (std::size_t i = 0; i < n; ++i) {
     const float v = x[i];
     float f = (v - lo) * scale;
-    f = f < 0.0f ? 0.0f : f;
+    f = f > 0.0f ? f : 0.0f;  // also NaN to 0: converting NaN to int is undefined
     f = f > top ? top : f;
     const int inside = int(v >= lo) & int(v <= hi);  // false for NaN
     const int k = static_cast<int>(f);
