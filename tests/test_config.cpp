@@ -233,3 +233,11 @@ TEST(Config, HugeFloatsForIntegerKeysAreRefusedWithoutUndefinedBehaviour) {
                 .find("a bin's width is below float precision"),
             std::string::npos);
 }
+
+// Percentiles that print alike would name two columns alike (p50, p50).
+TEST(Config, PercentilesThatNameTheSameColumnAreRefused) {
+  EXPECT_EQ(error_of("[network]\nhidden = [4]\n[stats]\npercentiles = [50, 50.0000001]\n"),
+            "exp.toml:4: stats.percentiles: 50 and 50.0000001 would both be column p50 (items 0 and 1); give "
+            "percentiles that differ in their first 6 significant digits");
+  EXPECT_EQ(error_of("[network]\nhidden = [4]\n[stats]\npercentiles = [50, 50.5]\n"), "no error");
+}

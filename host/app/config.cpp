@@ -1,6 +1,8 @@
 // config.cpp — TOML config parsing, overrides, sweep expansion and validation.
 #include "host/app/config.h"
 
+#include "host/backend/stats.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -378,12 +380,22 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
       s.percentiles.push_back(
           r.number_of(Leaf{p->get(i), l.where}, "stats.percentiles[" + std::to_string(i) + "]", 0.0, 100.0, false));
     if (s.percentiles.size() > 32) r.fail(l, "stats.percentiles", "at most 32 percentiles");
+    auto exact = [](double v) {
+      char b[32];
+      std::snprintf(b, sizeof b, "%.10g", v);
+      return std::string(b);
+    };
     for (size_t i = 0; i < s.percentiles.size(); ++i)
       for (size_t j = 0; j < i; ++j)
         if (s.percentiles[i] == s.percentiles[j])
           r.fail(l, "stats.percentiles",
                  fmt_num(s.percentiles[i]) + " appears twice (items " + std::to_string(j) + " and " +
                      std::to_string(i) + "): each percentile is one column");
+        else if (percentile_name(s.percentiles[i]) == percentile_name(s.percentiles[j]))
+          r.fail(l, "stats.percentiles",
+                 exact(s.percentiles[j]) + " and " + exact(s.percentiles[i]) + " would both be column " +
+                     percentile_name(s.percentiles[i]) + " (items " + std::to_string(j) + " and " + std::to_string(i) +
+                     "); give percentiles that differ in their first 6 significant digits");
   }
   if (const toml::array* q = r.array("stats.quantities")) {
     const Leaf& l = r.leaf("stats.quantities");
