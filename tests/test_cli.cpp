@@ -314,3 +314,21 @@ TEST_F(Cli, AnAddressSpaceLimitEndsClearlyNeverAHang) {
       << out;
   EXPECT_NE(out.find("\n1\n"), std::string::npos) << out;  // exit 1, not 124 (timeout)
 }
+
+// Sweeping stats.percentiles changes trials.csv's columns: with per-trial rows it is refused
+// before any compute (exit 2); without, stats.csv (one row per statistic) holds each sweep point's.
+TEST_F(Cli, SweepingPercentilesWithPerTrialRowsIsRefusedBeforeCompute) {
+  const auto cfg = write("p.toml",
+                         "name = \"p\"\ntrials = 2\nsamples = 4\n[network]\ninput = 8\nhidden = [8]\n"
+                         "[sweep]\n\"stats.percentiles\" = [[1.0, 99.0], [50.0]]\n");
+  const auto refused = run("run " + cfg.string() + " --per-trial --out " + (dir_ / "x").string());
+  EXPECT_EQ(refused.code, 2) << refused.out;
+  EXPECT_NE(refused.out.find("stats.percentiles must be the same in every configuration"), std::string::npos)
+      << refused.out;
+  EXPECT_FALSE(fs::exists(dir_ / "x"));
+  const auto ok = run("run " + cfg.string() + " -q --out " + (dir_ / "y").string());
+  ASSERT_EQ(ok.code, 0) << ok.out;
+  const std::string stats = slurp(dir_ / "y" / "stats.csv");
+  EXPECT_NE(stats.find(",p01,"), std::string::npos);
+  EXPECT_NE(stats.find(",p50,"), std::string::npos);
+}
