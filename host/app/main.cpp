@@ -148,6 +148,13 @@ int cmd_info() {
   return 0;
 }
 
+// The address-space limit (ulimit -v) in bytes, 0 when there is none.
+uint64_t address_space_limit() {
+  struct rlimit as {};
+  if (::getrlimit(RLIMIT_AS, &as) != 0 || as.rlim_cur == RLIM_INFINITY) return 0;
+  return uint64_t(as.rlim_cur);
+}
+
 // `initscope merge OUT DIR...`: the shards' parts into OUT's outputs.
 // Runs a command, turning its errors into the exit-code contract: 2 for config and usage errors, 1
 // for run errors, each printed on one line.
@@ -162,11 +169,9 @@ int guarded(F&& command) {
     // Out of memory (an address-space limit, ulimit -v, or a full machine). The process ends here:
     // exit handlers could wait forever on library threads that are themselves failing to allocate
     // (OpenBLAS's workers, which retry).
-    struct rlimit as {};
-    const bool limited = ::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY;
-    std::fprintf(
-        stderr, "initscope: error: out of memory%s; lower run.memory_limit_mb, trials or widths\n",
-        limited ? (" (address-space limit " + std::to_string(as.rlim_cur >> 20) + " MiB, ulimit -v)").c_str() : "");
+    const uint64_t limit = address_space_limit();
+    std::fprintf(stderr, "initscope: error: out of memory%s; lower run.memory_limit_mb, trials or widths\n",
+                 limit ? (" (address-space limit " + std::to_string(limit >> 20) + " MiB, ulimit -v)").c_str() : "");
     std::fflush(nullptr);
     std::_Exit(1);
   } catch (const std::exception& e) {
@@ -202,13 +207,6 @@ int cmd_merge(const std::string& out, const std::vector<std::string>& dirs, bool
     if (!no_plot) render_plots(out);
     return 0;
   });
-}
-
-// The address-space limit (ulimit -v) in bytes, 0 when there is none.
-uint64_t address_space_limit() {
-  struct rlimit as {};
-  if (::getrlimit(RLIMIT_AS, &as) != 0 || as.rlim_cur == RLIM_INFINITY) return 0;
-  return uint64_t(as.rlim_cur);
 }
 
 // Address space mapped so far (VmSize), in bytes.

@@ -24,13 +24,24 @@
 namespace isc {
 namespace {
 
+// Appends v as the CSVs write numbers: nan, inf, -inf, else printf's %.9g (std::to_chars with a
+// precision is specified as that in the C locale, and is much faster).
+void append_num(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "nan";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "inf" : "-inf";
+  } else {
+    char buf[40];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 9);
+    out.append(buf, r.ptr);
+  }
+}
+
 std::string num(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  // std::to_chars with a precision is specified as printf's %.9g in the C locale, and much faster.
-  char buf[40];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 9);
-  return std::string(buf, r.ptr);
+  std::string s;
+  append_num(s, v);
+  return s;
 }
 
 // A CSV text built by appending (no stream, no temporary strings per number): the tidy CSVs of a
@@ -54,12 +65,8 @@ class CsvText {
   }
   CsvText& operator<<(uint64_t v) { return integer(v); }
   CsvText& operator<<(int v) { return integer(v); }
-  CsvText& operator<<(Num n) {  // as num()
-    if (std::isnan(n.v)) return *this << "nan";
-    if (std::isinf(n.v)) return *this << (n.v > 0 ? "inf" : "-inf");
-    char buf[40];
-    const auto r = std::to_chars(buf, buf + sizeof buf, n.v, std::chars_format::general, 9);
-    s_.append(buf, r.ptr);
+  CsvText& operator<<(Num n) {
+    append_num(s_, n.v);
     return *this;
   }
   std::string str() && { return std::move(s_); }
