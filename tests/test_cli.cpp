@@ -105,6 +105,33 @@ TEST_F(Cli, RunWritesAllOutputs) {
     EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << "leftover temp file " << e.path();
 }
 
+TEST_F(Cli, ALargeSweepSummarizesItsFirstConfigurationsAndWritesThemAll) {
+  // 23 configurations: the terminal table shows the first 20 and says where the rest are; stats.csv
+  // and theory.csv (streamed as each configuration is done) hold all 23, in sweep order.
+  std::string gains;
+  for (int i = 0; i < 23; ++i) gains += (i ? ", " : "") + std::to_string(0.5 + 0.05 * i);
+  const auto cfg = write("many.toml",
+                         "name = \"many\"\ntrials = 2\nsamples = 4\n[network]\ninput = 8\nhidden = [8]\n"
+                         "[sweep]\n\"network.gain\" = [" +
+                             gains + "]\n");
+  const auto r = run("run " + cfg.string() + " --out " + (dir_ / "out").string() + " --device cpu");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::size_t tables = 0;
+  for (std::size_t at = 0; (at = r.out.find("\nconfig ", at)) != std::string::npos; ++at) ++tables;
+  EXPECT_EQ(tables + (r.out.rfind("config ", 0) == 0 ? 1 : 0), 20u) << r.out;
+  EXPECT_NE(r.out.find("... and 3 more configurations: every one is in " + (dir_ / "out").string() + "/stats.csv"),
+            std::string::npos)
+      << r.out;
+  const std::string theory = slurp(dir_ / "out" / "theory.csv");
+  EXPECT_EQ(std::count(theory.begin(), theory.end(), '\n'), 1 + 23);
+  std::istringstream lines(theory.substr(theory.find('\n') + 1));
+  std::string line;
+  for (int i = 0; std::getline(lines, line); ++i) {  // in sweep order: the gain column
+    const std::size_t a = line.find(',') + 1;
+    EXPECT_NEAR(std::stod(line.substr(a, line.find(',', a) - a)), 0.5 + 0.05 * i, 1e-9) << line;
+  }
+}
+
 TEST_F(Cli, SameSeedGivesByteIdenticalOutputs) {
   const auto cfg = write("small.toml", kSmall);
   ASSERT_EQ(run("run " + cfg.string() + " -q --per-trial --out " + (dir_ / "a").string()).code, 0);

@@ -183,7 +183,7 @@ TEST_F(ResultsDir, TemporaryFilesOfAKilledRunAreRemoved) {
   ASSERT_EQ(run(args("k", {}, "small.toml"), &out), 0) << out;
   EXPECT_FALSE(fs::exists(dir_ / "k" / "stats.csv.tmp.99999"));
   EXPECT_FALSE(fs::exists(dir_ / "k" / "parts" / "abc.part.tmp.99999"));
-  EXPECT_TRUE(fs::exists(dir_ / "k" / "parts" / "journal.jsonl"));
+  EXPECT_TRUE(fs::exists(dir_ / "k" / "parts" / "parts.log"));
 }
 
 TEST_F(ResultsDir, ShardsMergeToTheUnshardedOutputs) {
@@ -274,7 +274,7 @@ TEST_F(ResultsDir, MoreTrialsLaterExtendTheRun) {
   out.clear();
   ASSERT_EQ(run(args("ext", {"--trials", "120", "--per-trial"}, "small.toml"), &out), 0) << out;
   EXPECT_NE(out.find("2 committed ranges of trials resumed"), std::string::npos) << out;
-  EXPECT_TRUE(fs::exists(dir_ / "ext" / "parts" / "journal.jsonl"));
+  EXPECT_TRUE(fs::exists(dir_ / "ext" / "parts" / "parts.log"));
   out.clear();
   ASSERT_EQ(run(args("one", {"--trials", "120", "--per-trial"}, "small.toml"), &out), 0) << out;
   for (const char* f : {"stats.csv", "histograms.csv", "theory.csv"})
@@ -370,20 +370,43 @@ TEST_F(ResultsDir, AFileSizeLimitOrAFullDiskEndsClearlyAndResumes) {
   same_as_ref(mnt / "out");
 }
 
-TEST_F(ResultsDir, ADamagedPartIsNamedNotTrusted) {
+TEST_F(ResultsDir, ADamagedLogIsCutAtItsFirstBadRecordAndRecomputed) {
+  // The log of a finished two-configuration run (two records): its last record cut short (a run
+  // killed while appending), then a byte of its first record flipped (a damaged disk). Each time the
+  // next run says what it cut off, recomputes those trials and writes the same outputs.
   std::string out;
-  ASSERT_EQ(run(args("d", {}, "small.toml"), &out), 0) << out;
-  fs::path part;
-  for (const auto& e : fs::directory_iterator(dir_ / "d" / "parts"))
-    if (e.path().extension() == ".part") part = e.path();
-  ASSERT_FALSE(part.empty());
-  const std::string bytes = slurp(part);
-  std::ofstream(part, std::ios::binary) << bytes.substr(0, bytes.size() / 2);  // cut in half
+  ASSERT_EQ(run(args("ref", {}, "small.toml"), &out), 0) << out;
+  const fs::path log = dir_ / "d" / "parts" / "parts.log";
+  for (int damage : {0, 1}) {
+    SCOPED_TRACE(damage == 0 ? "last record cut short" : "a byte of the first record flipped");
+    out.clear();
+    ASSERT_EQ(run(args("d", {}, "small.toml"), &out), 0) << out;
+    std::string bytes = slurp(log);
+    ASSERT_GT(bytes.size(), 100u);
+    if (damage == 0)
+      bytes.resize(bytes.size() - 7);
+    else
+      bytes[40] = char(bytes[40] ^ 0x10);
+    std::ofstream(log, std::ios::binary | std::ios::trunc) << bytes;
+    out.clear();
+    ASSERT_EQ(run(args("d", {}, "small.toml"), &out), 0) << out;
+    EXPECT_NE(out.find("damaged bytes off the end of " + (dir_ / "d").string() + "/parts/parts.log"), std::string::npos)
+        << out;
+    // The first record kept when only the last was cut; nothing kept when the first was damaged.
+    if (damage == 0) {
+      EXPECT_NE(out.find("1 committed range of trials resumed"), std::string::npos) << out;
+    } else {
+      EXPECT_EQ(out.find("resumed"), std::string::npos) << out;
+    }
+    for (const char* f : {"stats.csv", "histograms.csv", "theory.csv"})
+      EXPECT_EQ(slurp(dir_ / "d" / f), slurp(dir_ / "ref" / f)) << f;
+    fs::remove_all(dir_ / "d");
+  }
+  // Parts of an older initscope (a file per range) are refused, not misread.
   out.clear();
-  EXPECT_EQ(run(args("d", {}, "small.toml"), &out), 1);
-  EXPECT_NE(out.find(part.string()), std::string::npos) << out;
-  EXPECT_NE(out.find("remove it to recompute those trials"), std::string::npos) << out;
-  fs::remove(part);
+  ASSERT_EQ(run(args("old", {}, "small.toml"), &out), 0) << out;
+  std::ofstream(dir_ / "old" / "parts" / "0123456789abcdef.0-4.part") << "cbor";
   out.clear();
-  EXPECT_EQ(run(args("d", {}, "small.toml"), &out), 0) << out;
+  EXPECT_EQ(run(args("old", {}, "small.toml"), &out), 1);
+  EXPECT_NE(out.find("parts of an older initscope (0123456789abcdef.0-4.part"), std::string::npos) << out;
 }

@@ -27,6 +27,7 @@
 #include "host/app/plan.h"
 #include "host/app/progress.h"
 #include "host/app/results_dir.h"
+#include "host/app/results_writer.h"
 #include "host/app/runner.h"
 #include "host/app/trials_writer.h"
 
@@ -463,6 +464,11 @@ int main(int argc, char** argv) {
     recipe.source = config_path;
     recipe.overrides = ov;
     isc::ResultsDir out(dir, ex, recipe, force);
+    if (out.damaged_bytes() > 0 && !quiet)
+      std::fprintf(stderr,
+                   "initscope: cut %llu damaged bytes off the end of %s/parts/parts.log (a run killed while "
+                   "writing); those trials are computed again\n",
+                   static_cast<unsigned long long>(out.damaged_bytes()), dir.c_str());
     std::unique_ptr<isc::TrialsCsvGz> trials_part;  // the running unit's rows
     isc::RunOptions opt;
     if (shard_n > 0) opt.units = isc::shard_units(ex, shard_i, shard_n);
@@ -492,10 +498,22 @@ int main(int argc, char** argv) {
       opt.progress = [&](const isc::SweepPoint& p, int64_t done, int64_t total, bool resumed) {
         progress.update(p, done, total, resumed);
       };
-    std::vector<isc::ConfigResult> results;
+    // The final outputs, written as each configuration is done (not for a shard: it keeps parts only).
+    std::unique_ptr<isc::ResultsWriter> writer;
+    if (shard_n == 0) writer = std::make_unique<isc::ResultsWriter>(dir, ex);
+    // The terminal summary shows the first kSummaryConfigs configurations (stats.csv has them all).
+    constexpr std::size_t kSummaryConfigs = 20;
+    std::vector<isc::ConfigResult> shown;
+    std::size_t units_done = 0;
+    opt.unit_done = [&](isc::ConfigResult&& r) {
+      ++units_done;
+      if (shown.size() < kSummaryConfigs) shown.push_back(r);
+      if (writer) writer->add(std::move(r));
+    };
     try {
-      results = isc::run_experiment(ex, *backend, opt);
+      isc::run_experiment(ex, *backend, opt);
     } catch (const isc::Interrupted& e) {
+      out.sync();
       const int sig = g_signal.load();
       std::fprintf(stderr,
                    "\ninitscope: interrupted (%s): %d of %d configuration%s finished, and %llu trial%s of the "
@@ -505,6 +523,7 @@ int main(int argc, char** argv) {
                    cmdline.c_str());
       return sig == SIGTERM ? 143 : 130;
     }
+    out.sync();
     if (out.resumed() > 0 && !quiet)
       std::fprintf(stderr, "initscope: %d committed range%s of trials resumed from %s/parts\n", out.resumed(),
                    out.resumed() == 1 ? "" : "s", dir.c_str());
@@ -512,14 +531,17 @@ int main(int argc, char** argv) {
       std::printf(
           "shard %d/%d: %zu piece%s of work kept in %s/parts; when every shard is done:\n"
           "  initscope merge OUT <the %d shard folders>\n",
-          shard_i, shard_n, results.size(), results.size() == 1 ? "" : "s", dir.c_str(), shard_n);
+          shard_i, shard_n, units_done, units_done == 1 ? "" : "s", dir.c_str(), shard_n);
       return 0;
     }
     info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (info.per_trial) out.assemble_trials(ex);
-    isc::write_results(dir, ex, results, info);
+    writer->finish(info);
     if (!quiet) {
-      std::cout << isc::summary_table(ex, results);
+      std::cout << isc::summary_table(ex, shown);
+      if (units_done > shown.size())
+        std::cout << "... and " << units_done - shown.size() << " more configuration"
+                  << (units_done - shown.size() == 1 ? "" : "s") << ": every one is in " << dir << "/stats.csv\n";
       std::printf("results: %s/ (stats.csv, histograms.csv, theory.csv%s, manifest.json) in %.2f s\n", dir.c_str(),
                   info.per_trial ? ", trials.csv.gz" : "", info.seconds);
     }

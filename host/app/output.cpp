@@ -51,6 +51,8 @@ struct Num {
 };
 class CsvText {
  public:
+  CsvText() = default;
+  explicit CsvText(std::string&& s) : s_(std::move(s)) {}  // appends to s
   CsvText& operator<<(const std::string& x) {
     s_ += x;
     return *this;
@@ -155,84 +157,98 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   }
 }
 
-std::string stats_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
-  CsvText os;
-  os << header_prefix(ex) << ",layer,quantity,statistic,value,trial_std,trials\n";
-  for (const auto& r : rs) {
-    const std::string pre = row_prefix(r);
-    for (int l = 0; l < r.layers; ++l)
-      for (int q : written(r)) {
-        const auto names = statistic_names(r.spec, context(r, q));
-        const Aggregate& a = r.aggregate(l, q);
-        for (std::size_t i = 0; i < names.size(); ++i) {
-          const Moments& m = a.per_statistic[i];
-          os << pre << ',' << (l + 1) << ',' << to_string(Quantity(q)) << ',' << names[i] << ','
-             << Num{m.n > 0 ? m.mean : std::nan("")} << ',' << Num{m.n > 1 ? std::sqrt(variance(m)) : std::nan("")}
-             << ',' << static_cast<uint64_t>(m.n) << '\n';
-        }
+void append_stats_rows(std::string& out, const ConfigResult& r) {
+  CsvText os(std::move(out));
+  const std::string pre = row_prefix(r);
+  for (int l = 0; l < r.layers; ++l)
+    for (int q : written(r)) {
+      const auto names = statistic_names(r.spec, context(r, q));
+      const Aggregate& a = r.aggregate(l, q);
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        const Moments& m = a.per_statistic[i];
+        os << pre << ',' << (l + 1) << ',' << to_string(Quantity(q)) << ',' << names[i] << ','
+           << Num{m.n > 0 ? m.mean : std::nan("")} << ',' << Num{m.n > 1 ? std::sqrt(variance(m)) : std::nan("")} << ','
+           << static_cast<uint64_t>(m.n) << '\n';
       }
+    }
+  out = std::move(os).str();
+}
+
+const HistogramText::Bins& HistogramText::bins(const HistRange& range) {
+  for (const auto& e : cache_)
+    if (e.first.lo == range.lo && e.first.hi == range.hi && e.first.bins == range.bins &&
+        e.first.linthresh == range.linthresh)
+      return e.second;
+  Bins t;
+  const Binner b = make_binner(range);
+  t.underflow = "underflow,-inf," + num(edge_value(range, b, 0)) + ",";
+  t.overflow = "overflow," + num(edge_value(range, b, b.bins)) + ",inf,";
+  for (int i = 0; i < b.bins; ++i) {
+    const double lo = edge_value(range, b, i), hi = edge_value(range, b, i + 1);
+    t.edges.push_back(std::to_string(i) + "," + num(lo) + "," + num(hi) + ",");
+    t.width.push_back(hi - lo);
   }
-  return std::move(os).str();
+  cache_.emplace_back(range, std::move(t));
+  return cache_.back().second;
+}
+
+void HistogramText::append_rows(std::string& out, const ConfigResult& r) {
+  CsvText os(std::move(out));
+  const std::string pre = row_prefix(r);
+  for (int l = 0; l < r.layers; ++l)
+    for (int q : written(r)) {
+      const Aggregate& a = r.aggregate(l, q);
+      const Bins& t = bins(r.spec.range[q]);
+      const uint64_t total = a.values;
+      const std::string lq = pre + "," + std::to_string(l + 1) + "," + to_string(Quantity(q)) + ",";
+      os << lq << t.underflow << a.hist[0] << ",\n";
+      for (std::size_t i = 0; i < t.edges.size(); ++i) {
+        const uint64_t c = a.hist[i + 1];
+        os << lq << t.edges[i] << c << ',' << Num{total ? double(c) / (double(total) * t.width[i]) : 0.0} << '\n';
+      }
+      os << lq << t.overflow << a.hist[t.edges.size() + 1] << ",\n";
+    }
+  out = std::move(os).str();
+}
+
+void append_theory_rows(std::string& out, const ConfigResult& r, const std::vector<LayerTheory>& th) {
+  CsvText os(std::move(out));
+  const std::string pre = row_prefix(r);
+  for (std::size_t l = 0; l < th.size(); ++l) {
+    const LayerTheory& t = th[l];
+    os << pre << ',' << (l + 1) << ',' << Num{t.sigma_w2} << ',' << Num{t.q_pre} << ',' << Num{t.var_pre} << ','
+       << Num{t.var_act} << ',' << Num{t.chi1} << ',' << Num{t.grad_ratio} << ',' << Num{t.c_pre} << '\n';
+  }
+  out = std::move(os).str();
+}
+
+std::string stats_csv_header(const Experiment& ex) {
+  return header_prefix(ex) + ",layer,quantity,statistic,value,trial_std,trials\n";
+}
+std::string histograms_csv_header(const Experiment& ex) {
+  return header_prefix(ex) + ",layer,quantity,bin,bin_lo,bin_hi,count,density\n";
+}
+std::string theory_csv_header(const Experiment& ex) {
+  return header_prefix(ex) + ",layer,sigma_w2,q_pre,var_pre,var_act,chi1,grad_ratio,c_pre\n";
+}
+
+std::string stats_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
+  std::string s = stats_csv_header(ex);
+  for (const auto& r : rs) append_stats_rows(s, r);
+  return s;
 }
 
 std::string histograms_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
-  CsvText os;
-  os << header_prefix(ex) << ",layer,quantity,bin,bin_lo,bin_hi,count,density\n";
-  for (const auto& r : rs) {
-    const std::string pre = row_prefix(r);
-    for (int l = 0; l < r.layers; ++l)
-      for (int q : written(r)) {
-        const Aggregate& a = r.aggregate(l, q);
-        const Binner b = make_binner(r.spec.range[q]);
-        const uint64_t total = a.values;
-        const std::string lq = pre + "," + std::to_string(l + 1) + "," + to_string(Quantity(q)) + ",";
-        const HistRange& range = r.spec.range[q];
-        os << lq << "underflow,-inf," << Num{edge_value(range, b, 0)} << ',' << a.hist[0] << ",\n";
-        for (int i = 0; i < b.bins; ++i) {
-          const double lo = edge_value(range, b, i), hi = edge_value(range, b, i + 1);
-          const uint64_t c = a.hist[static_cast<std::size_t>(i) + 1];
-          os << lq << i << ',' << Num{lo} << ',' << Num{hi} << ',' << c << ','
-             << Num{total ? double(c) / (double(total) * (hi - lo)) : 0.0} << '\n';
-        }
-        os << lq << "overflow," << Num{edge_value(range, b, b.bins)} << ",inf,"
-           << a.hist[static_cast<std::size_t>(b.bins) + 1] << ",\n";
-      }
-  }
-  return std::move(os).str();
+  std::string s = histograms_csv_header(ex);
+  HistogramText text;
+  for (const auto& r : rs) text.append_rows(s, r);
+  return s;
 }
 
 std::string theory_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
-  CsvText os;
-  os << header_prefix(ex) << ",layer,sigma_w2,q_pre,var_pre,var_act,chi1,grad_ratio,c_pre\n";
-  // The quadratures of every configuration first, on every core (a sweep of thousands of small
-  // configurations spends more on them than on anything else in this file).
-  std::vector<std::vector<LayerTheory>> all(rs.size());
-  std::atomic<std::size_t> next{0};
-  std::vector<std::exception_ptr> failed(rs.size());
-  auto work = [&] {
-    for (std::size_t i; (i = next++) < rs.size();) try {
-        all[i] = mean_field(rs[i].point->config);
-      } catch (...) {
-        failed[i] = std::current_exception();
-      }
-  };
-  const std::size_t n = std::min<std::size_t>(rs.size(), std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  for (std::size_t k = 1; k < n; ++k) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  for (const auto& e : failed)
-    if (e) std::rethrow_exception(e);
-  for (std::size_t i = 0; i < rs.size(); ++i) {
-    const ConfigResult& r = rs[i];
-    const auto& th = all[i];
-    for (std::size_t l = 0; l < th.size(); ++l) {
-      const LayerTheory& t = th[l];
-      os << row_prefix(r) << ',' << (l + 1) << ',' << Num{t.sigma_w2} << ',' << Num{t.q_pre} << ',' << Num{t.var_pre}
-         << ',' << Num{t.var_act} << ',' << Num{t.chi1} << ',' << Num{t.grad_ratio} << ',' << Num{t.c_pre} << '\n';
-    }
-  }
-  return std::move(os).str();
+  std::string s = theory_csv_header(ex);
+  for (const auto& r : rs) append_theory_rows(s, r, mean_field(r.point->config));
+  return s;
 }
 
 std::string trials_csv_header(const Experiment& ex) {
@@ -254,9 +270,10 @@ void check_trials_columns(const Experiment& ex) {
 
 uint64_t estimated_output_bytes(const Experiment& ex, bool per_trial) {
   // Bytes per row measured on small and large sweeps (with margin): histograms.csv ~70, stats.csv
-  // ~75, trials.csv.gz ~56 (README); each part holds its histograms and statistics again (~20 bytes
-  // per count in CBOR), and the per-trial rows are written twice (parts, then trials.csv.gz).
-  uint64_t bytes = 64 * 1024;  // manifest, journal, experiment.json
+  // ~75, trials.csv.gz ~56 (README); the parts log holds the histograms and statistics again (8 bytes
+  // per count, 32 per moment and partial result: within the margin below), and the per-trial rows
+  // are written twice (parts, then trials.csv.gz).
+  uint64_t bytes = 64 * 1024;  // manifest, experiment.json
   for (const auto& p : ex.points) {
     const StatsSpec spec = stats_spec(p.config);
     const uint64_t layers = p.config.network.hidden.size();
@@ -347,52 +364,6 @@ nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& r
   }
   m["configurations"] = cs;
   return m;
-}
-
-namespace {
-uint32_t crc_of(const std::string& s) {
-  return static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
-}
-// Size and CRC-32 of a file, read in pieces.
-std::pair<uint64_t, uint32_t> file_check(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  uLong crc = crc32(0L, Z_NULL, 0);
-  uint64_t bytes = 0;
-  std::vector<char> buf(1 << 20);
-  while (in.read(buf.data(), std::streamsize(buf.size())) || in.gcount() > 0) {
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(buf.data()), static_cast<uInt>(in.gcount()));
-    bytes += uint64_t(in.gcount());
-  }
-  return {bytes, static_cast<uint32_t>(crc)};
-}
-}  // namespace
-
-void write_results(const std::string& dir, const Experiment& ex, const std::vector<ConfigResult>& rs,
-                   const RunInfo& info) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("cannot create output folder " + dir + ": " + ec.message());
-  // Build every file in memory first so that a failure leaves the folder as it was; the manifest,
-  // written last, lists every file's size and CRC-32, so that a folder left half-written by a
-  // killed run is recognized (initscope plot refuses it) until the same command finishes it.
-  const std::string s = stats_csv(ex, rs), h = histograms_csv(ex, rs), th = theory_csv(ex, rs);
-  RunInfo with = info;
-  with.files["stats.csv"] = {s.size(), crc_of(s)};
-  with.files["histograms.csv"] = {h.size(), crc_of(h)};
-  with.files["theory.csv"] = {th.size(), crc_of(th)};
-  if (info.per_trial) with.files["trials.csv.gz"] = file_check(dir + "/trials.csv.gz");
-  const std::string m = manifest(ex, rs, with).dump(2) + "\n";
-  // Figures and report.html drawn from earlier outputs would contradict these: they go first, and
-  // `initscope plot` (after the run, unless --no-plot) draws them again.
-  std::filesystem::remove_all(dir + "/figures", ec);
-  std::filesystem::remove(dir + "/report.html", ec);
-  write_file_atomic(dir + "/stats.csv", s);
-  write_file_atomic(dir + "/histograms.csv", h);
-  write_file_atomic(dir + "/theory.csv", th);
-  std::filesystem::remove(dir + "/trials.csv", ec);
-  if (!info.per_trial) std::filesystem::remove(dir + "/trials.csv.gz", ec);
-  write_file_atomic(dir + "/manifest.json", m);
 }
 
 std::string summary_table(const Experiment& /*ex*/, const std::vector<ConfigResult>& rs) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/app/runner.h"
+#include "host/app/theory.h"
 
 namespace isc {
 
@@ -16,9 +17,31 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // The whole file as bytes ("" if it cannot be read).
 std::string read_file(const std::string& path);
 
+// The tidy CSVs whole (tests, and outputs built in memory), and by parts: each file's header and one
+// configuration's rows appended to a text (ResultsWriter streams them).
 std::string stats_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
 std::string histograms_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
 std::string theory_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
+std::string stats_csv_header(const Experiment& ex);
+std::string histograms_csv_header(const Experiment& ex);
+std::string theory_csv_header(const Experiment& ex);
+void append_stats_rows(std::string& out, const ConfigResult& r);
+void append_theory_rows(std::string& out, const ConfigResult& r, const std::vector<LayerTheory>& theory);
+// histograms.csv rows: the bins' text (index and edges) is the same for every configuration with the
+// same range, so it is formatted once per range and kept.
+class HistogramText {
+ public:
+  void append_rows(std::string& out, const ConfigResult& r);
+
+ private:
+  struct Bins {
+    std::string underflow, overflow;  // "underflow,-inf,<lo>," and "overflow,<hi>,inf,"
+    std::vector<std::string> edges;   // "<i>,<lo>,<hi>,"
+    std::vector<double> width;        // hi - lo
+  };
+  const Bins& bins(const HistRange& range);
+  std::vector<std::pair<HistRange, Bins>> cache_;
+};
 // trials.csv: the header, the rows of trials [first, first + n) of one configuration, and the whole
 // file for results kept with RunOptions::keep_trials. check_trials_columns throws when the
 // configurations' percentiles (and so the columns) differ.
@@ -39,17 +62,11 @@ struct RunInfo {
   std::string started_utc;
   double seconds = 0.0;
   bool per_trial = false;  // trials.csv.gz was written
-  // Size and CRC-32 of each output file (filled by write_results): the manifest lists them, so that
+  // Size and CRC-32 of each output file (filled by ResultsWriter): the manifest lists them, so that
   // `plot` can refuse a folder whose files are not all of this run.
   std::map<std::string, std::pair<uint64_t, uint32_t>> files;
 };
 nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& rs, const RunInfo& info);
-
-// Writes stats.csv, histograms.csv, theory.csv and manifest.json into dir (created if needed),
-// manifest.json last; removes a trials.csv (older versions) and, unless info.per_trial, a
-// trials.csv.gz of an earlier run, which would contradict the new files.
-void write_results(const std::string& dir, const Experiment& ex, const std::vector<ConfigResult>& rs,
-                   const RunInfo& info);
 
 // One screen: per configuration, per layer, the key statistics.
 std::string summary_table(const Experiment& ex, const std::vector<ConfigResult>& rs);

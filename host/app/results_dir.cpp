@@ -1,4 +1,4 @@
-// results_dir.cpp — the results folder's lock, identity, committed parts, journal and resume.
+// results_dir.cpp — the results folder's lock, identity, committed parts (the log) and resume.
 #include "host/app/results_dir.h"
 
 #include <fcntl.h>
@@ -16,13 +16,12 @@
 #include <nlohmann/json.hpp>
 
 #include "host/app/output.h"
+#include "host/app/parts_log.h"
 
 namespace isc {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr int kPartFormat = 2;
 
 // A temporary file of a killed run: NAME.tmp.PID.
 bool is_temporary(const fs::path& p) { return p.filename().string().find(".tmp.") != std::string::npos; }
@@ -45,112 +44,61 @@ std::string manifest_experiment(const std::string& dir) {
   }
 }
 
-nlohmann::json moments_json(const std::vector<Moments>& m) {
-  nlohmann::json j = {{"n", nlohmann::json::array()},
-                      {"mean", nlohmann::json::array()},
-                      {"m2", nlohmann::json::array()},
-                      {"min", nlohmann::json::array()},
-                      {"max", nlohmann::json::array()}};
-  for (const auto& x : m) {
-    j["n"].push_back(x.n);
-    j["mean"].push_back(x.mean);
-    j["m2"].push_back(x.m2);
-    j["min"].push_back(double(x.min));
-    j["max"].push_back(double(x.max));
-  }
-  return j;
+// A committed range replaces the earlier ranges of its configuration that it overlaps (a range
+// recomputed to keep its per-trial rows, or after a stop); refs stay in trial order.
+void add_ref(std::vector<ResultsDir::PartRef>& v, ResultsDir::PartRef r) {
+  v.erase(std::remove_if(v.begin(), v.end(),
+                         [&](const ResultsDir::PartRef& x) { return x.first < r.end && r.first < x.end; }),
+          v.end());
+  const auto at = std::lower_bound(v.begin(), v.end(), r.first,
+                                   [](const ResultsDir::PartRef& x, uint64_t f) { return x.first < f; });
+  v.insert(at, std::move(r));
 }
 
-std::vector<Moments> moments_of(const nlohmann::json& j) {
-  std::vector<Moments> m(j.at("n").size());
-  for (std::size_t i = 0; i < m.size(); ++i) {
-    m[i].n = j.at("n")[i].get<double>();
-    m[i].mean = j.at("mean")[i].get<double>();
-    m[i].m2 = j.at("m2")[i].get<double>();
-    m[i].min = float(j.at("min")[i].get<double>());
-    m[i].max = float(j.at("max")[i].get<double>());
-  }
-  return m;
+std::string range_path(const std::string& parts, const std::string& id, uint64_t first, uint64_t end, const char* ext) {
+  return parts + "/" + id + "." + std::to_string(first) + "-" + std::to_string(end) + ext;
 }
 
-nlohmann::json part_json(const ConfigResult& r, const std::string& experiment) {
-  nlohmann::json j;
-  j["format"] = kPartFormat;
-  j["experiment"] = experiment;
-  j["config_id"] = r.point->id;
-  j["first"] = r.first;
-  j["end"] = r.end;
-  j["chunk_trials"] = r.chunk_trials;
-  j["workers"] = r.workers;
-  j["seconds"] = r.seconds;
-  j["cells"] = r.tree.cells();
-  j["blocks"] = nlohmann::json::array();
-  for (const auto& b : r.tree.block_list())
-    j["blocks"].push_back({{"first", b.first}, {"size", b.size}, {"moments", moments_json(b.m)}});
-  j["counts"] = nlohmann::json::array();
-  for (int l = 0; l < r.layers; ++l)
-    for (int q = 0; q < kQuantities; ++q) {
-      const Aggregate& a = r.aggregate(l, q);
-      if (a.hist.empty()) continue;
-      j["counts"].push_back(
-          {{"layer", l}, {"quantity", q}, {"hist", a.hist}, {"trials", a.trials}, {"values", a.values}});
+// A parts folder's committed ranges by configuration, from the log's records in the order they were
+// appended. Part files of an older initscope (format 2, a CBOR file per range) are refused.
+std::map<std::string, std::vector<ResultsDir::PartRef>> index_parts(const std::string& parts, const PartsLog* log) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(parts, ec))
+    if (e.path().extension() == ".part")
+      throw ResultsDirError(parts + " holds parts of an older initscope (" + e.path().filename().string() +
+                            ", one file per range); finish that run with the version that started it, or use "
+                            "--force to start over");
+  std::map<std::string, std::vector<ResultsDir::PartRef>> index;
+  if (log)
+    for (std::size_t k = 0; k < log->records().size(); ++k) {
+      const PartHeader& h = log->records()[k].head;
+      ResultsDir::PartRef r;
+      r.first = h.first;
+      r.end = h.end;
+      r.record = int(k);
+      if (h.rows) r.rows = range_path(parts, h.config_id, h.first, h.end, ".trials.csv.gz");
+      if (!r.rows.empty() && !fs::exists(r.rows, ec)) r.rows.clear();
+      add_ref(index[h.config_id], std::move(r));
     }
-  return j;
+  return index;
 }
 
-// A committed part back as the result of trials [first, end) of p: the tree's blocks and the integer
-// counts, then the statistics from them (as the run that wrote it had them).
-ConfigResult read_part(const std::string& path, const SweepPoint& p, const std::string& experiment) {
-  nlohmann::json j;
+// A committed range read back as the result of its trials of p.
+ConfigResult load_part(const PartsLog* log, const ResultsDir::PartRef& f, const SweepPoint& p,
+                       const std::string& experiment) {
+  const PartsLog::Record& rec = log->records()[std::size_t(f.record)];
+  const std::string where = log->path() + ": the record of configuration " + p.id + ", trials " +
+                            std::to_string(f.first) + "-" + std::to_string(f.end) + " (byte " +
+                            std::to_string(rec.offset) + ")";
+  if (rec.head.experiment != experiment)
+    throw ResultsDirError(where + " belongs to another experiment (id " + rec.head.experiment +
+                          "); use --force to start over, or another --out");
   try {
-    j = nlohmann::json::from_cbor(read_file(path));
+    return decode_part(log->payload(rec), p);
   } catch (const std::exception& e) {
-    throw ResultsDirError(path + ": not a readable part (" + e.what() + "); remove it to recompute those trials");
+    throw ResultsDirError(where + " cannot be read (" + e.what() + "); use --force to start over");
   }
-  if (j.value("format", 0) != kPartFormat || j.value("experiment", "") != experiment ||
-      j.value("config_id", "") != p.id)
-    throw ResultsDirError(path + ": a part of another experiment or format; remove it or use --force");
-  ConfigResult part;
-  part.point = &p;
-  part.spec = stats_spec(p.config);
-  part.layers = static_cast<int>(p.config.network.hidden.size());
-  ConfigAggregator shape(p.config, part.spec, part.layers);  // p's cell and count layout, empty
-  shape.finish(&part);
-  try {
-    part.first = j.at("first").get<uint64_t>();
-    part.end = j.at("end").get<uint64_t>();
-    part.chunk_trials = j.at("chunk_trials").get<int>();
-    part.workers = j.at("workers").get<int>();
-    part.seconds = j.at("seconds").get<double>();
-    if (j.at("cells").get<std::size_t>() != part.tree.cells()) throw std::out_of_range("cells");
-    for (const auto& b : j.at("blocks"))
-      part.tree.insert({b.at("first").get<uint64_t>(), b.at("size").get<uint64_t>(), moments_of(b.at("moments"))});
-    for (const auto& c : j.at("counts")) {
-      const int l = c.at("layer").get<int>(), q = c.at("quantity").get<int>();
-      if (l < 0 || l >= part.layers || q < 0 || q >= kQuantities) throw std::out_of_range("layer or quantity");
-      Aggregate& a = part.agg[std::size_t(l) * kQuantities + std::size_t(q)];
-      const auto hist = c.at("hist").get<std::vector<uint64_t>>();
-      if (hist.size() != a.hist.size()) throw std::out_of_range("histogram size");
-      a.hist = hist;
-      a.trials = c.at("trials").get<uint64_t>();
-      a.values = c.at("values").get<uint64_t>();
-    }
-    if (part.end <= part.first || part.tree.trials() != part.end - part.first)
-      throw std::out_of_range("its blocks do not hold trials " + std::to_string(part.first) + "-" +
-                              std::to_string(part.end));
-    for (const auto& b : part.tree.block_list())
-      if (b.first < part.first || b.first + b.size > part.end) throw std::out_of_range("a block outside its trials");
-  } catch (const std::exception& e) {
-    throw ResultsDirError(path + ": a damaged part (" + e.what() + "); remove it to recompute those trials");
-  }
-  // The statistics of this range, as the writing run had them.
-  ConfigAggregator agg(p.config, part.spec, part.layers);
-  agg.absorb(part);
-  ConfigResult out = part;
-  agg.finish(&out);
-  return out;
 }
-
 }  // namespace
 
 std::string experiment_id(const Experiment& ex) {
@@ -220,61 +168,35 @@ ResultsDir::ResultsDir(const std::string& dir, const Experiment& ex, const Exper
   if (ec) throw ResultsDirError("cannot create " + parts_ + ": " + ec.message());
   // The recipe of this run (the same experiment; its trial count may have grown), for merge.
   write_file_atomic(parts_ + "/experiment.json", recipe_json(experiment_, recipe).dump(2) + "\n");
+  try {
+    log_ = std::make_unique<PartsLog>(parts_ + "/parts.log", true);
+  } catch (const std::exception& e) {
+    throw ResultsDirError(e.what());
+  }
+  index_ = index_parts(parts_, log_.get());
 }
 
 ResultsDir::~ResultsDir() = default;
 
-std::string ResultsDir::part_path(const std::string& config_id, uint64_t first, uint64_t end, const char* ext) const {
-  return parts_ + "/" + config_id + "." + std::to_string(first) + "-" + std::to_string(end) + ext;
+std::string ResultsDir::rows_path(const std::string& config_id, uint64_t first, uint64_t end) const {
+  return range_path(parts_, config_id, first, end, ".trials.csv.gz");
 }
 
-void ResultsDir::index_parts() const {
-  if (indexed_) return;
-  indexed_ = true;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(parts_, ec)) {
-    if (e.path().extension() != ".part") continue;
-    const std::string name = e.path().filename().string();
-    const auto dot = name.find('.');
-    unsigned long long a = 0, b = 0;
-    if (dot == std::string::npos || std::sscanf(name.c_str() + dot + 1, "%llu-%llu.part", &a, &b) != 2) continue;
-    const std::string id = name.substr(0, dot);
-    PartFile f{a, b, e.path().string(), part_path(id, a, b, ".trials.csv.gz")};
-    if (!fs::exists(f.rows, ec)) f.rows.clear();
-    index_[id].push_back(f);
-  }
-  for (auto& kv : index_)
-    std::sort(kv.second.begin(), kv.second.end(),
-              [](const PartFile& x, const PartFile& y) { return x.first < y.first; });
-}
-
-std::vector<ResultsDir::PartFile> ResultsDir::list_parts(const std::string& config_id) const {
-  index_parts();
-  const auto it = index_.find(config_id);
-  return it == index_.end() ? std::vector<PartFile>{} : it->second;
-}
+uint64_t ResultsDir::damaged_bytes() const { return log_->damaged_bytes(); }
 
 std::vector<ConfigResult> ResultsDir::committed(const SweepPoint& p, uint64_t first, uint64_t end, bool need_trials) {
   std::vector<ConfigResult> out;
-  uint64_t at = first;
-  std::error_code ec;
-  for (const PartFile& f : list_parts(p.id)) {
+  const auto it = index_.find(p.id);
+  if (it == index_.end()) return out;
+  for (const PartRef& f : it->second) {
     if (f.end <= first || f.first >= end) continue;  // another unit's (a shard folder)
+    const std::string what = log_->path() + ": trials " + std::to_string(f.first) + "-" + std::to_string(f.end) +
+                             " of configuration " + p.id;
     if (f.first < first || f.end > end)
-      throw ResultsDirError(f.part + ": trials " + std::to_string(f.first) + "-" + std::to_string(f.end) +
-                            " of configuration " + p.id + " reach outside this run's " + std::to_string(first) + "-" +
-                            std::to_string(end) + " (another trial count or sharding); use --force or another --out");
-    if (f.first < at)
-      throw ResultsDirError(f.part + ": overlaps trials before " + std::to_string(at) + " of configuration " + p.id +
-                            "; remove one of them");
-    if (need_trials && f.rows.empty()) {  // recomputed with its rows
-      fs::remove(f.part, ec);
-      auto& v = index_[p.id];
-      v.erase(std::remove_if(v.begin(), v.end(), [&](const PartFile& x) { return x.part == f.part; }), v.end());
-      continue;
-    }
-    out.push_back(read_part(f.part, p, experiment_));
-    at = f.end;
+      throw ResultsDirError(what + " reach outside this run's " + std::to_string(first) + "-" + std::to_string(end) +
+                            " (another trial count or sharding); use --force or another --out");
+    if (need_trials && f.rows.empty()) continue;  // recomputed with its rows; the new record replaces it
+    out.push_back(load_part(log_.get(), f, p, experiment_));
     ++resumed_;
   }
   return out;
@@ -285,40 +207,32 @@ std::unique_ptr<TrialsCsvGz> ResultsDir::trials_part(const SweepPoint& p) const 
 }
 
 void ResultsDir::commit(const ConfigResult& r, TrialsCsvGz* trials) {
-  if (trials) trials->commit_as(part_path(r.point->id, r.first, r.end, ".trials.csv.gz"));
-  const std::vector<uint8_t> cbor = nlohmann::json::to_cbor(part_json(r, experiment_));  // doubles bit for bit
-  write_file_atomic(part_path(r.point->id, r.first, r.end, ".part"), std::string(cbor.begin(), cbor.end()));
-  index_parts();
-  auto& v = index_[r.point->id];
-  v.erase(std::remove_if(v.begin(), v.end(), [&](const PartFile& x) { return x.first == r.first && x.end == r.end; }),
-          v.end());
-  v.push_back({r.first, r.end, part_path(r.point->id, r.first, r.end, ".part"),
-               trials ? part_path(r.point->id, r.first, r.end, ".trials.csv.gz") : std::string()});
-  std::sort(v.begin(), v.end(), [](const PartFile& x, const PartFile& y) { return x.first < y.first; });
-  // The journal: one line per committed configuration, appended and synced.
-  const std::string line = nlohmann::json{{"config_id", r.point->id},
-                                          {"first", r.first},
-                                          {"end", r.end},
-                                          {"seconds", r.seconds},
-                                          {"per_trial", trials != nullptr}}
-                               .dump() +
-                           "\n";
-  const std::string journal = parts_ + "/journal.jsonl";
-  const int fd = ::open(journal.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (fd < 0) throw std::runtime_error("cannot write " + journal + ": " + std::strerror(errno));
-  const bool ok = ::write(fd, line.data(), line.size()) == ssize_t(line.size()) && ::fsync(fd) == 0;
-  const std::string err = std::strerror(errno);
-  ::close(fd);
-  if (!ok) throw std::runtime_error("cannot write " + journal + ": " + err);
+  const std::string rows = trials ? rows_path(r.point->id, r.first, r.end) : std::string();
+  if (trials) trials->commit_as(rows);
+  log_->append(encode_part(r, experiment_, trials != nullptr));
+  PartRef ref;
+  ref.first = r.first;
+  ref.end = r.end;
+  ref.record = int(log_->records().size() - 1);
+  ref.rows = rows;
+  add_ref(index_[r.point->id], std::move(ref));
+  log_->maybe_sync();
 }
+
+void ResultsDir::sync() { log_->sync(); }
 
 void ResultsDir::assemble_trials(const Experiment& ex) const {
   std::vector<std::string> files;
-  for (const auto& p : ex.points)
-    for (const PartFile& f : list_parts(p.id)) {
-      if (f.rows.empty()) throw std::runtime_error("per-trial rows of " + f.part + " are missing");
+  for (const auto& p : ex.points) {
+    const auto it = index_.find(p.id);
+    if (it == index_.end()) continue;
+    for (const PartRef& f : it->second) {
+      if (f.rows.empty())
+        throw std::runtime_error("per-trial rows of trials " + std::to_string(f.first) + "-" + std::to_string(f.end) +
+                                 " of configuration " + p.id + " are missing");
       files.push_back(f.rows);
     }
+  }
   concatenate_trials(dir_, ex, files);
 }
 
@@ -379,18 +293,25 @@ FolderParts read_parts(const std::string& dir) {
     throw ResultsDirError(dir + ": parts/experiment.json does not re-create its experiment (id " + f.id + ")");
   std::map<std::string, const SweepPoint*> by_id;
   for (const auto& p : f.ex->points) by_id[p.id] = &p;
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(parts))
-    if (e.path().extension() == ".part") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  for (const auto& path : files) {
-    const std::string name = path.filename().string();
-    const auto it = by_id.find(name.substr(0, name.find('.')));
-    if (it == by_id.end()) throw ResultsDirError(path.string() + ": a part of no configuration of this experiment");
-    f.parts.push_back(read_part(path.string(), *it->second, f.id));
-    std::string rows = path.string();
-    rows.replace(rows.size() - 5, 5, ".trials.csv.gz");
-    f.trials.push_back(fs::exists(rows) ? rows : "");
+  std::unique_ptr<PartsLog> log;
+  if (fs::exists(parts + "/parts.log")) {
+    try {
+      log = std::make_unique<PartsLog>(parts + "/parts.log", false);
+    } catch (const std::exception& e) {
+      throw ResultsDirError(e.what());
+    }
+    if (log->damaged_bytes() > 0)
+      std::fprintf(stderr, "initscope: %s/parts.log ends in %llu damaged bytes (a run killed while writing), ignored\n",
+                   parts.c_str(), static_cast<unsigned long long>(log->damaged_bytes()));
+  }
+  for (const auto& [id, refs] : index_parts(parts, log.get())) {
+    const auto it = by_id.find(id);
+    if (it == by_id.end())
+      throw ResultsDirError(parts + ": a part of no configuration of this experiment (" + id + ")");
+    for (const auto& r : refs) {
+      f.parts.push_back(load_part(log.get(), r, *it->second, f.id));
+      f.trials.push_back(r.rows);
+    }
   }
   return f;
 }

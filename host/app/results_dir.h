@@ -1,6 +1,6 @@
 // results_dir.h — a results folder that keeps every finished configuration: a lock against a second
 // run, the experiment's identity, one committed part per configuration (its aggregate and, with
-// per-trial output, its rows), a journal, and what a resumed run needs.
+// per-trial output, its rows) in a log that is also the run's journal, and what a resumed run needs.
 #pragma once
 #include <map>
 #include <memory>
@@ -43,48 +43,53 @@ class FolderLock {
 };
 
 // Layout: DIR/.initscope.lock; DIR/parts/experiment.json (the experiment id and recipe);
-// DIR/parts/<config_id>.<first>-<end>.part (CBOR: the aggregate of trials [first, end) of a
-// configuration, its partial results bit for bit); DIR/parts/<config_id>.<first>-<end>.trials.csv.gz
-// (their per-trial rows); DIR/parts/journal.jsonl (one line per committed part).
+// DIR/parts/parts.log (parts_log.h: one record per committed range of trials of a configuration, the
+// journal of the run); DIR/parts/<config_id>.<first>-<end>.trials.csv.gz (a range's per-trial rows).
+// A range committed again (to keep its per-trial rows, or after a stop) replaces the earlier ranges of
+// its configuration that it overlaps.
 class ResultsDir {
  public:
-  // Opens (creates) DIR for `ex`: takes the lock, removes temporary files a killed run left, and
-  // checks that results already there are this experiment's; with `force`, results of another
-  // experiment (parts, outputs, figures) are removed instead of refused.
+  // Opens (creates) DIR for `ex`: takes the lock, removes temporary files a killed run left, cuts a
+  // damaged end off the log, and checks that results already there are this experiment's; with
+  // `force`, results of another experiment (parts, outputs, figures) are removed instead of refused.
   ResultsDir(const std::string& dir, const Experiment& ex, const ExperimentRecipe& recipe, bool force);
   ~ResultsDir();
   ResultsDir(const ResultsDir&) = delete;
   ResultsDir& operator=(const ResultsDir&) = delete;
 
   // The committed ranges of p's trials within [first, end), in trial order (RunOptions::resume).
-  // With `need_trials`, a range whose per-trial rows were not kept is removed (to be recomputed).
-  // Throws for ranges that overlap or reach outside [first, end) (another trial count or sharding).
+  // With `need_trials`, a range whose per-trial rows were not kept is left out (to be recomputed;
+  // its new record replaces it). Throws for ranges that reach outside [first, end) (another trial
+  // count or sharding).
   std::vector<ConfigResult> committed(const SweepPoint& p, uint64_t first, uint64_t end, bool need_trials);
   // The per-trial rows of p's running range, until commit() names them by the range.
   std::unique_ptr<TrialsCsvGz> trials_part(const SweepPoint& p) const;
-  // Commits a finished configuration: its rows (if given), then its part, each written to a
-  // temporary name, synced and renamed; then a journal line.
+  // Commits a finished range of trials: its rows (if given: written to a temporary name, synced and
+  // renamed), then its record in the log (one append; synced about once a second and by sync()).
   void commit(const ConfigResult& r, TrialsCsvGz* trials);
+  // Flushes the log to disk (at the end of a run, and when it stops).
+  void sync();
   // DIR/trials.csv.gz: the header and every configuration's rows, in configuration and trial
   // order (gzip members one after another: a valid gzip file).
   void assemble_trials(const Experiment& ex) const;
   int resumed() const { return resumed_; }
+  // Bytes cut off the end of the log when it was opened (a run killed while appending).
+  uint64_t damaged_bytes() const;
+
+  // A committed range: a record of the log.
+  struct PartRef {
+    uint64_t first = 0, end = 0;
+    int record = -1;   // index into the log's records
+    std::string rows;  // its per-trial rows' file, "" if not kept
+  };
 
  private:
-  std::string part_path(const std::string& config_id, uint64_t first, uint64_t end, const char* ext) const;
-  struct PartFile {
-    uint64_t first, end;
-    std::string part, rows;  // rows: "" if not kept
-  };
-  std::vector<PartFile> list_parts(const std::string& config_id) const;  // in trial order
-  // The parts folder read once (then kept up to date by commit): a sweep of thousands of
-  // configurations must not list the folder once per configuration.
-  void index_parts() const;
-  mutable bool indexed_ = false;
-  mutable std::map<std::string, std::vector<PartFile>> index_;  // by config id
+  std::string rows_path(const std::string& config_id, uint64_t first, uint64_t end) const;
   std::string dir_, parts_, experiment_;
   FolderLock lock_;
-  mutable int resumed_ = 0;
+  std::unique_ptr<class PartsLog> log_;
+  std::map<std::string, std::vector<PartRef>> index_;  // by config id, in trial order
+  int resumed_ = 0;
 };
 
 // A folder's parts read back: the experiment (re-created from its recipe) and its committed results.

@@ -56,6 +56,13 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
   const std::size_t blocks = 2 * (64 - static_cast<std::size_t>(__builtin_clzll(uint64_t(c.trials) | 1))) + 2;
   p.fixed_bytes = n.hidden.size() * kQuantities *
                   (stats_per_cell * sizeof(Moments) * blocks + (c.stats.bins + 2) * sizeof(uint64_t));
+  // Finished configurations waiting for the results writer: each its statistics' moments (with the
+  // tree's partial results, at most popcount(trials) of them) and its histograms.
+  const std::size_t finished =
+      n.hidden.size() * kQuantities *
+      (stats_per_cell * sizeof(Moments) * (2 + std::size_t(__builtin_popcountll(uint64_t(c.trials)))) +
+       (c.stats.bins + 2) * sizeof(uint64_t));
+  p.fixed_bytes += kResultsQueue * finished;
   p.budget_bytes = b.memory_budget();
   if (c.run.memory_limit_mb > 0)
     p.budget_bytes = std::min<std::size_t>(p.budget_bytes, std::size_t(c.run.memory_limit_mb) << 20);
@@ -526,7 +533,10 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
       whole.seconds += r.seconds;
     }
     unit.finish(&whole);
-    results.push_back(std::move(whole));
+    if (opt.unit_done)
+      opt.unit_done(std::move(whole));
+    else
+      results.push_back(std::move(whole));
   }
   return results;
 }

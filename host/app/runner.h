@@ -94,9 +94,12 @@ std::vector<WorkUnit> all_units(const Experiment& ex);
 // least loaded shard (ties: the lower index). Deterministic: every shard computes the same deal.
 std::vector<WorkUnit> shard_units(const Experiment& ex, int index, int count);
 
+// How many finished configurations may wait for the results writer (ResultsWriter's queue).
+constexpr std::size_t kResultsQueue = 32;
+
 struct MemoryPlan {
   std::size_t per_trial_bytes = 0;
-  std::size_t fixed_bytes = 0;  // the across-trial aggregate
+  std::size_t fixed_bytes = 0;  // the across-trial aggregate, and finished ones waiting to be written
   std::size_t budget_bytes = 0;
   int chunk_trials = 0;  // per chunk, each worker running one chunk at a time
   int workers = 1;       // the backend's workers, fewer if memory or the trial count is short
@@ -124,6 +127,9 @@ struct RunOptions {
   // Called with every newly computed range of trials, as it finishes (a results folder commits
   // it); on a stop, with the finished beginning of the range that was running.
   std::function<void(const ConfigResult&)> finished;
+  // When set, each unit's whole result is handed here as it is done (in unit order, resumed units
+  // too) instead of being returned: memory then holds one unit's aggregate at a time.
+  std::function<void(ConfigResult&&)> unit_done;
   // Checked between chunks: when set, the run stops at the next chunk boundary and throws Interrupted.
   const std::atomic<bool>* stop = nullptr;
 };
@@ -138,7 +144,8 @@ inline RunOptions keep_all_trials() {
   o.keep_trials = true;
   return o;
 }
-// Runs every configuration; memory does not grow with the trial count (unless keep_trials).
+// Runs every configuration; memory does not grow with the trial count (unless keep_trials). Returns
+// one result per unit, or none when RunOptions::unit_done takes them.
 std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const RunOptions& opt = {});
 
 // The sizes (in floats) of the backend buffers of chunks of up to `trials` trials of one

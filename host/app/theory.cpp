@@ -76,18 +76,25 @@ template <class Fn>
 double pair_expectation_of(Fn&& f, double m, double q, double rho, const Quadrature& g) {
   // u = sqrt(q) z1, v = sqrt(q) (rho z1 + sqrt(1 - rho^2) z2), both shifted by m.
   const double sq = std::sqrt(std::max(q, 0.0)), r2 = std::sqrt(std::max(0.0, 1.0 - rho * rho));
+  // Nodes whose weight is below 1e-22 (|z| beyond about 10) are left out of this double sum: their
+  // terms, even for an unbounded f (ReLU: |f| < 20 sqrt(q) there), change the result by less than
+  // its rounding, and there are about a third of them (96 nodes: 3,600 terms instead of 9,216).
+  thread_local std::vector<std::size_t> used;
+  used.clear();
+  for (std::size_t i = 0; i < g.x.size(); ++i)
+    if (g.w[i] >= 1e-22) used.push_back(i);
   // With rho = 0 (uncorrelated inputs in the first layer) every inner sum is the same one, bit for
   // bit (rho * x_i is +-0 and r2 is 1): computed once.
   double shared = 0;
   if (rho == 0.0)
-    for (std::size_t j = 0; j < g.x.size(); ++j) shared += g.w[j] * f(m + sq * (rho * g.x[0] + r2 * g.x[j]));
+    for (std::size_t j : used) shared += g.w[j] * f(m + sq * (rho * g.x[0] + r2 * g.x[j]));
   double e = 0;
-  for (std::size_t i = 0; i < g.x.size(); ++i) {
+  for (std::size_t i : used) {
     const double fu = f(m + sq * g.x[i]);
     double inner = shared;
     if (rho != 0.0) {
       inner = 0;
-      for (std::size_t j = 0; j < g.x.size(); ++j) inner += g.w[j] * f(m + sq * (rho * g.x[i] + r2 * g.x[j]));
+      for (std::size_t j : used) inner += g.w[j] * f(m + sq * (rho * g.x[i] + r2 * g.x[j]));
     }
     e += g.w[i] * fu * inner;
   }

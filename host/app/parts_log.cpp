@@ -1,0 +1,316 @@
+// parts_log.cpp — the parts log's record format, its scan (cutting off a damaged tail), appends and syncs.
+#include "host/app/parts_log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+namespace isc {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the parts log is written little-endian");
+
+namespace {
+
+constexpr uint32_t kFormat = 3;  // 2 was a CBOR file per part (no longer written)
+constexpr char kMagic[4] = {'I', 'S', 'C', 'P'};
+
+// The record header: magic, format, payload size, CRC-32 of the payload, CRC-32 of the 20 bytes before.
+struct RecordHead {
+  char magic[4];
+  uint32_t format;
+  uint64_t size;
+  uint32_t payload_crc;
+  uint32_t head_crc;
+};
+static_assert(sizeof(RecordHead) == 24, "packed record header");
+
+uint32_t crc(const void* p, std::size_t n) {
+  uLong c = crc32(0L, Z_NULL, 0);
+  const auto* b = static_cast<const Bytef*>(p);
+  while (n > 0) {  // crc32 takes uInt lengths
+    const uInt k = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
+    c = crc32(c, b, k);
+    b += k;
+    n -= k;
+  }
+  return static_cast<uint32_t>(c);
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+class Writer {
+ public:
+  template <class T>
+  void put(T v) {
+    static_assert(std::is_trivially_copyable<T>::value, "fixed-width fields");
+    s_.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  void str(const std::string& x) {
+    put<uint32_t>(static_cast<uint32_t>(x.size()));
+    s_ += x;
+  }
+  std::string take() { return std::move(s_); }
+
+ private:
+  std::string s_;
+};
+
+class Reader {
+ public:
+  explicit Reader(const std::string& s) : s_(s) {}
+  template <class T>
+  T get() {
+    need(sizeof(T));
+    T v;
+    std::memcpy(&v, s_.data() + at_, sizeof v);
+    at_ += sizeof v;
+    return v;
+  }
+  std::string str() {
+    const uint32_t n = get<uint32_t>();
+    need(n);
+    std::string x = s_.substr(at_, n);
+    at_ += n;
+    return x;
+  }
+  // A count of items of at least `each` bytes: refused when the rest of the payload cannot hold them.
+  uint64_t count(std::size_t each) {
+    const uint64_t n = get<uint64_t>();
+    if (each > 0 && n > (s_.size() - at_) / each) throw std::runtime_error("a count beyond the end of the record");
+    return n;
+  }
+  bool done() const { return at_ == s_.size(); }
+
+ private:
+  void need(std::size_t n) {
+    if (n > s_.size() - at_) throw std::runtime_error("the record ends early");
+  }
+  const std::string& s_;
+  std::size_t at_ = 0;
+};
+
+void put_moments(Writer& w, const Moments& m) {
+  w.put(m.n);
+  w.put(m.mean);
+  w.put(m.m2);
+  w.put(m.min);
+  w.put(m.max);
+}
+
+Moments get_moments(Reader& r) {
+  Moments m;
+  m.n = r.get<double>();
+  m.mean = r.get<double>();
+  m.m2 = r.get<double>();
+  m.min = r.get<float>();
+  m.max = r.get<float>();
+  return m;
+}
+
+PartHeader read_header(Reader& r) {
+  PartHeader h;
+  h.experiment = r.str();
+  h.config_id = r.str();
+  h.first = r.get<uint64_t>();
+  h.end = r.get<uint64_t>();
+  h.rows = r.get<uint8_t>() != 0;
+  if (h.end <= h.first) throw std::runtime_error("an empty range of trials");
+  return h;
+}
+
+}  // namespace
+
+std::string encode_part(const ConfigResult& r, const std::string& experiment, bool rows) {
+  Writer w;
+  w.str(experiment);
+  w.str(r.point->id);
+  w.put<uint64_t>(r.first);
+  w.put<uint64_t>(r.end);
+  w.put<uint8_t>(rows ? 1 : 0);
+  w.put<int32_t>(r.chunk_trials);
+  w.put<int32_t>(r.workers);
+  w.put<double>(r.seconds);
+  const std::size_t cells = r.tree.cells();
+  w.put<uint64_t>(cells);
+  const auto blocks = r.tree.block_list();
+  w.put<uint64_t>(blocks.size());
+  for (const auto& b : blocks) {
+    w.put<uint64_t>(b.first);
+    w.put<uint64_t>(b.size);
+    for (const Moments& m : b.m) put_moments(w, m);
+  }
+  uint64_t counted = 0;
+  for (const Aggregate& a : r.agg) counted += a.hist.empty() ? 0 : 1;
+  w.put<uint64_t>(counted);
+  for (int l = 0; l < r.layers; ++l)
+    for (int q = 0; q < kQuantities; ++q) {
+      const Aggregate& a = r.aggregate(l, q);
+      if (a.hist.empty()) continue;
+      w.put<int32_t>(l);
+      w.put<int32_t>(q);
+      w.put<uint64_t>(a.trials);
+      w.put<uint64_t>(a.values);
+      w.put<uint64_t>(a.hist.size());
+      for (uint64_t c : a.hist) w.put<uint64_t>(c);
+    }
+  return w.take();
+}
+
+PartHeader decode_part_header(const std::string& payload) {
+  Reader r(payload);
+  return read_header(r);
+}
+
+ConfigResult decode_part(const std::string& payload, const SweepPoint& p) {
+  Reader rd(payload);
+  const PartHeader h = read_header(rd);
+  if (h.config_id != p.id) throw std::logic_error("decode_part: a part of another configuration");
+  ConfigResult part;
+  part.point = &p;
+  part.spec = stats_spec(p.config);
+  part.layers = static_cast<int>(p.config.network.hidden.size());
+  ConfigAggregator shape(p.config, part.spec, part.layers);  // p's cell and count layout, empty
+  shape.finish(&part);
+  part.first = h.first;
+  part.end = h.end;
+  part.chunk_trials = rd.get<int32_t>();
+  part.workers = rd.get<int32_t>();
+  part.seconds = rd.get<double>();
+  const uint64_t cells = rd.get<uint64_t>();
+  if (cells != part.tree.cells())
+    throw std::runtime_error("it holds " + std::to_string(cells) + " statistics per trial, this configuration has " +
+                             std::to_string(part.tree.cells()));
+  const uint64_t blocks = rd.count(16);
+  for (uint64_t k = 0; k < blocks; ++k) {
+    TreeAggregate::Block b;
+    b.first = rd.get<uint64_t>();
+    b.size = rd.get<uint64_t>();
+    if (b.size == 0 || b.first % b.size != 0 || b.first < h.first || b.first + b.size > h.end ||
+        b.first + b.size < b.first)
+      throw std::runtime_error("a block outside its trials");
+    b.m.resize(cells);
+    for (auto& m : b.m) m = get_moments(rd);
+    part.tree.insert(std::move(b));  // throws std::logic_error for overlapping blocks
+  }
+  if (part.tree.trials() != h.end - h.first)
+    throw std::runtime_error("its blocks do not hold trials " + std::to_string(h.first) + "-" + std::to_string(h.end));
+  const uint64_t counts = rd.count(36);
+  for (uint64_t k = 0; k < counts; ++k) {
+    const int l = rd.get<int32_t>(), q = rd.get<int32_t>();
+    if (l < 0 || l >= part.layers || q < 0 || q >= kQuantities) throw std::runtime_error("a layer or quantity outside");
+    Aggregate& a = part.agg[std::size_t(l) * kQuantities + std::size_t(q)];
+    a.trials = rd.get<uint64_t>();
+    a.values = rd.get<uint64_t>();
+    const uint64_t bins = rd.count(8);
+    if (bins != a.hist.size()) throw std::runtime_error("a histogram of another size");
+    for (auto& c : a.hist) c = rd.get<uint64_t>();
+  }
+  if (!rd.done()) throw std::runtime_error("bytes after the end of the part");
+  // The statistics of this range, as the writing run had them.
+  ConfigAggregator agg(p.config, part.spec, part.layers);
+  agg.absorb(part);
+  ConfigResult out = part;
+  agg.finish(&out);
+  return out;
+}
+
+PartsLog::PartsLog(const std::string& path, bool writable) : path_(path), last_sync_(now_seconds()) {
+  fd_ = ::open(path.c_str(), writable ? (O_RDWR | O_CREAT) : O_RDONLY, 0644);
+  if (fd_ < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+  const uint64_t size = uint64_t(st.st_size);
+  // Scan: each record's header, then its payload's CRC; the first that fails ends the log.
+  uint64_t at = 0;
+  std::string payload;
+  while (at + sizeof(RecordHead) <= size) {
+    RecordHead h;
+    if (::pread(fd_, &h, sizeof h, off_t(at)) != ssize_t(sizeof h)) break;
+    if (std::memcmp(h.magic, kMagic, 4) != 0 || h.head_crc != crc(&h, offsetof(RecordHead, head_crc)) ||
+        h.format != kFormat || h.size > size - at - sizeof h)
+      break;
+    payload.resize(h.size);
+    if (h.size > 0 && ::pread(fd_, payload.data(), h.size, off_t(at + sizeof h)) != ssize_t(h.size)) break;
+    if (crc(payload.data(), payload.size()) != h.payload_crc) break;
+    Record r;
+    r.offset = at + sizeof h;
+    r.size = h.size;
+    try {
+      r.head = decode_part_header(payload);
+    } catch (const std::exception&) {
+      break;
+    }
+    records_.push_back(std::move(r));
+    at += sizeof h + h.size;
+  }
+  end_ = at;
+  damaged_ = size - at;
+  if (damaged_ > 0 && writable && ::ftruncate(fd_, off_t(at)) != 0)
+    throw std::runtime_error("cannot cut the damaged end off " + path + ": " + std::strerror(errno));
+}
+
+PartsLog::~PartsLog() {
+  if (fd_ < 0) return;
+  if (dirty_) ::fdatasync(fd_);
+  ::close(fd_);
+}
+
+std::string PartsLog::payload(const Record& r) const {
+  std::string s(r.size, '\0');
+  if (r.size > 0 && ::pread(fd_, s.data(), r.size, off_t(r.offset)) != ssize_t(r.size))
+    throw std::runtime_error("cannot read " + path_ + " at byte " + std::to_string(r.offset));
+  return s;
+}
+
+const PartsLog::Record& PartsLog::append(const std::string& payload) {
+  RecordHead h;
+  std::memcpy(h.magic, kMagic, 4);
+  h.format = kFormat;
+  h.size = payload.size();
+  h.payload_crc = crc(payload.data(), payload.size());
+  h.head_crc = crc(&h, offsetof(RecordHead, head_crc));
+  std::string rec(reinterpret_cast<const char*>(&h), sizeof h);
+  rec += payload;
+  std::size_t off = 0;
+  while (off < rec.size()) {
+    const ssize_t w = ::pwrite(fd_, rec.data() + off, rec.size() - off, off_t(end_ + off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      const std::string err = w < 0 ? std::strerror(errno) : "no space written";
+      if (::ftruncate(fd_, off_t(end_)) != 0) {
+        // The damaged tail stays; the next run cuts it off.
+      }
+      throw std::runtime_error("cannot write " + path_ + ": " + err + " (disk full or a file-size limit?)");
+    }
+    off += std::size_t(w);
+  }
+  Record r;
+  r.offset = end_ + sizeof h;
+  r.size = payload.size();
+  r.head = decode_part_header(payload);
+  end_ += rec.size();
+  dirty_ = true;
+  records_.push_back(std::move(r));
+  return records_.back();
+}
+
+void PartsLog::sync() {
+  if (!dirty_) return;
+  if (::fdatasync(fd_) != 0) throw std::runtime_error("cannot flush " + path_ + ": " + std::strerror(errno));
+  dirty_ = false;
+  last_sync_ = now_seconds();
+}
+
+void PartsLog::maybe_sync(double period) {
+  if (dirty_ && now_seconds() - last_sync_ >= period) sync();
+}
+
+}  // namespace isc

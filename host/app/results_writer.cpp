@@ -1,0 +1,220 @@
+// results_writer.cpp — streams the tidy CSVs to temporary files as configurations finish (rows rendered
+// by a writer thread), then commits them and the manifest.
+#include "host/app/results_writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "host/app/theory.h"
+
+namespace isc {
+namespace {
+
+constexpr std::size_t kFlushBytes = 1 << 20;
+
+uint32_t crc_more(uint32_t crc, const char* p, std::size_t n) {
+  uLong c = crc;
+  while (n > 0) {
+    const uInt k = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
+    c = crc32(c, reinterpret_cast<const Bytef*>(p), k);
+    p += k;
+    n -= k;
+  }
+  return static_cast<uint32_t>(c);
+}
+
+// Size and CRC-32 of a file, read in pieces.
+std::pair<uint64_t, uint32_t> file_check(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  uint32_t crc = static_cast<uint32_t>(crc32(0L, Z_NULL, 0));
+  uint64_t bytes = 0;
+  std::vector<char> buf(1 << 20);
+  while (in.read(buf.data(), std::streamsize(buf.size())) || in.gcount() > 0) {
+    crc = crc_more(crc, buf.data(), std::size_t(in.gcount()));
+    bytes += uint64_t(in.gcount());
+  }
+  return {bytes, crc};
+}
+
+}  // namespace
+
+ResultsWriter::ResultsWriter(const std::string& dir, const Experiment& ex) : dir_(dir), ex_(ex) {
+  const char* names[3] = {"stats.csv", "histograms.csv", "theory.csv"};
+  const std::string headers[3] = {stats_csv_header(ex), histograms_csv_header(ex), theory_csv_header(ex)};
+  for (int k = 0; k < 3; ++k) {
+    File& f = files_[k];
+    f.name = names[k];
+    f.tmp = dir + "/" + f.name + ".tmp." + std::to_string(::getpid());
+    f.crc = static_cast<uint32_t>(crc32(0L, Z_NULL, 0));
+    f.fd = ::open(f.tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (f.fd < 0) throw std::runtime_error("cannot write " + f.tmp + ": " + std::strerror(errno));
+    f.buf = headers[k];
+  }
+  thread_ = std::thread([this] { work(); });
+}
+
+ResultsWriter::~ResultsWriter() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (File& f : files_) {
+    if (f.fd >= 0) ::close(f.fd);
+    if (!finished_ && !f.tmp.empty()) ::unlink(f.tmp.c_str());
+  }
+}
+
+void ResultsWriter::flush(File& f, bool all) {
+  if (f.buf.empty() || (!all && f.buf.size() < kFlushBytes)) return;
+  f.crc = crc_more(f.crc, f.buf.data(), f.buf.size());
+  std::size_t off = 0;
+  while (off < f.buf.size()) {
+    const ssize_t w = ::write(f.fd, f.buf.data() + off, f.buf.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0)
+      throw std::runtime_error("cannot write " + f.tmp + ": " + (w < 0 ? std::strerror(errno) : "nothing written") +
+                               " (disk full or a file-size limit?)");
+    off += std::size_t(w);
+  }
+  f.bytes += f.buf.size();
+  f.buf.clear();
+  // Start writing what is complete to disk now, without waiting: finish()'s fsync then has little left.
+  ::sync_file_range(f.fd, off_t(f.synced), off_t(f.bytes - f.synced), SYNC_FILE_RANGE_WRITE);
+  f.synced = f.bytes;
+}
+
+void ResultsWriter::write_rows(const ConfigResult& r, const std::vector<LayerTheory>& theory) {
+  append_stats_rows(files_[0].buf, r);
+  hist_.append_rows(files_[1].buf, r);
+  append_theory_rows(files_[2].buf, r, theory);
+  for (File& f : files_) flush(f, false);
+}
+
+void ResultsWriter::work() {
+  std::size_t theory_next = 0;  // the next configuration whose theory is computed ahead
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (!queue_.empty() && !error_) {
+      ConfigResult r = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+      const std::size_t i = std::size_t(r.point - ex_.points.data());
+      std::vector<LayerTheory> theory;
+      const auto it = ahead_.find(i);
+      if (it != ahead_.end()) {
+        theory = std::move(it->second);
+        ahead_.erase(it);
+      }
+      lock.unlock();
+      cv_.notify_all();  // room in the queue
+      std::exception_ptr failed;
+      try {
+        if (theory.empty()) theory = mean_field(r.point->config);
+        write_rows(r, theory);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+      lock.lock();
+      if (failed && !error_) error_ = failed;
+      busy_ = false;
+      cv_.notify_all();
+      continue;
+    }
+    // Nothing to write: the theory of a configuration ahead (a later one than any queued).
+    theory_next = std::max(theory_next, added_);
+    if (!closing_ && !error_ && theory_next < ex_.points.size() && theory_next < added_ + kAhead) {
+      const std::size_t i = theory_next++;
+      lock.unlock();
+      std::vector<LayerTheory> t;
+      try {
+        t = mean_field(ex_.points[i].config);
+      } catch (...) {
+        // Computed again when its rows are written, which reports the error.
+      }
+      lock.lock();
+      if (!t.empty() && i >= added_) ahead_[i] = std::move(t);
+      continue;
+    }
+    if (closing_) return;
+    cv_.wait(lock);
+  }
+}
+
+void ResultsWriter::add(ConfigResult&& r) {
+  if (r.point < ex_.points.data() || r.point >= ex_.points.data() + ex_.points.size())
+    throw std::logic_error("ResultsWriter: a result of another experiment");
+  ConfigResult facts;  // what the manifest lists
+  facts.point = r.point;
+  facts.first = r.first;
+  facts.end = r.end;
+  facts.seconds = r.seconds;
+  facts.chunk_trials = r.chunk_trials;
+  facts.workers = r.workers;
+  done_.push_back(std::move(facts));
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return queue_.size() < kQueue || error_; });
+  if (error_) std::rethrow_exception(error_);
+  queue_.push_back(std::move(r));
+  ++added_;
+  lock.unlock();
+  cv_.notify_all();
+}
+
+void ResultsWriter::finish(RunInfo info) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return (queue_.empty() && !busy_) || error_; });
+    closing_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  if (error_) std::rethrow_exception(error_);
+  for (File& f : files_) {
+    flush(f, true);
+    if (::fsync(f.fd) != 0 || ::close(f.fd) != 0) {
+      f.fd = -1;
+      throw std::runtime_error("cannot flush " + f.tmp + ": " + std::strerror(errno));
+    }
+    f.fd = -1;
+    info.files[f.name] = {f.bytes, f.crc};
+  }
+  if (info.per_trial) info.files["trials.csv.gz"] = file_check(dir_ + "/trials.csv.gz");
+  const std::string m = manifest(ex_, done_, info).dump(2) + "\n";
+  // Figures and report.html drawn from earlier outputs would contradict these: they go first, and
+  // `initscope plot` (after the run, unless --no-plot) draws them again.
+  std::error_code ec;
+  std::filesystem::remove_all(dir_ + "/figures", ec);
+  std::filesystem::remove(dir_ + "/report.html", ec);
+  for (File& f : files_) {
+    const std::string path = dir_ + "/" + f.name;
+    if (::rename(f.tmp.c_str(), path.c_str()) != 0)
+      throw std::runtime_error("cannot rename " + f.tmp + " to " + path + ": " + std::strerror(errno));
+    f.tmp.clear();
+  }
+  std::filesystem::remove(dir_ + "/trials.csv", ec);
+  if (!info.per_trial) std::filesystem::remove(dir_ + "/trials.csv.gz", ec);
+  write_file_atomic(dir_ + "/manifest.json", m);
+  finished_ = true;
+}
+
+void write_results(const std::string& dir, const Experiment& ex, const std::vector<ConfigResult>& rs,
+                   const RunInfo& info) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("cannot create output folder " + dir + ": " + ec.message());
+  ResultsWriter w(dir, ex);
+  for (const auto& r : rs) w.add(ConfigResult(r));
+  w.finish(info);
+}
+
+}  // namespace isc

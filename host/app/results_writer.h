@@ -1,0 +1,77 @@
+// results_writer.h — the final outputs (stats.csv, histograms.csv, theory.csv, manifest.json) written
+// as the configurations come, in configuration order, each under a temporary name until finish().
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "host/app/output.h"
+
+namespace isc {
+
+class ResultsWriter {
+ public:
+  // Opens DIR/<file>.tmp.PID for each CSV (DIR must exist) and writes their headers.
+  ResultsWriter(const std::string& dir, const Experiment& ex);
+  // Without finish() (an error, a stop): the temporary files are removed; the folder keeps what it had.
+  ~ResultsWriter();
+  ResultsWriter(const ResultsWriter&) = delete;
+  ResultsWriter& operator=(const ResultsWriter&) = delete;
+
+  // One configuration's result, in configuration order. Its rows are rendered and written by the
+  // writer's own thread, which, while it has no rows to write, computes the mean-field theory of the
+  // configurations ahead (it needs the configurations only): on a GPU run, and between chunks on
+  // the CPU, that work runs on cores that would otherwise wait. add() waits only when kQueue results
+  // are waiting already, so memory holds a bounded number of aggregates. Text goes to the files
+  // every megabyte or so and is handed to the disk in the background (sync_file_range), so that
+  // finish() does not wait for tens of megabytes at once. Throws an error of the writer thread (a
+  // full disk). (Not at idle priority: SCHED_IDLE starves it whenever other processes keep every
+  // core busy, measured here as a 1.4 s run taking 37 s beside a compiler.)
+  void add(ConfigResult&& r);
+  // Waits for the rows, flushes and syncs the CSVs; removes figures and report.html drawn from an
+  // older run, and files that would contradict these (trials.csv, and trials.csv.gz unless
+  // info.per_trial); renames the CSVs into place; writes manifest.json last, with each file's size
+  // and CRC-32. A folder left half-written by a kill is recognized by `initscope plot` until the
+  // same command finishes it.
+  void finish(RunInfo info);
+
+ private:
+  struct File {
+    std::string name, tmp;
+    int fd = -1;
+    std::string buf;
+    uint64_t bytes = 0, synced = 0;
+    uint32_t crc = 0;
+  };
+  void flush(File& f, bool all);
+  void work();  // the writer thread
+  void write_rows(const ConfigResult& r, const std::vector<LayerTheory>& theory);
+  static constexpr std::size_t kQueue = kResultsQueue, kAhead = 256;
+  std::string dir_;
+  const Experiment& ex_;
+  File files_[3];  // stats.csv, histograms.csv, theory.csv
+  HistogramText hist_;
+  std::vector<ConfigResult> done_;  // each configuration's facts for the manifest (no aggregates)
+  // Shared with the writer thread, under mu_.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<ConfigResult> queue_;
+  std::map<std::size_t, std::vector<LayerTheory>> ahead_;  // theory computed ahead, by configuration
+  std::size_t added_ = 0;                                  // configurations added so far
+  bool closing_ = false, busy_ = false;
+  std::exception_ptr error_;
+  std::thread thread_;
+  bool finished_ = false;
+};
+
+// The whole results at once (a merge, and results held in memory).
+void write_results(const std::string& dir, const Experiment& ex, const std::vector<ConfigResult>& rs,
+                   const RunInfo& info);
+
+}  // namespace isc
