@@ -187,7 +187,14 @@ std::vector<float> select_direct(const float* x, std::size_t n, const std::vecto
   auto from = scratch.begin();
   for (std::size_t j = 0; j < ranks.size(); ++j) {  // ranks sorted: each partition narrows the next
     const auto nth = scratch.begin() + static_cast<std::ptrdiff_t>(ranks[j]);
-    std::nth_element(from, nth, scratch.end());
+    if (j > 0 && ranks[j] == ranks[j - 1] + 1) {
+      // The next rank after a partition point (a percentile's upper neighbour): the least value
+      // after it, one scan instead of another partition.
+      const auto least = std::min_element(nth, scratch.end());
+      std::iter_swap(nth, least);
+    } else {
+      std::nth_element(from, nth, scratch.end());
+    }
     out[j] = *nth;
     from = nth;
   }
