@@ -22,6 +22,19 @@
 # sets it. Exit codes: 0 passed, 1 failed, 77 skipped (the reason on stderr): not opted in, not
 # root, podman or debootstrap missing (.ci/install-deps docker installs them).
 # INITSCOPE_DEBIAN_MIRROR overrides debootstrap's mirror (default: deb.debian.org).
+#
+# Two opt-in variants check the Dockerfile's path on the NVIDIA images without their registry:
+#   INITSCOPE_DOCKER_BASE=noble   the base is Ubuntu 24.04 (the NVIDIA CUDA 13 images' distribution,
+#                                 with ubuntu:24.04's apt sources), from archive.ubuntu.com or
+#                                 INITSCOPE_UBUNTU_MIRROR. Debian has no Ubuntu keyring, so the
+#                                 bootstrap itself is not signature-checked (--no-check-gpg); it
+#                                 installs ubuntu-keyring, and apt in the image checks every later
+#                                 package. A local stand-in for a test, never pushed anywhere.
+#   INITSCOPE_DOCKER_CUDA=1       stand-ins for nvidia/cuda:13.0.0-{devel,runtime}-ubuntu24.04: the
+#                                 base plus this machine's CUDA toolkit (/usr/local/cuda: the whole of
+#                                 it for the build stage; the runtime libraries for the runtime one)
+#                                 and those images' environment; the image is then built with CUDA
+#                                 (INITSCOPE_CUDA=ON, CUDA_ARCHITECTURES=90) and must say 'CUDA on'.
 set -euo pipefail
 
 skip() {
@@ -60,7 +73,6 @@ step() {
 }
 
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/initscope-docker.XXXXXX")
-base=localhost/initscope-base:bookworm
 image=localhost/initscope:test
 mnt=""
 # A private podman: its own storage and run folders inside $tmp.
@@ -87,26 +99,87 @@ trap 'exit 143' TERM
 mkdir -p "$tmp/tmp"
 export TMPDIR="$tmp/tmp"  # podman's build context copies and the like
 
-# --- a local Debian base ------------------------------------------------------------------------
-echo "== debootstrap --variant=minbase bookworm (${INITSCOPE_DEBIAN_MIRROR:-default mirror})"
-bounded 900 debootstrap --variant=minbase bookworm "$tmp/rootfs" \
-  ${INITSCOPE_DEBIAN_MIRROR:+"$INITSCOPE_DEBIAN_MIRROR"} >"$tmp/debootstrap.log" 2>&1 ||
-  { tail -20 "$tmp/debootstrap.log" >&2; fail "debootstrap failed (log above)"; }
+variant=${INITSCOPE_DOCKER_BASE:-bookworm}
+with_cuda=${INITSCOPE_DOCKER_CUDA:-0}
+case "$variant" in bookworm | noble) ;; *) fail "INITSCOPE_DOCKER_BASE is '$variant': bookworm or noble" ;; esac
+if [ "$with_cuda" = 1 ]; then
+  [ -x /usr/local/cuda/bin/nvcc ] || skip "INITSCOPE_DOCKER_CUDA=1 needs a CUDA toolkit at /usr/local/cuda"
+fi
+base=localhost/initscope-base:$variant
+devel_base=$base
+runtime_base=$base
+
+# --- a local base ---------------------------------------------------------------------------------
+if [ "$variant" = noble ]; then
+  echo "== debootstrap --variant=minbase noble (${INITSCOPE_UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}; not signature-checked)"
+  bounded 1200 debootstrap --variant=minbase --no-check-gpg noble "$tmp/rootfs" \
+    "${INITSCOPE_UBUNTU_MIRROR:-http://archive.ubuntu.com/ubuntu}" /usr/share/debootstrap/scripts/gutsy \
+    >"$tmp/debootstrap.log" 2>&1 || { tail -20 "$tmp/debootstrap.log" >&2; fail "debootstrap failed (log above)"; }
+  # ubuntu:24.04's sources: main, restricted, universe and multiverse, with updates and security.
+  : >"$tmp/rootfs/etc/apt/sources.list"
+  cat >"$tmp/rootfs/etc/apt/sources.list.d/ubuntu.sources" <<'EOF'
+Types: deb
+URIs: http://archive.ubuntu.com/ubuntu/
+Suites: noble noble-updates noble-backports
+Components: main restricted universe multiverse
+Signed-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg
+
+Types: deb
+URIs: http://security.ubuntu.com/ubuntu/
+Suites: noble-security
+Components: main restricted universe multiverse
+Signed-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg
+EOF
+  [ -s "$tmp/rootfs/usr/share/keyrings/ubuntu-archive-keyring.gpg" ] || fail "the noble base has no ubuntu-archive-keyring"
+else
+  echo "== debootstrap --variant=minbase bookworm (${INITSCOPE_DEBIAN_MIRROR:-default mirror})"
+  bounded 900 debootstrap --variant=minbase bookworm "$tmp/rootfs" \
+    ${INITSCOPE_DEBIAN_MIRROR:+"$INITSCOPE_DEBIAN_MIRROR"} >"$tmp/debootstrap.log" 2>&1 ||
+    { tail -20 "$tmp/debootstrap.log" >&2; fail "debootstrap failed (log above)"; }
+fi
 tar -C "$tmp/rootfs" -c . | bounded 300 podman "${podman_opts[@]}" import --quiet - "$base" >/dev/null ||
   fail "podman import of the base failed"
+if [ "$with_cuda" = 1 ]; then
+  # The NVIDIA images' environment (nvidia/cuda's Dockerfiles): the toolkit at /usr/local/cuda-13.0,
+  # /usr/local/cuda a link to it, its bin on PATH, its libraries known to ld.so.
+  cuda_env=(--change "ENV PATH=/usr/local/nvidia/bin:/usr/local/cuda/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+            --change "ENV LD_LIBRARY_PATH=/usr/local/nvidia/lib:/usr/local/nvidia/lib64"
+            --change "ENV CUDA_VERSION=13.0.0" --change "ENV NVIDIA_VISIBLE_DEVICES=all"
+            --change "ENV NVIDIA_DRIVER_CAPABILITIES=compute,utility")
+  real=$(readlink -f /usr/local/cuda)
+  mkdir -p "$tmp/rootfs/usr/local/cuda-13.0/lib" "$tmp/rootfs/etc/ld.so.conf.d"
+  ln -sfn cuda-13.0 "$tmp/rootfs/usr/local/cuda"
+  ln -sfn lib "$tmp/rootfs/usr/local/cuda-13.0/lib64"
+  echo /usr/local/cuda/lib64 >"$tmp/rootfs/etc/ld.so.conf.d/000_cuda.conf"
+  chroot "$tmp/rootfs" ldconfig
+  # Runtime: the CUDA libraries (as the runtime image's cuda-libraries), no compiler or headers.
+  cp -a "$real"/lib/lib{cudart,cublas,cublasLt,curand,cusolver,cusparse,nvJitLink}.so* "$tmp/rootfs/usr/local/cuda-13.0/lib/"
+  chroot "$tmp/rootfs" ldconfig
+  runtime_base=localhost/initscope-base:$variant-cuda-runtime
+  tar -C "$tmp/rootfs" -c . | bounded 600 podman "${podman_opts[@]}" import --quiet "${cuda_env[@]}" - "$runtime_base" \
+    >/dev/null || fail "podman import of the CUDA runtime stand-in failed"
+  # Devel: the whole toolkit.
+  cp -a "$real"/. "$tmp/rootfs/usr/local/cuda-13.0/"
+  chroot "$tmp/rootfs" ldconfig
+  devel_base=localhost/initscope-base:$variant-cuda-devel
+  tar -C "$tmp/rootfs" -c . | bounded 900 podman "${podman_opts[@]}" import --quiet "${cuda_env[@]}" - "$devel_base" \
+    >/dev/null || fail "podman import of the CUDA devel stand-in failed"
+fi
 rm -rf --one-file-system "$tmp/rootfs"
-step "base (debootstrap)"
+step "base ($variant)"
 
-# --- the image, CPU-only, both stages on the local base -------------------------------------------
-echo "== podman build -f docker/Dockerfile (CPU-only, base $base)"
-if ! bounded 1800 nice -n 10 podman "${podman_opts[@]}" build --network=host --isolation=chroot --pull=never \
-  --build-arg BASE_DEVEL="$base" --build-arg BASE_RUNTIME="$base" \
+# --- the image, both stages on the local bases ------------------------------------------------------
+cuda_args=()
+[ "$with_cuda" != 1 ] || cuda_args=(--build-arg INITSCOPE_CUDA=ON --build-arg CUDA_ARCHITECTURES=90)
+echo "== podman build -f docker/Dockerfile (bases $devel_base, $runtime_base${cuda_args:+, with CUDA})"
+if ! bounded 2400 nice -n 10 podman "${podman_opts[@]}" build --network=host --isolation=chroot --pull=never \
+  --build-arg BASE_DEVEL="$devel_base" --build-arg BASE_RUNTIME="$runtime_base" "${cuda_args[@]}" \
   --build-arg GIT_COMMIT="$(git -C "$src" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)" \
   -f "$src/docker/Dockerfile" -t "$image" "$src" >"$tmp/build.log" 2>&1; then
   tail -40 "$tmp/build.log" >&2
   fail "podman build failed (last lines above)"
 fi
-grep -E "^install-deps:|^-- Installing:|initscope: nvcc" "$tmp/build.log" || true
+grep -E "^install-deps:|^-- Installing:|initscope: nvcc|CUDA" "$tmp/build.log" | head -20 || true
 step "image build"
 
 # --- run it -----------------------------------------------------------------------------------------
@@ -169,7 +242,11 @@ in_image() {
 echo "== default command: ${entrypoint[*]} ${cmd[*]}"
 in_image 120 "${cmd[@]}" | tee "$tmp/info.txt"
 grep -q '^initscope [0-9]' "$tmp/info.txt" || fail "initscope info printed no version line"
-grep -q '^build: CUDA off' "$tmp/info.txt" || fail "a CPU-only build should say 'build: CUDA off'"
+if [ "$with_cuda" = 1 ]; then
+  grep -q '^build: CUDA on' "$tmp/info.txt" || fail "a CUDA build should say 'build: CUDA on'"
+else
+  grep -q '^build: CUDA off' "$tmp/info.txt" || fail "a CPU-only build should say 'build: CUDA off'"
+fi
 step "initscope info"
 
 echo "== plan of a config the image carries"
