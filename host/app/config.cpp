@@ -1,6 +1,8 @@
 // config.cpp — TOML config parsing, overrides, sweep expansion and validation.
 #include "host/app/config.h"
 
+#include "host/app/data_source.h"
+
 #include "host/backend/stats.h"
 
 #include <algorithm>
@@ -300,8 +302,66 @@ std::string name_problem(const std::string& name) {
 
 namespace {
 
+// A data set's keys (data.seed, data.images, data.labels, data.files), each only with the kind it
+// belongs to; relative paths are taken from the config file's folder. For a data set, the data set
+// is opened here, so that a missing or damaged file is a config error naming it, and the network's
+// input and output default to (and must match) its example size and class count.
+void read_data_files(Reader& r, const Flat& flat, const std::string& base_dir, Config& c) {
+  auto path = [&](const std::string& p) {
+    return p.empty() || p[0] == '/' || base_dir.empty() ? p : base_dir + "/" + p;
+  };
+  auto only = [&](const char* key, DataKind kind, const char* kind_name) {
+    if (flat.count(key) && c.data != kind)
+      r.fail(r.leaf(key), key, std::string("needs data.kind = \"") + kind_name + "\"");
+  };
+  Config::DataFiles& f = c.data_files;
+  f.seed = static_cast<uint64_t>(r.integer("data.seed", 0, std::numeric_limits<int64_t>::max()).value_or(0));
+  if (auto s = r.string("data.images")) f.images = path(*s);
+  if (auto s = r.string("data.labels")) f.labels = path(*s);
+  if (const toml::array* a = r.array("data.files")) {
+    for (const auto& e : *a) {
+      if (!e.is_string()) r.fail(r.leaf("data.files"), "data.files", "expected an array of file names (strings)");
+      f.files.push_back(path(*e.value<std::string>()));
+    }
+  }
+  only("data.seed", DataKind::Shapeset, "shapeset");
+  only("data.images", DataKind::Idx, "idx");
+  only("data.labels", DataKind::Idx, "idx");
+  only("data.files", DataKind::Cifar10, "cifar10");
+  if (drawn_input(c.data)) return;
+  const Leaf& kind = r.leaf("data.kind");
+  if (c.data == DataKind::Idx && (f.images.empty() || f.labels.empty()))
+    r.fail(kind, "data.kind", "\"idx\" needs data.images and data.labels (IDX files, plain or .gz)");
+  if (c.data == DataKind::Cifar10 && f.files.empty())
+    r.fail(kind, "data.kind", "\"cifar10\" needs data.files (CIFAR-10 binary batches, e.g. test_batch.bin)");
+  std::shared_ptr<const Dataset> d;
+  try {
+    d = dataset_of(c.data, f);
+  } catch (const std::exception& e) {
+    r.fail(kind, "data", e.what());
+  }
+  NetworkConfig& n = c.network;
+  if (flat.count("network.input") && n.input != d->input())
+    r.fail(r.leaf("network.input"), "network.input",
+           "is " + std::to_string(n.input) + ", but the examples of " + d->name() + " have " +
+               std::to_string(d->input()) + " values (leave it out to take it from the data)");
+  if (flat.count("network.output") && n.output != d->classes())
+    r.fail(r.leaf("network.output"), "network.output",
+           "is " + std::to_string(n.output) + ", but " + d->name() + " has " + std::to_string(d->classes()) +
+               " classes (leave it out to take it from the data)");
+  n.input = d->input();
+  n.output = d->classes();
+  if (d->size() > 0 && uint64_t(c.samples) > d->size())
+    r.fail(
+        flat.count("samples") ? r.leaf("samples") : kind, "samples",
+        std::to_string(c.samples) + " samples, but " + d->name() + " has " + std::to_string(d->size()) + " examples");
+  if (flat.count("targets.kind"))
+    r.fail(r.leaf("targets.kind"), "targets.kind", "the data set's labels are the targets; leave it out");
+}
+
 // The configuration from a flat key map; `asked`, if given, receives every key build() knows.
-Config build(const Flat& flat, const std::string& default_name, std::vector<std::string>* asked = nullptr) {
+Config build(const Flat& flat, const std::string& default_name, std::vector<std::string>* asked = nullptr,
+             const std::string& base_dir = "") {
   // (flat is also consulted directly for cross-key checks below)
   Reader r(flat);
   Config c;
@@ -362,8 +422,12 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
   if (auto d = r.string("data.kind")) {
     c.data = enum_value(r, "data.kind", *d,
                         std::vector<std::pair<std::string, DataKind>>{{"gaussian", DataKind::Gaussian},
-                                                                      {"uniform", DataKind::Uniform}});
+                                                                      {"uniform", DataKind::Uniform},
+                                                                      {"shapeset", DataKind::Shapeset},
+                                                                      {"idx", DataKind::Idx},
+                                                                      {"cifar10", DataKind::Cifar10}});
   }
+  read_data_files(r, flat, base_dir, c);
 
   c.pair_correlation = r.number("data.pair_correlation", -1.0, 1.0).value_or(0.0);
   if (c.pair_correlation != 0.0 && c.data != DataKind::Gaussian)
@@ -501,6 +565,12 @@ nlohmann::json resolved_json(const Config& c) {
   if (c.run.tf32) j["precision"] = "tf32";  // changes CUDA results, so part of the identity
   j["data"] = {{"kind", to_string(c.data)}};
   if (c.pair_correlation != 0.0) j["data"]["pair_correlation"] = c.pair_correlation;
+  if (c.data == DataKind::Shapeset) j["data"]["seed"] = c.data_files.seed;
+  if (c.data == DataKind::Idx) {
+    j["data"]["images"] = c.data_files.images;
+    j["data"]["labels"] = c.data_files.labels;
+  }
+  if (c.data == DataKind::Cifar10) j["data"]["files"] = c.data_files.files;
   j["stats"] = {{"bins", c.stats.bins},
                 {"preactivation_range", {c.stats.preactivation_range.lo, c.stats.preactivation_range.hi}},
                 {"activation_range", {c.stats.activation_range.lo, c.stats.activation_range.hi}},
@@ -562,6 +632,11 @@ void apply_set(const std::string& kv, Flat& flat, Flat& sweep, std::vector<std::
   keep.push_back(std::move(t));
 }
 
+std::string base_dir_of(const std::string& file) {
+  const auto slash = file.find_last_of('/');
+  return slash == std::string::npos ? "." : (slash == 0 ? "/" : file.substr(0, slash));
+}
+
 Experiment expand(const toml::table& root, const std::string& file, const std::string& default_name,
                   const Overrides& ov) {
   Flat base, sweep;
@@ -613,7 +688,7 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
       f[ex.sweep_keys[k]] = Leaf{n, where_of(*n, file) + " (sweep " + ex.sweep_keys[k] + ")"};
       p.swept.emplace_back(ex.sweep_keys[k], node_text(*n));
     }
-    p.config = build(f, default_name);
+    p.config = build(f, default_name, nullptr, base_dir_of(file));
     const auto has_network = [](const Flat& f) {
       for (const auto& kv : f)
         if (kv.first.rfind("network.", 0) == 0) return true;
@@ -669,7 +744,16 @@ const char* to_string(Activation a) {
     if (e == a) return n.c_str();
   return "?";
 }
-const char* to_string(DataKind d) { return d == DataKind::Gaussian ? "gaussian" : "uniform"; }
+const char* to_string(DataKind d) {
+  switch (d) {
+    case DataKind::Gaussian: return "gaussian";
+    case DataKind::Uniform: return "uniform";
+    case DataKind::Shapeset: return "shapeset";
+    case DataKind::Idx: return "idx";
+    case DataKind::Cifar10: return "cifar10";
+  }
+  return "?";
+}
 
 std::vector<std::string> known_keys() {
   static const std::vector<std::string> keys = [] {

@@ -66,6 +66,13 @@ struct Config {
   NetworkConfig network;
   DataKind data = DataKind::Gaussian;
   double pair_correlation = 0.0;  // correlation of input pairs (2k, 2k+1), gaussian data only
+  // A data set's files (data.kind = "idx": images, labels; "cifar10": files), as absolute paths
+  // (relative ones are taken from the config file's folder), and the Shapeset stream's seed.
+  struct DataFiles {
+    std::string images, labels;
+    std::vector<std::string> files;
+    uint64_t seed = 0;
+  } data_files;
   TargetKind targets = TargetKind::Random;
   StatsConfig stats;
   RunConfig run;

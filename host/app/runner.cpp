@@ -1,6 +1,8 @@
 // runner.cpp — the trial loop: chunking, the forward pass through backend ops, stats collection.
 #include "host/app/runner.h"
 
+#include "host/app/data_source.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -50,6 +52,9 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
       (sizeof(TrialStats) + (c.stats.bins + 2) * sizeof(uint64_t) + c.stats.percentiles.size() * sizeof(float));
   MemoryPlan p;
   p.per_trial_bytes = floats * sizeof(float) + stat_bytes;
+  // A data set's examples are copied into the chunk's input (and labels into its targets) from host
+  // memory, one copy per trial.
+  if (!drawn_input(c.data)) p.per_trial_bytes += std::size_t(c.samples) * (std::size_t(n.input) + 1) * sizeof(float);
   // The across-trial aggregate: every statistic's moments per (layer, quantity) in at most about
   // 2 log2(trials) partial results, and the pooled histograms.
   const std::size_t stats_per_cell = 10 + c.stats.percentiles.size();
@@ -175,6 +180,14 @@ Chunk make_chunk(const Config& c, uint64_t stream, uint64_t first_trial, int tri
   return ch;
 }
 
+// `times` copies of v, one after another (every trial of a chunk sees the same examples).
+std::vector<float> replicated(const std::vector<float>& v, std::size_t times) {
+  std::vector<float> out;
+  out.reserve(v.size() * times);
+  for (std::size_t k = 0; k < times; ++k) out.insert(out.end(), v.begin(), v.end());
+  return out;
+}
+
 // Issues one op, telling the observer (if any) before and after.
 template <class F>
 void issue(Backend& b, OpObserver* obs, OpCall&& call, F&& op) {
@@ -201,7 +214,14 @@ ChunkStats run_chunk_ops(Backend& b, Workspace& ws, const Config& c, uint64_t st
   b.begin_chunk(ch);
 
   // Forward: h_l = f(h_{l-1} W_l^T + b), statistics of s_l and h_l (and the layer Jacobians).
-  issue(b, obs, {"fill_input", -1, {}, {{&ws.h(-1), acts(-1)}}}, [&] { b.fill_input(ws.h(-1), c.data, n.input); });
+  std::shared_ptr<const DataBatch> batch;  // a data set's examples, the same for every trial
+  if (drawn_input(c.data)) {
+    issue(b, obs, {"fill_input", -1, {}, {{&ws.h(-1), acts(-1)}}}, [&] { b.fill_input(ws.h(-1), c.data, n.input); });
+  } else {
+    batch = data_batch(c);
+    issue(b, obs, {"upload_input", -1, {}, {{&ws.h(-1), acts(-1)}}},
+          [&] { b.upload(ws.h(-1), replicated(batch->x, T).data(), acts(-1)); });
+  }
   for (int l = 0; l < L; ++l) {
     const int n_out = width(l), n_in = width(l - 1);
     issue(b, obs, {"init_weights", l, {}, {{&ws.w(l), weights(l)}}},
@@ -224,8 +244,12 @@ ChunkStats run_chunk_ops(Backend& b, Workspace& ws, const Config& c, uint64_t st
   issue(b, obs, {"gemm_forward", L, {{&ws.h(L - 1), acts(L - 1)}, {&ws.w(L), weights(L)}}, {{&z, zs}}},
         [&] { b.gemm_forward(ws.h(L - 1), ws.w(L), z, C, width(L - 1)); });
   issue(b, obs, {"add_bias", L, {{&z, zs}}, {{&z, zs}}}, [&] { b.add_bias(z, bias, C, L); });
-  issue(b, obs, {"fill_targets", L, {{&ws.h(-1), acts(-1)}}, {{&y, T * B}}},
-        [&] { b.fill_targets(y, c.targets, ws.h(-1), n.input, C); });
+  if (batch)
+    issue(b, obs, {"upload_targets", L, {}, {{&y, T * B}}},
+          [&] { b.upload(y, replicated(batch->labels, T).data(), T * B); });
+  else
+    issue(b, obs, {"fill_targets", L, {{&ws.h(-1), acts(-1)}}, {{&y, T * B}}},
+          [&] { b.fill_targets(y, c.targets, ws.h(-1), n.input, C); });
   issue(b, obs, {"softmax_nll_grad", L, {{&z, zs}, {&y, T * B}}, {{&dz, zs}}},
         [&] { b.softmax_nll_grad(z, y, dz, C); });
   // dC/dh_L = dz W_out, then down the layers: dC/ds_l = dC/dh_l * f'(s_l), dC/dW_l = dC/ds_l^T h_{l-1},
@@ -255,7 +279,7 @@ ChunkStats run_chunk_ops(Backend& b, Workspace& ws, const Config& c, uint64_t st
 
 std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial,
                                   int trials) {
-  return assemble_trial_stats(run_chunk_ops(b, ws, c, stream, first_trial, trials), input_variance(c.data));
+  return assemble_trial_stats(run_chunk_ops(b, ws, c, stream, first_trial, trials), input_var(c));
 }
 
 StatisticContext statistic_context(const Config& c, int q) {

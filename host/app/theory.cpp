@@ -6,6 +6,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "host/app/data_source.h"
 #include "kernels/init.h"
 
 namespace isc {
@@ -119,15 +120,13 @@ const Quadrature& cached_gauss_hermite(int n) {
 }  // namespace
 
 std::vector<LayerTheory> mean_field(const Config& c, int nodes) {
-  const double c_in = c.pair_correlation;
   const Quadrature& g = cached_gauss_hermite(nodes);
   const auto& n = c.network;
   const ActivationSpec& a = n.activation;
   const double mb = n.bias, vb = n.bias_std * n.bias_std;
-  const double in_var = input_variance(c.data);
   std::vector<LayerTheory> out;
-  double h2 = in_var;          // E[h_{l-1}^2]
-  double h12 = c_in * in_var;  // E[h_{l-1}(a) h_{l-1}(b)]
+  double h2 = input_mean_square(c);    // E[h_{l-1}^2]
+  double h12 = input_pair_product(c);  // E[h_{l-1}(a) h_{l-1}(b)]
   int n_in = n.input;
   for (std::size_t l = 0; l < n.hidden.size(); ++l) {
     LayerTheory t;

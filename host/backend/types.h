@@ -23,12 +23,14 @@ struct StatsSpec {
   ActivationSpec activation{};  // the network's: what the counted predicates test (kernels/counted.h)
 };
 
-// The input batch: N(0, 1) or U[-1, 1] draws, like weights.
-enum class DataKind : int { Gaussian = 0, Uniform = 1 };
+// The input batch: N(0, 1) or U[-1, 1] draws, like weights, drawn by the backend (fill_input); or
+// examples of a data set (host/app/data_source.h), uploaded.
+enum class DataKind : int { Gaussian = 0, Uniform = 1, Shapeset = 2, Idx = 3, Cifar10 = 4 };
+inline bool drawn_input(DataKind k) { return k == DataKind::Gaussian || k == DataKind::Uniform; }
 inline LayerDraw input_draw(DataKind k) {
   return k == DataKind::Gaussian ? LayerDraw{DrawKind::Normal, 1.0f} : LayerDraw{DrawKind::Uniform, 1.0f};
 }
-// The exact variance of one input value (1 or 1/3).
+// The exact variance of one drawn input value (1 or 1/3).
 inline double input_variance(DataKind k) { return draw_variance(input_draw(k)); }
 
 // The output layer's targets: uniformly random classes, or the argmax of a fixed random linear

@@ -1,0 +1,87 @@
+// data_source.cpp — the process-wide cache of data sets and batches, and the input moments.
+#include "host/app/data_source.h"
+
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include "host/app/data/cifar10.h"
+#include "host/app/data/idx.h"
+#include "host/app/data/shapeset.h"
+
+namespace isc {
+namespace {
+
+std::string key_of(DataKind kind, const Config::DataFiles& f) {
+  std::string k = std::to_string(int(kind)) + "\n" + std::to_string(f.seed) + "\n" + f.images + "\n" + f.labels;
+  for (const auto& x : f.files) k += "\n" + x;
+  return k;
+}
+
+}  // namespace
+
+std::shared_ptr<const Dataset> dataset_of(DataKind kind, const Config::DataFiles& files) {
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const Dataset>> loaded;
+  const std::string key = key_of(kind, files);
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = loaded.find(key);
+  if (it != loaded.end()) return it->second;
+  std::shared_ptr<const Dataset> d;
+  switch (kind) {
+    case DataKind::Shapeset: d = std::make_shared<ShapesetDataset>(files.seed); break;
+    case DataKind::Idx: d = std::make_shared<IdxDataset>(files.images, files.labels); break;
+    case DataKind::Cifar10: d = std::make_shared<Cifar10Dataset>(files.files); break;
+    default: throw std::logic_error("dataset_of: drawn inputs have no data set");
+  }
+  loaded.emplace(key, d);
+  return d;
+}
+
+std::shared_ptr<const DataBatch> data_batch(const Config& c) {
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const DataBatch>> made;
+  const std::string key = key_of(c.data, c.data_files) + "\n#" + std::to_string(c.samples);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = made.find(key);
+    if (it != made.end()) return it->second;
+  }
+  const auto d = dataset_of(c.data, c.data_files);
+  auto b = std::make_shared<DataBatch>();
+  b->samples = c.samples;
+  b->input = d->input();
+  if (d->size() > 0 && uint64_t(c.samples) > d->size())
+    throw std::runtime_error(d->name() + " has " + std::to_string(d->size()) +
+                             " examples, fewer than samples = " + std::to_string(c.samples));
+  const std::size_t n = std::size_t(b->input);
+  b->x.resize(std::size_t(c.samples) * n);
+  b->labels.resize(std::size_t(c.samples));
+  for (int i = 0; i < c.samples; ++i)
+    b->labels[std::size_t(i)] = float(d->example(uint64_t(i), &b->x[std::size_t(i) * n]));
+  double sum = 0, sq = 0, pairs = 0;
+  for (float v : b->x) {
+    sum += v;
+    sq += double(v) * v;
+  }
+  const double count = double(b->x.size());
+  b->mean_sq = sq / count;
+  b->variance = b->mean_sq - (sum / count) * (sum / count);
+  int npairs = 0;
+  for (int k = 0; k + 1 < c.samples; k += 2, ++npairs)
+    for (std::size_t u = 0; u < n; ++u)
+      pairs += double(b->x[std::size_t(k) * n + u]) * b->x[std::size_t(k + 1) * n + u];
+  b->pair_product = npairs > 0 ? pairs / (double(npairs) * double(n)) : 0.0;
+  std::lock_guard<std::mutex> lock(mu);
+  return made.emplace(key, b).first->second;
+}
+
+double input_mean_square(const Config& c) {
+  return drawn_input(c.data) ? input_variance(c.data) : data_batch(c)->mean_sq;
+}
+double input_var(const Config& c) { return drawn_input(c.data) ? input_variance(c.data) : data_batch(c)->variance; }
+double input_pair_product(const Config& c) {
+  return drawn_input(c.data) ? c.pair_correlation * input_variance(c.data) : data_batch(c)->pair_product;
+}
+
+}  // namespace isc
