@@ -211,6 +211,29 @@ TEST_F(Plot, FilesOfTwoRunsAreRefusedUntilTheRunIsFinished) {
   EXPECT_EQ(ok.code, 0) << ok.out;
 }
 
+TEST_F(Plot, ARunOnADataSetShowsItsExamples) {
+  // data.kind = "shapeset": examples.json (listed and checked in the manifest) holds the examples
+  // every trial saw, and the report opens with their sheet; a later run on Gaussian inputs into the
+  // same folder (--force: another experiment) leaves no examples.json behind.
+  if (!have_matplotlib()) GTEST_SKIP() << "python3-matplotlib not installed (apt-get install python3-matplotlib)";
+  const fs::path out = dir_ / "shapes";
+  std::ofstream(dir_ / "shapes.toml") << "trials = 2\nsamples = 12\n[network]\nhidden = [16]\n"
+                                         "[data]\nkind = \"shapeset\"\n";
+  const auto run = sh(std::string(INITSCOPE_BIN) + " run " + quote(dir_ / "shapes.toml") + " --device cpu -q --out " +
+                      quote(out) + " 2>&1");
+  ASSERT_EQ(run.code, 0) << run.out;
+  EXPECT_TRUE(fs::exists(out / "figures" / "data_examples.png"));
+  const std::string report = slurp(out / "report.html");
+  EXPECT_NE(report.find("the first 12 examples of shapeset that every trial saw"), std::string::npos);
+  EXPECT_LT(report.find("data_examples"), report.find("hist_activation"));  // the data first
+  EXPECT_NE(slurp(out / "manifest.json").find("\"examples.json\""), std::string::npos);
+  std::ofstream(dir_ / "gauss.toml") << "trials = 2\nsamples = 4\n[network]\ninput = 8\nhidden = [8]\n";
+  const auto again = sh(std::string(INITSCOPE_BIN) + " run " + quote(dir_ / "gauss.toml") +
+                        " --device cpu -q --no-plot --force --out " + quote(out) + " 2>&1");
+  ASSERT_EQ(again.code, 0) << again.out;
+  EXPECT_FALSE(fs::exists(out / "examples.json"));
+}
+
 // -S (no site: no dist-packages) and -E (PYTHONPATH ignored) leave only the standard library,
 // so `import matplotlib` fails whatever is installed.
 TEST_F(Plot, WithoutMatplotlibPrintsOneLineAndExits3) {

@@ -1,6 +1,7 @@
 // data_source.cpp — the process-wide cache of data sets and batches, and the input moments.
 #include "host/app/data_source.h"
 
+#include <cmath>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -74,6 +75,29 @@ std::shared_ptr<const DataBatch> data_batch(const Config& c) {
   b->pair_product = npairs > 0 ? pairs / (double(npairs) * double(n)) : 0.0;
   std::lock_guard<std::mutex> lock(mu);
   return made.emplace(key, b).first->second;
+}
+
+std::string examples_json(const Config& c, int most) {
+  const auto d = dataset_of(c.data, c.data_files);
+  const auto b = data_batch(c);
+  const int n = std::min(most, b->samples);
+  nlohmann::json j;
+  j["data"] = to_string(c.data);
+  j["name"] = d->name();
+  j["shape"] = d->image_shape();
+  j["labels"] = nlohmann::json::array();
+  j["class_names"] = nlohmann::json::array();
+  j["pixels"] = nlohmann::json::array();
+  for (int i = 0; i < n; ++i) {
+    const int label = int(b->labels[std::size_t(i)]);
+    j["labels"].push_back(label);
+    j["class_names"].push_back(d->class_name(label));
+    std::vector<int> px(std::size_t(b->input));
+    for (int u = 0; u < b->input; ++u)
+      px[std::size_t(u)] = int(std::lround(255.0f * b->x[std::size_t(i) * std::size_t(b->input) + std::size_t(u)]));
+    j["pixels"].push_back(px);
+  }
+  return j.dump() + "\n";
 }
 
 double input_mean_square(const Config& c) {

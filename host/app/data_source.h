@@ -27,6 +27,11 @@ struct DataBatch {
 // The batch of configuration c (c.data must be a data set kind), computed once and kept.
 std::shared_ptr<const DataBatch> data_batch(const Config& c);
 
+// examples.json: the first `most` examples of c's batch (what the networks saw), for a person to look
+// at (the report's data sheet): the data set's name, image shape, each example's label and class
+// name, and its pixels as integers 0..255.
+std::string examples_json(const Config& c, int most = 64);
+
 // E[h_0^2], Var[h_0] and E[h_0(a) h_0(b)] of c's inputs: exact for drawn inputs, the batch's for data.
 double input_mean_square(const Config& c);
 double input_var(const Config& c);

@@ -337,6 +337,7 @@ nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& r
   m["sweep_keys"] = ex.sweep_keys;
   m["files"] = info.per_trial ? nlohmann::json{"stats.csv", "histograms.csv", "theory.csv", "trials.csv.gz"}
                               : nlohmann::json{"stats.csv", "histograms.csv", "theory.csv"};
+  if (info.files.count("examples.json")) m["files"].push_back("examples.json");
   nlohmann::json checks = nlohmann::json::object();
   for (const auto& [name, c] : info.files) {
     char crc[12];

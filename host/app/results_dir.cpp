@@ -27,8 +27,8 @@ namespace {
 bool is_temporary(const fs::path& p) { return p.filename().string().find(".tmp.") != std::string::npos; }
 
 // The outputs of a run (removed with --force, so that nothing of the older run stays beside the new).
-const char* const kOutputs[] = {"stats.csv",     "histograms.csv", "theory.csv", "trials.csv", "trials.csv.gz",
-                                "manifest.json", "report.html",    "figures",    "parts"};
+const char* const kOutputs[] = {"stats.csv",     "histograms.csv", "theory.csv",  "trials.csv", "trials.csv.gz",
+                                "examples.json", "manifest.json",  "report.html", "figures",    "parts"};
 
 // The experiment id of an older run that kept no parts, from its manifest ("" if none or unreadable).
 std::string manifest_experiment(const std::string& dir) {

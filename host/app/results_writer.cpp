@@ -12,6 +12,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "host/app/data_source.h"
 #include "host/app/theory.h"
 
 namespace isc {
@@ -189,6 +190,15 @@ void ResultsWriter::finish(RunInfo info) {
     info.files[f.name] = {f.bytes, f.crc};
   }
   if (info.per_trial) info.files["trials.csv.gz"] = file_check(dir_ + "/trials.csv.gz");
+  // The examples the networks saw, when they came from a data set (the first such configuration's).
+  std::string examples;
+  for (const auto& p : ex_.points)
+    if (!drawn_input(p.config.data)) {
+      examples = examples_json(p.config);
+      info.files["examples.json"] = {
+          examples.size(), crc_more(static_cast<uint32_t>(crc32(0L, Z_NULL, 0)), examples.data(), examples.size())};
+      break;
+    }
   const std::string m = manifest(ex_, done_, info).dump(2) + "\n";
   // Figures and report.html drawn from earlier outputs would contradict these: they go first, and
   // `initscope plot` (after the run, unless --no-plot) draws them again.
@@ -203,6 +213,10 @@ void ResultsWriter::finish(RunInfo info) {
   }
   std::filesystem::remove(dir_ + "/trials.csv", ec);
   if (!info.per_trial) std::filesystem::remove(dir_ + "/trials.csv.gz", ec);
+  if (examples.empty())
+    std::filesystem::remove(dir_ + "/examples.json", ec);
+  else
+    write_file_atomic(dir_ + "/examples.json", examples);
   write_file_atomic(dir_ + "/manifest.json", m);
   finished_ = true;
 }

@@ -21,6 +21,8 @@ that draws each one, so that a sweep of many configurations holds one large figu
   var_ratio         Var[h_l] / Var[h_{l-1}] against the layer.
   meanfield         chi_1 (theory.csv) and the c-map: the measured pair_correlation of the
                     pre-activations with the predicted c_pre dashed (when either exists).
+  data_examples     first, for runs on a data set (examples.json): a sheet of the examples the
+                    networks saw, each with its label and class name (Shapeset, Fashion-MNIST, ...).
 
 Conventions (change them below): every layer has the same colour in every figure (viridis over
 the layer index, LAYER_CMAP) and every configuration has the same colour in every depth figure
@@ -486,10 +488,39 @@ def figure_meanfield(res):
     return fig
 
 
+def figure_examples(res):
+    """The data sheet: the examples the networks saw (examples.json), each with its class name,
+    grey images on a grey colour map scaled 0..255, colour ones (3 planes) as RGB."""
+    e = res.examples
+    n = len(e["pixels"])
+    cols = min(8, n)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.45 * cols, 1.6 * rows + 0.5), dpi=DPI, squeeze=False)
+    shape = e["shape"]
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i >= n:
+            continue
+        px = np.asarray(e["pixels"][i], dtype=np.uint8)
+        if len(shape) == 3 and shape[0] == 3:
+            ax.imshow(np.transpose(px.reshape(shape), (1, 2, 0)), interpolation="nearest")
+        else:
+            img = px.reshape(shape if len(shape) == 2 else (1, -1))
+            ax.imshow(img, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        ax.set_title(f"{e['labels'][i]}: {e['class_names'][i]}", fontsize=6.5)
+    fig.suptitle(f"{e['name']}: the first {n} examples every trial saw (label: class)", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return fig
+
+
 def figure_plan(res, gradient_axis):
     """[(name, caption, draw)] in report order; draw() returns the figure (drawn one at a time,
     so a sweep of many configurations holds one large figure in memory, not all of them)."""
     plan = []
+    if res.examples is not None:
+        plan.append(("data_examples", f"The data: the first {len(res.examples['pixels'])} examples of "
+                     f"{res.examples['name']} that every trial saw, each with its label and class.",
+                     lambda: figure_examples(res)))
     for q in res.hist_quantities:
         axis = resolved_gradient_axis(res, q, gradient_axis)
         what = ("density against the bin centre, linear axis centred on 0" if axis == "linear" else

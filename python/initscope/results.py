@@ -302,6 +302,24 @@ class Config:
         return [net["input"]] + list(hidden)
 
 
+def read_examples(folder):
+    """examples.json checked: {"name", "shape", "labels", "class_names", "pixels"} with one list of
+    integers 0..255 per example, each of prod(shape) values; else ResultsError naming the problem."""
+    path = os.path.join(folder, "examples.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            e = json.load(f)
+    except (OSError, ValueError) as err:
+        raise ResultsError(f"{path}: not readable JSON ({err})")
+    if not isinstance(e, dict) or not all(k in e for k in ("name", "shape", "labels", "class_names", "pixels")):
+        raise ResultsError(f"{path}: needs name, shape, labels, class_names and pixels")
+    size = math.prod(e["shape"]) if e["shape"] else 0
+    if size <= 0 or len(e["labels"]) != len(e["pixels"]) or len(e["class_names"]) != len(e["pixels"]) or \
+            any(len(px) != size for px in e["pixels"]):
+        raise ResultsError(f"{path}: labels, class names and pixels disagree with the shape {e['shape']}")
+    return e
+
+
 class Folder:
     """Everything `initscope plot` reads from a results folder, indexed for the figures and the
     report (numpy arrays and dicts; no pandas).
@@ -314,6 +332,8 @@ class Folder:
         self.manifest = read_manifest(folder) if manifest is None else manifest
         self.tables = {}
         self.first_line = {}   # (file name, config_id) -> first line of that configuration
+        # examples.json (runs on a data set): the examples the networks saw, for the data sheet.
+        self.examples = read_examples(folder) if "examples.json" in self.manifest.get("files", []) else None
 
         # stats[(config_id, quantity, statistic)] = {layer: (value, trial_std)}
         self.stats = defaultdict(dict)

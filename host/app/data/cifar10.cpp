@@ -64,4 +64,10 @@ int Cifar10Dataset::example(uint64_t index, float* x) const {
   return r[0];
 }
 
+std::string Cifar10Dataset::class_name(int label) const {
+  static const char* const names[10] = {"airplane", "automobile", "bird",  "cat",  "deer",
+                                        "dog",      "frog",       "horse", "ship", "truck"};
+  return label >= 0 && label < 10 ? names[label] : std::to_string(label);
+}
+
 }  // namespace isc

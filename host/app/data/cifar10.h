@@ -27,6 +27,9 @@ class Cifar10Dataset : public Dataset {
   int classes() const override { return 10; }
   uint64_t size() const override { return records_.size() / kCifarRecord; }
   int example(uint64_t index, float* x) const override;
+  // airplane, automobile, bird, cat, deer, dog, frog, horse, ship, truck.
+  std::string class_name(int label) const override;
+  std::vector<int> image_shape() const override { return {3, 32, 32}; }
 
  private:
   std::string name_;

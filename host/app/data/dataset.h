@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace isc {
 
@@ -17,6 +18,11 @@ class Dataset {
   virtual uint64_t size() const = 0;  // examples; 0 = an infinite stream (Shapeset)
   // Example `index` (< size(), any index for a stream) into x[0 .. input()), returns its label.
   virtual int example(uint64_t index, float* x) const = 0;
+  // What a label means ("triangle+ellipse", "Sneaker", "cat"); the number itself by default.
+  virtual std::string class_name(int label) const { return std::to_string(label); }
+  // How input() values form an image, for showing examples: {rows, cols} (grey) or {3, rows, cols}
+  // (channel-planar colour).
+  virtual std::vector<int> image_shape() const { return {1, input()}; }
 };
 
 // Throws a std::runtime_error naming `path` unless it is a regular file: a folder cannot be read, and a

@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -165,6 +166,9 @@ IdxDataset::IdxDataset(const std::string& images_path, const std::string& labels
     classes_ = classes;
   }
   name_ = dataset_name(images_path, n);
+  std::string lower = images_path;
+  for (char& ch : lower) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  fashion_ = lower.find("fashion") != std::string::npos && classes_ == 10;
 }
 
 int IdxDataset::example(uint64_t index, float* x) const {
@@ -175,6 +179,12 @@ int IdxDataset::example(uint64_t index, float* x) const {
   const uint8_t* p = images_.data() + pixels_at_ + std::size_t(index) * d;
   for (std::size_t i = 0; i < d; ++i) x[i] = float(p[i]) / 255.0f;
   return labels_[std::size_t(index)];
+}
+
+std::string IdxDataset::class_name(int label) const {
+  static const char* const fashion[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                          "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  return fashion_ && label >= 0 && label < 10 ? fashion[label] : std::to_string(label);
 }
 
 }  // namespace isc

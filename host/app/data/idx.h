@@ -27,12 +27,17 @@ class IdxDataset : public Dataset {
   int classes() const override { return classes_; }
   uint64_t size() const override { return labels_.size(); }
   int example(uint64_t index, float* x) const override;
+  // Fashion-MNIST's article names when the files are Fashion-MNIST's (the folder or file name says
+  // "fashion"), else the label's number (MNIST's digits).
+  std::string class_name(int label) const override;
+  std::vector<int> image_shape() const override { return {rows_, cols_}; }
 
   int rows() const { return rows_; }
   int cols() const { return cols_; }
 
  private:
   std::string name_;
+  bool fashion_ = false;
   int rows_ = 0, cols_ = 0, classes_ = 0;
   std::vector<uint8_t> images_;  // the whole image file, header included
   std::size_t pixels_at_ = 0;    // where the pixels start in images_

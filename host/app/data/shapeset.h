@@ -53,6 +53,8 @@ class ShapesetDataset : public Dataset {
  public:
   explicit ShapesetDataset(uint64_t seed) : seed_(seed) {}
   std::string name() const override { return "shapeset"; }
+  std::string class_name(int label) const override { return shapeset_class_name(label); }
+  std::vector<int> image_shape() const override { return {kShapesetSide, kShapesetSide}; }
   int input() const override { return kShapesetSide * kShapesetSide; }
   int classes() const override { return kShapesetClasses; }
   uint64_t size() const override { return 0; }
