@@ -4,6 +4,7 @@
 
 #include "cuda/backward_kernels.h"
 #include "cuda/check.h"
+#include "cuda/grid.h"
 #include "kernels/inputs.h"
 #include "kernels/jacobian.h"
 #include "kernels/loss.h"
@@ -11,16 +12,6 @@
 
 namespace isc::cuda {
 namespace {
-
-constexpr int kThreads = 256;
-
-unsigned grid_for(uint64_t n) {
-  const uint64_t blocks = (n + kThreads - 1) / kThreads;
-  return unsigned(std::min<uint64_t>(std::max<uint64_t>(blocks, 1), uint64_t(1) << 30));
-}
-
-__device__ __forceinline__ uint64_t first_index() { return uint64_t(blockIdx.x) * blockDim.x + threadIdx.x; }
-__device__ __forceinline__ uint64_t grid_stride() { return uint64_t(gridDim.x) * blockDim.x; }
 
 __global__ void add_bias_kernel(float* s, uint64_t n, int samples, int width, float bias, const float* draws) {
   for (uint64_t e = first_index(); e < n; e += grid_stride()) {

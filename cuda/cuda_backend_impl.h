@@ -50,6 +50,13 @@ class CudaBackend final : public Backend {
   void jacobian_stats(const Buffer& s, const Buffer& w, const ActivationSpec& act, int n_out, int n_in,
                       int layer) override;
 
+  // --- training: an SGD step (cuda_backend_train.cpp) ---
+  void bias_activate(Buffer& s, const Buffer& b, Buffer* h, const ActivationSpec& act, int width) override;
+  void activation_grad(Buffer& g, const Buffer& s, const ActivationSpec& act, int width) override;
+  void bias_grad(const Buffer& g, Buffer& db, int width) override;
+  void sgd_update(Buffer& p, const Buffer& g, float learning_rate, std::size_t n) override;
+  void nll_errors(const Buffer& z, const Buffer& y, int classes, double* nll, int64_t* errors) override;
+
  private:
   // A statistics launch of quantity q over `per` values per trial of x, for `layer` (nq = 1);
   // sizes the scratch, checks the layer, and records that (layer, q) was measured.
@@ -77,6 +84,9 @@ class CudaBackend final : public Backend {
   // Backward scratch: teacher weights and logits, Jacobian matrices, pooled singular values, devInfo.
   DeviceArray<float> teacher_, logits_, jacobians_, singular_values_;
   DeviceArray<int> svd_info_;
+  // Training scratch: each sample's loss and whether it was misclassified.
+  DeviceArray<float> losses_;
+  DeviceArray<int> wrong_;
 };
 
 }  // namespace isc::cuda

@@ -10,34 +10,11 @@
 #include "host/app/config.h"
 #include "host/app/data/shapeset.h"
 #include "host/app/train/mlp_reference.h"
+#include "tests/train_test_util.h"
 
 using namespace isc;
-
-namespace {
-
-MlpBatch random_batch(const MlpShape& s, int trials, int samples, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> x(0.0f, 1.0f);
-  std::uniform_int_distribution<int> y(0, s.classes - 1);
-  MlpBatch b;
-  b.samples = samples;
-  for (int k = 0; k < trials * samples * s.input; ++k) b.x.push_back(x(gen));
-  for (int k = 0; k < trials * samples; ++k) b.y.push_back(y(gen));
-  return b;
-}
-
-// Random parameters of moderate size (biases too, so that their gradients are exercised off zero).
-MlpParams random_params(const MlpShape& s, int trials, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> w(0.0f, 0.6f);
-  MlpParams p = MlpParams::zeros(s, trials);
-  for (auto* group : {&p.W, &p.b})
-    for (auto& v : *group)
-      for (auto& e : v) e = w(gen);
-  return p;
-}
-
-}  // namespace
+using isc::test::random_batch;
+using isc::test::random_params;
 
 TEST(TrainReference, GradientsMatchFiniteDifferences) {
   // Every parameter of two 5-4-3-3 networks, minibatch of 4, for every activation. Central
@@ -54,7 +31,7 @@ TEST(TrainReference, GradientsMatchFiniteDifferences) {
     s.act.kind = a;
     s.act.slope = 0.1f;
     const MlpBatch batch = random_batch(s, 2, 4, 7);
-    MlpParams p = random_params(s, 2, 11);
+    MlpParams p = random_params(s, 2, 11, 0.6f);
     MlpParams g;
     mlp_cost_and_gradients(s, p, batch, &g);
     int checked = 0;
@@ -91,7 +68,7 @@ TEST(TrainReference, AnSgdStepLowersTheCostToFirstOrder) {
   s.classes = 4;
   s.act.kind = Activation::Tanh;
   const MlpBatch batch = random_batch(s, 3, 5, 3);
-  MlpParams p = random_params(s, 3, 5), g;
+  MlpParams p = random_params(s, 3, 5, 0.6f), g;
   const std::vector<double> before = mlp_cost_and_gradients(s, p, batch, &g);
   std::vector<double> g2(3, 0.0);
   for (int l = 0; l < s.layers(); ++l)

@@ -106,6 +106,21 @@ class Backend {
   virtual void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer) = 0;
   // Statistics of x (per_trial values per trial) as quantity q of layer `layer`.
   virtual void stats(const Buffer& x, std::size_t per_trial, Quantity q, int layer) = 0;
+
+  // --- training (an SGD step on the chunk's minibatch: chunk.samples examples per trial) ---
+  // s[t][i][j] += b[t][j] (each trial's bias vector of `width`), then h = f(s) unless h is null (the
+  // output layer's logits). No statistics.
+  virtual void bias_activate(Buffer& s, const Buffer& b, Buffer* h, const ActivationSpec& act, int width) = 0;
+  // g <- g * f'(s) in place. No statistics.
+  virtual void activation_grad(Buffer& g, const Buffer& s, const ActivationSpec& act, int width) = 0;
+  // db[t][j] = the sum over samples i, in sample order, of g[t][i][j].
+  virtual void bias_grad(const Buffer& g, Buffer& db, int width) = 0;
+  // p[k] <- p[k] - learning_rate * g[k] for k < n (kernels/train.h sgd_element).
+  virtual void sgd_update(Buffer& p, const Buffer& g, float learning_rate, std::size_t n) = 0;
+  // Per trial t: nll[t] = the sum in double, in sample order, of each sample's -log softmax(z)_y (a
+  // float, kernels/train.h), and errors[t] = the samples whose first arg-max is not y. Waits for the
+  // ops before it.
+  virtual void nll_errors(const Buffer& z, const Buffer& y, int classes, double* nll, int64_t* errors) = 0;
 };
 
 struct BackendOptions {

@@ -20,6 +20,7 @@
 #include "kernels/loss.h"
 #include "kernels/rng.h"
 #include "kernels/targets.h"
+#include "kernels/train.h"
 
 // OpenBLAS's own thread count control (declared in its cblas.h on Debian; repeated for others).
 extern "C" void openblas_set_num_threads(int);
@@ -310,6 +311,73 @@ class CpuBackend final : public Backend {
         jacobian_singular_values(sb + (static_cast<std::size_t>(t) * B + j) * n_out,
                                  wb + static_cast<std::size_t>(t) * n_out * n_in, act, n_out, n_in, sv.data() + j * k);
       measure(sv.data(), sv.size(), q, t, layer);
+    }
+  }
+
+  void bias_activate(Buffer& s, const Buffer& b, Buffer* h, const ActivationSpec& act, int width) override {
+    const int B = chunk_.samples;
+    const std::size_t per = std::size_t(B) * width;
+    float* sb = ptr(s, per * trials(), "pre-activation");
+    const float* bb = ptr(b, std::size_t(width) * trials(), "bias");
+    float* hb = h ? ptr(*h, per * trials(), "activation") : nullptr;
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (int t = 0; t < chunk_.trials; ++t)
+      for (int i = 0; i < B; ++i) {
+        const std::size_t row = std::size_t(t) * per + std::size_t(i) * width;
+        const float* bias = bb + std::size_t(t) * width;
+        for (int j = 0; j < width; ++j) {
+          const float x = add_rn(sb[row + j], bias[j]);
+          sb[row + j] = x;
+          if (hb) hb[row + j] = activate(act, x);
+        }
+      }
+  }
+
+  void activation_grad(Buffer& g, const Buffer& s, const ActivationSpec& act, int width) override {
+    const std::size_t per = static_cast<std::size_t>(chunk_.samples) * width;
+    float* gb = ptr(g, per * trials(), "gradient");
+    const float* sb = ptr(s, per * trials(), "pre-activation");
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (int t = 0; t < chunk_.trials; ++t) cpu_mul_activation_derivative(gb + t * per, sb + t * per, per, act);
+  }
+
+  void bias_grad(const Buffer& g, Buffer& db, int width) override {
+    const int B = chunk_.samples;
+    const float* gb = ptr(g, std::size_t(B) * width * trials(), "gradient");
+    float* dbb = ptr(db, std::size_t(width) * trials(), "bias gradient");
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (int t = 0; t < chunk_.trials; ++t)
+      for (int j = 0; j < width; ++j) {
+        float acc = 0.0f;
+        for (int i = 0; i < B; ++i) acc = add_rn(acc, gb[(std::size_t(t) * B + i) * width + j]);
+        dbb[std::size_t(t) * width + j] = acc;
+      }
+  }
+
+  void sgd_update(Buffer& p, const Buffer& g, float learning_rate, std::size_t n) override {
+    float* pb = ptr(p, n, "parameters");
+    const float* gb = ptr(g, n, "parameter gradient");
+    const int64_t count = int64_t(n);
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (int64_t k = 0; k < count; ++k) pb[k] = sgd_element(pb[k], gb[k], learning_rate);
+  }
+
+  void nll_errors(const Buffer& z, const Buffer& y, int classes, double* nll, int64_t* errors) override {
+    const int B = chunk_.samples;
+    const float* zb = ptr(z, std::size_t(B) * classes * trials(), "logits");
+    const float* yb = ptr(y, std::size_t(B) * trials(), "targets");
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (int t = 0; t < chunk_.trials; ++t) {
+      double sum = 0;
+      int64_t wrong = 0;
+      for (int i = 0; i < B; ++i) {
+        const float* row = zb + (std::size_t(t) * B + i) * classes;
+        const int label = static_cast<int>(yb[std::size_t(t) * B + i]);
+        sum += double(softmax_nll_row(row, label, classes));
+        wrong += misclassified(row, label, classes);
+      }
+      nll[t] = sum;
+      errors[t] = wrong;
     }
   }
 
