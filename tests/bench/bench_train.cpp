@@ -2,8 +2,9 @@
 // (train_step.h: one batched step of all T), beside the same step's GEMMs alone (OpenBLAS, same
 // shapes and threading), for T = 1, 16 and 64; prints rates and ratios, never asserts times.
 //
-//   initscope_bench_train [HIDDEN_WIDTH [DEPTH [STEPS]]]   (default 1000 5 20: the paper's networks,
-//   1024 inputs, 9 classes, minibatch 10)
+//   initscope_bench_train [HIDDEN_WIDTH [DEPTH [STEPS [DEVICE]]]]   (default 1000 5 20 cpu: the paper's
+//   networks, 1024 inputs, 9 classes, minibatch 10; DEVICE as --device, e.g. cuda:0: the engine's rate
+//   only, the GEMM-only column is the CPU's)
 #include <cblas.h>
 #include <omp.h>
 
@@ -11,6 +12,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "host/app/backends.h"
@@ -19,10 +22,12 @@
 using namespace isc;
 using clk = std::chrono::steady_clock;
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   const int width = argc > 1 ? std::atoi(argv[1]) : 1000;
   const int depth = argc > 2 ? std::atoi(argv[2]) : 5;
   const int steps = argc > 3 ? std::atoi(argv[3]) : 20;
+  const std::string device = argc > 4 ? argv[4] : "cpu";
+  const bool cpu = device == "cpu";
   const int B = 10;
   MlpShape s;
   s.input = 1024;
@@ -30,11 +35,11 @@ int main(int argc, char** argv) {
   s.classes = 9;
   s.act.kind = Activation::Tanh;
   const int threads = omp_get_num_procs();
-  std::printf("networks 1024-%dx%d-9 tanh, minibatch %d, %d steps per measurement, %d threads\n", width, depth, B,
-              steps, threads);
+  std::printf("networks 1024-%dx%d-9 tanh, minibatch %d, %d steps per measurement, %s, %d threads\n", width, depth, B,
+              steps, device.c_str(), threads);
   std::printf("%6s %16s %16s %12s %10s\n", "T", "updates/s (all)", "per network", "GEMMs alone", "ratio");
   for (int T : {1, 16, 64}) {
-    auto be = make_backend("cpu", BackendOptions{threads, false});
+    auto be = make_backend(device, BackendOptions{threads, false});
     TrainState st = make_train_state(*be, s, T, B);
     Chunk ch;
     ch.trials = T;
@@ -50,11 +55,20 @@ int main(int argc, char** argv) {
     batch.x.assign(std::size_t(T) * B * 1024, 0.3f);
     for (int k = 0; k < T * B; ++k) batch.y.push_back(k % 9);
     upload_batch(*be, st, batch);
-    train_step(*be, st, 0.01f);  // warm-up
+    std::vector<double> nll(std::size_t(T), 0.0);
+    std::vector<int64_t> errors(std::size_t(T), 0);
+    train_step(*be, st, 0.01f);                    // warm-up
+    evaluate(*be, st, nll.data(), errors.data());  // waits for the device
     const auto t0 = clk::now();
     for (int k = 0; k < steps; ++k) train_step(*be, st, 0.01f);
+    evaluate(*be, st, nll.data(), errors.data());  // one forward pass more: waits for the steps
     const double engine = std::chrono::duration<double>(clk::now() - t0).count();
     be->end_chunk();
+    const double rate = steps * double(T) / engine;
+    if (!cpu) {
+      std::printf("%6d %16.1f %16.2f %12s %10s\n", T, rate, rate / T, "-", "-");
+      continue;
+    }
     // The step's GEMMs alone: per layer forward, weight gradient and (below the top) data gradient,
     // each trial's on its own thread, single-threaded OpenBLAS calls, buffers filled once.
     const std::size_t m = std::size_t(std::max(1024, width));
@@ -87,11 +101,19 @@ int main(int argc, char** argv) {
       }
     }
     const double gemm = std::chrono::duration<double>(clk::now() - g0).count();
-    const double rate = steps * double(T) / engine;
     std::printf("%6d %16.1f %16.2f %12.1f %10.2f\n", T, rate, rate / T, steps * double(T) / gemm, engine / gemm);
   }
   std::printf(
       "(updates/s (all): network-updates per second, T networks x steps / time; ratio: engine time / "
       "GEMM-only time)\n");
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "initscope_bench_train: %s\n", e.what());
+    return 1;
+  }
 }

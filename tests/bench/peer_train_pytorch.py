@@ -6,7 +6,7 @@
 # weights, autograd, one update of all). Prints network-updates per second for T = 1, 16, 64; never
 # asserts. Same shapes and threads as the engine's benchmark, for ratios side by side.
 #
-#   python3 tests/bench/peer_train_pytorch.py [--width 1000] [--depth 5] [--steps 20] [--threads N]
+#   python3 tests/bench/peer_train_pytorch.py [--width 1000] [--depth 5] [--steps 20] [--threads N] [--device cuda]
 import argparse
 import os
 import time
@@ -14,7 +14,12 @@ import time
 import torch
 
 
-def eager(T, widths, steps, B=10):
+def sync(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def eager(T, widths, steps, device, B=10):
     models = []
     for _ in range(T):
         layers = []
@@ -22,10 +27,10 @@ def eager(T, widths, steps, B=10):
             layers.append(torch.nn.Linear(widths[i], widths[i + 1]))
             if i + 2 < len(widths):
                 layers.append(torch.nn.Tanh())
-        models.append(torch.nn.Sequential(*layers))
+        models.append(torch.nn.Sequential(*layers).to(device))
     opts = [torch.optim.SGD(m.parameters(), lr=0.01) for m in models]
-    x = torch.full((B, widths[0]), 0.3)
-    y = torch.arange(B) % widths[-1]
+    x = torch.full((B, widths[0]), 0.3, device=device)
+    y = torch.arange(B, device=device) % widths[-1]
     loss_fn = torch.nn.CrossEntropyLoss()
 
     def step():
@@ -35,18 +40,20 @@ def eager(T, widths, steps, B=10):
             o.step()
 
     step()  # warm-up
+    sync(device)
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
+    sync(device)
     return steps * T / (time.perf_counter() - t0)
 
 
-def batched(T, widths, steps, B=10):
-    W = [torch.nn.init.xavier_uniform_(torch.empty(T, widths[i + 1], widths[i])).requires_grad_()
+def batched(T, widths, steps, device, B=10):
+    W = [torch.nn.init.xavier_uniform_(torch.empty(T, widths[i + 1], widths[i], device=device)).requires_grad_()
          for i in range(len(widths) - 1)]
-    b = [torch.zeros(T, 1, widths[i + 1], requires_grad=True) for i in range(len(widths) - 1)]
-    x = torch.full((T, B, widths[0]), 0.3)
-    y = (torch.arange(T * B) % widths[-1])
+    b = [torch.zeros(T, 1, widths[i + 1], device=device, requires_grad=True) for i in range(len(widths) - 1)]
+    x = torch.full((T, B, widths[0]), 0.3, device=device)
+    y = (torch.arange(T * B, device=device) % widths[-1])
 
     def step():
         h = x
@@ -60,9 +67,11 @@ def batched(T, widths, steps, B=10):
                 p -= 0.01 * g
 
     step()
+    sync(device)
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
+    sync(device)
     return steps * T / (time.perf_counter() - t0)
 
 
@@ -72,14 +81,16 @@ def main():
     ap.add_argument("--depth", type=int, default=5)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--device", default="cpu")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     widths = [1024] + [a.width] * a.depth + [9]
     print(f"PyTorch {torch.__version__}, networks 1024-{a.width}x{a.depth}-9 tanh, minibatch 10, "
-          f"{a.steps} steps, {a.threads} threads")
+          f"{a.steps} steps, {a.device}, {a.threads} threads")
     print(f"{'T':>6} {'eager loop':>14} {'batched (bmm)':>14}   (network-updates per second)")
     for T in (1, 16, 64):
-        print(f"{T:>6} {eager(T, widths, a.steps):>14.1f} {batched(T, widths, a.steps):>14.1f}", flush=True)
+        print(f"{T:>6} {eager(T, widths, a.steps, a.device):>14.1f} {batched(T, widths, a.steps, a.device):>14.1f}",
+              flush=True)
 
 
 if __name__ == "__main__":
