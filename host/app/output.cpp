@@ -6,7 +6,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -16,7 +15,6 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include "buildinfo.h"
 #include "host/app/theory.h"
@@ -128,6 +126,18 @@ std::string read_file(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+uint32_t crc32_of(const void* p, std::size_t n, uint32_t crc) {
+  uLong c = crc;
+  const auto* b = static_cast<const Bytef*>(p);
+  while (n > 0) {
+    const uInt k = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
+    c = crc32(c, b, k);
+    b += k;
+    n -= k;
+  }
+  return static_cast<uint32_t>(c);
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {
@@ -242,12 +252,6 @@ std::string histograms_csv(const Experiment& ex, const std::vector<ConfigResult>
   std::string s = histograms_csv_header(ex);
   HistogramText text;
   for (const auto& r : rs) text.append_rows(s, r);
-  return s;
-}
-
-std::string theory_csv(const Experiment& ex, const std::vector<ConfigResult>& rs) {
-  std::string s = theory_csv_header(ex);
-  for (const auto& r : rs) append_theory_rows(s, r, mean_field(r.point->config));
   return s;
 }
 

@@ -16,12 +16,13 @@ namespace isc {
 void write_file_atomic(const std::string& path, const std::string& content);
 // The whole file as bytes ("" if it cannot be read).
 std::string read_file(const std::string& path);
+// zlib's CRC-32 of n bytes, continuing `crc` (0 to start), for any n (zlib takes 32-bit lengths).
+uint32_t crc32_of(const void* p, std::size_t n, uint32_t crc = 0);
 
 // The tidy CSVs whole (tests, and outputs built in memory), and by parts: each file's header and one
 // configuration's rows appended to a text (ResultsWriter streams them).
 std::string stats_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
 std::string histograms_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
-std::string theory_csv(const Experiment& ex, const std::vector<ConfigResult>& rs);
 std::string stats_csv_header(const Experiment& ex);
 std::string histograms_csv_header(const Experiment& ex);
 std::string theory_csv_header(const Experiment& ex);

@@ -4,12 +4,13 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
+
+#include "host/app/output.h"
 
 namespace isc {
 
@@ -29,18 +30,6 @@ struct RecordHead {
   uint32_t head_crc;
 };
 static_assert(sizeof(RecordHead) == 24, "packed record header");
-
-uint32_t crc(const void* p, std::size_t n) {
-  uLong c = crc32(0L, Z_NULL, 0);
-  const auto* b = static_cast<const Bytef*>(p);
-  while (n > 0) {  // crc32 takes uInt lengths
-    const uInt k = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
-    c = crc32(c, b, k);
-    b += k;
-    n -= k;
-  }
-  return static_cast<uint32_t>(c);
-}
 
 double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -234,12 +223,12 @@ PartsLog::PartsLog(const std::string& path, bool writable) : path_(path), last_s
   while (at + sizeof(RecordHead) <= size) {
     RecordHead h;
     if (::pread(fd_, &h, sizeof h, off_t(at)) != ssize_t(sizeof h)) break;
-    if (std::memcmp(h.magic, kMagic, 4) != 0 || h.head_crc != crc(&h, offsetof(RecordHead, head_crc)) ||
+    if (std::memcmp(h.magic, kMagic, 4) != 0 || h.head_crc != crc32_of(&h, offsetof(RecordHead, head_crc)) ||
         h.format != kFormat || h.size > size - at - sizeof h)
       break;
     payload.resize(h.size);
     if (h.size > 0 && ::pread(fd_, payload.data(), h.size, off_t(at + sizeof h)) != ssize_t(h.size)) break;
-    if (crc(payload.data(), payload.size()) != h.payload_crc) break;
+    if (crc32_of(payload.data(), payload.size()) != h.payload_crc) break;
     Record r;
     r.offset = at + sizeof h;
     r.size = h.size;
@@ -275,8 +264,8 @@ const PartsLog::Record& PartsLog::append(const std::string& payload) {
   std::memcpy(h.magic, kMagic, 4);
   h.format = kFormat;
   h.size = payload.size();
-  h.payload_crc = crc(payload.data(), payload.size());
-  h.head_crc = crc(&h, offsetof(RecordHead, head_crc));
+  h.payload_crc = crc32_of(payload.data(), payload.size());
+  h.head_crc = crc32_of(&h, offsetof(RecordHead, head_crc));
   std::string rec(reinterpret_cast<const char*>(&h), sizeof h);
   rec += payload;
   std::size_t off = 0;

@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
@@ -20,26 +19,15 @@ namespace {
 
 constexpr std::size_t kFlushBytes = 1 << 20;
 
-uint32_t crc_more(uint32_t crc, const char* p, std::size_t n) {
-  uLong c = crc;
-  while (n > 0) {
-    const uInt k = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
-    c = crc32(c, reinterpret_cast<const Bytef*>(p), k);
-    p += k;
-    n -= k;
-  }
-  return static_cast<uint32_t>(c);
-}
-
 // Size and CRC-32 of a file, read in pieces.
 std::pair<uint64_t, uint32_t> file_check(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path);
-  uint32_t crc = static_cast<uint32_t>(crc32(0L, Z_NULL, 0));
+  uint32_t crc = 0;
   uint64_t bytes = 0;
   std::vector<char> buf(1 << 20);
   while (in.read(buf.data(), std::streamsize(buf.size())) || in.gcount() > 0) {
-    crc = crc_more(crc, buf.data(), std::size_t(in.gcount()));
+    crc = crc32_of(buf.data(), std::size_t(in.gcount()), crc);
     bytes += uint64_t(in.gcount());
   }
   return {bytes, crc};
@@ -54,7 +42,7 @@ ResultsWriter::ResultsWriter(const std::string& dir, const Experiment& ex) : dir
     File& f = files_[k];
     f.name = names[k];
     f.tmp = dir + "/" + f.name + ".tmp." + std::to_string(::getpid());
-    f.crc = static_cast<uint32_t>(crc32(0L, Z_NULL, 0));
+    f.crc = 0;
     f.fd = ::open(f.tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (f.fd < 0) throw std::runtime_error("cannot write " + f.tmp + ": " + std::strerror(errno));
     f.buf = headers[k];
@@ -77,7 +65,7 @@ ResultsWriter::~ResultsWriter() {
 
 void ResultsWriter::flush(File& f, bool all) {
   if (f.buf.empty() || (!all && f.buf.size() < kFlushBytes)) return;
-  f.crc = crc_more(f.crc, f.buf.data(), f.buf.size());
+  f.crc = crc32_of(f.buf.data(), f.buf.size(), f.crc);
   std::size_t off = 0;
   while (off < f.buf.size()) {
     const ssize_t w = ::write(f.fd, f.buf.data() + off, f.buf.size() - off);
@@ -195,8 +183,7 @@ void ResultsWriter::finish(RunInfo info) {
   for (const auto& p : ex_.points)
     if (!drawn_input(p.config.data)) {
       examples = examples_json(p.config);
-      info.files["examples.json"] = {
-          examples.size(), crc_more(static_cast<uint32_t>(crc32(0L, Z_NULL, 0)), examples.data(), examples.size())};
+      info.files["examples.json"] = {examples.size(), crc32_of(examples.data(), examples.size())};
       break;
     }
   const std::string m = manifest(ex_, done_, info).dump(2) + "\n";

@@ -19,6 +19,17 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def updates_per_second(step, steps, T, device):
+    """Network-updates per second of `steps` calls of step() (T networks each), after one warm-up."""
+    step()
+    sync(device)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    sync(device)
+    return steps * T / (time.perf_counter() - t0)
+
+
 def eager(T, widths, steps, device, B=10):
     models = []
     for _ in range(T):
@@ -39,13 +50,7 @@ def eager(T, widths, steps, device, B=10):
             loss_fn(m(x), y).backward()
             o.step()
 
-    step()  # warm-up
-    sync(device)
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step()
-    sync(device)
-    return steps * T / (time.perf_counter() - t0)
+    return updates_per_second(step, steps, T, device)
 
 
 def batched(T, widths, steps, device, B=10):
@@ -66,13 +71,7 @@ def batched(T, widths, steps, device, B=10):
             for p, g in zip(W + b, grads):
                 p -= 0.01 * g
 
-    step()
-    sync(device)
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step()
-    sync(device)
-    return steps * T / (time.perf_counter() - t0)
+    return updates_per_second(step, steps, T, device)
 
 
 def main():
