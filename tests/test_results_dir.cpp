@@ -9,8 +9,10 @@
 #include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "host/app/output.h"
 #include "tests/file_util.h"
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -409,4 +411,23 @@ TEST_F(ResultsDir, ADamagedLogIsCutAtItsFirstBadRecordAndRecomputed) {
   out.clear();
   EXPECT_EQ(run(args("old", {}, "small.toml"), &out), 1);
   EXPECT_NE(out.find("parts of an older initscope (0123456789abcdef.0-4.part"), std::string::npos) << out;
+  // A log whose records are of another format (their headers intact) is refused too, with the
+  // format named, and --force starts over.
+  fs::remove(dir_ / "old" / "parts" / "0123456789abcdef.0-4.part");
+  const fs::path old_log = dir_ / "old" / "parts" / "parts.log";
+  std::string bytes = slurp(old_log);
+  ASSERT_GT(bytes.size(), 24u);
+  const uint32_t format = 3;
+  std::memcpy(&bytes[4], &format, 4);
+  const uint32_t head_crc = isc::crc32_of(bytes.data(), 20);
+  std::memcpy(&bytes[20], &head_crc, 4);
+  std::ofstream(old_log, std::ios::binary | std::ios::trunc) << bytes;
+  out.clear();
+  EXPECT_EQ(run(args("old", {}, "small.toml"), &out), 1);
+  EXPECT_NE(out.find("parts.log holds parts of record format 3, written by another version of initscope"),
+            std::string::npos)
+      << out;
+  out.clear();
+  EXPECT_EQ(run(args("old", {"--force"}, "small.toml"), &out), 0) << out;
+  EXPECT_EQ(slurp(dir_ / "old" / "stats.csv"), slurp(dir_ / "ref" / "stats.csv"));
 }

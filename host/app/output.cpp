@@ -329,7 +329,38 @@ nlohmann::json build_info() {
   return j;
 }
 
-nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& rs, const RunInfo& info) {
+nlohmann::json manifest_entry(const ConfigResult& r) {
+  nlohmann::json c;
+  c["config_id"] = r.point->id;
+  nlohmann::json sw = nlohmann::json::object();
+  for (const auto& kv : r.point->swept) sw[kv.first] = kv.second;
+  c["swept"] = sw;
+  c["resolved"] = r.point->resolved;
+  c["seed"] = r.point->config.seed;
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(r.point->stream));
+  c["philox_key"] = buf;
+  c["seconds"] = r.seconds;
+  c["trials_per_second"] = r.seconds > 0 ? double(r.point->config.trials) / r.seconds : 0.0;
+  c["chunk_trials"] = r.chunk_trials;
+  c["workers"] = r.workers;
+  return c;
+}
+
+std::string manifest_entry_text(const ConfigResult& r) {
+  // As dump(2) writes an element of the top-level object's "configurations" array: every line after
+  // the first four spaces further in (JSON strings hold no raw newlines).
+  const std::string flat = manifest_entry(r).dump(2);
+  std::string out;
+  out.reserve(flat.size() + flat.size() / 8);
+  for (char ch : flat) {
+    out += ch;
+    if (ch == '\n') out += "    ";
+  }
+  return out;
+}
+
+std::string manifest_text(const Experiment& ex, const std::vector<std::string>& entries, const RunInfo& info) {
   nlohmann::json m;
   m["initscope"] = build_info();
   m["source"] = ex.source;
@@ -349,26 +380,20 @@ nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& r
     checks[name] = {{"bytes", c.first}, {"crc32", crc}};
   }
   m["file_checks"] = checks;
-  nlohmann::json cs = nlohmann::json::array();
-  for (const auto& r : rs) {
-    nlohmann::json c;
-    c["config_id"] = r.point->id;
-    nlohmann::json sw = nlohmann::json::object();
-    for (const auto& kv : r.point->swept) sw[kv.first] = kv.second;
-    c["swept"] = sw;
-    c["resolved"] = r.point->resolved;
-    c["seed"] = r.point->config.seed;
-    char buf[20];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(r.point->stream));
-    c["philox_key"] = buf;
-    c["seconds"] = r.seconds;
-    c["trials_per_second"] = r.seconds > 0 ? double(r.point->config.trials) / r.seconds : 0.0;
-    c["chunk_trials"] = r.chunk_trials;
-    c["workers"] = r.workers;
-    cs.push_back(c);
+  // The entries go where a placeholder was dumped (keys are sorted, so "configurations" keeps its place).
+  const std::string mark = "\"@initscope-configurations@\"";
+  m["configurations"] = mark.substr(1, mark.size() - 2);
+  std::string text = m.dump(2);
+  std::string list = "[]";
+  if (!entries.empty()) {
+    list = "[\n    ";
+    for (std::size_t i = 0; i < entries.size(); ++i) list += (i ? ",\n    " : "") + entries[i];
+    list += "\n  ]";
   }
-  m["configurations"] = cs;
-  return m;
+  const std::size_t at = text.find(mark);
+  if (at == std::string::npos) throw std::logic_error("manifest_text: placeholder lost");
+  text.replace(at, mark.size(), list);
+  return text + "\n";
 }
 
 std::string summary_table(const Experiment& /*ex*/, const std::vector<ConfigResult>& rs) {

@@ -67,7 +67,13 @@ struct RunInfo {
   // `plot` can refuse a folder whose files are not all of this run.
   std::map<std::string, std::pair<uint64_t, uint32_t>> files;
 };
-nlohmann::json manifest(const Experiment& ex, const std::vector<ConfigResult>& rs, const RunInfo& info);
+// manifest.json: the run's facts, and per configuration manifest_entry(r) as rendered by
+// manifest_entry_text (each entry is rendered once, by the results writer, as its configuration
+// finishes: with thousands of configurations, building the whole document at the end took tens of
+// milliseconds of the main thread).
+nlohmann::json manifest_entry(const ConfigResult& r);
+std::string manifest_entry_text(const ConfigResult& r);
+std::string manifest_text(const Experiment& ex, const std::vector<std::string>& entries, const RunInfo& info);
 
 // One screen: per configuration, per layer, the key statistics.
 std::string summary_table(const Experiment& ex, const std::vector<ConfigResult>& rs);

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,7 +19,9 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the parts log is writt
 
 namespace {
 
-constexpr uint32_t kFormat = 3;  // 2 was a CBOR file per part (no longer written)
+// 4: histogram counts as LEB128 varints (3 wrote them as 8 bytes each: half of a small
+// configuration's record was zero bytes); 2 was a CBOR file per part. Older formats are refused.
+constexpr uint32_t kFormat = 4;
 constexpr char kMagic[4] = {'I', 'S', 'C', 'P'};
 
 // The record header: magic, format, payload size, CRC-32 of the payload, CRC-32 of the 20 bytes before.
@@ -46,6 +49,17 @@ class Writer {
     put<uint32_t>(static_cast<uint32_t>(x.size()));
     s_ += x;
   }
+  // Unsigned LEB128: 7 bits a byte, low bits first (a count below 128 takes one byte).
+  void varint(uint64_t v) {
+    char b[10];
+    int n = 0;
+    do {
+      b[n++] = char((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+      v >>= 7;
+    } while (v != 0);
+    s_.append(b, std::size_t(n));
+  }
+  void reserve(std::size_t n) { s_.reserve(n); }
   std::string take() { return std::move(s_); }
 
  private:
@@ -75,6 +89,17 @@ class Reader {
     const uint64_t n = get<uint64_t>();
     if (each > 0 && n > (s_.size() - at_) / each) throw std::runtime_error("a count beyond the end of the record");
     return n;
+  }
+  uint64_t varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      need(1);
+      const uint8_t b = uint8_t(s_[at_++]);
+      if (shift == 63 && b > 1) break;
+      v |= uint64_t(b & 0x7f) << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    throw std::runtime_error("a count of more than 64 bits");
   }
   bool done() const { return at_ == s_.size(); }
 
@@ -119,6 +144,10 @@ PartHeader read_header(Reader& r) {
 
 std::string encode_part(const ConfigResult& r, const std::string& experiment, bool rows) {
   Writer w;
+  std::size_t bytes = 256 + experiment.size() + r.point->id.size() + r.agg.size() * 40;
+  for (const Aggregate& a : r.agg) bytes += a.hist.size() * 3;
+  bytes += r.tree.cells() * sizeof(Moments) * 4;  // a few blocks
+  w.reserve(bytes);
   w.str(experiment);
   w.str(r.point->id);
   w.put<uint64_t>(r.first);
@@ -148,7 +177,7 @@ std::string encode_part(const ConfigResult& r, const std::string& experiment, bo
       w.put<uint64_t>(a.trials);
       w.put<uint64_t>(a.values);
       w.put<uint64_t>(a.hist.size());
-      for (uint64_t c : a.hist) w.put<uint64_t>(c);
+      for (uint64_t c : a.hist) w.varint(c);
     }
   return w.take();
 }
@@ -191,16 +220,16 @@ ConfigResult decode_part(const std::string& payload, const SweepPoint& p) {
   }
   if (part.tree.trials() != h.end - h.first)
     throw std::runtime_error("its blocks do not hold trials " + std::to_string(h.first) + "-" + std::to_string(h.end));
-  const uint64_t counts = rd.count(36);
+  const uint64_t counts = rd.count(34);
   for (uint64_t k = 0; k < counts; ++k) {
     const int l = rd.get<int32_t>(), q = rd.get<int32_t>();
     if (l < 0 || l >= part.layers || q < 0 || q >= kQuantities) throw std::runtime_error("a layer or quantity outside");
     Aggregate& a = part.agg[std::size_t(l) * kQuantities + std::size_t(q)];
     a.trials = rd.get<uint64_t>();
     a.values = rd.get<uint64_t>();
-    const uint64_t bins = rd.count(8);
+    const uint64_t bins = rd.count(1);
     if (bins != a.hist.size()) throw std::runtime_error("a histogram of another size");
-    for (auto& c : a.hist) c = rd.get<uint64_t>();
+    for (auto& c : a.hist) c = rd.varint();
   }
   if (!rd.done()) throw std::runtime_error("bytes after the end of the part");
   // The statistics of this range, as the writing run had them.
@@ -223,9 +252,13 @@ PartsLog::PartsLog(const std::string& path, bool writable) : path_(path), last_s
   while (at + sizeof(RecordHead) <= size) {
     RecordHead h;
     if (::pread(fd_, &h, sizeof h, off_t(at)) != ssize_t(sizeof h)) break;
-    if (std::memcmp(h.magic, kMagic, 4) != 0 || h.head_crc != crc32_of(&h, offsetof(RecordHead, head_crc)) ||
-        h.format != kFormat || h.size > size - at - sizeof h)
-      break;
+    if (std::memcmp(h.magic, kMagic, 4) != 0 || h.head_crc != crc32_of(&h, offsetof(RecordHead, head_crc))) break;
+    if (h.format != kFormat)
+      throw PartsLogFormatError(path + " holds parts of record format " + std::to_string(h.format) +
+                                ", written by another version of initscope (this one reads format " +
+                                std::to_string(kFormat) +
+                                "): resume with the version that wrote them, or start over with --force");
+    if (h.size > size - at - sizeof h) break;
     payload.resize(h.size);
     if (h.size > 0 && ::pread(fd_, payload.data(), h.size, off_t(at + sizeof h)) != ssize_t(h.size)) break;
     if (crc32_of(payload.data(), payload.size()) != h.payload_crc) break;
@@ -266,11 +299,16 @@ const PartsLog::Record& PartsLog::append(const std::string& payload) {
   h.size = payload.size();
   h.payload_crc = crc32_of(payload.data(), payload.size());
   h.head_crc = crc32_of(&h, offsetof(RecordHead, head_crc));
-  std::string rec(reinterpret_cast<const char*>(&h), sizeof h);
-  rec += payload;
+  // Header and payload in one call, without copying the payload.
+  const std::size_t total = sizeof h + payload.size();
   std::size_t off = 0;
-  while (off < rec.size()) {
-    const ssize_t w = ::pwrite(fd_, rec.data() + off, rec.size() - off, off_t(end_ + off));
+  while (off < total) {
+    iovec io[2];
+    int n = 0;
+    if (off < sizeof h) io[n++] = {reinterpret_cast<char*>(&h) + off, sizeof h - off};
+    const std::size_t p0 = off < sizeof h ? 0 : off - sizeof h;
+    io[n++] = {const_cast<char*>(payload.data()) + p0, payload.size() - p0};
+    const ssize_t w = ::pwritev(fd_, io, n, off_t(end_ + off));
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
       const std::string err = w < 0 ? std::strerror(errno) : "no space written";
@@ -285,7 +323,7 @@ const PartsLog::Record& PartsLog::append(const std::string& payload) {
   r.offset = end_ + sizeof h;
   r.size = payload.size();
   r.head = decode_part_header(payload);
-  end_ += rec.size();
+  end_ += total;
   dirty_ = true;
   records_.push_back(std::move(r));
   return records_.back();

@@ -11,6 +11,7 @@
 // last second of results, which a resumed run recomputes; it never makes a damaged record look whole.
 #pragma once
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ PartHeader decode_part_header(const std::string& payload);
 // The result of the part's trials, with its statistics computed (as the writing run had them); `p`
 // must be the configuration the header names. Throws std::runtime_error for a damaged payload.
 ConfigResult decode_part(const std::string& payload, const SweepPoint& p);
+
+// A log of another record format (an older or newer initscope): its records are not read.
+struct PartsLogFormatError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 class PartsLog {
  public:

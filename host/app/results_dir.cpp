@@ -169,7 +169,15 @@ ResultsDir::ResultsDir(const std::string& dir, const Experiment& ex, const Exper
   // The recipe of this run (the same experiment; its trial count may have grown), for merge.
   write_file_atomic(parts_ + "/experiment.json", recipe_json(experiment_, recipe).dump(2) + "\n");
   try {
-    log_ = std::make_unique<PartsLog>(parts_ + "/parts.log", true);
+    try {
+      log_ = std::make_unique<PartsLog>(parts_ + "/parts.log", true);
+    } catch (const PartsLogFormatError&) {
+      if (!force) throw;
+      // --force: start over (the parts and their per-trial rows; experiment.json is this run's).
+      for (const auto& e : fs::directory_iterator(parts_, ec))
+        if (e.path().filename() != "experiment.json") fs::remove_all(e.path(), ec);
+      log_ = std::make_unique<PartsLog>(parts_ + "/parts.log", true);
+    }
   } catch (const std::exception& e) {
     throw ResultsDirError(e.what());
   }

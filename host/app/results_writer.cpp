@@ -86,6 +86,7 @@ void ResultsWriter::write_rows(const ConfigResult& r, const std::vector<LayerThe
   append_stats_rows(files_[0].buf, r);
   hist_.append_rows(files_[1].buf, r);
   append_theory_rows(files_[2].buf, r, theory);
+  entries_.push_back(manifest_entry_text(r));
   for (File& f : files_) flush(f, false);
 }
 
@@ -142,14 +143,6 @@ void ResultsWriter::work() {
 void ResultsWriter::add(ConfigResult&& r) {
   if (r.point < ex_.points.data() || r.point >= ex_.points.data() + ex_.points.size())
     throw std::logic_error("ResultsWriter: a result of another experiment");
-  ConfigResult facts;  // what the manifest lists
-  facts.point = r.point;
-  facts.first = r.first;
-  facts.end = r.end;
-  facts.seconds = r.seconds;
-  facts.chunk_trials = r.chunk_trials;
-  facts.workers = r.workers;
-  done_.push_back(std::move(facts));
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return queue_.size() < kQueue || error_; });
   if (error_) std::rethrow_exception(error_);
@@ -186,7 +179,7 @@ void ResultsWriter::finish(RunInfo info) {
       info.files["examples.json"] = {examples.size(), crc32_of(examples.data(), examples.size())};
       break;
     }
-  const std::string m = manifest(ex_, done_, info).dump(2) + "\n";
+  const std::string m = manifest_text(ex_, entries_, info);
   // Figures and report.html drawn from earlier outputs would contradict these: they go first, and
   // `initscope plot` (after the run, unless --no-plot) draws them again.
   std::error_code ec;

@@ -57,7 +57,7 @@ class ResultsWriter {
   const Experiment& ex_;
   File files_[3];  // stats.csv, histograms.csv, theory.csv
   HistogramText hist_;
-  std::vector<ConfigResult> done_;  // each configuration's facts for the manifest (no aggregates)
+  std::vector<std::string> entries_;  // each configuration's manifest entry (the writer thread's)
   // Shared with the writer thread, under mu_.
   std::mutex mu_;
   std::condition_variable cv_;

@@ -308,7 +308,8 @@ ConfigAggregator::ConfigAggregator(const Config& c, const StatsSpec& spec, int l
     for (int q : qs_) {
       const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
       offset_[k] = cells;
-      count_[k] = statistic_names(spec, ctx_[q]).size();
+      count_[k] =
+          std::size_t(std::count_if(all_.begin(), all_.end(), [&](const Statistic& s) { return s.applies(ctx_[q]); }));
       cells += count_[k];
     }
   tree_ = TreeAggregate(cells);
@@ -323,8 +324,9 @@ void ConfigAggregator::add(uint64_t trial, const TrialStats* st) {
     for (int q : qs_) {
       const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
       const TrialStats& ts = st[k];
-      const std::vector<double> v = statistic_values(all_, ctx_[q], ts);
-      std::copy(v.begin(), v.end(), values_.begin() + std::ptrdiff_t(offset_[k]));
+      double* v = values_.data() + offset_[k];
+      for (const Statistic& s : all_)
+        if (s.applies(ctx_[q])) *v++ = s.value(ts);
       Aggregate& a = agg_[k];
       for (std::size_t i = 0; i < ts.hist.size() && i < a.hist.size(); ++i) a.hist[i] += ts.hist[i];
       a.values += ts.count;
