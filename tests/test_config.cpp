@@ -131,7 +131,12 @@ TEST(Config, KnownKeysAreTheKeysBuildReads) {
                                             "run.chunk_trials",
                                             "run.memory_limit_mb",
                                             "run.precision",
-                                            "output.per_trial"};
+                                            "output.per_trial",
+                                            "train.updates",
+                                            "train.eval_every",
+                                            "train.learning_rate",
+                                            "train.minibatch",
+                                            "train.checkpoint_seconds"};
   auto known = isc::known_keys();
   std::sort(known.begin(), known.end());
   auto want = documented;

@@ -144,6 +144,41 @@ TEST_F(ResultsDir, InterruptedRunResumesToIdenticalOutputs) {
   }
 }
 
+TEST_F(ResultsDir, AnInterruptedTrainingRunResumesFromItsCheckpointToIdenticalOutputs) {
+  // Two chunks of two trials, trained one after the other for 600 updates with an evaluation point
+  // every 100 and a checkpoint at each: SIGTERM once the first chunk has passed update 200 stops it
+  // mid-training, after saving its parameters; the same command then continues from them.
+  std::ofstream(dir_ / "train.toml")
+      << "name = \"tr\"\ntrials = 4\nsamples = 50\n[data]\nkind = \"shapeset\"\n[network]\nhidden = [128, 128]\n"
+         "[stats]\nquantities = [\"preactivation\", \"activation\", \"weight_gradient\"]\n"
+         "[run]\nchunk_trials = 2\nthreads = 1\n"
+         "[train]\nupdates = 600\neval_every = 100\nlearning_rate = 0.05\ncheckpoint_seconds = 0\n";
+  std::string out;
+  ASSERT_EQ(run(args("ref", {}, "train.toml"), &out), 0) << out;
+  setenv("INITSCOPE_PROGRESS_SECONDS", "0", 1);
+  Child c = spawn(args("cut", {}, "train.toml"));
+  unsetenv("INITSCOPE_PROGRESS_SECONDS");
+  ASSERT_GT(c.pid, 0);
+  out = read_until(c, "update=200: 2/4 trials");
+  ASSERT_NE(out.find("update=200: 2/4 trials"), std::string::npos) << out;
+  kill(c.pid, SIGTERM);
+  EXPECT_EQ(finish(c, &out), 143) << out;
+  EXPECT_NE(out.find("resume with:"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir_ / "cut" / "stats.csv"));
+  int checkpoints = 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "cut" / "parts")) checkpoints += e.path().extension() == ".ckpt";
+  EXPECT_EQ(checkpoints, 1) << "the first chunk's parameters";
+  std::string again;
+  ASSERT_EQ(run(args("cut", {}, "train.toml"), &again), 0) << again;
+  EXPECT_NE(again.find("committed ranges of trials resumed"), std::string::npos) << again;
+  EXPECT_NE(again.find("trials 0-2 of training group "), std::string::npos) << again;
+  EXPECT_NE(again.find(" resume from update 2"), std::string::npos) << again;  // 200 and beyond
+  for (const char* f : {"stats.csv", "histograms.csv", "theory.csv"})
+    EXPECT_EQ(slurp(dir_ / "cut" / f), slurp(dir_ / "ref" / f)) << f;
+  for (const auto& e : fs::directory_iterator(dir_ / "cut" / "parts"))
+    EXPECT_NE(e.path().extension(), ".ckpt") << "a checkpoint left after the run: " << e.path();
+}
+
 TEST_F(ResultsDir, ASecondRunIntoAFolderInUseIsRefused) {
   fs::create_directories(dir_ / "busy");
   const int fd = open((dir_ / "busy" / ".initscope.lock").c_str(), O_RDWR | O_CREAT, 0644);

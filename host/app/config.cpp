@@ -359,6 +359,42 @@ void read_data_files(Reader& r, const Flat& flat, const std::string& base_dir, C
     r.fail(r.leaf("targets.kind"), "targets.kind", "the data set's labels are the targets; leave it out");
 }
 
+// [train]: its keys, each checked; training needs a data set (the labels are what is learnt) and
+// starts from biases 0 (the paper's), so network.bias and network.bias_std are refused with it.
+void read_train(Reader& r, const Flat& flat, Config& c) {
+  TrainConfig& t = c.train;
+  t.updates = r.integer("train.updates", 0, int64_t(1) << 40).value_or(0);
+  t.eval_every = r.integer("train.eval_every", 0, int64_t(1) << 40).value_or(0);
+  t.learning_rate = r.number("train.learning_rate", 0.0, 1e6, true).value_or(0.01);
+  t.minibatch = static_cast<int>(r.integer("train.minibatch", 1, 1 << 20).value_or(10));
+  t.checkpoint_seconds = r.number("train.checkpoint_seconds", 0.0, 1e9).value_or(60.0);
+  if (!t.on()) {
+    for (const char* k : {"train.eval_every", "train.learning_rate", "train.minibatch", "train.checkpoint_seconds"})
+      if (flat.count(k)) r.fail(r.leaf(k), k, "needs train.updates (the number of SGD updates)");
+    return;
+  }
+  const Leaf& u = r.leaf("train.updates");
+  if (t.eval_every == 0) t.eval_every = std::max<int64_t>(1, t.updates / 10);
+  if (t.eval_every > t.updates)
+    r.fail(r.leaf("train.eval_every"), "train.eval_every",
+           "is " + std::to_string(t.eval_every) + ", more than train.updates (" + std::to_string(t.updates) + ")");
+  if ((t.updates + t.eval_every - 1) / t.eval_every > 10000)
+    r.fail(u, "train.updates", "more than 10000 evaluation points; raise train.eval_every");
+  if (drawn_input(c.data))
+    r.fail(u, "train.updates", "training needs a data set to learn: data.kind = \"shapeset\", \"idx\" or \"cifar10\"");
+  const std::shared_ptr<const Dataset> d = dataset_of(c.data, c.data_files);
+  if (d->size() > 0 && d->size() <= uint64_t(c.samples))
+    r.fail(u, "train.updates",
+           d->name() + " has " + std::to_string(d->size()) + " examples: the first `samples` (" +
+               std::to_string(c.samples) + ") are the evaluation set, and none would be left to train on");
+  for (const char* k : {"network.bias", "network.bias_std"})
+    if (flat.count(k)) r.fail(r.leaf(k), k, "training starts from biases 0 (leave it out with [train])");
+  if (c.output.per_trial)
+    throw ConfigError(u.where +
+                      ": train.updates: per-trial rows (--per-trial, output.per_trial) are not written "
+                      "for training runs; stats.csv has every statistic across trials");
+}
+
 // The configuration from a flat key map; `asked`, if given, receives every key build() knows.
 Config build(const Flat& flat, const std::string& default_name, std::vector<std::string>* asked = nullptr,
              const std::string& base_dir = "") {
@@ -539,6 +575,7 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
     c.run.tf32 =
         enum_value(r, "run.precision", *p, std::vector<std::pair<std::string, bool>>{{"fp32", false}, {"tf32", true}});
   c.output.per_trial = r.boolean("output.per_trial").value_or(false);
+  read_train(r, flat, c);
   r.reject_unknown();
   if (asked) *asked = r.asked();
   return c;
@@ -592,6 +629,12 @@ nlohmann::json resolved_json(const Config& c) {
     j["stats"]["jacobian_range"] = {c.stats.jacobian_range.lo, c.stats.jacobian_range.hi};
     j["stats"]["jacobian_samples"] = c.stats.jacobian_samples;
   }
+  if (c.train.on())
+    j["train"] = {{"updates", c.train.updates},
+                  {"eval_every", c.train.eval_every},
+                  {"learning_rate", c.train.learning_rate},
+                  {"minibatch", c.train.minibatch},
+                  {"update", c.train.update}};
   return j;
 }
 
@@ -635,6 +678,36 @@ void apply_set(const std::string& kv, Flat& flat, Flat& sweep, std::vector<std::
 std::string base_dir_of(const std::string& file) {
   const auto slash = file.find_last_of('/');
   return slash == std::string::npos ? "." : (slash == 0 ? "/" : file.substr(0, slash));
+}
+
+// A point's resolved form, id (a hash of it without name and trial count), Philox stream and
+// training group; appended to ex.points, refusing a repeated id.
+void finish_point(SweepPoint& p, Experiment& ex, std::set<std::string>& ids, const std::string& file) {
+  p.resolved = resolved_json(p.config);
+  nlohmann::json idj = p.resolved;
+  idj.erase("name");
+  // Nor the trial count: trials [0, n) are the same networks whatever n, so more trials later
+  // extend the same configuration (a merge of trial ranges, or a re-run into the same folder).
+  idj.erase("trials");
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(idj.dump())));
+  p.id = std::string(buf).substr(0, 12);
+  // The random stream depends on what makes a random network: seed, network and data.
+  const std::string stream_src = p.resolved["network"].dump() + p.resolved["data"].dump();
+  p.stream = mix64(p.config.seed ^ mix64(fnv1a(stream_src)));
+  if (!ids.insert(p.id).second)
+    throw ConfigError(file + ": sweep produces two identical configurations (id " + p.id +
+                      "): a swept value repeats or is overridden");
+  if (p.config.train.on()) {
+    nlohmann::json g = p.resolved;
+    g.erase("name");
+    g.erase("trials");
+    g["train"].erase("update");
+    char gb[17];
+    std::snprintf(gb, sizeof gb, "%016llx", static_cast<unsigned long long>(fnv1a(g.dump())));
+    p.train_group = std::string(gb).substr(0, 12);
+  }
+  ex.points.push_back(std::move(p));
 }
 
 Experiment expand(const toml::table& root, const std::string& file, const std::string& default_name,
@@ -701,22 +774,28 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
     if (ov.seed) p.config.seed = *ov.seed;
     if (ov.threads) p.config.run.threads = *ov.threads;
     if (p.config.trials < 1) throw ConfigError("--trials: must be at least 1");
-    p.resolved = resolved_json(p.config);
-    nlohmann::json idj = p.resolved;
-    idj.erase("name");
-    // Nor the trial count: trials [0, n) are the same networks whatever n, so more trials later
-    // extend the same configuration (a merge of trial ranges, or a re-run into the same folder).
-    idj.erase("trials");
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(idj.dump())));
-    p.id = std::string(buf).substr(0, 12);
-    // The random stream depends on what makes a random network: seed, network and data.
-    const std::string stream_src = p.resolved["network"].dump() + p.resolved["data"].dump();
-    p.stream = mix64(p.config.seed ^ mix64(fnv1a(stream_src)));
-    if (!ids.insert(p.id).second)
-      throw ConfigError(file + ": sweep produces two identical configurations (id " + p.id +
-                        "): a swept value repeats or is overridden");
-    ex.points.push_back(std::move(p));
+    // Training: one point per evaluation point (the implicit last sweep key `update`).
+    std::vector<int64_t> evals{0};
+    if (p.config.train.on()) {
+      const TrainConfig& t = p.config.train;
+      evals.clear();
+      for (int64_t u = 0; u < t.updates; u += t.eval_every) evals.push_back(u);
+      evals.push_back(t.updates);
+      if (ex.sweep_keys.empty() || ex.sweep_keys.back() != "update") {
+        if (idx > 0) throw ConfigError(file + ": either every configuration of the sweep trains or none does");
+        ex.sweep_keys.push_back("update");
+      }
+    } else if (!ex.sweep_keys.empty() && ex.sweep_keys.back() == "update") {
+      throw ConfigError(file + ": either every configuration of the sweep trains or none does");
+    }
+    for (const int64_t u : evals) {
+      SweepPoint e = p;
+      if (e.config.train.on()) {
+        e.config.train.update = u;
+        e.swept.emplace_back("update", std::to_string(u));
+      }
+      finish_point(e, ex, ids, file);
+    }
   }
   return ex;
 }

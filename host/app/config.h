@@ -54,6 +54,21 @@ struct RunConfig {
   bool tf32 = false;            // run.precision = "tf32": TF32 tensor-core GEMMs on CUDA (opt-in)
 };
 
+// [train]: T networks per configuration trained by plain SGD on minibatches of the data set
+// (examples drawn per trial and update from the pool that follows the `samples` evaluation
+// examples), measured at evaluation points 0, eval_every, 2 eval_every, ..., updates. Each
+// evaluation point is a point of the sweep (the implicit last key `update`), with its own
+// config_id, rows and parts.
+struct TrainConfig {
+  int64_t updates = 0;             // 0: no training (the at-initialization measurement)
+  int64_t eval_every = 0;          // updates between evaluation points
+  double learning_rate = 0.01;     // epsilon of theta <- theta - epsilon g
+  int minibatch = 10;              // examples per update
+  double checkpoint_seconds = 60;  // the least time between two checkpoints of a chunk's parameters
+  int64_t update = 0;              // this point's evaluation point (updates done before measuring)
+  bool on() const { return updates > 0; }
+};
+
 struct OutputConfig {
   bool per_trial = false;  // output.per_trial / --per-trial: trials.csv.gz, one row per (trial, layer, quantity)
 };
@@ -77,6 +92,7 @@ struct Config {
   StatsConfig stats;
   RunConfig run;
   OutputConfig output;
+  TrainConfig train;
 };
 
 // One configuration of a sweep: the resolved config plus the values of the swept keys.
@@ -86,6 +102,9 @@ struct SweepPoint {
   nlohmann::json resolved;                                 // canonical resolved form (manifest, id)
   std::string id;                                          // 12 hex digits, hash of the resolved form
   uint64_t stream;                                         // Philox key of this configuration (seed + network + data)
+  // Training: the id shared by the evaluation points of one trained configuration (the points of
+  // one group are consecutive, in update order); "" without [train].
+  std::string train_group;
 };
 
 struct Experiment {

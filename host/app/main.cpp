@@ -485,6 +485,8 @@ int main(int argc, char** argv) {
         trials_part->write(r, first, st);
       };
     opt.stop = &g_stop;
+    opt.checkpoints = dir + "/parts";  // training: each chunk's parameters, while it trains
+    if (!quiet) opt.note = [](const std::string& line) { std::fprintf(stderr, "\ninitscope: %s\n", line.c_str()); };
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     // A file-size limit (ulimit -f) then fails the write with EFBIG, reported with the file's name,

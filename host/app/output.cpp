@@ -181,6 +181,14 @@ void append_stats_rows(std::string& out, const ConfigResult& r) {
            << static_cast<uint64_t>(m.n) << '\n';
       }
     }
+  // Training: the network's error and cost (test on the evaluation examples, train on the
+  // minibatches since the previous evaluation point) as quantity "output" of layer L+1.
+  for (std::size_t k = 0; k < r.train.size(); ++k) {
+    const Moments& m = r.train[k];
+    if (m.n == 0) continue;  // train_* at update 0: no updates yet
+    os << pre << ',' << (r.layers + 1) << ",output," << train_stat_name(int(k)) << ',' << Num{m.mean} << ','
+       << Num{m.n > 1 ? std::sqrt(variance(m)) : std::nan("")} << ',' << static_cast<uint64_t>(m.n) << '\n';
+  }
   out = std::move(os).str();
 }
 

@@ -17,6 +17,10 @@
 namespace isc {
 namespace {
 
+// The mean-field theory describes networks at initialization: a trained network's evaluation
+// points after update 0 have no theory rows.
+bool has_theory(const Config& c) { return !c.train.on() || c.train.update == 0; }
+
 constexpr std::size_t kFlushBytes = 1 << 20;
 
 // Size and CRC-32 of a file, read in pieces.
@@ -109,7 +113,7 @@ void ResultsWriter::work() {
       cv_.notify_all();  // room in the queue
       std::exception_ptr failed;
       try {
-        if (theory.empty()) theory = mean_field(r.point->config);
+        if (theory.empty() && has_theory(r.point->config)) theory = mean_field(r.point->config);
         write_rows(r, theory);
       } catch (...) {
         failed = std::current_exception();
@@ -127,7 +131,7 @@ void ResultsWriter::work() {
       lock.unlock();
       std::vector<LayerTheory> t;
       try {
-        t = mean_field(ex_.points[i].config);
+        if (has_theory(ex_.points[i].config)) t = mean_field(ex_.points[i].config);
       } catch (...) {
         // Computed again when its rows are written, which reports the error.
       }

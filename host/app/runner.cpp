@@ -2,6 +2,7 @@
 #include "host/app/runner.h"
 
 #include "host/app/data_source.h"
+#include "host/app/train/train_runner.h"
 
 #include <algorithm>
 #include <atomic>
@@ -52,6 +53,23 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
       (sizeof(TrialStats) + (c.stats.bins + 2) * sizeof(uint64_t) + c.stats.percentiles.size() * sizeof(float));
   MemoryPlan p;
   p.per_trial_bytes = floats * sizeof(float) + stat_bytes;
+  if (c.train.on()) {
+    // The training state on the backend (parameters and their gradients, every layer's s and h on a
+    // minibatch, two gradient buffers) and on the host a minibatch and a copy of the parameters
+    // (initial ones, and checkpoints).
+    std::size_t params = 0, units = 0, prev = std::size_t(n.input), widest = prev;
+    for (int w : n.hidden) {
+      params += prev * std::size_t(w) + std::size_t(w);
+      units += std::size_t(w);
+      prev = std::size_t(w);
+      widest = std::max(widest, prev);
+    }
+    params += prev * std::size_t(n.output) + std::size_t(n.output);
+    const std::size_t mb = std::size_t(c.train.minibatch);
+    const std::size_t state =
+        2 * params + mb * (std::size_t(n.input) + 2 * units + std::size_t(n.output) + 1) + 2 * mb * widest;
+    p.per_trial_bytes += (state + params + mb * std::size_t(n.input)) * sizeof(float);
+  }
   // A data set's examples are copied into the chunk's input (and labels into its targets) from host
   // memory, one copy per trial.
   if (!drawn_input(c.data)) p.per_trial_bytes += std::size_t(c.samples) * (std::size_t(n.input) + 1) * sizeof(float);
@@ -122,7 +140,7 @@ WorkspaceSize workspace_size(const Config& c, int trials) {
     prev = static_cast<std::size_t>(w);
   }
   WorkspaceSize ws;
-  ws.backward = needs_backward(c);
+  ws.backward = needs_backward(c) || c.train.on();  // training's evaluation needs the logits
   if (!ws.backward) {
     ws.act = {T * B * std::max<std::size_t>(n.input, maxw), T * B * maxw};
     ws.pre = {T * B * maxw};
@@ -198,8 +216,13 @@ void issue(Backend& b, OpObserver* obs, OpCall&& call, F&& op) {
 
 }  // namespace
 
+const char* train_stat_name(int k) {
+  static const char* const names[kTrainStats] = {"test_error", "test_nll", "train_error", "train_nll"};
+  return k >= 0 && k < kTrainStats ? names[k] : "?";
+}
+
 ChunkStats run_chunk_ops(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial, int trials,
-                         OpObserver* obs) {
+                         OpObserver* obs, TrainedParams* trained) {
   if (!ws.size.covers(workspace_size(c, trials))) throw std::logic_error("run_chunk: workspace too small");
   const Chunk ch = make_chunk(c, stream, first_trial, trials);
   const StatsSpec& spec = ch.stats;
@@ -211,6 +234,10 @@ ChunkStats run_chunk_ops(Backend& b, Workspace& ws, const Config& c, uint64_t st
   auto weights = [&](int l) { return T * static_cast<std::size_t>(width(l)) * static_cast<std::size_t>(width(l - 1)); };
   const float bias = static_cast<float>(n.bias);
   const ActivationSpec& act = n.activation;
+  if (trained && (int(trained->W.size()) != L + 1 || int(trained->b.size()) != L + 1 || drawn_input(c.data)))
+    throw std::logic_error("run_chunk_ops: trained parameters of another network, or no data set");
+  // Layer l's weights: drawn into the workspace, or the trained ones.
+  auto W = [&](int l) -> Buffer& { return trained ? const_cast<Buffer&>(*trained->W[std::size_t(l)]) : ws.w(l); };
   b.begin_chunk(ch);
 
   // Forward: h_l = f(h_{l-1} W_l^T + b), statistics of s_l and h_l (and the layer Jacobians).
@@ -224,40 +251,53 @@ ChunkStats run_chunk_ops(Backend& b, Workspace& ws, const Config& c, uint64_t st
   }
   for (int l = 0; l < L; ++l) {
     const int n_out = width(l), n_in = width(l - 1);
-    issue(b, obs, {"init_weights", l, {}, {{&ws.w(l), weights(l)}}},
-          [&] { b.init_weights(ws.w(l), resolve_init(n.init, n_in, n_out), l, n_out, n_in); });
-    issue(b, obs, {"gemm_forward", l, {{&ws.h(l - 1), acts(l - 1)}, {&ws.w(l), weights(l)}}, {{&ws.s(l), acts(l)}}},
-          [&] { b.gemm_forward(ws.h(l - 1), ws.w(l), ws.s(l), n_out, n_in); });
+    if (!trained)
+      issue(b, obs, {"init_weights", l, {}, {{&ws.w(l), weights(l)}}},
+            [&] { b.init_weights(ws.w(l), resolve_init(n.init, n_in, n_out), l, n_out, n_in); });
+    issue(b, obs, {"gemm_forward", l, {{&ws.h(l - 1), acts(l - 1)}, {&W(l), weights(l)}}, {{&ws.s(l), acts(l)}}},
+          [&] { b.gemm_forward(ws.h(l - 1), W(l), ws.s(l), n_out, n_in); });
+    if (trained)  // the trained per-unit biases, then the activation and statistics as with drawn ones
+      b.bias_activate(ws.s(l), *trained->b[std::size_t(l)], nullptr, act, n_out);
     issue(b, obs, {"bias_activation_stats", l, {{&ws.s(l), acts(l)}}, {{&ws.s(l), acts(l)}, {&ws.h(l), acts(l)}}},
-          [&] { b.bias_activation_stats(ws.s(l), ws.h(l), act, bias, n_out, l); });
+          [&] { b.bias_activation_stats(ws.s(l), ws.h(l), act, trained ? 0.0f : bias, n_out, l); });
     if (spec.enabled[int(Quantity::JacobianSingularValue)])
-      issue(b, obs, {"jacobian_stats", l, {{&ws.s(l), acts(l)}, {&ws.w(l), weights(l)}}, {}},
-            [&] { b.jacobian_stats(ws.s(l), ws.w(l), act, n_out, n_in, l); });
+      issue(b, obs, {"jacobian_stats", l, {{&ws.s(l), acts(l)}, {&W(l), weights(l)}}, {}},
+            [&] { b.jacobian_stats(ws.s(l), W(l), act, n_out, n_in, l); });
   }
   if (!ws.size.backward) return b.end_chunk();
 
   // Output layer: logits z = h_L W_out^T + b, softmax, negative log-likelihood of the targets.
   Buffer &z = *ws.logits, &y = *ws.targets, &dz = *ws.dlogits, &dw = *ws.dw;
   const std::size_t zs = T * B * static_cast<std::size_t>(C);
-  issue(b, obs, {"init_weights", L, {}, {{&ws.w(L), weights(L)}}},
-        [&] { b.init_weights(ws.w(L), resolve_init(n.init, width(L - 1), C), L, C, width(L - 1)); });
-  issue(b, obs, {"gemm_forward", L, {{&ws.h(L - 1), acts(L - 1)}, {&ws.w(L), weights(L)}}, {{&z, zs}}},
-        [&] { b.gemm_forward(ws.h(L - 1), ws.w(L), z, C, width(L - 1)); });
-  issue(b, obs, {"add_bias", L, {{&z, zs}}, {{&z, zs}}}, [&] { b.add_bias(z, bias, C, L); });
+  if (!trained)
+    issue(b, obs, {"init_weights", L, {}, {{&ws.w(L), weights(L)}}},
+          [&] { b.init_weights(ws.w(L), resolve_init(n.init, width(L - 1), C), L, C, width(L - 1)); });
+  issue(b, obs, {"gemm_forward", L, {{&ws.h(L - 1), acts(L - 1)}, {&W(L), weights(L)}}, {{&z, zs}}},
+        [&] { b.gemm_forward(ws.h(L - 1), W(L), z, C, width(L - 1)); });
+  if (trained)
+    b.bias_activate(z, *trained->b[std::size_t(L)], nullptr, act, C);
+  else
+    issue(b, obs, {"add_bias", L, {{&z, zs}}, {{&z, zs}}}, [&] { b.add_bias(z, bias, C, L); });
   if (batch)
     issue(b, obs, {"upload_targets", L, {}, {{&y, T * B}}},
           [&] { b.upload(y, replicated(batch->labels, T).data(), T * B); });
   else
     issue(b, obs, {"fill_targets", L, {{&ws.h(-1), acts(-1)}}, {{&y, T * B}}},
           [&] { b.fill_targets(y, c.targets, ws.h(-1), n.input, C); });
+  if (trained) {
+    trained->nll.assign(T, 0.0);
+    trained->errors.assign(T, 0);
+    b.nll_errors(z, y, C, trained->nll.data(), trained->errors.data());
+    if (!needs_backward(c)) return b.end_chunk();
+  }
   issue(b, obs, {"softmax_nll_grad", L, {{&z, zs}, {&y, T * B}}, {{&dz, zs}}},
         [&] { b.softmax_nll_grad(z, y, dz, C); });
   // dC/dh_L = dz W_out, then down the layers: dC/ds_l = dC/dh_l * f'(s_l), dC/dW_l = dC/ds_l^T h_{l-1},
   // dC/dh_{l-1} = dC/ds_l W_l.
   Buffer* dh = ws.dh[0].get();
   Buffer* dh_next = ws.dh[1].get();
-  issue(b, obs, {"gemm_backward_data", L, {{&dz, zs}, {&ws.w(L), weights(L)}}, {{dh, acts(L - 1)}}},
-        [&] { b.gemm_backward_data(dz, ws.w(L), *dh, C, width(L - 1)); });
+  issue(b, obs, {"gemm_backward_data", L, {{&dz, zs}, {&W(L), weights(L)}}, {{dh, acts(L - 1)}}},
+        [&] { b.gemm_backward_data(dz, W(L), *dh, C, width(L - 1)); });
   for (int l = L - 1; l >= 0; --l) {
     const int n_out = width(l), n_in = width(l - 1);
     issue(b, obs, {"activation_grad_stats", l, {{dh, acts(l)}, {&ws.s(l), acts(l)}}, {{dh, acts(l)}}},
@@ -269,8 +309,8 @@ ChunkStats run_chunk_ops(Backend& b, Workspace& ws, const Config& c, uint64_t st
             [&] { b.stats(dw, static_cast<std::size_t>(n_out) * n_in, Quantity::WeightGradient, l); });
     }
     if (l > 0) {
-      issue(b, obs, {"gemm_backward_data", l, {{dh, acts(l)}, {&ws.w(l), weights(l)}}, {{dh_next, acts(l - 1)}}},
-            [&] { b.gemm_backward_data(*dh, ws.w(l), *dh_next, n_out, n_in); });
+      issue(b, obs, {"gemm_backward_data", l, {{dh, acts(l)}, {&W(l), weights(l)}}, {{dh_next, acts(l - 1)}}},
+            [&] { b.gemm_backward_data(*dh, W(l), *dh_next, n_out, n_in); });
       std::swap(dh, dh_next);
     }
   }
@@ -278,8 +318,8 @@ ChunkStats run_chunk_ops(Backend& b, Workspace& ws, const Config& c, uint64_t st
 }
 
 std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial,
-                                  int trials) {
-  return assemble_trial_stats(run_chunk_ops(b, ws, c, stream, first_trial, trials), input_var(c));
+                                  int trials, TrainedParams* trained) {
+  return assemble_trial_stats(run_chunk_ops(b, ws, c, stream, first_trial, trials, nullptr, trained), input_var(c));
 }
 
 StatisticContext statistic_context(const Config& c, int q) {
@@ -312,6 +352,10 @@ ConfigAggregator::ConfigAggregator(const Config& c, const StatsSpec& spec, int l
           std::size_t(std::count_if(all_.begin(), all_.end(), [&](const Statistic& s) { return s.applies(ctx_[q]); }));
       cells += count_[k];
     }
+  if (c.train.on()) {
+    train_ = cells;
+    cells += kTrainStats;
+  }
   tree_ = TreeAggregate(cells);
   values_.resize(cells);
   agg_.resize(std::size_t(layers) * kQuantities);
@@ -319,7 +363,12 @@ ConfigAggregator::ConfigAggregator(const Config& c, const StatsSpec& spec, int l
     for (int q : qs_) agg_[std::size_t(l) * kQuantities + std::size_t(q)].hist.assign(spec.range[q].bins + 2, 0);
 }
 
-void ConfigAggregator::add(uint64_t trial, const TrialStats* st) {
+void ConfigAggregator::add(uint64_t trial, const TrialStats* st, const double* train) {
+  if (train_ > 0) {
+    if (!train)
+      throw std::logic_error("ConfigAggregator: a training configuration's trial without its training statistics");
+    std::copy(train, train + kTrainStats, values_.begin() + std::ptrdiff_t(train_));
+  }
   for (int l = 0; l < layers_; ++l)
     for (int q : qs_) {
       const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
@@ -357,6 +406,8 @@ void ConfigAggregator::finish(ConfigResult* r) const {
       r->agg[k].per_statistic.assign(m.begin() + std::ptrdiff_t(offset_[k]),
                                      m.begin() + std::ptrdiff_t(offset_[k] + count_[k]));
     }
+  r->train.clear();
+  if (train_ > 0) r->train.assign(m.begin() + std::ptrdiff_t(train_), m.begin() + std::ptrdiff_t(train_ + kTrainStats));
   r->tree = tree_;
 }
 
@@ -442,6 +493,32 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
       throw std::logic_error("run_experiment: a work unit outside its configuration");
     const SweepPoint& p = ex.points[i];
     const Config& c = p.config;
+    if (c.train.on()) {
+      // A training group: the consecutive units of its evaluation points over the same trials are
+      // trained together (each chunk once) and handed on in order.
+      TrainRun tr;
+      tr.ex = &ex;
+      tr.first = units[u].first;
+      tr.end = units[u].end;
+      std::size_t v = u;
+      while (v < units.size() && ex.points[units[v].point].train_group == p.train_group && units[v].first == tr.first &&
+             units[v].end == tr.end && (v == u || units[v].point > units[v - 1].point))
+        tr.points.push_back(units[v++].point);
+      tr.workers = workers;
+      tr.spaces = &ws;
+      tr.plan = plans[i];
+      tr.done_units = static_cast<int>(u);
+      tr.total_units = total;
+      if (stopping()) throw Interrupted(static_cast<int>(u), total);
+      for (ConfigResult& whole : run_training(tr, opt)) {
+        if (opt.unit_done)
+          opt.unit_done(std::move(whole));
+        else
+          results.push_back(std::move(whole));
+      }
+      u = v - 1;
+      continue;
+    }
     const StatsSpec spec = stats_spec(c);
     const int layers = static_cast<int>(c.network.hidden.size());
     const uint64_t lo = units[u].first, hi = units[u].end;

@@ -33,6 +33,8 @@ struct ConfigResult {
   double seconds = 0.0;
   // [layer * kQuantities + q]: filled for the written quantities and the forward ones.
   std::vector<Aggregate> agg;
+  // Training: the across-trial moments of each train_stat_name(k) (empty without training).
+  std::vector<Moments> train;
   // The across-trial moments' partial results (what merges with other ranges of the same
   // configuration, bit for bit); agg's per_statistic is its result.
   TreeAggregate tree;
@@ -58,8 +60,9 @@ std::vector<int> aggregated_quantities(const StatsSpec& spec);
 class ConfigAggregator {
  public:
   ConfigAggregator(const Config& c, const StatsSpec& spec, int layers);
-  // Trial `trial`'s statistics, [layer * kQuantities + q].
-  void add(uint64_t trial, const TrialStats* st);
+  // Trial `trial`'s statistics, [layer * kQuantities + q], and with training its kTrainStats
+  // values (`train`, required then).
+  void add(uint64_t trial, const TrialStats* st, const double* train = nullptr);
   // Another result of this configuration, for a disjoint range of trials.
   void absorb(const ConfigResult& part);
   // Sets r->agg and r->tree.
@@ -74,6 +77,7 @@ class ConfigAggregator {
   TreeAggregate tree_;
   std::vector<double> values_;
   std::vector<Aggregate> agg_;
+  std::size_t train_ = 0;  // offset of the training statistics' cells (kTrainStats of them), 0: none
 };
 
 // GEMM FLOPs of one trial: forward 2 B n_in n_out per layer; with backward quantities the output
@@ -130,8 +134,13 @@ struct RunOptions {
   // When set, each unit's whole result is handed here as it is done (in unit order, resumed units
   // too) instead of being returned: memory then holds one unit's aggregate at a time.
   std::function<void(ConfigResult&&)> unit_done;
-  // Checked between chunks: when set, the run stops at the next chunk boundary and throws Interrupted.
+  // Checked between chunks (and between training updates): when set, the run stops at the next
+  // chunk boundary (training: the next update, after saving a checkpoint) and throws Interrupted.
   const std::atomic<bool>* stop = nullptr;
+  // Training: the folder of chunk checkpoints ("": none are written or read).
+  std::string checkpoints;
+  // A line for the user (a chunk resumed from its checkpoint, a checkpoint not used and why).
+  std::function<void(const std::string&)> note;
 };
 // Thrown by run_experiment when RunOptions::stop was set; what finished was reported to `finished`.
 struct Interrupted : std::runtime_error {
@@ -193,12 +202,28 @@ class OpObserver {
   virtual void after(Backend&, const OpCall&) {}
 };
 
+// Trained parameters to measure instead of drawn ones (training's evaluation points): every weight
+// layer's W and per-unit biases b (the output layer last, TrainState's layouts). The pass then also
+// gives each trial's summed negative log-likelihood and misclassified count on the samples.
+struct TrainedParams {
+  std::vector<const Buffer*> W, b;
+  std::vector<double> nll;      // filled: per trial
+  std::vector<int64_t> errors;  // filled: per trial
+};
+
 // The forward (and, if asked, backward) pass of one chunk through the backend ops: the backend's
-// chunk statistics. `observer`, if given, sees every op before and after it runs.
+// chunk statistics. `observer`, if given, sees every op before and after it runs. With `trained`,
+// the chunk's networks are those parameters (c must train; its data set's examples are the input).
 ChunkStats run_chunk_ops(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial, int trials,
-                         OpObserver* observer = nullptr);
+                         OpObserver* observer = nullptr, TrainedParams* trained = nullptr);
 // run_chunk_ops, assembled into per-trial statistics (trial-major, see assemble_trial_stats).
 std::vector<TrialStats> run_chunk(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial,
-                                  int trials);
+                                  int trials, TrainedParams* trained = nullptr);
+
+// The per-trial statistics of a training evaluation point beyond the layers' (stats.csv's layer
+// L+1, quantity "output"): error rate and mean NLL on the `samples` evaluation examples, and on the
+// minibatches of the updates since the previous evaluation point (NaN at update 0: none yet).
+constexpr int kTrainStats = 4;
+const char* train_stat_name(int k);  // test_error, test_nll, train_error, train_nll
 
 }  // namespace isc

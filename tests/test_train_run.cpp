@@ -1,0 +1,273 @@
+// test_train_run.cpp — `[train]` in run_experiment: the evaluation points as sweep points, update 0
+// equal to an at-initialization run, results independent of threads and chunks, learning on an easy
+// data set, checkpoints, and the config's refusals.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "host/app/backends.h"
+#include "host/app/config.h"
+#include "host/app/runner.h"
+#include "host/app/train/train_runner.h"
+#include "host/backend/backend.h"
+
+namespace fs = std::filesystem;
+using namespace isc;
+
+namespace {
+
+std::vector<ConfigResult> run_text(const std::string& toml, int threads = 1) {
+  const Experiment ex = parse_experiment(toml, "train_test.toml");
+  auto be = make_backend("cpu", BackendOptions{threads, false});
+  static std::vector<Experiment> keep;  // the results point into their experiment
+  keep.push_back(ex);
+  return run_experiment(keep.back(), *be);
+}
+
+bool same_moments(const Moments& a, const Moments& b) {
+  return std::memcmp(&a.n, &b.n, sizeof a.n) == 0 && std::memcmp(&a.mean, &b.mean, sizeof a.mean) == 0 &&
+         std::memcmp(&a.m2, &b.m2, sizeof a.m2) == 0 && a.min == b.min && a.max == b.max;
+}
+
+// Every aggregate, histogram and training statistic of two results, bit for bit.
+void expect_same(const ConfigResult& a, const ConfigResult& b, const std::string& what) {
+  SCOPED_TRACE(what);
+  ASSERT_EQ(a.agg.size(), b.agg.size());
+  for (std::size_t k = 0; k < a.agg.size(); ++k) {
+    ASSERT_EQ(a.agg[k].per_statistic.size(), b.agg[k].per_statistic.size()) << "cell " << k;
+    for (std::size_t i = 0; i < a.agg[k].per_statistic.size(); ++i)
+      EXPECT_TRUE(same_moments(a.agg[k].per_statistic[i], b.agg[k].per_statistic[i])) << "cell " << k << " stat " << i;
+    EXPECT_EQ(a.agg[k].hist, b.agg[k].hist) << "cell " << k;
+    EXPECT_EQ(a.agg[k].trials, b.agg[k].trials);
+  }
+}
+
+const char* kShapesetTrain = R"(
+name = "t"
+trials = 6
+samples = 20
+[data]
+kind = "shapeset"
+[network]
+hidden = [24, 16]
+activation = "tanh"
+init = "normalized"
+[stats]
+quantities = ["preactivation", "activation", "backprop_gradient", "weight_gradient"]
+[train]
+updates = 6
+eval_every = 3
+learning_rate = 0.1
+minibatch = 4
+)";
+
+std::string with(std::string base, const std::string& extra) { return base + extra; }
+
+}  // namespace
+
+TEST(TrainRun, EvaluationPointsAreSweepPoints) {
+  const Experiment ex = parse_experiment(kShapesetTrain, "t.toml");
+  ASSERT_EQ(ex.points.size(), 3u);  // updates 0, 3, 6
+  ASSERT_EQ(ex.sweep_keys, std::vector<std::string>{"update"});
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(ex.points[i].config.train.update, int64_t(3 * i));
+    EXPECT_EQ(ex.points[i].swept.back().second, std::to_string(3 * i));
+    EXPECT_EQ(ex.points[i].train_group, ex.points[0].train_group);
+    EXPECT_EQ(ex.points[i].stream, ex.points[0].stream);  // the same initial networks
+  }
+  EXPECT_NE(ex.points[0].id, ex.points[1].id);
+  // A learning-rate sweep: two groups, each of three points, the update varying fastest.
+  const Experiment sw = parse_experiment(with(kShapesetTrain, "[sweep]\n\"train.learning_rate\" = [0.1, 0.2]\n"), "s");
+  ASSERT_EQ(sw.points.size(), 6u);
+  EXPECT_EQ(sw.sweep_keys, (std::vector<std::string>{"train.learning_rate", "update"}));
+  EXPECT_EQ(sw.points[2].train_group, sw.points[0].train_group);
+  EXPECT_NE(sw.points[3].train_group, sw.points[0].train_group);
+  // updates not a multiple of eval_every: the last point is the last update.
+  const Experiment odd = parse_experiment(
+      with(kShapesetTrain, "").replace(std::string(kShapesetTrain).find("updates = 6"), 11, "updates = 7"), "o");
+  ASSERT_EQ(odd.points.size(), 4u);
+  EXPECT_EQ(odd.points.back().config.train.update, 7);
+}
+
+TEST(TrainRun, UpdateZeroMeasuresTheNetworksOfAnAtInitializationRun) {
+  // Training starts from the networks the at-initialization run measures (weights from the same
+  // Philox draws, biases 0) on the same evaluation examples: every statistic of update 0 equals it
+  // bit for bit, the gradients included.
+  const std::string init_only = std::string(kShapesetTrain).substr(0, std::string(kShapesetTrain).find("[train]"));
+  const auto trained = run_text(kShapesetTrain);
+  const auto at_init = run_text(init_only);
+  ASSERT_EQ(trained.size(), 3u);
+  ASSERT_EQ(at_init.size(), 1u);
+  expect_same(trained[0], at_init[0], "update 0 against the at-initialization run");
+  // Training changes the networks: update 6's activations differ.
+  EXPECT_NE(trained[2].aggregate(0, int(Quantity::Activation)).hist,
+            at_init[0].aggregate(0, int(Quantity::Activation)).hist);
+  // The training statistics: test error and NLL at every point; train_* from update 3 on.
+  for (const auto& r : trained) {
+    ASSERT_EQ(r.train.size(), std::size_t(kTrainStats));
+    EXPECT_EQ(r.train[0].n, 6.0);
+    EXPECT_GE(r.train[0].min, 0.0f);
+    EXPECT_LE(r.train[0].max, 1.0f);
+    EXPECT_GT(r.train[1].mean, 0.0);
+    EXPECT_EQ(r.train[3].n, r.point->config.train.update == 0 ? 0.0 : 6.0);
+  }
+}
+
+TEST(TrainRun, ResultsDoNotDependOnThreadsOrChunks) {
+  const auto one = run_text(with(kShapesetTrain, "[run]\nchunk_trials = 6\n"), 1);
+  const auto two = run_text(with(kShapesetTrain, "[run]\nchunk_trials = 2\n"), 2);
+  const auto odd = run_text(with(kShapesetTrain, "[run]\nchunk_trials = 4\n"), 2);
+  ASSERT_EQ(one.size(), 3u);
+  for (std::size_t i = 0; i < one.size(); ++i) {
+    expect_same(one[i], two[i], "chunks of 6 on 1 thread vs chunks of 2 on 2");
+    expect_same(one[i], odd[i], "chunks of 6 vs chunks of 4 and 2");
+    ASSERT_EQ(one[i].train.size(), two[i].train.size());
+    for (std::size_t k = 0; k < one[i].train.size(); ++k) {
+      EXPECT_TRUE(same_moments(one[i].train[k], two[i].train[k])) << train_stat_name(int(k));
+      EXPECT_TRUE(same_moments(one[i].train[k], odd[i].train[k])) << train_stat_name(int(k));
+    }
+  }
+}
+
+TEST(TrainRun, NetworksLearnAnEasyDataSet) {
+  // Two classes told apart by brightness (class 1: pixels near 0.9, class 0: near 0.1, with noise):
+  // 300 updates of minibatch 10 bring every trial's test error from about one half to near 0.
+  const fs::path dir = fs::temp_directory_path() / ("initscope_train_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const int n = 400, rows = 4, cols = 4;
+  std::vector<uint8_t> img{0, 0, 8, 3}, lab{0, 0, 8, 1};
+  auto be32 = [](std::vector<uint8_t>& b, uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) b.push_back(uint8_t(v >> s));
+  };
+  be32(img, n);
+  be32(img, rows);
+  be32(img, cols);
+  be32(lab, n);
+  uint32_t x = 12345;
+  for (int i = 0; i < n; ++i) {
+    const int label = (i * 7 + 3) % 2;
+    lab.push_back(uint8_t(label));
+    for (int p = 0; p < rows * cols; ++p) {
+      x = x * 1664525u + 1013904223u;
+      const int noise = int(x >> 26) - 32;  // -32 .. 31
+      img.push_back(uint8_t((label ? 230 : 25) + noise));
+    }
+  }
+  std::ofstream(dir / "i", std::ios::binary)
+      .write(reinterpret_cast<const char*>(img.data()), std::streamsize(img.size()));
+  std::ofstream(dir / "l", std::ios::binary)
+      .write(reinterpret_cast<const char*>(lab.data()), std::streamsize(lab.size()));
+  const std::string toml = "name = \"easy\"\ntrials = 4\nsamples = 100\n[data]\nkind = \"idx\"\nimages = \"" +
+                           (dir / "i").string() + "\"\nlabels = \"" + (dir / "l").string() +
+                           "\"\n[network]\nhidden = [16]\nactivation = \"tanh\"\n"
+                           "[train]\nupdates = 300\neval_every = 300\nlearning_rate = 0.1\n";
+  const auto r = run_text(toml, 2);
+  fs::remove_all(dir);
+  ASSERT_EQ(r.size(), 2u);
+  // At update 0 the untrained networks guess (error between 0.1 and 0.9 for each trial); after
+  // training none errs on more than 2 of the 100 held-out examples.
+  EXPECT_GT(r[0].train[0].max, 0.1f);
+  EXPECT_LE(r[1].train[0].max, 0.02f) << "mean test error " << r[1].train[0].mean;
+  EXPECT_LT(r[1].train[1].mean, r[0].train[1].mean / 4);  // test NLL
+  EXPECT_LT(r[1].train[3].mean, 0.3);                     // training NLL over the 300 updates
+}
+
+TEST(TrainRun, CheckpointsRoundTripAndRefuseDamage) {
+  MlpShape s;
+  s.input = 3;
+  s.hidden = {4};
+  s.classes = 2;
+  TrainCheckpoint ck;
+  ck.group = "0123456789ab";
+  ck.first = 8;
+  ck.end = 10;
+  ck.update = 7;
+  ck.steps = 3;
+  ck.params = MlpParams::zeros(s, 2);
+  for (auto& w : ck.params.W)
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = 0.25f * float(i) - 1.0f;
+  ck.params.b[1][3] = 0.5f;
+  ck.nll = {1.5, 2.5};
+  ck.errors = {3, 1};
+  const fs::path p = fs::temp_directory_path() / ("initscope_ck_" + std::to_string(::getpid()) + ".ckpt");
+  write_checkpoint(p.string(), ck);
+  TrainCheckpoint back;
+  std::string why;
+  ASSERT_TRUE(read_checkpoint(p.string(), s, &back, &why)) << why;
+  EXPECT_EQ(back.group, ck.group);
+  EXPECT_EQ(back.first, 8u);
+  EXPECT_EQ(back.end, 10u);
+  EXPECT_EQ(back.update, 7);
+  EXPECT_EQ(back.steps, 3);
+  EXPECT_EQ(back.params.W, ck.params.W);
+  EXPECT_EQ(back.params.b, ck.params.b);
+  EXPECT_EQ(back.nll, ck.nll);
+  EXPECT_EQ(back.errors, ck.errors);
+  // Another network's shape, or one flipped bit: refused, with the reason.
+  MlpShape wider = s;
+  wider.hidden = {5};
+  EXPECT_FALSE(read_checkpoint(p.string(), wider, &back, &why));
+  EXPECT_NE(why.find("of another network"), std::string::npos) << why;
+  std::string bytes;
+  {
+    std::ifstream in(p, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  bytes[40] = char(bytes[40] ^ 1);
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << bytes;
+  EXPECT_FALSE(read_checkpoint(p.string(), s, &back, &why));
+  EXPECT_NE(why.find("damaged (CRC-32 mismatch)"), std::string::npos) << why;
+  fs::remove(p);
+  EXPECT_FALSE(read_checkpoint(p.string(), s, &back, &why));  // no file
+}
+
+TEST(TrainRun, MinibatchesDependOnTrialAndUpdateOnly) {
+  const Experiment ex = parse_experiment(kShapesetTrain, "t.toml");
+  const Config& c = ex.points[0].config;
+  // Trial 3's minibatch of update 5, taken from chunks starting at 2 and at 3: the same examples.
+  const MlpBatch a = train_minibatch(c, 2, 3, 5), b = train_minibatch(c, 3, 1, 5);
+  const std::size_t per = std::size_t(c.network.input) * std::size_t(c.train.minibatch);
+  EXPECT_TRUE(std::equal(b.x.begin(), b.x.end(), a.x.begin() + std::ptrdiff_t(per)));
+  EXPECT_TRUE(std::equal(b.y.begin(), b.y.end(), a.y.begin() + c.train.minibatch));
+  // Never an evaluation example; another update draws other examples.
+  for (int j = 0; j < 100; ++j) EXPECT_GE(train_example_index(c, 0, 3, 5, j), uint64_t(c.samples));
+  EXPECT_NE(train_example_index(c, 0, 3, 5, 0), train_example_index(c, 0, 3, 6, 0));
+  EXPECT_NE(train_example_index(c, 0, 3, 5, 0), train_example_index(c, 0, 4, 5, 0));
+  // A finite data set: indices in [samples, size).
+  for (int j = 0; j < 1000; ++j) {
+    const uint64_t i = train_example_index(c, 50, 1, j, 0);
+    EXPECT_GE(i, 20u);
+    EXPECT_LT(i, 50u);
+  }
+}
+
+TEST(TrainRun, ConfigRefusals) {
+  auto error_of = [](const std::string& toml) {
+    try {
+      parse_experiment(toml, "bad.toml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  std::string e = error_of("[network]\nhidden = [4]\n[train]\nupdates = 10\n");
+  EXPECT_NE(e.find("train.updates: training needs a data set to learn"), std::string::npos) << e;
+  e = error_of("[data]\nkind = \"shapeset\"\n[network]\nhidden = [4]\nbias = 0.1\n[train]\nupdates = 10\n");
+  EXPECT_NE(e.find("network.bias: training starts from biases 0"), std::string::npos) << e;
+  e = error_of("[data]\nkind = \"shapeset\"\n[network]\nhidden = [4]\n[train]\nupdates = 10\neval_every = 20\n");
+  EXPECT_NE(e.find("train.eval_every: is 20, more than train.updates (10)"), std::string::npos) << e;
+  e = error_of("[data]\nkind = \"shapeset\"\n[network]\nhidden = [4]\n[train]\nlearning_rate = 0.1\n");
+  EXPECT_NE(e.find("train.learning_rate: needs train.updates"), std::string::npos) << e;
+  e = error_of(
+      "[data]\nkind = \"shapeset\"\n[network]\nhidden = [4]\n[output]\nper_trial = true\n[train]\nupdates = 5\n");
+  EXPECT_NE(e.find("per-trial rows (--per-trial, output.per_trial) are not written for training runs"),
+            std::string::npos)
+      << e;
+  e = error_of("[data]\nkind = \"shapeset\"\n[network]\nhidden = [4]\n[train]\nupdates = 5\nlearning_rate = 0\n");
+  EXPECT_NE(e.find("train.learning_rate: must be a finite number in (0"), std::string::npos) << e;
+}
