@@ -271,3 +271,70 @@ TEST(TrainRun, ConfigRefusals) {
   e = error_of("[data]\nkind = \"shapeset\"\n[network]\nhidden = [4]\n[train]\nupdates = 5\nlearning_rate = 0\n");
   EXPECT_NE(e.find("train.learning_rate: must be a finite number in (0"), std::string::npos) << e;
 }
+
+TEST(TrainRun, SigmoidsTopHiddenLayerIsDrivenTowardZeroEarly) {
+  // Glorot & Bengio (2010), Figure 2: with standard init, training pushes the mean activation of a
+  // sigmoid network's top hidden layer toward 0 within the first updates, while the lower layers
+  // stay near 0.5. Measured here (Shapeset, 4 x 64, 8 trials, learning rate 0.5): the top layer's
+  // mean falls from about 0.50 to about 0.08 in 250 updates; the others move by under 0.16. The
+  // margin is derived from the spread across trials: the drop must exceed 6 standard errors of the
+  // difference of the two means (sqrt(sd0^2 + sd1^2) / sqrt(trials)).
+  const auto r = run_text(R"(
+trials = 8
+samples = 100
+[data]
+kind = "shapeset"
+[network]
+hidden = [64, 64, 64, 64]
+activation = "sigmoid"
+init = "standard"
+[train]
+updates = 250
+eval_every = 250
+learning_rate = 0.5
+)",
+                          2);
+  ASSERT_EQ(r.size(), 2u);
+  const int act = int(Quantity::Activation), mean = 0;  // statistic 0: the mean
+  auto m = [&](int point, int layer) { return r[std::size_t(point)].aggregate(layer, act).per_statistic[mean]; };
+  const Moments top0 = m(0, 3), top1 = m(1, 3);
+  const double se = std::sqrt((variance(top0) + variance(top1)) / 8.0);
+  EXPECT_GT(top0.mean - top1.mean, 6 * se) << top0.mean << " -> " << top1.mean;
+  EXPECT_LT(top1.mean, 0.25);
+  for (int l = 0; l < 3; ++l) {
+    const double drop = m(0, l).mean - m(1, l).mean;
+    EXPECT_LT(drop, (top0.mean - top1.mean) / 2) << "layer " << l + 1;  // the top layer alone falls
+    EXPECT_GT(m(1, l).mean, 0.4) << "layer " << l + 1;
+  }
+}
+
+TEST(TrainRun, ShardsHoldingSomeEvaluationPointsMergeToTheWholeRun) {
+  // Three shards of a two-group sweep: each holds some evaluation points (and trial ranges) of a
+  // group and trains those chunks itself. Every point merged from the shards equals the unsharded
+  // run's bit for bit — train_error/train_nll too, which cover the updates since the previous
+  // evaluation point of the group's schedule even where that point is another shard's.
+  const std::string toml = with(kShapesetTrain, "[sweep]\n\"network.init\" = [\"standard\", \"normalized\"]\n");
+  static const Experiment ex = parse_experiment(toml, "s.toml");
+  auto be = make_backend("cpu", BackendOptions{2, false});
+  const auto whole = run_experiment(ex, *be);
+  ASSERT_EQ(whole.size(), ex.points.size());
+  std::vector<std::vector<ConfigResult>> parts(ex.points.size());
+  for (int s = 0; s < 3; ++s) {
+    RunOptions o;
+    o.units = shard_units(ex, s, 3);
+    const auto rs = run_experiment(ex, *be, o);
+    ASSERT_EQ(rs.size(), o.units.size());
+    for (std::size_t k = 0; k < rs.size(); ++k) parts[o.units[k].point].push_back(rs[k]);
+  }
+  for (std::size_t i = 0; i < ex.points.size(); ++i) {
+    const Config& c = ex.points[i].config;
+    ConfigAggregator agg(c, stats_spec(c), int(c.network.hidden.size()));
+    for (const auto& r : parts[i]) agg.absorb(r);
+    ConfigResult merged = whole[i];
+    agg.finish(&merged);
+    expect_same(merged, whole[i], "point " + std::to_string(i));
+    ASSERT_EQ(merged.train.size(), whole[i].train.size());
+    for (std::size_t k = 0; k < merged.train.size(); ++k)
+      EXPECT_TRUE(same_moments(merged.train[k], whole[i].train[k])) << "point " << i << " " << train_stat_name(int(k));
+  }
+}

@@ -422,6 +422,19 @@ double flops_per_trial(const Config& c) {
   bool backward = false;
   for (const auto& q : c.stats.quantities) backward = backward || q == "backprop_gradient" || q == "weight_gradient";
   if (backward) f = 3.0 * (f + 2.0 * c.samples * prev * n.output);
+  if (c.train.on() && c.train.update > 0) {
+    // The updates since the previous evaluation point (each point carries its share of the
+    // training): per update the forward, data-gradient and weight-gradient GEMMs of a minibatch.
+    double params = 0;
+    prev = n.input;
+    for (int w : n.hidden) {
+      params += double(prev) * w;
+      prev = w;
+    }
+    params += double(prev) * n.output;
+    const int64_t since = c.train.update - ((c.train.update - 1) / c.train.eval_every) * c.train.eval_every;
+    f += double(since) * 3.0 * 2.0 * params * c.train.minibatch;
+  }
   return f;
 }
 

@@ -328,6 +328,13 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
           stopped = true;
           return;
         }
+        if (at > 0 && at % c0.train.eval_every == 0) {
+          // An evaluation point of the group's schedule (measured here or not, e.g. by another
+          // shard): the training statistics of the next one cover the updates after it.
+          std::fill(acc_nll.begin(), acc_nll.end(), 0.0);
+          std::fill(acc_err.begin(), acc_err.end(), 0.0);
+          steps = 0;
+        }
         upload_batch(be, st, train_minibatch(c0, a, n, at));
         train_step(be, st, float(c0.train.learning_rate));
         // The minibatch's cost before the step: the logits train_step computed.
@@ -388,10 +395,6 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
           if (opt.progress) opt.progress(p, progress_done[e], int64_t(hi - lo), false);
         }
       }
-      // The training statistics of the next point cover the updates after this one.
-      std::fill(acc_nll.begin(), acc_nll.end(), 0.0);
-      std::fill(acc_err.begin(), acc_err.end(), 0.0);
-      steps = 0;
       if (u >= last_need) break;
       if (!ck_path.empty() && seconds_since(last_save) >= c0.train.checkpoint_seconds) {
         save();
