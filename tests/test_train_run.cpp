@@ -338,3 +338,39 @@ TEST(TrainRun, ShardsHoldingSomeEvaluationPointsMergeToTheWholeRun) {
       EXPECT_TRUE(same_moments(merged.train[k], whole[i].train[k])) << "point " << i << " " << train_stat_name(int(k));
   }
 }
+
+TEST(TrainRun, NormalizedInitTrainsTanhFasterThanStandard) {
+  // Glorot & Bengio (2010), Figure 11 and Table 1: at the same budget, tanh networks with normalized
+  // init reach a lower test error than with standard init. Measured here (Shapeset, 5 x 128, six
+  // networks each, 3,000 updates of minibatch 10 at rate 0.1; about 45 s on 2 cores): 0.777 against
+  // 0.837 on the 300 held-out examples, 3.6 standard errors apart. The margin comes from the spread
+  // across trials: normalized must be lower by at least 2.5 standard errors of the difference,
+  // sqrt(sd_std^2 / n + sd_norm^2 / n). (Excluded from the sanitizer run in .ci/run: minutes there.)
+  const auto r = run_text(R"(
+trials = 6
+samples = 300
+[data]
+kind = "shapeset"
+[network]
+hidden = [128, 128, 128, 128, 128]
+activation = "tanh"
+[stats]
+quantities = ["activation"]
+[train]
+updates = 3000
+eval_every = 3000
+learning_rate = 0.1
+[sweep]
+"network.init" = ["standard", "normalized"]
+)",
+                          2);
+  ASSERT_EQ(r.size(), 4u);  // (standard, normalized) x (update 0, 3000)
+  const Moments& standard = r[1].train[0];
+  const Moments& normalized = r[3].train[0];
+  ASSERT_EQ(r[1].point->config.train.update, 3000);
+  ASSERT_EQ(r[3].point->config.network.init_name, "xavier_uniform");
+  const double se = std::sqrt(variance(standard) / standard.n + variance(normalized) / normalized.n);
+  EXPECT_GT(standard.mean - normalized.mean, 2.5 * se)
+      << "test error: standard " << standard.mean << ", normalized " << normalized.mean << ", se " << se;
+  EXPECT_LT(normalized.mean, r[2].train[0].mean - 0.05);  // and it has learnt since update 0
+}

@@ -5,7 +5,8 @@
     for name, caption, fig in figures.make_figures(folder, "auto"): ...
 
 (or initscope.load(dir).figures()). figure_plan() lists them in report order with a function
-that draws each one, so that a sweep of many configurations holds one large figure at a time:
+that draws each one, so that a sweep of many configurations holds one large figure at a time
+(table_plan() the report's tables):
 
   hist_<quantity>   one panel per configuration (small multiples for a sweep), the per-layer
                     normalized histograms overlaid, as in Glorot & Bengio (2010), Figures 6-8.
@@ -23,6 +24,27 @@ that draws each one, so that a sweep of many configurations holds one large figu
                     pre-activations with the predicted c_pre dashed (when either exists).
   data_examples     first, for runs on a data set (examples.json): a sheet of the examples the
                     networks saw, each with its label and class name (Shapeset, Fashion-MNIST, ...).
+
+Training runs (train.updates > 0: the sweep key `update`, one configuration per evaluation point)
+are drawn per set-up: the groups of configurations identical except for update
+(Folder.groups()). The figures above are drawn once, for each set-up's first evaluation point
+(update 0: at initialization); after data_examples come the training figures of Glorot & Bengio
+(2010), one panel per set-up unless said otherwise, against SGD updates (a log axis without update
+0 when the nonzero updates span more than TRAIN_LOG_DECADES decades), each with the run's budget
+(trials, updates, minibatch, learning rate, widths, data set) under its title and in its caption:
+
+  train_fig2_activation_mean_std  Fig. 2: the activations' mean per hidden layer, band +- their std.
+  train_fig3_p98_std              Fig. 3: their 98th percentile (solid) and std (dashed) per layer.
+  train_fig4_hist_end             Fig. 4: activation histograms at the last evaluation point, layers
+                                  overlaid (figure_hist's panels).
+  train_fig9_weight_gradient_std  Fig. 9: the weight gradients' std per layer (shared y axis, log;
+                                  init schemes side by side); when weight_gradient is measured.
+  train_fig11_test_error          Fig. 11: the test error, one line per set-up, band +- the standard
+                                  error over trials (trial_std / sqrt(trials)).
+  train_table1                    Table 1, a table of the report (table_plan(), also written as
+                                  figures/table1.csv): the final test error (%) per set-up +-
+                                  standard error beside the paper's where data set, activation and
+                                  init match (PAPER_TABLE1).
 
 Conventions (change them below): every layer has the same colour in every figure (viridis over
 the layer index, LAYER_CMAP) and every configuration has the same colour in every depth figure
@@ -169,12 +191,14 @@ def resolved_gradient_axis(res, quantity, gradient_axis):
     return "linear" if configs and all(res.gradient_linear(c) for c in configs) else "log"
 
 
-def figure_hist(res, quantity, gradient_axis):
+def figure_hist(res, quantity, gradient_axis, title=None, budget=None):
+    """title, budget: another title and a budget line under it (the training figures)."""
     gradient_axis = resolved_gradient_axis(res, quantity, gradient_axis)
     configs = [c for c in res.configs if res.hist.get((c.id, quantity))]
     rows, cols, cells = panel_grid(res, configs)
     panel_w, panel_h = (8.0, 2.9) if cols == 1 else (3.7, 2.7)
-    fig, axes = plt.subplots(rows, cols, figsize=(panel_w * cols + 1.3, panel_h * rows + 0.9),
+    extra = 0.0 if title is None else train_title_height(panel_w * cols + 1.3, budget)
+    fig, axes = plt.subplots(rows, cols, figsize=(panel_w * cols + 1.3, panel_h * rows + 0.9 + extra),
                              sharex=True, squeeze=False)
     gradient = quantity in GRADIENT_QUANTITIES
     sym = QUANTITY_SYMBOL.get(quantity, "x")
@@ -260,8 +284,12 @@ def figure_hist(res, quantity, gradient_axis):
             axes[max(visible), col].xaxis.set_tick_params(labelbottom=True)
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel)
-    fig.suptitle(f"Normalized histograms: {QUANTITY_LABEL.get(quantity, quantity)}", fontsize=12)
-    fig.tight_layout(rect=(0, 0, 1 - 1.1 / fig.get_figwidth(), 0.97))
+    if title is None:
+        fig.suptitle(f"Normalized histograms: {QUANTITY_LABEL.get(quantity, quantity)}", fontsize=12)
+        top = 0.97
+    else:
+        top = train_titles(fig, title, budget)
+    fig.tight_layout(rect=(0, 0, 1 - 1.1 / fig.get_figwidth(), top))
     layer_legend(fig, sorted(shown), res.max_depth)  # after tight_layout: a colorbar has its own axes
     return fig
 
@@ -513,9 +541,415 @@ def figure_examples(res):
     return fig
 
 
+# --------------------------------------------------------------------------------------------
+# Training runs (train.updates > 0): Glorot & Bengio (2010), Figures 2, 3, 4, 9, 11 and Table 1.
+# The configurations drawn are the groups (Folder.groups(): evaluation points of one set-up).
+
+DATA_SET_NAMES = {"shapeset": "Shapeset-3×2", "idx": "IDX (MNIST format)", "cifar10": "CIFAR-10"}
+# The paper's Table 1: test error (%) after training 5 hidden layers of 1000 units for 5 million
+# updates; key (data.kind, activation, normalized init).
+PAPER_TABLE1 = {
+    "shapeset": {("softsign", False): 16.27, ("softsign", True): 16.06, ("tanh", False): 27.15,
+                 ("tanh", True): 15.60, ("sigmoid", False): 82.61},
+    "idx": {("softsign", False): 1.64, ("softsign", True): 1.72, ("tanh", False): 1.76,
+            ("tanh", True): 1.64, ("sigmoid", False): 2.21},
+    "cifar10": {("softsign", False): 55.78, ("softsign", True): 53.8, ("tanh", False): 55.9,
+                ("tanh", True): 52.92, ("sigmoid", False): 57.28},
+}
+PAPER_DATA_SET = {"shapeset": "Shapeset-3×2", "idx": "MNIST", "cifar10": "CIFAR-10"}
+NORMALIZED_INITS = {"normalized", "xavier_uniform", "glorot_uniform"}
+TRAIN_LOG_DECADES = 2   # a log update axis when the nonzero updates span more than this many decades
+
+
+def _values(xs, fmt=str):
+    """'a', or 'a/b/c' when the configurations differ (in order of appearance)."""
+    xs = [x for x in dict.fromkeys(xs) if x is not None]
+    return "/".join(fmt(x) for x in xs) if xs else "?"
+
+
+def _widths(net):
+    hidden = net.get("hidden")
+    if not isinstance(hidden, list) and "depth" in net and "width" in net:
+        hidden = [net["width"]] * net["depth"]
+    if not isinstance(hidden, list) or not hidden:
+        return None
+    return f"{len(hidden)}\u00a0×\u00a0{hidden[0]}" if all(h == hidden[0] for h in hidden) else \
+        "-".join(str(h) for h in hidden)
+
+
+def data_set_name(res, c):
+    kind = (c.resolved.get("data") or {}).get("kind")
+    if kind == "idx" and res.examples is not None:
+        return f"IDX (MNIST format): {res.examples['name']}"
+    return DATA_SET_NAMES.get(kind, kind or "Gaussian inputs")
+
+
+def budget_text(res):
+    """The run's budget in one line: trials, updates, minibatch, learning rate, widths, data set."""
+    cs = res.configs
+    train = [c.resolved.get("train") or {} for c in cs]
+    net = [c.resolved.get("network") or {} for c in cs]
+    g = lambda v: f"{v:.6g}" if isinstance(v, float) else str(v)
+    return (f"Budget: {_values([c.resolved.get('trials') for c in cs])} trials × "
+            f"{_values([t.get('updates') for t in train])} SGD updates (minibatch "
+            f"{_values([t.get('minibatch') for t in train])}, learning rate "
+            f"{_values([t.get('learning_rate') for t in train], g)}), evaluated every "
+            f"{_values([t.get('eval_every') for t in train])} updates on "
+            f"{_values([c.resolved.get('samples') for c in cs])} held-out examples; hidden layers "
+            f"{_values([_widths(n) for n in net])} (input {_values([n.get('input') for n in net])}, "
+            f"{_values([n.get('output') for n in net])} classes); data: "
+            f"{_values([data_set_name(res, c) for c in cs])}.")
+
+
+def train_title_height(width_in, budget):
+    """Inches above the panels for a title and the budget line(s) wrapped to the figure width."""
+    return 0.38 + 0.14 * len(_wrap_budget(width_in, budget))
+
+
+def _wrap_budget(width_in, budget):
+    import textwrap
+    return textwrap.wrap(budget or "", width=max(40, int(width_in * 15.5)))
+
+
+def train_titles(fig, title, budget):
+    """The title and the budget line(s) at the top; returns the top of the panels' rect."""
+    h = fig.get_figheight()
+    lines = _wrap_budget(fig.get_figwidth(), budget)
+    # fig.text, not suptitle: tight_layout would make room for a suptitle a second time.
+    fig.text(0.5, 1 - 0.08 / h, title, ha="center", va="top", fontsize=11.5)
+    if lines:
+        fig.text(0.5, 1 - 0.33 / h, "\n".join(lines), ha="center", va="top", fontsize=8, color="0.3")
+    return 1 - (0.38 + 0.14 * len(lines)) / h
+
+
+def train_log_axis(groups):
+    nz = np.concatenate([g.updates for g in groups]) if groups else np.array([])
+    nz = nz[nz > 0]
+    return bool(nz.size >= 2 and nz.max() / nz.min() > 10.0 ** TRAIN_LOG_DECADES)
+
+
+def finish_update_axis(ax, log):
+    if log:
+        ax.set_xscale("log")
+    else:
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+    ax.grid(alpha=0.25)
+
+
+def shown_points(updates, log):
+    """The evaluation points drawn: all, or those after update 0 on a log axis."""
+    return updates > 0 if log else np.ones(updates.shape, dtype=bool)
+
+
+def train_grid(view):
+    """panel_grid for the groups: one row for a one-key sweep of at most 4 set-ups, and the init
+    schemes side by side (across) in a two-key sweep when they are not the longer key."""
+    n = len(view.configs)
+    if len(view.sweep_keys) <= 1 and 1 < n <= 4:
+        return 1, n, [(0, i) for i in range(n)]
+    if len(view.sweep_keys) == 2 and "network.init" in view.sweep_keys:  # the view is this figure's own
+        view.sweep_keys = ["network.init"] + [k for k in view.sweep_keys if k != "network.init"]
+    return panel_grid(view, view.configs)
+
+
+def train_panels(res, title, budget, sharey=False):
+    """(view of the groups' first points, fig, axes, [(group, ax)]), one panel per group laid
+    out as the at-initialization histograms are (a two-key sweep as a table)."""
+    groups = res.groups()
+    view = res.view([g.first for g in groups])
+    rows, cols, cells = train_grid(view)
+    panel_w, panel_h = (7.5, 2.9) if cols == 1 else (3.9, 2.8)
+    width = panel_w * cols + 1.3
+    fig, axes = plt.subplots(rows, cols, figsize=(width, panel_h * rows + 0.7 + train_title_height(width, budget)),
+                             sharex=True, sharey=sharey, squeeze=False)
+    used = set(cells)
+    for r in range(rows):
+        for col in range(cols):
+            if (r, col) not in used:
+                axes[r, col].set_visible(False)
+    for col in range(cols):  # x label under the lowest panel of each column
+        visible = [r for r in range(rows) if (r, col) in used]
+        if visible:
+            axes[max(visible), col].set_xlabel("SGD updates")
+            axes[max(visible), col].xaxis.set_tick_params(labelbottom=True)
+    return view, fig, axes, [(g, axes[r, col]) for g, (r, col) in zip(groups, cells)]
+
+
+def hidden_layers(res, group, quantity, statistic):
+    return sorted(int(l) for l in res.stats.get((group.first.id, quantity, statistic), {}))
+
+
+def finish_train_panels(fig, axes, title, budget, layers, max_depth, extra_handles=None):
+    top = train_titles(fig, title, budget)
+    fig.tight_layout(rect=(0, 0, 1 - 1.1 / fig.get_figwidth(), top))
+    layer_legend(fig, layers, max_depth)
+    if extra_handles:
+        axes.flat[0].legend(*extra_handles, fontsize=7.5, loc="best", frameon=True, framealpha=0.8)
+
+
+def figure_train_activation(res, log):
+    """Figure 2: the activations' mean per hidden layer against updates, band: +- their std."""
+    title = "Activations during training: mean per hidden layer, band ± std (Glorot & Bengio 2010, Fig. 2)"
+    budget = budget_text(res)
+    view, fig, axes, panels = train_panels(res, title, budget)
+    shown = set()
+    for k, (g, ax) in enumerate(panels):
+        PROGRESS.tick(k, len(panels))
+        for l in hidden_layers(res, g, "activation", "mean"):
+            u, mean, _, _ = res.update_series(g, "activation", "mean", l)
+            u2, std, _, _ = res.update_series(g, "activation", "std", l)
+            keep = shown_points(u, log)
+            color = layer_color(l, view.max_depth)
+            ax.plot(u[keep], mean[keep], color=color, lw=1.5, marker="o" if keep.sum() <= 30 else None,
+                    markersize=2.5)
+            if u2.size == u.size:
+                ax.fill_between(u[keep], (mean - std)[keep], (mean + std)[keep], color=color, alpha=0.07, lw=0)
+                for edge in (mean - std, mean + std):
+                    ax.plot(u[keep], edge[keep], color=color, lw=0.7, alpha=0.7)
+            shown.add(l)
+        ax.set_title(g.label, fontsize=10)
+        finish_update_axis(ax, log)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("activation $h_l$")
+    finish_train_panels(fig, axes, title, budget, sorted(shown), view.max_depth)
+    return fig
+
+
+def figure_train_p98(res, log):
+    """Figure 3: the activations' 98th percentile (solid) and std (dashed) per layer."""
+    title = "Activations during training: 98th percentile (solid) and std (dashed) per layer (Glorot & Bengio 2010, Fig. 3)"
+    budget = budget_text(res)
+    view, fig, axes, panels = train_panels(res, title, budget)
+    shown = set()
+    for k, (g, ax) in enumerate(panels):
+        PROGRESS.tick(k, len(panels))
+        for l in hidden_layers(res, g, "activation", "p98"):
+            color = layer_color(l, view.max_depth)
+            for stat, ls in (("p98", "-"), ("std", "--")):
+                u, v, _, _ = res.update_series(g, "activation", stat, l)
+                keep = shown_points(u, log)
+                ax.plot(u[keep], v[keep], color=color, ls=ls, lw=1.5 if ls == "-" else 1.2)
+            shown.add(l)
+        ax.set_title(g.label, fontsize=10)
+        finish_update_axis(ax, log)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("activation $h_l$")
+    styles = ([Line2D([], [], color="0.2", lw=1.5), Line2D([], [], color="0.2", ls="--", lw=1.2)],
+              ["98th percentile", "std"])
+    finish_train_panels(fig, axes, title, budget, sorted(shown), view.max_depth, styles)
+    return fig
+
+
+def figure_train_weight_gradient(res, log):
+    """Figure 9: the weight gradients' std per layer against updates (shared log y axis)."""
+    title = r"Weight gradients during training: std of $\partial C/\partial W_l$ per layer (Glorot & Bengio 2010, Fig. 9)"
+    budget = budget_text(res)
+    view, fig, axes, panels = train_panels(res, title, budget, sharey=True)
+    shown, positive = set(), True
+    for k, (g, ax) in enumerate(panels):
+        PROGRESS.tick(k, len(panels))
+        for l in hidden_layers(res, g, "weight_gradient", "std"):
+            u, v, _, _ = res.update_series(g, "weight_gradient", "std", l)
+            keep = shown_points(u, log)
+            ax.plot(u[keep], v[keep], color=layer_color(l, view.max_depth), lw=1.5,
+                    marker="o" if keep.sum() <= 30 else None, markersize=2.5)
+            positive &= bool(keep.any() and np.nanmin(v[keep]) > 0)
+            shown.add(l)
+        ax.set_title(g.label, fontsize=10)
+        finish_update_axis(ax, log)
+    if positive and panels:
+        log_axis(panels[0][1])  # the y axis is shared: every panel follows
+    for ax in axes[:, 0]:
+        ax.set_ylabel(r"std of $\partial C/\partial W_l$")
+    finish_train_panels(fig, axes, title, budget, sorted(shown), view.max_depth)
+    return fig
+
+
+def figure_train_hist_end(res, gradient_axis):
+    """Figure 4: activation histograms at each group's last evaluation point."""
+    groups = res.groups()
+    last = res.view([g.last for g in groups])
+    ends = sorted({int(g.updates[-1]) for g in groups})
+    if len(ends) > 1:  # set-ups trained for different budgets: each panel says how long
+        for c, g in zip(last.configs, groups):
+            c.label = f"{c.label} (update {g.updates[-1]})"
+    when = f"after {ends[0]} updates" if len(ends) == 1 else "at the last evaluation point"
+    return figure_hist(last, "activation", gradient_axis,
+                       title=f"Activation histograms {when}, layers overlaid (Glorot & Bengio 2010, Fig. 4)",
+                       budget=budget_text(res))
+
+
+def figure_train_test_error(res, log):
+    """Figure 11: the test error against updates, one line per group, band: +- standard error."""
+    groups = res.groups()
+    view = res.view([g.first for g in groups])
+    title = "Test error during training (Glorot & Bengio 2010, Fig. 11)"
+    budget = budget_text(res)
+    width = 10.0
+    fig, ax = plt.subplots(figsize=(width, 4.6 + train_title_height(width, budget)))
+    finals = []
+    for k, (g, c) in enumerate(zip(groups, view.configs)):
+        PROGRESS.tick(k, len(groups))
+        layer = output_layer(res, g)
+        u, err, sd, n = res.update_series(g, "output", "test_error", layer)
+        if not u.size:
+            continue
+        keep = shown_points(u, log)
+        se = sd / np.sqrt(np.maximum(n, 1))
+        style = dict(config_style(view, c, view.max_depth), marker=MARKERS[c.index % len(MARKERS)]
+                     if keep.sum() <= 30 else None)
+        line, = ax.plot(u[keep], 100 * err[keep], **style)
+        ax.fill_between(u[keep], 100 * (err - se)[keep], 100 * (err + se)[keep], color=style["color"],
+                        alpha=0.15, lw=0)
+        finals.append((err[-1], line, f"{g.label}: {100 * err[-1]:.3g} %"))
+    finish_update_axis(ax, log)
+    ax.set_xlabel("SGD updates" + (" (log axis: update 0 not shown)" if log else ""))
+    ax.set_ylabel("test error (%)")
+    finals.sort(key=lambda x: -x[0])  # as the paper: from top to bottom in decreasing final error
+    top = train_titles(fig, title, budget)
+    fig.tight_layout(rect=(0, 0, 1, top))
+    if finals:
+        ax.legend([f[1] for f in finals], [f[2] for f in finals], title="final test error", fontsize=8,
+                  title_fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+        fig.tight_layout(rect=(0, 0, 1, top))
+    return fig
+
+
+def output_layer(res, group):
+    """The layer of the `output` rows (L+1) of a group."""
+    d = res.stats.get((group.first.id, "output", "test_error"), {})
+    return max(d) if d else res.max_depth
+
+
+class Table:
+    """A table of the report, also written as figures/<csv_name>: caption, html_header and
+    html_rows (text, escaped by the report; the first column names the row, with a swatch of
+    colors[i] when colors is given; numeric: which columns are numbers), csv_header and csv_rows;
+    after: the figure it follows in the report (else it comes after the figures)."""
+
+    def __init__(self, name, csv_name, caption, html_header, html_rows, csv_header, csv_rows, colors=None,
+                 numeric=(), after=None):
+        self.name, self.csv_name, self.caption = name, csv_name, caption
+        self.html_header, self.html_rows = html_header, html_rows
+        self.csv_header, self.csv_rows = csv_header, csv_rows
+        self.colors, self.numeric, self.after = colors, set(numeric), after
+
+
+def paper_table1(c):
+    """(paper's data set column, test error %) of Table 1 for this configuration, or (column, None)."""
+    kind = (c.resolved.get("data") or {}).get("kind")
+    net = c.resolved.get("network") or {}
+    init = net.get("init")
+    column = PAPER_DATA_SET.get(kind)
+    if column is None or init not in NORMALIZED_INITS | {"standard"} or net.get("gain", 1.0) != 1.0:
+        return column, None
+    return column, PAPER_TABLE1[kind].get((net.get("activation"), init in NORMALIZED_INITS))
+
+
+def table1(res):
+    """Table 1: the final test error (%) per group +- standard error, beside the paper's."""
+    groups = res.groups()
+    view = res.view([g.first for g in groups])
+    keys = view.sweep_keys
+    html_rows, csv_rows, colors = [], [], []
+    kinds = set()
+    for g, c in zip(groups, view.configs):
+        layer = output_layer(res, g)
+        u, err, sd, n = res.update_series(g, "output", "test_error", layer)
+        if not u.size:
+            continue
+        e, s, trials = 100 * err[-1], 100 * sd[-1] / math.sqrt(max(n[-1], 1)), n[-1]
+        column, paper = paper_table1(g.last)
+        kinds.add((g.last.resolved.get("data") or {}).get("kind"))
+        html_rows.append([g.label, f"{int(u[-1])}",
+                          f"{e:.2f} ± {s:.2f}" if math.isfinite(s) else f"{e:.2f}",
+                          f"{trials:.0f}", f"{paper:.2f}" if paper is not None else "—",
+                          column or "—"])
+        csv_rows.append([g.label] + [g.last.swept.get(k, "") for k in keys] +
+                        [g.last.id, int(u[-1]), f"{trials:.0f}", f"{e:.6g}", f"{s:.6g}" if math.isfinite(s) else "",
+                         column or "", f"{paper:.2f}" if paper is not None else ""])
+        colors.append(view.colors[g.index])
+    notes = []
+    if "idx" in kinds:
+        fashion = res.examples is not None and "fashion" in str(res.examples.get("name", "")).lower()
+        notes.append("The paper's MNIST column is beside our IDX (MNIST-format) data set" +
+                     (", which is Fashion-MNIST here, a harder data set: the numbers are not comparable."
+                      if fashion else "; ours may be another set in that format (e.g. Fashion-MNIST)."))
+    caption = ("Final test error (%) per set-up at its last evaluation point, mean over trials ± standard "
+               "error (the standard deviation across trials / √trials), on the held-out evaluation examples; "
+               "beside it the paper's Table 1 (Glorot & Bengio 2010: 5 hidden layers of 1000 units trained "
+               "for 5 million updates; “N” = normalized init, our xavier_uniform; only where the data set, "
+               "activation and init match). " + budget_text(res) + (" " + " ".join(notes) if notes else ""))
+    return Table("train_table1", "table1.csv", caption,
+                 ["set-up", "updates", "test error (%) ± s.e.", "trials", "paper (%)", "paper's data set"],
+                 html_rows,
+                 ["group"] + keys + ["config_id", "update", "trials", "test_error_percent",
+                                     "standard_error_percent", "paper_data_set", "paper_test_error_percent"],
+                 csv_rows, colors, numeric=(1, 2, 3, 4), after="train_fig11_test_error")
+
+
+def table_plan(res):
+    """[Table] of the report in order (training runs: train_table1), each also written as
+    figures/<csv_name>."""
+    if not res.training or not res.has("output", "test_error"):
+        return []
+    return [table1(res)]
+
+
+def training_plan(res, gradient_axis):
+    """figure_plan of a training run: the train_* figures, then the at-initialization figures of
+    the groups' first evaluation points."""
+    groups = res.groups()
+    log = train_log_axis(groups)
+    budget = budget_text(res)
+    axis = " (log update axis: update 0 not shown)" if log else ""
+    first = sorted({int(g.updates[0]) for g in groups})
+    init = res.view([g.first for g in groups])
+    plan = []
+    if res.has("activation", "mean"):
+        plan.append(("train_fig2_activation_mean_std",
+                     "As the paper's Figure 2: the mean of the activations of each hidden layer against SGD "
+                     "updates, band: ± their standard deviation (the per-trial std over units and evaluation "
+                     f"examples, averaged over trials); one panel per set-up{axis}. {budget}",
+                     lambda: figure_train_activation(res, log)))
+    if res.has("activation", "p98"):
+        plan.append(("train_fig3_p98_std",
+                     "As the paper's Figure 3: the 98th percentile (solid) and the standard deviation (dashed) "
+                     f"of the activations of each hidden layer against SGD updates; one panel per set-up{axis}. "
+                     f"{budget}", lambda: figure_train_p98(res, log)))
+    if "activation" in init.hist_quantities and all(res.hist.get((g.last.id, "activation")) for g in groups):
+        plan.append(("train_fig4_hist_end",
+                     "As the paper's Figure 4: normalized histograms of the activations at the last evaluation "
+                     "point, pooled over trials and the held-out evaluation examples, layers overlaid; one "
+                     f"panel per set-up. {budget}", lambda: figure_train_hist_end(res, gradient_axis)))
+    if res.has("weight_gradient", "std"):
+        plan.append(("train_fig9_weight_gradient_std",
+                     "As the paper's Figure 9: the standard deviation of the weight gradients ∂C/∂W of each "
+                     "hidden layer against SGD updates (per trial, averaged over trials; shared y axis); one "
+                     f"panel per set-up{axis}. {budget}", lambda: figure_train_weight_gradient(res, log)))
+    if res.has("output", "test_error"):
+        plan.append(("train_fig11_test_error",
+                     "As the paper's Figure 11: the test error on the held-out evaluation examples against SGD "
+                     "updates, one line per set-up (legend ordered by decreasing final error, as the paper's); "
+                     f"band: ± the standard error of the mean over trials (std across trials / √trials){axis}. "
+                     f"{budget}", lambda: figure_train_test_error(res, log)))
+    when = (f"At initialization (update {first[0]}, before training): " if first == [0] else
+            f"At the first evaluation point (update {'/'.join(map(str, first))}): ")
+    at_init = _plan(init, gradient_axis)
+    return ([p for p in at_init if p[0] == "data_examples"] + plan +
+            [(name, when + caption, draw) for name, caption, draw in at_init if name != "data_examples"])
+
+
 def figure_plan(res, gradient_axis):
     """[(name, caption, draw)] in report order; draw() returns the figure (drawn one at a time,
-    so a sweep of many configurations holds one large figure in memory, not all of them)."""
+    so a sweep of many configurations holds one large figure in memory, not all of them).
+    Training runs: training_plan()."""
+    if res.training:
+        return training_plan(res, gradient_axis)
+    return _plan(res, gradient_axis)
+
+
+def _plan(res, gradient_axis):
     plan = []
     if res.examples is not None:
         plan.append(("data_examples", f"The data: the first {len(res.examples['pixels'])} examples of "

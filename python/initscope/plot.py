@@ -10,8 +10,8 @@ Reads RESULTS_DIR/{stats.csv, histograms.csv, manifest.json} and, when present, 
 (mean-field predictions), and writes RESULTS_DIR/figures/<name>.<format> and
 RESULTS_DIR/report.html (one page, every image embedded as a data URI, no external resources).
 The figures are initscope.figures' (hist_<quantity>, depth_<quantity>, saturation, var_ratio,
-meanfield; see there), the report initscope.report's, the reading and its checks
-initscope.results'.
+meanfield; for training runs also train_*, and the table RESULTS_DIR/figures/table1.csv; see
+there), the report initscope.report's, the reading and its checks initscope.results'.
 
 Gradient histograms: with stats.gradient_bins = "linear" (experiments/glorot2010/fig7.toml and
 fig8.toml) initscope bins gradients in equal widths over [-gradient_max, gradient_max], and they
@@ -66,11 +66,23 @@ def describe(e):
     return text if len(text) <= 400 else text[:397] + "..."
 
 
+def write_csv(path, header, rows):
+    """A CSV file written to a temporary name and renamed into place."""
+    import csv
+    tmp = path + ".tmp"
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+    os.replace(tmp, path)
+
+
 def render(folder, formats=("png", "svg"), report=True, gradient_axis="auto", echo=print):
     """Checks `folder` (results.load_folder: ResultsError when it is not a whole results folder),
-    draws every figure into folder/figures/<name>.<format> and, when `report`, writes
-    folder/report.html; returns the paths written. echo(line) gets a line per figure
-    ("DIR/figures/hist_activation.{png,svg}") and the report's path (None: silent)."""
+    draws every figure into folder/figures/<name>.<format>, writes the tables of a training run
+    (figures/table1.csv) and, when `report`, folder/report.html; returns the paths written.
+    echo(line) gets a line per figure ("DIR/figures/hist_activation.{png,svg}"), per table and
+    the report's path (None: silent)."""
     import matplotlib
     import matplotlib.pyplot as plt
 
@@ -116,10 +128,19 @@ def render(folder, formats=("png", "svg"), report=True, gradient_axis="auto", ec
             PROGRESS.end_figure()
             if echo:
                 echo(f"{os.path.join(out_dir, name)}.{{{','.join(formats)}}}")
+        PROGRESS.set_stage("planning the tables")
+        tables = figs.table_plan(res)   # training runs: train_table1, also figures/table1.csv
+        for table in tables:
+            path = os.path.join(out_dir, table.csv_name)
+            PROGRESS.set_stage(f"writing {path}")
+            write_csv(path, table.csv_header, table.csv_rows)
+            written.append(path)
+            if echo:
+                echo(path)
     if report:
         path = os.path.join(folder, "report.html")
         PROGRESS.set_stage(f"writing {path}")
-        write_report(res, embedded, path)
+        write_report(res, embedded, path, tables)
         written.append(path)
         if echo:
             echo(path)

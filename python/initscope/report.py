@@ -1,9 +1,11 @@
 """initscope.report — the self-contained HTML report of a results folder (`initscope plot`).
 
-write_report(folder, figures, path) writes one page: the run's facts (version, build, source
-config, command line, device, times), the configurations (what their resolved configs share
-once, then each one's own values), every figure embedded as a PNG data URI with its caption, and
-per-layer tables; no external resources (it opens without a server).
+write_report(folder, figures, path, tables) writes one page: the run's facts (version, build,
+source config, command line, device, times), the configurations (what their resolved configs
+share once, then each one's own values), every figure embedded as a PNG data URI with its
+caption, the tables of a training run (figures.table_plan: train_table1), and per-layer tables
+(of a training run: the first and last evaluation point of each set-up); no external resources
+(it opens without a server).
 """
 import base64
 import html
@@ -118,7 +120,31 @@ def find_source(path):
     return None
 
 
-def write_report(res, figures, path):
+def html_table(t):
+    """A figures.Table as a figure-like block: the table, then its caption."""
+    rows = ["<table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in t.html_header) + "</tr>"]
+    for i, r in enumerate(t.html_rows):
+        swatch = (f'<span class="swatch" style="background:{color_hex(t.colors[i])}"></span>'
+                  if t.colors else "")
+        cells = [f'<td class="label">{swatch}{esc(r[0])}</td>'] + [
+            f'<td class="num">{esc(x)}</td>' if j in t.numeric else f"<td>{esc(x)}</td>"
+            for j, x in enumerate(r) if j > 0]
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    rows.append("</table>")
+    return (f'<figure id="{esc(t.name)}">{"".join(rows)}'
+            f"<figcaption><b>{esc(t.name)}</b> (also figures/{esc(t.csv_name)}) — {esc(t.caption)}"
+            "</figcaption></figure>")
+
+
+def training_colors(res):
+    """A training run's configurations coloured by their group (set-up), as in the train_* figures."""
+    from .figures import config_colors
+    groups = res.groups()
+    colors = config_colors(len(groups))
+    return {c.id: colors[g.index] for g in groups for c in g.configs}
+
+
+def write_report(res, figures, path, tables=()):
     m = res.manifest
     ini = m.get("initscope", {})
     title = (res.configs[0].resolved.get("name") if res.configs and res.configs[0].resolved else None) \
@@ -150,25 +176,40 @@ def write_report(res, figures, path):
                  f'<pre class="cfg">{esc(compact_config(shared))}</pre>')
     p.append("<table><tr><th>configuration</th><th>config_id</th>"
              "<th>seconds</th><th>trials/s</th><th>its own resolved values</th></tr>")
+    swatches = training_colors(res) if res.training else {c.id: res.colors[c.index] for c in res.configs}
     for c, f in zip(res.configs, flat):
         own = {k: v for k, v in f.items() if k not in shared}
         secs = f"{c.seconds:.3g}" if isinstance(c.seconds, (int, float)) else ""
         tps = f"{c.trials_per_second:.3g}" if isinstance(c.trials_per_second, (int, float)) else ""
-        p.append(f'<tr><td class="label"><span class="swatch" style="background:{color_hex(res.colors[c.index])}">'
+        p.append(f'<tr><td class="label"><span class="swatch" style="background:{color_hex(swatches[c.id])}">'
                  f"</span>{esc(c.label)}</td><td><code>{esc(c.id)}</code></td><td class=\"num\">{secs}</td>"
                  f'<td class="num">{tps}</td><td><pre class="cfg">{esc(compact_config(own))}</pre></td></tr>')
     p.append("</table>")
 
-    p.append("<h2>Figures</h2><nav>" + " ".join(f'<a href="#{esc(n)}">{esc(n)}</a>' for n, _, _ in figures) +
+    # Figures in order, each table after the figure it follows (else after the figures).
+    items = [(name, (caption, png)) for name, caption, png in figures]
+    for t in tables:
+        at = next((i + 1 for i, (name, _) in enumerate(items) if name == t.after), len(items))
+        items.insert(at, (t.name, t))
+    p.append("<h2>Figures</h2><nav>" + " ".join(f'<a href="#{esc(n)}">{esc(n)}</a>' for n, _ in items) +
              ' <a href="#tables">per-layer tables</a></nav>')
-    for name, caption, png in figures:
+    for name, item in items:
+        if not isinstance(item, tuple):
+            p.append(html_table(item))
+            continue
+        caption, png = item
         data = base64.b64encode(png).decode("ascii")
         p.append(f'<figure id="{esc(name)}"><img alt="{esc(name)}" src="data:image/png;base64,{data}">'
                  f"<figcaption><b>{esc(name)}</b> — {esc(caption)}</figcaption></figure>")
 
     p.append('<h2 id="tables">Per-layer statistics</h2><p>Mean over trials of the per-trial statistic '
              '<span class="sd">± standard deviation across trials</span>.</p>')
-    for c in res.configs:
+    shown = res.configs
+    if res.training:  # every evaluation point is in stats.csv; the first and last of each set-up here
+        p.append("<p>Training run: the first and the last evaluation point of each set-up (every point "
+                 "is in stats.csv).</p>")
+        shown = [c for g in res.groups() for c in dict.fromkeys([g.first, g.last])]
+    for c in shown:
         p.append(f"<h3>{esc(c.label)} <code>{esc(c.id)}</code></h3>{layer_table(res, c)}")
     p.append(f"<script>{LOADED_SCRIPT}</script></body></html>")
     tmp = path + ".tmp"

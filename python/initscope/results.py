@@ -14,6 +14,7 @@ columns, every row as many fields as the header, numbers where numbers belong); 
 CRC-32 of every file against manifest.json's file_checks (a folder holding files of two runs is
 refused); then the CSVs against manifest.json (swept columns, config_ids).
 """
+import copy
 import csv
 import json
 import math
@@ -44,6 +45,10 @@ TRIALS_TAIL = ["nan", "inf", "saturation", "var_ratio", "pair_correlation"]
 PROGRESS_MIN_CONFIGS = 20        # progress lines on stderr above this many configurations or figures
 PROGRESS_SECONDS = 1.0           # ... at most this often (INITSCOPE_PLOT_PROGRESS_SECONDS)
 THEORY_COLUMNS = ["q_pre", "var_act", "chi1", "grad_ratio", "c_pre"]
+# Training runs (train.updates > 0): the implicit last sweep key (SGD updates done at the
+# evaluation point) and the quantity of the test/train error and NLL rows (layer L+1).
+UPDATE_KEY = "update"
+OUTPUT_QUANTITY = "output"
 
 # --------------------------------------------------------------------------------------------
 # Reading a results folder.
@@ -337,6 +342,7 @@ class Folder:
 
         # stats[(config_id, quantity, statistic)] = {layer: (value, trial_std)}
         self.stats = defaultdict(dict)
+        self.trial_counts = defaultdict(dict)   # the same keys, quantity "output" only: trials
         PROGRESS.set_stage("reading stats.csv")
         t = self.table("stats.csv")
         self.sweep_keys = self.manifest.get("sweep_keys") or [k for k in t.header if k not in STATS_FIXED]
@@ -349,9 +355,13 @@ class Folder:
             if cid not in swept_seen:
                 swept_seen[cid] = {k: r[i] for k, i in swept_idx}
                 self.first_line[("stats.csv", cid)] = line
-            t.integer(line, r, "trials")
-            self.stats[(cid, r[i_q], r[i_s])][t.integer(line, r, "layer", 1)] = (
-                t.number(line, r, "value", empty_ok=True), t.number(line, r, "trial_std", empty_ok=True))
+            trials = t.integer(line, r, "trials")
+            key = (cid, r[i_q], r[i_s])
+            value = (t.number(line, r, "value", empty_ok=True), t.number(line, r, "trial_std", empty_ok=True))
+            layer = t.integer(line, r, "layer", 1)   # checked after the value, as ever
+            self.stats[key][layer] = value
+            if r[i_q] == OUTPUT_QUANTITY:  # training runs: trials counted, for standard errors
+                self.trial_counts[key][layer] = trials
 
         # Configurations in the manifest's order (else in order of appearance).
         self.configs = []
@@ -367,6 +377,7 @@ class Folder:
         for i, c in enumerate(self.configs):
             c.index, c.label = i, labels[i]
         self._colors = None
+        self._groups = None
         self.quantities = [q for q in QUANTITY_ORDER
                            if any(k[1] == q for k in self.stats)]
         self.quantities += sorted({k[1] for k in self.stats} - set(self.quantities))
@@ -480,6 +491,91 @@ class Folder:
         edges = np.concatenate([lo, hi])
         edges = edges[np.isfinite(edges) & (edges > 0)]
         return float(edges.min()) if edges.size else 1e-10
+
+
+    # ----------------------------------------------------------------------------------------
+    # Training runs: every evaluation point is a configuration, swept by the last key `update`.
+
+    @property
+    def training(self):
+        """Whether this is a training run (train.updates > 0: the sweep key `update`)."""
+        return UPDATE_KEY in self.sweep_keys
+
+    def groups(self):
+        """Training runs: [Group], the configurations identical except for `update` (one network
+        set-up followed through training), in order of first appearance, each labelled by its
+        swept values other than update."""
+        if self._groups is None:
+            keys = [k for k in self.sweep_keys if k != UPDATE_KEY]
+            by_values = {}
+            for c in self.configs:
+                by_values.setdefault(tuple(c.swept.get(k) for k in keys), []).append(c)
+            members = list(by_values.values())
+            labels = config_labels([cs[0] for cs in members], keys, self.manifest)
+            self._groups = [Group(i, label, cs) for i, (cs, label) in enumerate(zip(members, labels))]
+        return self._groups
+
+    def view(self, configs):
+        """This folder restricted to `configs` (one evaluation point per group of a training run),
+        for the at-initialization figures: copies of the configurations, indexed and labelled
+        without the update key; quantities and max_depth of the hidden layers only (no
+        `output`). The folder itself is left as it is."""
+        v = copy.copy(self)
+        v.sweep_keys = [k for k in self.sweep_keys if k != UPDATE_KEY]
+        v.configs = [copy.copy(c) for c in configs]
+        labels = config_labels(v.configs, v.sweep_keys, self.manifest)
+        for i, c in enumerate(v.configs):
+            c.index, c.label = i, labels[i]
+        v._colors = v._groups = None
+        v.quantities = [q for q in self.quantities if q != OUTPUT_QUANTITY]
+        v.hist_quantities = [q for q in self.hist_quantities if q != OUTPUT_QUANTITY]
+        ids = {c.id for c in v.configs}
+        v.max_depth = max([max(d) for (cid, q, _), d in self.stats.items()
+                           if d and q != OUTPUT_QUANTITY and cid in ids] + [1])
+        return v
+
+    def update_series(self, group, quantity, statistic, layer):
+        """(updates, values, trial_stds, trials) of one statistic of one layer along a group's
+        evaluation points, as numpy arrays (points without that row left out). trials: the
+        stats.csv count for quantity `output`, else the configuration's trial count."""
+        rows = []
+        for u, c in zip(group.updates, group.configs):
+            v = self.stats.get((c.id, quantity, statistic), {}).get(layer)
+            if v is not None:
+                n = self.trial_counts.get((c.id, quantity, statistic), {}).get(layer, c.resolved.get("trials"))
+                rows.append((u, v[0], v[1], math.nan if n is None else n))
+        a = np.array(rows, dtype=float).reshape(-1, 4)
+        return a[:, 0], a[:, 1], a[:, 2], a[:, 3]
+
+
+def config_update(c):
+    """A training run's evaluation point: SGD updates done (the swept `update`, else the resolved
+    train.update, else 0)."""
+    v = c.swept.get(UPDATE_KEY)
+    if v is None:
+        v = (c.resolved.get("train") or {}).get("update", 0)
+    try:
+        return int(float(v))
+    except (TypeError, ValueError):
+        return 0
+
+
+class Group:
+    """The evaluation points of one network set-up of a training run: index (its colour), label
+    (the swept values other than update), configs and updates (numpy) in update order."""
+
+    def __init__(self, index, label, configs):
+        self.index, self.label = index, label
+        self.configs = sorted(configs, key=config_update)
+        self.updates = np.array([config_update(c) for c in self.configs], dtype=np.int64)
+
+    @property
+    def first(self):
+        return self.configs[0]
+
+    @property
+    def last(self):
+        return self.configs[-1]
 
 
 def short_key(key, keys):
