@@ -134,6 +134,22 @@ TEST(TrainRun, ResultsDoNotDependOnThreadsOrChunks) {
   }
 }
 
+TEST(TrainRun, MinibatchesRenderedAheadGiveTheSameResults) {
+  // The GPU's path (each minibatch rendered on other threads while the previous update runs), here
+  // on the CPU backend: the same networks, bit for bit.
+  static const Experiment ex = parse_experiment(kShapesetTrain, "t.toml");
+  auto be = make_backend("cpu", BackendOptions{1, false});
+  RunOptions off, on;
+  off.prefetch_minibatches = 0;
+  on.prefetch_minibatches = 1;
+  const auto a = run_experiment(ex, *be, off), b = run_experiment(ex, *be, on);
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    expect_same(a[i], b[i], "point " + std::to_string(i));
+    for (std::size_t k = 0; k < a[i].train.size(); ++k) EXPECT_TRUE(same_moments(a[i].train[k], b[i].train[k]));
+  }
+}
+
 TEST(TrainRun, NetworksLearnAnEasyDataSet) {
   // Two classes told apart by brightness (class 1: pixels near 0.9, class 0: near 0.1, with noise):
   // 300 updates of minibatch 10 bring every trial's test error from about one half to near 0.
@@ -234,6 +250,10 @@ TEST(TrainRun, MinibatchesDependOnTrialAndUpdateOnly) {
   const std::size_t per = std::size_t(c.network.input) * std::size_t(c.train.minibatch);
   EXPECT_TRUE(std::equal(b.x.begin(), b.x.end(), a.x.begin() + std::ptrdiff_t(per)));
   EXPECT_TRUE(std::equal(b.y.begin(), b.y.end(), a.y.begin() + c.train.minibatch));
+  // Rendered on several threads: the same bits.
+  const MlpBatch threaded = train_minibatch(c, 2, 3, 5, 4);
+  EXPECT_EQ(threaded.x, a.x);
+  EXPECT_EQ(threaded.y, a.y);
   // Never an evaluation example; another update draws other examples.
   for (int j = 0; j < 100; ++j) EXPECT_GE(train_example_index(c, 0, 3, 5, j), uint64_t(c.samples));
   EXPECT_NE(train_example_index(c, 0, 3, 5, 0), train_example_index(c, 0, 3, 6, 0));

@@ -139,6 +139,9 @@ struct RunOptions {
   const std::atomic<bool>* stop = nullptr;
   // Training: the folder of chunk checkpoints ("": none are written or read).
   std::string checkpoints;
+  // Training: render each minibatch on the host's other cores while the previous update runs
+  // (-1: on for a GPU backend, off on the CPU, whose cores run the updates; 0 off, 1 on).
+  int prefetch_minibatches = -1;
   // A line for the user (a chunk resumed from its checkpoint, a checkpoint not used and why).
   std::function<void(const std::string&)> note;
 };

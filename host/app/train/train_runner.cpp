@@ -10,6 +10,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <limits>
 #include <mutex>
 #include <sstream>
@@ -102,19 +103,19 @@ uint64_t train_example_index(const Config& c, uint64_t dataset_size, uint64_t tr
   return held + x % (dataset_size - held);
 }
 
-MlpBatch train_minibatch(const Config& c, uint64_t first, int trials, int64_t step) {
+MlpBatch train_minibatch(const Config& c, uint64_t first, int trials, int64_t step, int threads) {
   const std::shared_ptr<const Dataset> d = dataset_of(c.data, c.data_files);
   const int B = c.train.minibatch, in = d->input();
   MlpBatch b;
   b.samples = B;
   b.x.resize(std::size_t(trials) * std::size_t(B) * std::size_t(in));
   b.y.resize(std::size_t(trials) * std::size_t(B));
-  for (int t = 0; t < trials; ++t)
-    for (int j = 0; j < B; ++j) {
-      const std::size_t row = std::size_t(t) * std::size_t(B) + std::size_t(j);
-      const uint64_t idx = train_example_index(c, d->size(), first + uint64_t(t), step, j);
-      b.y[row] = d->example(idx, b.x.data() + row * std::size_t(in));
-    }
+  const int64_t rows = int64_t(trials) * B;
+#pragma omp parallel for schedule(static) num_threads(std::max(1, threads)) if (threads > 1)
+  for (int64_t row = 0; row < rows; ++row) {
+    const uint64_t idx = train_example_index(c, d->size(), first + uint64_t(row / B), step, int(row % B));
+    b.y[std::size_t(row)] = d->example(idx, b.x.data() + std::size_t(row) * std::size_t(in));
+  }
   return b;
 }
 
@@ -317,6 +318,11 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
       write_checkpoint(ck_path, out);
     };
     auto last_save = std::chrono::steady_clock::now();
+    const int hw = int(std::max(1u, std::thread::hardware_concurrency()));
+    const bool prefetch = opt.prefetch_minibatches < 0 ? be.name().rfind("cpu", 0) != 0 : opt.prefetch_minibatches > 0;
+    const int render_threads = prefetch ? std::max(1, hw - 1) : 1;
+    std::future<MlpBatch> ahead;
+    int64_t ahead_step = -1;
     auto t_eval = t_chunk;
     for (std::size_t e = 0; e < E; ++e) {
       const SweepPoint& p = ex.points[run.points[e]];
@@ -335,7 +341,15 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
           std::fill(acc_err.begin(), acc_err.end(), 0.0);
           steps = 0;
         }
-        upload_batch(be, st, train_minibatch(c0, a, n, at));
+        // This update's minibatch; on a GPU, rendered ahead on the host's cores while the previous
+        // step runs on the device (on the CPU the worker renders its own: the cores are busy).
+        MlpBatch batch =
+            ahead.valid() && ahead_step == at ? ahead.get() : train_minibatch(c0, a, n, at, render_threads);
+        if (prefetch && at + 1 < last_need) {
+          ahead = std::async(std::launch::async, train_minibatch, std::cref(c0), a, n, at + 1, render_threads);
+          ahead_step = at + 1;
+        }
+        upload_batch(be, st, batch);
         train_step(be, st, float(c0.train.learning_rate));
         // The minibatch's cost before the step: the logits train_step computed.
         be.nll_errors(*st.s.back(), *st.y, shape.classes, nll.data(), err.data());

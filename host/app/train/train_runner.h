@@ -37,8 +37,9 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
 // and activations are compared on the same data), whatever the chunking.
 uint64_t train_example_index(const Config& c, uint64_t dataset_size, uint64_t trial, int64_t step, int j);
 
-// The minibatch of update `step` for trials [first, first + trials), as MlpBatch (x, labels).
-MlpBatch train_minibatch(const Config& c, uint64_t first, int trials, int64_t step);
+// The minibatch of update `step` for trials [first, first + trials), as MlpBatch (x, labels),
+// rendered or copied on `threads` threads (the same bits for any count).
+MlpBatch train_minibatch(const Config& c, uint64_t first, int trials, int64_t step, int threads = 1);
 
 // A chunk's training state on disk: the parameters after `update` updates and the sums of the
 // training statistics since the last evaluation point. Written atomically; read back only when every
