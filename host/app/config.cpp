@@ -684,13 +684,16 @@ std::string base_dir_of(const std::string& file) {
 // training group; appended to ex.points, refusing a repeated id.
 void finish_point(SweepPoint& p, Experiment& ex, std::set<std::string>& ids, const std::string& file) {
   p.resolved = resolved_json(p.config);
-  nlohmann::json idj = p.resolved;
-  idj.erase("name");
-  // Nor the trial count: trials [0, n) are the same networks whatever n, so more trials later
-  // extend the same configuration (a merge of trial ranges, or a re-run into the same folder).
-  idj.erase("trials");
+  // The id hashes the resolved form without the name, nor the trial count: trials [0, n) are the
+  // same networks whatever n, so more trials later extend the same configuration (a merge of
+  // trial ranges, or a re-run into the same folder). Both are taken out and put back (no copy).
+  nlohmann::json name = std::move(p.resolved["name"]), trials = std::move(p.resolved["trials"]);
+  p.resolved.erase("name");
+  p.resolved.erase("trials");
   char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(idj.dump())));
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(p.resolved.dump())));
+  p.resolved["name"] = std::move(name);
+  p.resolved["trials"] = std::move(trials);
   p.id = std::string(buf).substr(0, 12);
   // The random stream depends on what makes a random network: seed, network and data.
   const std::string stream_src = p.resolved["network"].dump() + p.resolved["data"].dump();

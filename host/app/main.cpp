@@ -456,7 +456,8 @@ int main(int argc, char** argv) {
     info.per_trial = ex.points.front().config.output.per_trial;
     // Everything that can be refused is refused before the folder is touched.
     if (info.per_trial) isc::check_trials_columns(ex);
-    for (const auto& p : ex.points) isc::plan_memory(p.config, *backend);
+    std::vector<isc::MemoryPlan> plans;
+    for (const auto& p : ex.points) plans.push_back(isc::plan_memory(p.config, *backend));
     check_address_space(ex, *backend);
     check_free_space(dir, isc::estimated_output_bytes(ex, info.per_trial));
     isc::ExperimentRecipe recipe;
@@ -472,6 +473,7 @@ int main(int argc, char** argv) {
     std::unique_ptr<isc::TrialsCsvGz> trials_part;  // the running unit's rows
     isc::RunOptions opt;
     if (shard_n > 0) opt.units = isc::shard_units(ex, shard_i, shard_n);
+    opt.plans = std::move(plans);
     opt.resume = [&](const isc::SweepPoint& p, uint64_t first, uint64_t end) {
       return out.committed(p, first, end, info.per_trial);
     };

@@ -3,9 +3,9 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -38,32 +38,47 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// Appends fixed-width fields and varints to a buffer grown by doubling (a field at a time through
+// std::string::append was most of a small configuration's commit).
 class Writer {
  public:
   template <class T>
   void put(T v) {
     static_assert(std::is_trivially_copyable<T>::value, "fixed-width fields");
-    s_.append(reinterpret_cast<const char*>(&v), sizeof v);
+    std::memcpy(room(sizeof v), &v, sizeof v);
   }
   void str(const std::string& x) {
     put<uint32_t>(static_cast<uint32_t>(x.size()));
-    s_ += x;
+    std::memcpy(room(x.size()), x.data(), x.size());
   }
   // Unsigned LEB128: 7 bits a byte, low bits first (a count below 128 takes one byte).
   void varint(uint64_t v) {
-    char b[10];
+    char* p = room(10);
     int n = 0;
     do {
-      b[n++] = char((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+      p[n++] = char((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
       v >>= 7;
     } while (v != 0);
-    s_.append(b, std::size_t(n));
+    at_ -= std::size_t(10 - n);
   }
-  void reserve(std::size_t n) { s_.reserve(n); }
-  std::string take() { return std::move(s_); }
+  void reserve(std::size_t n) {
+    if (n > s_.size()) s_.resize(n);
+  }
+  std::string take() {
+    s_.resize(at_);
+    at_ = 0;
+    return std::move(s_);
+  }
 
  private:
+  char* room(std::size_t n) {
+    if (at_ + n > s_.size()) s_.resize(std::max(2 * s_.size(), at_ + n));
+    char* p = s_.data() + at_;
+    at_ += n;
+    return p;
+  }
   std::string s_;
+  std::size_t at_ = 0;
 };
 
 class Reader {
@@ -273,7 +288,7 @@ PartsLog::PartsLog(const std::string& path, bool writable) : path_(path), last_s
     records_.push_back(std::move(r));
     at += sizeof h + h.size;
   }
-  end_ = at;
+  end_ = written_ = at;
   damaged_ = size - at;
   if (damaged_ > 0 && writable && ::ftruncate(fd_, off_t(at)) != 0)
     throw std::runtime_error("cannot cut the damaged end off " + path + ": " + std::strerror(errno));
@@ -281,11 +296,18 @@ PartsLog::PartsLog(const std::string& path, bool writable) : path_(path), last_s
 
 PartsLog::~PartsLog() {
   if (fd_ < 0) return;
+  try {
+    flush();
+  } catch (const std::exception&) {
+    // The error was (or will be) reported by the caller's own flush; the log ends at its last
+    // complete record.
+  }
   if (dirty_) ::fdatasync(fd_);
   ::close(fd_);
 }
 
-std::string PartsLog::payload(const Record& r) const {
+std::string PartsLog::payload(const Record& r) {
+  if (r.offset + r.size > written_) flush();
   std::string s(r.size, '\0');
   if (r.size > 0 && ::pread(fd_, s.data(), r.size, off_t(r.offset)) != ssize_t(r.size))
     throw std::runtime_error("cannot read " + path_ + " at byte " + std::to_string(r.offset));
@@ -299,37 +321,45 @@ const PartsLog::Record& PartsLog::append(const std::string& payload) {
   h.size = payload.size();
   h.payload_crc = crc32_of(payload.data(), payload.size());
   h.head_crc = crc32_of(&h, offsetof(RecordHead, head_crc));
-  // Header and payload in one call, without copying the payload.
-  const std::size_t total = sizeof h + payload.size();
-  std::size_t off = 0;
-  while (off < total) {
-    iovec io[2];
-    int n = 0;
-    if (off < sizeof h) io[n++] = {reinterpret_cast<char*>(&h) + off, sizeof h - off};
-    const std::size_t p0 = off < sizeof h ? 0 : off - sizeof h;
-    io[n++] = {const_cast<char*>(payload.data()) + p0, payload.size() - p0};
-    const ssize_t w = ::pwritev(fd_, io, n, off_t(end_ + off));
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      const std::string err = w < 0 ? std::strerror(errno) : "no space written";
-      if (::ftruncate(fd_, off_t(end_)) != 0) {
-        // The damaged tail stays; the next run cuts it off.
-      }
-      throw std::runtime_error("cannot write " + path_ + ": " + err + " (disk full or a file-size limit?)");
-    }
-    off += std::size_t(w);
-  }
   Record r;
   r.offset = end_ + sizeof h;
   r.size = payload.size();
   r.head = decode_part_header(payload);
-  end_ += total;
-  dirty_ = true;
+  gathered_.append(reinterpret_cast<const char*>(&h), sizeof h);
+  gathered_ += payload;
+  end_ += sizeof h + payload.size();
   records_.push_back(std::move(r));
+  if (gathered_.size() >= (std::size_t(256) << 10) || now_seconds() - last_flush_ >= 0.2) flush();
   return records_.back();
 }
 
+void PartsLog::flush() {
+  last_flush_ = now_seconds();
+  if (gathered_.empty()) return;
+  std::size_t off = 0;
+  while (off < gathered_.size()) {
+    const ssize_t w = ::pwrite(fd_, gathered_.data() + off, gathered_.size() - off, off_t(written_ + off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      const std::string err = w < 0 ? std::strerror(errno) : "no space written";
+      if (::ftruncate(fd_, off_t(written_)) != 0) {
+        // The damaged tail stays; the next run cuts it off.
+      }
+      // The gathered records are lost: the log ends at its last complete record.
+      gathered_.clear();
+      end_ = written_;
+      while (!records_.empty() && records_.back().offset >= written_) records_.pop_back();
+      throw std::runtime_error("cannot write " + path_ + ": " + err + " (disk full or a file-size limit?)");
+    }
+    off += std::size_t(w);
+  }
+  written_ += gathered_.size();
+  gathered_.clear();
+  dirty_ = true;
+}
+
 void PartsLog::sync() {
+  flush();
   if (!dirty_) return;
   if (::fdatasync(fd_) != 0) throw std::runtime_error("cannot flush " + path_ + ": " + std::strerror(errno));
   dirty_ = false;
@@ -337,7 +367,7 @@ void PartsLog::sync() {
 }
 
 void PartsLog::maybe_sync(double period) {
-  if (dirty_ && now_seconds() - last_sync_ >= period) sync();
+  if ((dirty_ || !gathered_.empty()) && now_seconds() - last_sync_ >= period) sync();
 }
 
 }  // namespace isc

@@ -57,12 +57,17 @@ class PartsLog {
   const std::vector<Record>& records() const { return records_; }
   uint64_t damaged_bytes() const { return damaged_; }
   const std::string& path() const { return path_; }
-  // A record's payload, read back from the file.
-  std::string payload(const Record& r) const;
-  // Appends one record (header then payload, one write). On failure (a full disk, a file-size limit)
-  // the log is cut back to where it was and the error, naming the file, is thrown.
+  // A record's payload, read back from the file (records still buffered are written first).
+  std::string payload(const Record& r);
+  // Appends one record (header then payload). Records are gathered in memory and written together
+  // once 256 KiB or 0.2 s have gathered (a sweep of a thousand tiny configurations made a thousand
+  // writes), and by flush() and sync(). On failure (a full disk, a file-size limit) the log is cut
+  // back to its last complete record and the error, naming the file, is thrown. A SIGKILL loses the
+  // gathered records (at most 0.2 s of work, computed again on resume), never a record's integrity.
   const Record& append(const std::string& payload);
-  // Flushes the appended records to disk (fdatasync); called at most every `period` seconds by
+  // Writes the gathered records to the file.
+  void flush();
+  // Writes them and flushes the file to disk (fdatasync); called at most every `period` seconds by
   // maybe_sync, and when the run ends or stops.
   void sync();
   void maybe_sync(double period_seconds = 1.0);
@@ -70,9 +75,11 @@ class PartsLog {
  private:
   std::string path_;
   int fd_ = -1;
-  uint64_t end_ = 0, damaged_ = 0;
+  uint64_t end_ = 0, damaged_ = 0;  // end_: of the last record, gathered ones included
+  uint64_t written_ = 0;            // bytes on file (the rest of [0, end_) is in gathered_)
+  std::string gathered_;
   bool dirty_ = false;
-  double last_sync_ = 0.0;
+  double last_sync_ = 0.0, last_flush_ = 0.0;
   std::vector<Record> records_;
 };
 

@@ -84,7 +84,7 @@ std::map<std::string, std::vector<ResultsDir::PartRef>> index_parts(const std::s
 }
 
 // A committed range read back as the result of its trials of p.
-ConfigResult load_part(const PartsLog* log, const ResultsDir::PartRef& f, const SweepPoint& p,
+ConfigResult load_part(PartsLog* log, const ResultsDir::PartRef& f, const SweepPoint& p,
                        const std::string& experiment) {
   const PartsLog::Record& rec = log->records()[std::size_t(f.record)];
   const std::string where = log->path() + ": the record of configuration " + p.id + ", trials " +

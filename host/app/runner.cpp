@@ -11,6 +11,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -479,8 +480,11 @@ std::vector<WorkUnit> shard_units(const Experiment& ex, int index, int count) {
 
 std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const RunOptions& opt) {
   // Refuse impossible sizes for every configuration before any work starts.
-  std::vector<MemoryPlan> plans;
-  for (const auto& p : ex.points) plans.push_back(plan_memory(p.config, backend));
+  std::vector<MemoryPlan> plans = opt.plans;
+  if (plans.size() != ex.points.size()) {
+    plans.clear();
+    for (const auto& p : ex.points) plans.push_back(plan_memory(p.config, backend));
+  }
   // Worker backends and their workspaces live for the whole experiment (buffers are reused by the
   // next configuration when large enough).
   std::vector<std::unique_ptr<Backend>> owned;
@@ -549,7 +553,13 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
       r.workers = plans[i].workers;
       return r;
     };
-    ConfigAggregator unit(c, spec, layers);
+    // The unit's aggregate over its committed and computed ranges; not needed (nor built) when
+    // the unit is one range computed now, whose result is the unit's.
+    std::optional<ConfigAggregator> unit;
+    auto unit_agg = [&]() -> ConfigAggregator& {
+      if (!unit) unit.emplace(c, spec, layers);
+      return *unit;
+    };
     ConfigResult whole = result_of(lo, hi);
     std::vector<std::pair<uint64_t, uint64_t>> missing;
     uint64_t at = lo;
@@ -559,7 +569,7 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
         if (d.first < at || d.end > hi) throw std::logic_error("run_experiment: resumed ranges overlap");
         if (d.first > at) missing.push_back({at, d.first});
         at = d.end;
-        unit.absorb(d);
+        unit_agg().absorb(d);
         whole.seconds += d.seconds;
         done += int64_t(d.end - d.first);
       }
@@ -645,10 +655,15 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
       }
       agg.finish(&r);
       if (opt.finished) opt.finished(r);
-      unit.absorb(r);
+      if (!unit && missing.size() == 1 && r.first == lo && r.end == hi) {
+        r.trials = std::move(whole.trials);
+        whole = std::move(r);
+        break;
+      }
+      unit_agg().absorb(r);
       whole.seconds += r.seconds;
     }
-    unit.finish(&whole);
+    if (unit) unit->finish(&whole);
     if (opt.unit_done)
       opt.unit_done(std::move(whole));
     else

@@ -139,6 +139,9 @@ struct RunOptions {
   const std::atomic<bool>* stop = nullptr;
   // Training: the folder of chunk checkpoints ("": none are written or read).
   std::string checkpoints;
+  // The memory plans of ex.points, when the caller made them already (plan_memory on the same
+  // backend); empty: run_experiment makes them.
+  std::vector<MemoryPlan> plans;
   // Training: render each minibatch on the host's other cores while the previous update runs
   // (-1: on for a GPU backend, off on the CPU, whose cores run the updates; 0 off, 1 on).
   int prefetch_minibatches = -1;
