@@ -23,8 +23,11 @@ ProgressLine::ProgressLine(const Experiment& ex, const std::vector<WorkUnit>& un
     : ex_(ex), live_(live), out_(out), period_(period) {
   for (const auto& u : units) {
     work_.push_back(flops_per_trial(ex.points[u.point].config) * double(u.end - u.first));
+    point_.push_back(&ex.points[u.point]);
     total_work_ += work_.back();
   }
+  done_.assign(work_.size(), 0.0);
+  resumed_.assign(work_.size(), 0.0);
 }
 
 std::string ProgressLine::line(const SweepPoint& p, int64_t done, int64_t total) const {
@@ -32,9 +35,8 @@ std::string ProgressLine::line(const SweepPoint& p, int64_t done, int64_t total)
   for (const auto& kv : p.swept) what += (what.empty() ? "" : ", ") + kv.first + "=" + kv.second;
   if (what.empty()) what = p.id;
   const double elapsed = std::chrono::duration<double>(clock::now() - start_).count();
-  const double done_work = finished_work_ + current_;
-  const double rate = elapsed > 0 ? (computed_work_ + current_ - resumed_) / elapsed : 0;  // FLOPs/s of this run
-  const double eta = rate > 0 ? (total_work_ - done_work) / rate : NAN;
+  const double rate = elapsed > 0 ? (done_work_ - resumed_work_) / elapsed : 0;  // FLOPs/s of this run
+  const double eta = rate > 0 ? (total_work_ - done_work_) / rate : NAN;
   const double f = flops_per_trial(p.config);
   const double trials_per_s = f > 0 ? rate / f : 0;
   const std::size_t units = work_.size();
@@ -51,15 +53,19 @@ std::string ProgressLine::line(const SweepPoint& p, int64_t done, int64_t total)
 }
 
 void ProgressLine::update(const SweepPoint& p, int64_t done, int64_t total, bool resumed) {
-  const double w = finished_ < work_.size() ? work_[finished_] : 0;
+  std::size_t u = first_open_;
+  while (u < point_.size() && (point_[u] != &p || done_[u] >= 1.0)) ++u;
   const bool resumed_whole = resumed && done == total;
-  if (resumed) resumed_ = total > 0 ? w * double(done) / double(total) : 0;  // committed before this run
-  current_ = total > 0 ? w * double(done) / double(total) : 0;
-  if (done == total) {
-    finished_work_ += w;
-    computed_work_ += w - resumed_;
-    current_ = resumed_ = 0;
-    ++finished_;
+  if (u < point_.size()) {
+    const double f = total > 0 ? std::min(1.0, double(done) / double(total)) : 1.0;
+    done_work_ += work_[u] * (f - done_[u]);
+    if (resumed) {
+      resumed_work_ += work_[u] * (f - resumed_[u]);
+      resumed_[u] = f;
+    }
+    done_[u] = f;
+    if (f >= 1.0) ++finished_;
+    while (first_open_ < done_.size() && done_[first_open_] >= 1.0) ++first_open_;
   }
   const auto now = clock::now();
   const double since = std::chrono::duration<double>(now - last_).count();

@@ -18,8 +18,9 @@ class ProgressLine {
   // `units`: the work of this run, in the order it runs (a shard's share, or every configuration).
   ProgressLine(const Experiment& ex, const std::vector<WorkUnit>& units, bool live, std::FILE* out,
                double period = 10.0);
-  // RunOptions::progress, for the units in order. Resumed trials count as done but not toward the
-  // rate.
+  // RunOptions::progress: `done` of `total` trials of the first unfinished unit of point p (units
+  // usually run in order; a training group's evaluation points advance together). Resumed trials
+  // count as done but not toward the rate.
   void update(const SweepPoint& p, int64_t done, int64_t total, bool resumed);
 
  private:
@@ -29,9 +30,11 @@ class ProgressLine {
   bool live_;
   std::FILE* out_;
   double period_;
-  std::vector<double> work_;  // FLOPs of each unit
-  double total_work_ = 0, finished_work_ = 0, computed_work_ = 0, current_ = 0, resumed_ = 0;
-  std::size_t finished_ = 0;  // units finished (the running one is finished_)
+  std::vector<double> work_;              // FLOPs of each unit
+  std::vector<const SweepPoint*> point_;  // each unit's point
+  std::vector<double> done_, resumed_;    // each unit's fraction done, and resumed before this run
+  double total_work_ = 0, done_work_ = 0, resumed_work_ = 0;
+  std::size_t finished_ = 0, first_open_ = 0;  // units finished; the first unit not finished
   clock::time_point start_ = clock::now(), last_{};
 };
 
