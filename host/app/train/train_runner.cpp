@@ -272,7 +272,7 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
       resumed = read_checkpoint(ck_path, shape, &ck, &why) && ck.group == p0.train_group && ck.first == a &&
                 ck.end == a + uint64_t(n) && ck.update <= first_need;
       if (resumed && ck.update == 0) resumed = false;
-      if (!resumed && why.empty() && std::filesystem::exists(ck_path))
+      if (!resumed && why.empty() && ck.update > 0 && std::filesystem::exists(ck_path))
         why = ck_path + ": of another chunk, or past the first evaluation point still missing";
       std::lock_guard<std::mutex> lock(mu);
       if (opt.note && resumed)
@@ -330,7 +330,7 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
       if (u < at) continue;  // before the checkpoint: committed already
       while (at < u) {
         if (stopping() || failed.load()) {
-          if (!ck_path.empty() && !failed.load()) save();
+          if (!ck_path.empty() && !failed.load() && at > 0) save();  // (at update 0 the start is known)
           stopped = true;
           return;
         }
