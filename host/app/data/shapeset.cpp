@@ -166,8 +166,13 @@ struct Stamp {
 Stamp stamp_of(const Shape& sh) {
   Stamp st;
   const float sub = float(kShapesetSub);
-  for (int oy = int(std::floor(sub * sh.y0)) - 1; oy <= int(std::ceil(sub * sh.y1)); ++oy) {
-    for (int ox = int(std::floor(sub * sh.x0)) - 1; ox <= int(std::ceil(sub * sh.x1)); ++ox) {
+  const int y_lo = int(std::floor(sub * sh.y0)) - 1, y_hi = int(std::ceil(sub * sh.y1));
+  const int x_lo = int(std::floor(sub * sh.x0)) - 1, x_hi = int(std::ceil(sub * sh.x1));
+  const std::size_t box = std::size_t(std::max(0, y_hi - y_lo + 1)) * std::size_t(std::max(0, x_hi - x_lo + 1));
+  st.ox.reserve(box);
+  st.oy.reserve(box);
+  for (int oy = y_lo; oy <= y_hi; ++oy) {
+    for (int ox = x_lo; ox <= x_hi; ++ox) {
       if (inside(sh, (float(ox) + 0.5f) / sub, (float(oy) + 0.5f) / sub)) {
         st.ox.push_back(ox);
         st.oy.push_back(oy);
