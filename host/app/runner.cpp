@@ -47,7 +47,7 @@ bool needs_backward(const Config& c) {
 
 MemoryPlan plan_memory(const Config& c, const Backend& b) {
   const auto& n = c.network;
-  const WorkspaceSize one = workspace_size(c, 1);
+  const WorkspaceSize one = workspace_size(c, 1, c.train.on());
   const std::size_t floats = one.total();
   const std::size_t stat_bytes =
       n.hidden.size() * kQuantities *
@@ -131,7 +131,7 @@ std::size_t WorkspaceSize::total() const {
   return t;
 }
 
-WorkspaceSize workspace_size(const Config& c, int trials) {
+WorkspaceSize workspace_size(const Config& c, int trials, bool trained) {
   const auto& n = c.network;
   const std::size_t B = static_cast<std::size_t>(c.samples), T = static_cast<std::size_t>(trials);
   std::size_t maxw = 0, maxW = 0, prev = static_cast<std::size_t>(n.input);
@@ -158,6 +158,8 @@ WorkspaceSize workspace_size(const Config& c, int trials) {
     prev = static_cast<std::size_t>(w);
   }
   ws.weight.push_back(T * C * prev);
+  if (trained)
+    for (std::size_t& f : ws.weight) f = 1;
   ws.logits = T * B * C;
   ws.targets = T * B;
   ws.dlogits = T * B * C;
@@ -224,7 +226,8 @@ const char* train_stat_name(int k) {
 
 ChunkStats run_chunk_ops(Backend& b, Workspace& ws, const Config& c, uint64_t stream, uint64_t first_trial, int trials,
                          OpObserver* obs, TrainedParams* trained) {
-  if (!ws.size.covers(workspace_size(c, trials))) throw std::logic_error("run_chunk: workspace too small");
+  if (!ws.size.covers(workspace_size(c, trials, trained != nullptr)))
+    throw std::logic_error("run_chunk: workspace too small");
   const Chunk ch = make_chunk(c, stream, first_trial, trials);
   const StatsSpec& spec = ch.stats;
   const auto& n = c.network;

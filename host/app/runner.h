@@ -176,7 +176,9 @@ struct WorkspaceSize {
   bool covers(const WorkspaceSize& o) const;
   std::size_t total() const;
 };
-WorkspaceSize workspace_size(const Config& c, int trials);
+// `trained`: for training's evaluation pass, which reads the trained weights in place (the weight
+// buffers are then a float each, unused).
+WorkspaceSize workspace_size(const Config& c, int trials, bool trained = false);
 
 // The buffers themselves, named. Layers are 0-based; h(-1) is the input batch.
 struct Workspace {

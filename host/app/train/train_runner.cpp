@@ -362,7 +362,7 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
       }
       if (!need[e].empty()) {
         const Config& c = p.config;
-        const WorkspaceSize want = workspace_size(c, n);
+        const WorkspaceSize want = workspace_size(c, n, true);
         if (!space.size.covers(want)) {
           space = Workspace{};
           space = make_workspace(be, want);
