@@ -158,6 +158,27 @@ class TrainingFigures(unittest.TestCase):
             self.assertIn("2\u00a0×\u00a08", captions[name])
             self.assertIn("Shapeset-3×2", captions[name])
 
+    def test_learning_rate_sweep_marks_the_chosen_rate(self):
+        # With train.learning_rate swept, Table 1 marks per init the rate of lowest final training
+        # NLL (read back from stats.csv here), never looking at the held-out test error.
+        from initscope import figures, results
+        folder = run_binary(TRAIN_CONFIG.replace('[sweep]\n', '[sweep]\n"train.learning_rate" = [0.01, 0.3]\n'),
+                            os.path.join(self.tmp, "lr"))
+        res = results.load_folder(folder, progress=False)
+        (table,) = figures.table_plan(res)
+        self.assertEqual(table.csv_header[-1], "learning_rate_chosen")
+        rows = [dict(zip(table.csv_header, r)) for r in table.csv_rows]
+        self.assertEqual(len(rows), 4)
+        with open(os.path.join(folder, "stats.csv"), newline="", encoding="utf-8") as f:
+            nll = {(r["network.init"], r["train.learning_rate"]): float(r["value"]) for r in csv.DictReader(f)
+                   if r["statistic"] == "train_nll" and r["update"] == "20"}
+        for init in ("standard", "normalized"):
+            mine = [r for r in rows if r["network.init"] == init]
+            self.assertEqual(sum(r["learning_rate_chosen"] for r in mine), 1, mine)
+            best = min(mine, key=lambda r: nll[(init, r["train.learning_rate"])])
+            self.assertEqual(best["learning_rate_chosen"], 1, (mine, nll))
+        self.assertIn("lowest final training NLL", table.caption)
+
     def test_plot_writes_figures_and_table1(self):
         status, err = plot_quietly(self.folder, "--formats", "png")
         self.assertEqual(status, 0, err)
