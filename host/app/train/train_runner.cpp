@@ -206,6 +206,7 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
   std::vector<ConfigResult> whole(E);
   std::vector<std::vector<std::pair<uint64_t, uint64_t>>> missing(E);
   std::vector<StatsSpec> spec(E);
+  std::vector<int64_t> progress_done(E, 0);
   for (std::size_t e = 0; e < E; ++e) {
     const SweepPoint& p = ex.points[run.points[e]];
     spec[e] = stats_spec(p.config);
@@ -231,6 +232,7 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
       }
     if (at < hi) missing[e].push_back({at, hi});
     if (opt.progress && done > 0) opt.progress(p, done, int64_t(hi - lo), true);
+    progress_done[e] = done;  // the trials of this point done so far, resumed ones included
   }
 
   const int64_t C = std::max(1, run.plan.chunk_trials);
@@ -239,7 +241,6 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
   std::atomic<bool> failed{false}, stopped{false};
   std::mutex mu;
   std::exception_ptr error;
-  std::vector<int64_t> progress_done(E, 0);
 
   auto train_chunk = [&](int w, int64_t k) {
     Backend& be = *run.workers[std::size_t(w)];
