@@ -12,6 +12,7 @@
 
 #include "host/app/backends.h"
 #include "host/app/config.h"
+#include "host/app/data_source.h"
 #include "host/app/runner.h"
 #include "host/app/train/train_runner.h"
 #include "host/backend/backend.h"
@@ -150,21 +151,22 @@ TEST(TrainRun, MinibatchesRenderedAheadGiveTheSameResults) {
   }
 }
 
-TEST(TrainRun, NetworksLearnAnEasyDataSet) {
-  // Two classes told apart by brightness (class 1: pixels near 0.9, class 0: near 0.1, with noise):
-  // 300 updates of minibatch 10 bring every trial's test error from about one half to near 0.
-  const fs::path dir = fs::temp_directory_path() / ("initscope_train_" + std::to_string(::getpid()));
+namespace {
+
+// IDX files of an easy two-class set: class 1's pixels near 0.9, class 0's near 0.1, with noise;
+// `n` images of rows x cols, labels alternating by a fixed pattern. Returns {images, labels}.
+std::pair<std::string, std::string> write_easy_idx(const fs::path& dir, const std::string& stem, int n, int rows,
+                                                   int cols, uint32_t seed) {
   fs::create_directories(dir);
-  const int n = 400, rows = 4, cols = 4;
   std::vector<uint8_t> img{0, 0, 8, 3}, lab{0, 0, 8, 1};
   auto be32 = [](std::vector<uint8_t>& b, uint32_t v) {
     for (int s = 24; s >= 0; s -= 8) b.push_back(uint8_t(v >> s));
   };
-  be32(img, n);
-  be32(img, rows);
-  be32(img, cols);
-  be32(lab, n);
-  uint32_t x = 12345;
+  be32(img, uint32_t(n));
+  be32(img, uint32_t(rows));
+  be32(img, uint32_t(cols));
+  be32(lab, uint32_t(n));
+  uint32_t x = seed;
   for (int i = 0; i < n; ++i) {
     const int label = (i * 7 + 3) % 2;
     lab.push_back(uint8_t(label));
@@ -174,23 +176,68 @@ TEST(TrainRun, NetworksLearnAnEasyDataSet) {
       img.push_back(uint8_t((label ? 230 : 25) + noise));
     }
   }
-  std::ofstream(dir / "i", std::ios::binary)
-      .write(reinterpret_cast<const char*>(img.data()), std::streamsize(img.size()));
-  std::ofstream(dir / "l", std::ios::binary)
-      .write(reinterpret_cast<const char*>(lab.data()), std::streamsize(lab.size()));
-  const std::string toml = "name = \"easy\"\ntrials = 4\nsamples = 100\n[data]\nkind = \"idx\"\nimages = \"" +
-                           (dir / "i").string() + "\"\nlabels = \"" + (dir / "l").string() +
-                           "\"\n[network]\nhidden = [16]\nactivation = \"tanh\"\n"
-                           "[train]\nupdates = 300\neval_every = 300\nlearning_rate = 0.1\n";
-  const auto r = run_text(toml, 2);
+  const fs::path i = dir / (stem + "-images"), l = dir / (stem + "-labels");
+  std::ofstream(i, std::ios::binary).write(reinterpret_cast<const char*>(img.data()), std::streamsize(img.size()));
+  std::ofstream(l, std::ios::binary).write(reinterpret_cast<const char*>(lab.data()), std::streamsize(lab.size()));
+  return {i.string(), l.string()};
+}
+
+}  // namespace
+
+TEST(TrainRun, NetworksLearnAnEasyDataSet) {
+  // 300 updates of minibatch 10 bring every trial's test error from about one half to near 0: on
+  // the first 100 examples of the training file (held out), and on a separate test file.
+  const fs::path dir = fs::temp_directory_path() / ("initscope_train_" + std::to_string(::getpid()));
+  const auto train = write_easy_idx(dir, "train", 400, 4, 4, 12345);
+  const auto test = write_easy_idx(dir, "test", 120, 4, 4, 777);
+  const std::string base = "name = \"easy\"\ntrials = 4\nsamples = 100\n[data]\nkind = \"idx\"\nimages = \"" +
+                           train.first + "\"\nlabels = \"" + train.second + "\"\n";
+  const std::string net =
+      "[network]\nhidden = [16]\nactivation = \"tanh\"\n"
+      "[train]\nupdates = 300\neval_every = 300\nlearning_rate = 0.1\n";
+  for (bool separate : {false, true}) {
+    SCOPED_TRACE(separate ? "a separate test file" : "held-out training examples");
+    const std::string toml =
+        base + (separate ? "test_images = \"" + test.first + "\"\ntest_labels = \"" + test.second + "\"\n" : "") + net;
+    const auto r = run_text(toml, 2);
+    ASSERT_EQ(r.size(), 2u);
+    // At update 0 the untrained networks guess (error between 0.1 and 0.9 for each trial); after
+    // training none errs on more than 2 of the 100 held-out examples.
+    EXPECT_GT(r[0].train[0].max, 0.1f);
+    EXPECT_LE(r[1].train[0].max, 0.02f) << "mean test error " << r[1].train[0].mean;
+    EXPECT_LT(r[1].train[1].mean, r[0].train[1].mean / 4);  // test NLL
+    EXPECT_LT(r[1].train[3].mean, 0.3);                     // training NLL over the 300 updates
+    const Config& c = r[0].point->config;
+    if (separate) {
+      // The evaluation examples are the test file's; training draws from the whole training file.
+      EXPECT_EQ(held_out_examples(c), 0u);
+      const auto batch = data_batch(c);
+      const auto t = eval_dataset_of(c);
+      std::vector<float> x(16);
+      EXPECT_EQ(t->example(5, x.data()), int(batch->labels[5]));
+      EXPECT_TRUE(std::equal(x.begin(), x.end(), batch->x.begin() + 5 * 16));
+      uint64_t lowest = 400;
+      for (int j = 0; j < 2000; ++j) lowest = std::min(lowest, train_example_index(c, 400, 0, j, 0));
+      EXPECT_LT(lowest, 100u);
+    } else {
+      EXPECT_EQ(held_out_examples(c), 100u);
+    }
+  }
+  // Refusals: one test file without the other; a test set of another example size.
+  const auto odd = write_easy_idx(dir, "odd", 120, 5, 4, 9);
+  auto error_of = [&](const std::string& extra) {
+    try {
+      parse_experiment(base + extra + net, "bad.toml");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  std::string e = error_of("test_images = \"" + test.first + "\"\n");
+  EXPECT_NE(e.find("data.test_images and data.test_labels go together"), std::string::npos) << e;
+  e = error_of("test_images = \"" + odd.first + "\"\ntest_labels = \"" + odd.second + "\"\n");
+  EXPECT_NE(e.find("examples of 20 values and 2 classes, the training set"), std::string::npos) << e;
   fs::remove_all(dir);
-  ASSERT_EQ(r.size(), 2u);
-  // At update 0 the untrained networks guess (error between 0.1 and 0.9 for each trial); after
-  // training none errs on more than 2 of the 100 held-out examples.
-  EXPECT_GT(r[0].train[0].max, 0.1f);
-  EXPECT_LE(r[1].train[0].max, 0.02f) << "mean test error " << r[1].train[0].mean;
-  EXPECT_LT(r[1].train[1].mean, r[0].train[1].mean / 4);  // test NLL
-  EXPECT_LT(r[1].train[3].mean, 0.3);                     // training NLL over the 300 updates
 }
 
 TEST(TrainRun, CheckpointsRoundTripAndRefuseDamage) {

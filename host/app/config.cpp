@@ -318,16 +318,30 @@ void read_data_files(Reader& r, const Flat& flat, const std::string& base_dir, C
   f.seed = static_cast<uint64_t>(r.integer("data.seed", 0, std::numeric_limits<int64_t>::max()).value_or(0));
   if (auto s = r.string("data.images")) f.images = path(*s);
   if (auto s = r.string("data.labels")) f.labels = path(*s);
-  if (const toml::array* a = r.array("data.files")) {
-    for (const auto& e : *a) {
-      if (!e.is_string()) r.fail(r.leaf("data.files"), "data.files", "expected an array of file names (strings)");
-      f.files.push_back(path(*e.value<std::string>()));
-    }
-  }
+  auto files_of = [&](const char* key, std::vector<std::string>* out) {
+    if (const toml::array* a = r.array(key))
+      for (const auto& e : *a) {
+        if (!e.is_string()) r.fail(r.leaf(key), key, "expected an array of file names (strings)");
+        out->push_back(path(*e.value<std::string>()));
+      }
+  };
+  files_of("data.files", &f.files);
+  if (auto s = r.string("data.test_images")) f.test_images = path(*s);
+  if (auto s = r.string("data.test_labels")) f.test_labels = path(*s);
+  files_of("data.test_files", &f.test_files);
   only("data.seed", DataKind::Shapeset, "shapeset");
   only("data.images", DataKind::Idx, "idx");
   only("data.labels", DataKind::Idx, "idx");
+  only("data.test_images", DataKind::Idx, "idx");
+  only("data.test_labels", DataKind::Idx, "idx");
   only("data.files", DataKind::Cifar10, "cifar10");
+  only("data.test_files", DataKind::Cifar10, "cifar10");
+  if (f.test_images.empty() != f.test_labels.empty())
+    r.fail(r.leaf(f.test_images.empty() ? "data.test_labels" : "data.test_images"),
+           f.test_images.empty() ? "data.test_labels" : "data.test_images",
+           "data.test_images and data.test_labels go together (the test set's IDX files)");
+  if (flat.count("data.test_files") && f.test_files.empty())
+    r.fail(r.leaf("data.test_files"), "data.test_files", "needs at least one file");
   if (drawn_input(c.data)) return;
   const Leaf& kind = r.leaf("data.kind");
   if (c.data == DataKind::Idx && (f.images.empty() || f.labels.empty()))
@@ -351,10 +365,24 @@ void read_data_files(Reader& r, const Flat& flat, const std::string& base_dir, C
                " classes (leave it out to take it from the data)");
   n.input = d->input();
   n.output = d->classes();
-  if (d->size() > 0 && uint64_t(c.samples) > d->size())
+  std::shared_ptr<const Dataset> e = d;  // where the evaluation examples come from
+  if (f.has_test()) {
+    const Leaf& where = r.leaf(flat.count("data.test_files") ? "data.test_files" : "data.test_images");
+    try {
+      e = eval_dataset_of(c);
+    } catch (const std::exception& x) {
+      r.fail(where, "data", x.what());
+    }
+    if (e->input() != d->input() || e->classes() > d->classes())
+      r.fail(where, flat.count("data.test_files") ? "data.test_files" : "data.test_images",
+             "the test set " + e->name() + " has examples of " + std::to_string(e->input()) + " values and " +
+                 std::to_string(e->classes()) + " classes, the training set " + d->name() + " " +
+                 std::to_string(d->input()) + " and " + std::to_string(d->classes()));
+  }
+  if (e->size() > 0 && uint64_t(c.samples) > e->size())
     r.fail(
         flat.count("samples") ? r.leaf("samples") : kind, "samples",
-        std::to_string(c.samples) + " samples, but " + d->name() + " has " + std::to_string(d->size()) + " examples");
+        std::to_string(c.samples) + " samples, but " + e->name() + " has " + std::to_string(e->size()) + " examples");
   if (flat.count("targets.kind"))
     r.fail(r.leaf("targets.kind"), "targets.kind", "the data set's labels are the targets; leave it out");
 }
@@ -383,7 +411,7 @@ void read_train(Reader& r, const Flat& flat, Config& c) {
   if (drawn_input(c.data))
     r.fail(u, "train.updates", "training needs a data set to learn: data.kind = \"shapeset\", \"idx\" or \"cifar10\"");
   const std::shared_ptr<const Dataset> d = dataset_of(c.data, c.data_files);
-  if (d->size() > 0 && d->size() <= uint64_t(c.samples))
+  if (d->size() > 0 && d->size() <= held_out_examples(c))
     r.fail(u, "train.updates",
            d->name() + " has " + std::to_string(d->size()) + " examples: the first `samples` (" +
                std::to_string(c.samples) + ") are the evaluation set, and none would be left to train on");
@@ -608,6 +636,14 @@ nlohmann::json resolved_json(const Config& c) {
     j["data"]["labels"] = c.data_files.labels;
   }
   if (c.data == DataKind::Cifar10) j["data"]["files"] = c.data_files.files;
+  if (c.data_files.has_test()) {  // only then: the ids of runs without a test set stay as they were
+    if (c.data == DataKind::Idx) {
+      j["data"]["test_images"] = c.data_files.test_images;
+      j["data"]["test_labels"] = c.data_files.test_labels;
+    } else {
+      j["data"]["test_files"] = c.data_files.test_files;
+    }
+  }
   j["stats"] = {{"bins", c.stats.bins},
                 {"preactivation_range", {c.stats.preactivation_range.lo, c.stats.preactivation_range.hi}},
                 {"activation_range", {c.stats.activation_range.lo, c.stats.activation_range.hi}},

@@ -87,6 +87,11 @@ struct Config {
     std::string images, labels;
     std::vector<std::string> files;
     uint64_t seed = 0;
+    // A separate test set (idx: test_images + test_labels; cifar10: test_files): the evaluation
+    // examples (0 .. samples-1) then come from it, and training draws from the whole training set.
+    std::string test_images, test_labels;
+    std::vector<std::string> test_files;
+    bool has_test() const { return !test_images.empty() || !test_files.empty(); }
   } data_files;
   TargetKind targets = TargetKind::Random;
   StatsConfig stats;

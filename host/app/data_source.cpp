@@ -16,6 +16,10 @@ namespace {
 std::string key_of(DataKind kind, const Config::DataFiles& f) {
   std::string k = std::to_string(int(kind)) + "\n" + std::to_string(f.seed) + "\n" + f.images + "\n" + f.labels;
   for (const auto& x : f.files) k += "\n" + x;
+  if (f.has_test()) {
+    k += "\ntest\n" + f.test_images + "\n" + f.test_labels;
+    for (const auto& x : f.test_files) k += "\n" + x;
+  }
   return k;
 }
 
@@ -39,6 +43,17 @@ std::shared_ptr<const Dataset> dataset_of(DataKind kind, const Config::DataFiles
   return d;
 }
 
+std::shared_ptr<const Dataset> eval_dataset_of(const Config& c) {
+  if (!c.data_files.has_test()) return dataset_of(c.data, c.data_files);
+  Config::DataFiles t;
+  t.images = c.data_files.test_images;
+  t.labels = c.data_files.test_labels;
+  t.files = c.data_files.test_files;
+  return dataset_of(c.data, t);
+}
+
+uint64_t held_out_examples(const Config& c) { return c.data_files.has_test() ? 0 : uint64_t(c.samples); }
+
 std::shared_ptr<const DataBatch> data_batch(const Config& c) {
   static std::mutex mu;
   static std::map<std::string, std::shared_ptr<const DataBatch>> made;
@@ -48,7 +63,7 @@ std::shared_ptr<const DataBatch> data_batch(const Config& c) {
     auto it = made.find(key);
     if (it != made.end()) return it->second;
   }
-  const auto d = dataset_of(c.data, c.data_files);
+  const auto d = eval_dataset_of(c);
   auto b = std::make_shared<DataBatch>();
   b->samples = c.samples;
   b->input = d->input();
@@ -78,7 +93,7 @@ std::shared_ptr<const DataBatch> data_batch(const Config& c) {
 }
 
 std::string examples_json(const Config& c, int most) {
-  const auto d = dataset_of(c.data, c.data_files);
+  const auto d = eval_dataset_of(c);
   const auto b = data_batch(c);
   const int n = std::min(most, b->samples);
   nlohmann::json j;

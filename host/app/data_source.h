@@ -13,6 +13,13 @@ namespace isc {
 // loader's error (naming the file and what is wrong) for one that cannot be read.
 std::shared_ptr<const Dataset> dataset_of(DataKind kind, const Config::DataFiles& files);
 
+// The data set the evaluation examples come from: the test set when the config names one, else the
+// data set itself (its first `samples` examples then never train).
+std::shared_ptr<const Dataset> eval_dataset_of(const Config& c);
+// How many examples at the start of the training data set are held out for evaluation: samples, or
+// 0 with a separate test set.
+uint64_t held_out_examples(const Config& c);
+
 // The samples every trial sees: examples 0 .. samples-1 of the data set, as the paper measured its
 // networks on a fixed set of test examples (trials differ in their weights only), with their labels
 // and the moments the mean-field theory starts from.

@@ -39,7 +39,7 @@ uint64_t data_key(const Config& c) {
   std::string src = std::string("train:") + to_string(c.data) + "|" + std::to_string(c.data_files.seed) + "|" +
                     c.data_files.images + "|" + c.data_files.labels;
   for (const auto& f : c.data_files.files) src += "|" + f;
-  return mix64(c.seed ^ mix64(fnv1a(src)));
+  return mix64(c.seed ^ mix64(fnv1a(src)));  // (not the test set: it does not change what trains)
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -98,7 +98,7 @@ class CkReader {
 uint64_t train_example_index(const Config& c, uint64_t dataset_size, uint64_t trial, int64_t step, int j) {
   const U32x4 r = philox_block(data_key(c), trial, uint64_t(step) * uint64_t(c.train.minibatch) + uint64_t(j));
   const uint64_t x = uint64_t(r.x) | (uint64_t(r.y) << 32);
-  const uint64_t held = uint64_t(c.samples);
+  const uint64_t held = held_out_examples(c);
   if (dataset_size == 0) return held + (x >> 2);  // a stream: any example after the held-out ones
   return held + x % (dataset_size - held);
 }
