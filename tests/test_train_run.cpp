@@ -69,6 +69,16 @@ minibatch = 4
 
 std::string with(std::string base, const std::string& extra) { return base + extra; }
 
+// The message of the ConfigError that parsing `toml` throws ("(no error)" if none).
+std::string config_error(const std::string& toml) {
+  try {
+    parse_experiment(toml, "bad.toml");
+  } catch (const ConfigError& e) {
+    return std::string(e.what());
+  }
+  return std::string("(no error)");
+}
+
 }  // namespace
 
 TEST(TrainRun, EvaluationPointsAreSweepPoints) {
@@ -225,14 +235,7 @@ TEST(TrainRun, NetworksLearnAnEasyDataSet) {
   }
   // Refusals: one test file without the other; a test set of another example size.
   const auto odd = write_easy_idx(dir, "odd", 120, 5, 4, 9);
-  auto error_of = [&](const std::string& extra) {
-    try {
-      parse_experiment(base + extra + net, "bad.toml");
-    } catch (const ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("(no error)");
-  };
+  auto error_of = [&](const std::string& extra) { return config_error(base + extra + net); };
   std::string e = error_of("test_images = \"" + test.first + "\"\n");
   EXPECT_NE(e.find("data.test_images and data.test_labels go together"), std::string::npos) << e;
   e = error_of("test_images = \"" + odd.first + "\"\ntest_labels = \"" + odd.second + "\"\n");
@@ -314,14 +317,7 @@ TEST(TrainRun, MinibatchesDependOnTrialAndUpdateOnly) {
 }
 
 TEST(TrainRun, ConfigRefusals) {
-  auto error_of = [](const std::string& toml) {
-    try {
-      parse_experiment(toml, "bad.toml");
-    } catch (const ConfigError& e) {
-      return std::string(e.what());
-    }
-    return std::string("(no error)");
-  };
+  auto error_of = config_error;
   std::string e = error_of("[network]\nhidden = [4]\n[train]\nupdates = 10\n");
   EXPECT_NE(e.find("train.updates: training needs a data set to learn"), std::string::npos) << e;
   e = error_of("[data]\nkind = \"shapeset\"\n[network]\nhidden = [4]\nbias = 0.1\n[train]\nupdates = 10\n");

@@ -11,11 +11,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "host/app/binary_io.h"
 #include "host/app/output.h"
 
 namespace isc {
-
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the parts log is written little-endian");
 
 namespace {
 
@@ -38,93 +37,8 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Appends fixed-width fields and varints to a buffer grown by doubling (a field at a time through
-// std::string::append was most of a small configuration's commit).
-class Writer {
- public:
-  template <class T>
-  void put(T v) {
-    static_assert(std::is_trivially_copyable<T>::value, "fixed-width fields");
-    std::memcpy(room(sizeof v), &v, sizeof v);
-  }
-  void str(const std::string& x) {
-    put<uint32_t>(static_cast<uint32_t>(x.size()));
-    std::memcpy(room(x.size()), x.data(), x.size());
-  }
-  // Unsigned LEB128: 7 bits a byte, low bits first (a count below 128 takes one byte).
-  void varint(uint64_t v) {
-    char* p = room(10);
-    int n = 0;
-    do {
-      p[n++] = char((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
-      v >>= 7;
-    } while (v != 0);
-    at_ -= std::size_t(10 - n);
-  }
-  void reserve(std::size_t n) {
-    if (n > s_.size()) s_.resize(n);
-  }
-  std::string take() {
-    s_.resize(at_);
-    at_ = 0;
-    return std::move(s_);
-  }
-
- private:
-  char* room(std::size_t n) {
-    if (at_ + n > s_.size()) s_.resize(std::max(2 * s_.size(), at_ + n));
-    char* p = s_.data() + at_;
-    at_ += n;
-    return p;
-  }
-  std::string s_;
-  std::size_t at_ = 0;
-};
-
-class Reader {
- public:
-  explicit Reader(const std::string& s) : s_(s) {}
-  template <class T>
-  T get() {
-    need(sizeof(T));
-    T v;
-    std::memcpy(&v, s_.data() + at_, sizeof v);
-    at_ += sizeof v;
-    return v;
-  }
-  std::string str() {
-    const uint32_t n = get<uint32_t>();
-    need(n);
-    std::string x = s_.substr(at_, n);
-    at_ += n;
-    return x;
-  }
-  // A count of items of at least `each` bytes: refused when the rest of the payload cannot hold them.
-  uint64_t count(std::size_t each) {
-    const uint64_t n = get<uint64_t>();
-    if (each > 0 && n > (s_.size() - at_) / each) throw std::runtime_error("a count beyond the end of the record");
-    return n;
-  }
-  uint64_t varint() {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      need(1);
-      const uint8_t b = uint8_t(s_[at_++]);
-      if (shift == 63 && b > 1) break;
-      v |= uint64_t(b & 0x7f) << shift;
-      if ((b & 0x80) == 0) return v;
-    }
-    throw std::runtime_error("a count of more than 64 bits");
-  }
-  bool done() const { return at_ == s_.size(); }
-
- private:
-  void need(std::size_t n) {
-    if (n > s_.size() - at_) throw std::runtime_error("the record ends early");
-  }
-  const std::string& s_;
-  std::size_t at_ = 0;
-};
+using Writer = BinaryWriter;
+using Reader = BinaryReader;
 
 void put_moments(Writer& w, const Moments& m) {
   w.put(m.n);

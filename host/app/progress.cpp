@@ -20,7 +20,7 @@ std::string format_duration(double s) {
 
 ProgressLine::ProgressLine(const Experiment& ex, const std::vector<WorkUnit>& units, bool live, std::FILE* out,
                            double period)
-    : ex_(ex), live_(live), out_(out), period_(period) {
+    : live_(live), out_(out), period_(period) {
   for (const auto& u : units) {
     work_.push_back(flops_per_trial(ex.points[u.point].config) * double(u.end - u.first));
     point_.push_back(&ex.points[u.point]);

@@ -26,7 +26,6 @@ class ProgressLine {
  private:
   using clock = std::chrono::steady_clock;
   std::string line(const SweepPoint& p, int64_t done, int64_t total) const;
-  const Experiment& ex_;
   bool live_;
   std::FILE* out_;
   double period_;

@@ -481,6 +481,23 @@ std::vector<WorkUnit> shard_units(const Experiment& ex, int index, int count) {
   return mine;
 }
 
+Committed committed_of(const RunOptions& opt, const SweepPoint& p, uint64_t first, uint64_t end,
+                       const std::function<void(const ConfigResult&)>& absorb) {
+  Committed c;
+  uint64_t at = first;
+  if (opt.resume)
+    for (const ConfigResult& d : opt.resume(p, first, end)) {
+      if (d.first < at || d.end > end) throw std::logic_error("committed_of: resumed ranges overlap");
+      if (d.first > at) c.missing.push_back({at, d.first});
+      at = d.end;
+      absorb(d);
+      c.seconds += d.seconds;
+      c.trials += int64_t(d.end - d.first);
+    }
+  if (at < end) c.missing.push_back({at, end});
+  return c;
+}
+
 std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const RunOptions& opt) {
   // Refuse impossible sizes for every configuration before any work starts.
   std::vector<MemoryPlan> plans = opt.plans;
@@ -564,19 +581,10 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
       return *unit;
     };
     ConfigResult whole = result_of(lo, hi);
-    std::vector<std::pair<uint64_t, uint64_t>> missing;
-    uint64_t at = lo;
-    int64_t done = 0;
-    if (opt.resume)
-      for (const ConfigResult& d : opt.resume(p, lo, hi)) {
-        if (d.first < at || d.end > hi) throw std::logic_error("run_experiment: resumed ranges overlap");
-        if (d.first > at) missing.push_back({at, d.first});
-        at = d.end;
-        unit_agg().absorb(d);
-        whole.seconds += d.seconds;
-        done += int64_t(d.end - d.first);
-      }
-    if (at < hi) missing.push_back({at, hi});
+    const Committed kept = committed_of(opt, p, lo, hi, [&](const ConfigResult& d) { unit_agg().absorb(d); });
+    const auto& missing = kept.missing;
+    whole.seconds += kept.seconds;
+    int64_t done = kept.trials;
     if (opt.progress && done > 0) opt.progress(p, done, unit_trials, true);
     if (!missing.empty() && stopping()) throw Interrupted(static_cast<int>(u), total);
     if (opt.keep_trials) whole.trials.reserve(static_cast<std::size_t>(unit_trials) * layers * kQuantities);

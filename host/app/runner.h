@@ -159,6 +159,16 @@ inline RunOptions keep_all_trials() {
   o.keep_trials = true;
   return o;
 }
+// What is committed of trials [first, end) of p (RunOptions::resume, in trial order), and the
+// ranges of them still to compute, in order; the committed results are handed to `absorb`.
+struct Committed {
+  std::vector<std::pair<uint64_t, uint64_t>> missing;
+  int64_t trials = 0;    // committed
+  double seconds = 0.0;  // what computing them took
+};
+Committed committed_of(const RunOptions& opt, const SweepPoint& p, uint64_t first, uint64_t end,
+                       const std::function<void(const ConfigResult&)>& absorb);
+
 // Runs every configuration; memory does not grow with the trial count (unless keep_trials). Returns
 // one result per unit, or none when RunOptions::unit_done takes them.
 std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend, const RunOptions& opt = {});

@@ -70,12 +70,4 @@ std::vector<std::string> statistic_names(const StatsSpec& spec, const StatisticC
   return n;
 }
 
-std::vector<double> statistic_values(const std::vector<Statistic>& all, const StatisticContext& c,
-                                     const TrialStats& t) {
-  std::vector<double> v;
-  for (const auto& s : all)
-    if (s.applies(c)) v.push_back(s.value(t));
-  return v;
-}
-
 }  // namespace isc

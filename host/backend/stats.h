@@ -50,9 +50,8 @@ struct Statistic {
 // pair_correlation. A statistic computed from what
 // TrialStats holds is one entry here.
 std::vector<Statistic> statistics(const StatsSpec& spec);
-// The names and values of the statistics that apply in `c`, in column order.
+// The names of the statistics that apply in `c`, in column order.
 std::vector<std::string> statistic_names(const StatsSpec& spec, const StatisticContext& c);
-std::vector<double> statistic_values(const std::vector<Statistic>& all, const StatisticContext& c, const TrialStats& t);
 std::string percentile_name(double p);
 
 }  // namespace isc

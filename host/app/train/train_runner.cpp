@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "host/app/binary_io.h"
 #include "host/app/data_source.h"
 #include "host/app/output.h"
 #include "host/app/train/train_step.h"
@@ -50,57 +51,20 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 constexpr char kCkMagic[4] = {'I', 'S', 'C', 'K'};
 constexpr uint32_t kCkFormat = 1;
 
-template <class T>
-void put(std::string& s, const T& v) {
-  s.append(reinterpret_cast<const char*>(&v), sizeof v);
+// Trial `trial`'s example j of update `step`, with the data set's key and held-out count computed
+// once per minibatch (they cost a string and a hash).
+uint64_t example_index(uint64_t key, uint64_t held, uint64_t dataset_size, int minibatch, uint64_t trial, int64_t step,
+                       int j) {
+  const U32x4 r = philox_block(key, trial, uint64_t(step) * uint64_t(minibatch) + uint64_t(j));
+  const uint64_t x = uint64_t(r.x) | (uint64_t(r.y) << 32);
+  if (dataset_size == 0) return held + (x >> 2);  // a stream: any example after the held-out ones
+  return held + x % (dataset_size - held);
 }
-template <class T>
-void put_vec(std::string& s, const std::vector<T>& v) {
-  put<uint64_t>(s, v.size());
-  s.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-}
-
-class CkReader {
- public:
-  explicit CkReader(const std::string& s) : s_(s) {}
-  template <class T>
-  bool get(T* v) {
-    if (sizeof(T) > s_.size() - at_) return false;
-    std::memcpy(v, s_.data() + at_, sizeof(T));
-    at_ += sizeof(T);
-    return true;
-  }
-  template <class T>
-  bool get_vec(std::vector<T>* v, std::size_t expect) {
-    uint64_t n = 0;
-    if (!get(&n) || n != expect || n * sizeof(T) > s_.size() - at_) return false;
-    v->resize(n);
-    std::memcpy(v->data(), s_.data() + at_, n * sizeof(T));
-    at_ += n * sizeof(T);
-    return true;
-  }
-  bool get_str(std::string* v, std::size_t most) {
-    uint32_t n = 0;
-    if (!get(&n) || n > most || n > s_.size() - at_) return false;
-    v->assign(s_.data() + at_, n);
-    at_ += n;
-    return true;
-  }
-  std::size_t at() const { return at_; }
-
- private:
-  const std::string& s_;
-  std::size_t at_ = 0;
-};
 
 }  // namespace
 
 uint64_t train_example_index(const Config& c, uint64_t dataset_size, uint64_t trial, int64_t step, int j) {
-  const U32x4 r = philox_block(data_key(c), trial, uint64_t(step) * uint64_t(c.train.minibatch) + uint64_t(j));
-  const uint64_t x = uint64_t(r.x) | (uint64_t(r.y) << 32);
-  const uint64_t held = held_out_examples(c);
-  if (dataset_size == 0) return held + (x >> 2);  // a stream: any example after the held-out ones
-  return held + x % (dataset_size - held);
+  return example_index(data_key(c), held_out_examples(c), dataset_size, c.train.minibatch, trial, step, j);
 }
 
 MlpBatch train_minibatch(const Config& c, uint64_t first, int trials, int64_t step, int threads) {
@@ -111,9 +75,10 @@ MlpBatch train_minibatch(const Config& c, uint64_t first, int trials, int64_t st
   b.x.resize(std::size_t(trials) * std::size_t(B) * std::size_t(in));
   b.y.resize(std::size_t(trials) * std::size_t(B));
   const int64_t rows = int64_t(trials) * B;
+  const uint64_t key = data_key(c), held = held_out_examples(c);
 #pragma omp parallel for schedule(static) num_threads(std::max(1, threads)) if (threads > 1)
   for (int64_t row = 0; row < rows; ++row) {
-    const uint64_t idx = train_example_index(c, d->size(), first + uint64_t(row / B), step, int(row % B));
+    const uint64_t idx = example_index(key, held, d->size(), B, first + uint64_t(row / B), step, int(row % B));
     b.y[std::size_t(row)] = d->example(idx, b.x.data() + std::size_t(row) * std::size_t(in));
   }
   return b;
@@ -124,26 +89,29 @@ std::string checkpoint_path(const std::string& dir, const std::string& group, ui
 }
 
 void write_checkpoint(const std::string& path, const TrainCheckpoint& ck) {
-  std::string s;
+  BinaryWriter w;
   std::size_t floats = 0;
-  for (const auto& w : ck.params.W) floats += w.size();
-  s.reserve(floats * sizeof(float) + 4096);
-  s.append(kCkMagic, 4);
-  put<uint32_t>(s, kCkFormat);
-  put<uint32_t>(s, uint32_t(ck.group.size()));
-  s += ck.group;
-  put<uint64_t>(s, ck.first);
-  put<uint64_t>(s, ck.end);
-  put<int64_t>(s, ck.update);
-  put<int64_t>(s, ck.steps);
-  put<uint32_t>(s, uint32_t(ck.params.W.size()));
+  for (const auto& v : ck.params.W) floats += v.size();
+  w.reserve(floats * sizeof(float) + 4096);
+  uint32_t magic;
+  std::memcpy(&magic, kCkMagic, 4);
+  w.put(magic);
+  w.put<uint32_t>(kCkFormat);
+  w.str(ck.group);
+  w.put<uint64_t>(ck.first);
+  w.put<uint64_t>(ck.end);
+  w.put<int64_t>(ck.update);
+  w.put<int64_t>(ck.steps);
+  w.put<uint32_t>(uint32_t(ck.params.W.size()));
   for (std::size_t l = 0; l < ck.params.W.size(); ++l) {
-    put_vec(s, ck.params.W[l]);
-    put_vec(s, ck.params.b[l]);
+    w.array(ck.params.W[l]);
+    w.array(ck.params.b[l]);
   }
-  put_vec(s, ck.nll);
-  put_vec(s, ck.errors);
-  put<uint32_t>(s, crc32_of(s.data(), s.size()));
+  w.array(ck.nll);
+  w.array(ck.errors);
+  std::string s = w.take();
+  const uint32_t crc = crc32_of(s.data(), s.size());
+  s.append(reinterpret_cast<const char*>(&crc), sizeof crc);
   write_file_atomic(path, s);
 }
 
@@ -161,29 +129,38 @@ bool read_checkpoint(const std::string& path, const MlpShape& shape, TrainCheckp
   uint32_t crc = 0;
   std::memcpy(&crc, s.data() + s.size() - 4, 4);
   if (crc != crc32_of(s.data(), s.size() - 4)) return bad("damaged (CRC-32 mismatch)");
-  CkReader r(s);
-  char magic[4];
-  uint32_t format = 0, layers = 0;
-  r.get(&magic);
-  if (!r.get(&format) || format != kCkFormat) return bad("of another format");
-  TrainCheckpoint c;
-  if (!r.get_str(&c.group, 64) || !r.get(&c.first) || !r.get(&c.end) || !r.get(&c.update) || !r.get(&c.steps) ||
-      !r.get(&layers))
-    return bad("damaged header");
-  if (c.end <= c.first || c.end - c.first > (uint64_t(1) << 31) || int(layers) != shape.layers() || c.update < 0 ||
-      c.steps < 0 || c.steps > c.update)
-    return bad("of another shape");
-  const int T = int(c.end - c.first);
-  c.params = MlpParams::zeros(shape, T);
-  for (int l = 0; l < shape.layers(); ++l) {
-    const std::size_t nw = c.params.W[std::size_t(l)].size(), nb = c.params.b[std::size_t(l)].size();
-    if (!r.get_vec(&c.params.W[std::size_t(l)], nw) || !r.get_vec(&c.params.b[std::size_t(l)], nb))
+  try {
+    BinaryReader r(s.data() + 4, s.size() - 8);  // between the magic and the CRC
+    if (r.get<uint32_t>() != kCkFormat) return bad("of another format");
+    TrainCheckpoint c;
+    c.group = r.str();
+    c.first = r.get<uint64_t>();
+    c.end = r.get<uint64_t>();
+    c.update = r.get<int64_t>();
+    c.steps = r.get<int64_t>();
+    const uint32_t layers = r.get<uint32_t>();
+    if (c.group.size() > 64 || c.end <= c.first || c.end - c.first > (uint64_t(1) << 31) ||
+        int(layers) != shape.layers() || c.update < 0 || c.steps < 0 || c.steps > c.update)
+      return bad("of another shape");
+    const int T = int(c.end - c.first);
+    const MlpParams want = MlpParams::zeros(shape, T);
+    for (int l = 0; l < shape.layers(); ++l) {
+      c.params.W.push_back(r.array<float>());
+      c.params.b.push_back(r.array<float>());
+      if (c.params.W.back().size() != want.W[std::size_t(l)].size() ||
+          c.params.b.back().size() != want.b[std::size_t(l)].size())
+        return bad("of another network");
+    }
+    c.params.trials = T;
+    c.nll = r.array<double>();
+    c.errors = r.array<double>();
+    if (c.nll.size() != std::size_t(T) || c.errors.size() != std::size_t(T) || !r.done())
       return bad("of another network");
+    *ck = std::move(c);
+    return true;
+  } catch (const std::runtime_error& e) {
+    return bad(std::string("damaged (") + e.what() + ")");
   }
-  if (!r.get_vec(&c.nll, std::size_t(T)) || !r.get_vec(&c.errors, std::size_t(T)) || r.at() + 4 != s.size())
-    return bad("of another network");
-  *ck = std::move(c);
-  return true;
 }
 
 std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& opt) {
@@ -219,20 +196,11 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
     w.end = hi;
     w.chunk_trials = run.plan.chunk_trials;
     w.workers = run.plan.workers;
-    uint64_t at = lo;
-    int64_t done = 0;
-    if (opt.resume)
-      for (const ConfigResult& d : opt.resume(p, lo, hi)) {
-        if (d.first < at || d.end > hi) throw std::logic_error("run_training: resumed ranges overlap");
-        if (d.first > at) missing[e].push_back({at, d.first});
-        at = d.end;
-        unit[e].absorb(d);
-        w.seconds += d.seconds;
-        done += int64_t(d.end - d.first);
-      }
-    if (at < hi) missing[e].push_back({at, hi});
-    if (opt.progress && done > 0) opt.progress(p, done, int64_t(hi - lo), true);
-    progress_done[e] = done;  // the trials of this point done so far, resumed ones included
+    const Committed kept = committed_of(opt, p, lo, hi, [&](const ConfigResult& d) { unit[e].absorb(d); });
+    missing[e] = kept.missing;
+    w.seconds += kept.seconds;
+    if (opt.progress && kept.trials > 0) opt.progress(p, kept.trials, int64_t(hi - lo), true);
+    progress_done[e] = kept.trials;  // the trials of this point done so far, resumed ones included
   }
 
   const int64_t C = std::max(1, run.plan.chunk_trials);
