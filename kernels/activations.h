@@ -84,6 +84,8 @@ struct Act<Activation::Linear> {
   // Defaults: the activation histogram range and the saturation threshold.
   static constexpr float kRangeLo = -5.0f, kRangeHi = 5.0f, kThreshold = 0.99f;
   static constexpr bool kSaturates = false;  // whether saturation is reported
+  // whether f_exact(-s) is -f_exact(s) bit for bit (the mean-field theory uses the symmetry)
+  static constexpr bool kOdd = true;
   static ISC_HD float f(const ActivationSpec&, float s) { return s; }
   static ISC_HD float df(const ActivationSpec&, float) { return 1.0f; }
   static ISC_HD bool saturated(const ActivationSpec&, float) { return false; }
@@ -96,6 +98,7 @@ struct Act<Activation::Sigmoid> {
   // Defaults: the activation histogram range and the saturation threshold.
   static constexpr float kRangeLo = 0.0f, kRangeHi = 1.0f, kThreshold = 0.99f;
   static constexpr bool kSaturates = true;  // whether saturation is reported
+  static constexpr bool kOdd = false;
   static ISC_HD float f(const ActivationSpec&, float s) { return act_sigmoid(s); }
   static ISC_HD float df(const ActivationSpec&, float s) {
     const float y = act_sigmoid(s);
@@ -115,6 +118,7 @@ struct Act<Activation::Tanh> {
   // Defaults: the activation histogram range and the saturation threshold.
   static constexpr float kRangeLo = -1.0f, kRangeHi = 1.0f, kThreshold = 0.99f;
   static constexpr bool kSaturates = true;  // whether saturation is reported
+  static constexpr bool kOdd = true;
   static ISC_HD float f(const ActivationSpec&, float s) { return act_tanh(s); }
   static ISC_HD float df(const ActivationSpec&, float s) {
     const float y = act_tanh(s);
@@ -134,6 +138,7 @@ struct Act<Activation::Softsign> {
   // Defaults: the activation histogram range and the saturation threshold.
   static constexpr float kRangeLo = -1.0f, kRangeHi = 1.0f, kThreshold = 0.9f;
   static constexpr bool kSaturates = true;  // whether saturation is reported
+  static constexpr bool kOdd = true;
   static ISC_HD float f(const ActivationSpec&, float s) { return div_rn(s, add_rn(1.0f, s < 0.0f ? -s : s)); }
   static ISC_HD float df(const ActivationSpec&, float s) {
     const float d = add_rn(1.0f, fabsf(s));
@@ -152,6 +157,7 @@ struct Act<Activation::Relu> {
   // Defaults: the activation histogram range and the saturation threshold.
   static constexpr float kRangeLo = 0.0f, kRangeHi = 5.0f, kThreshold = 0.99f;
   static constexpr bool kSaturates = true;  // whether saturation is reported
+  static constexpr bool kOdd = false;
   static ISC_HD float f(const ActivationSpec&, float s) { return s > 0.0f ? s : 0.0f; }
   static ISC_HD float df(const ActivationSpec&, float s) { return s > 0.0f ? 1.0f : 0.0f; }
   // h == 0: a "dead" unit.
@@ -165,6 +171,7 @@ struct Act<Activation::LeakyRelu> {
   // Defaults: the activation histogram range and the saturation threshold.
   static constexpr float kRangeLo = -5.0f, kRangeHi = 5.0f, kThreshold = 0.99f;
   static constexpr bool kSaturates = false;  // whether saturation is reported
+  static constexpr bool kOdd = false;
   static ISC_HD float f(const ActivationSpec& a, float s) { return s > 0.0f ? s : mul_rn(a.slope, s); }
   static ISC_HD float df(const ActivationSpec& a, float s) { return s > 0.0f ? 1.0f : a.slope; }
   static ISC_HD bool saturated(const ActivationSpec&, float) { return false; }

@@ -253,3 +253,33 @@ TEST(Config, PercentilesThatNameTheSameColumnAreRefused) {
             "percentiles that differ in their first 6 significant digits");
   EXPECT_EQ(error_of("[network]\nhidden = [4]\n[stats]\npercentiles = [50, 50.5]\n"), "no error");
 }
+
+TEST(Config, ALargeSweepIsExpandedOnSeveralThreadsAsOneThreadWouldExpandIt) {
+  // 300 configurations are made on several threads (64 or more are); the points, their order and
+  // ids must be those of each configuration parsed alone, and the error reported must be the first
+  // in sweep order (here the value -2 of configuration 150, not -1 of 170), every time.
+  std::string gains;
+  for (int i = 0; i < 300; ++i) gains += (i ? ", " : "") + std::to_string(0.5 + 0.01 * i);
+  const std::string head = "trials = 2\nsamples = 4\n[network]\ninput = 8\nhidden = [8, 8]\n[sweep]\n";
+  const auto ex = parse_experiment(head + "\"network.gain\" = [" + gains + "]\n\"seed\" = [1, 2]\n", "big.toml");
+  ASSERT_EQ(ex.points.size(), 600u);
+  for (std::size_t i : {std::size_t(0), std::size_t(1), std::size_t(299), std::size_t(598), std::size_t(599)}) {
+    Overrides ov;
+    ov.sets = {"network.gain = " + std::to_string(0.5 + 0.01 * double(i / 2)), "seed = " + std::to_string(1 + i % 2)};
+    const auto alone = parse_experiment(head, "big.toml", ov);
+    EXPECT_EQ(ex.points[i].id, alone.points[0].id) << i;
+    EXPECT_EQ(ex.points[i].resolved, alone.points[0].resolved) << i;
+    EXPECT_EQ(ex.points[i].stream, alone.points[0].stream) << i;
+  }
+  std::string bad;
+  for (int i = 0; i < 300; ++i)
+    bad += std::string(i ? ", " : "") + (i == 150 ? "-2.0" : i == 170 ? "-1.0" : std::to_string(0.5 + 0.01 * i));
+  for (int rep = 0; rep < 5; ++rep) {
+    try {
+      parse_experiment(head + "\"network.gain\" = [" + bad + "]\n", "bad.toml");
+      FAIL() << "a negative gain was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("got -2"), std::string::npos) << e.what();
+    }
+  }
+}

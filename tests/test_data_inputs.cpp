@@ -61,8 +61,9 @@ TEST(DataInputs, ShapesetSetsTheNetworksInputAndOutput) {
   const Config& c = ex.points[0].config;
   EXPECT_EQ(c.network.input, 1024);
   EXPECT_EQ(c.network.output, 9);
-  EXPECT_EQ(ex.points[0].resolved["data"]["kind"], "shapeset");
-  EXPECT_EQ(ex.points[0].resolved["data"]["seed"], 5);
+  const auto resolved = nlohmann::json::parse(ex.points[0].resolved);
+  EXPECT_EQ(resolved["data"]["kind"], "shapeset");
+  EXPECT_EQ(resolved["data"]["seed"], 5);
   // Another data seed is another experiment (other inputs).
   Overrides ov;
   ov.sets = {"data.seed = 6"};

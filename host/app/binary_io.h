@@ -44,9 +44,7 @@ class BinaryWriter {
     } while (v != 0);
     at_ -= std::size_t(10 - n);
   }
-  void reserve(std::size_t n) {
-    if (n > s_.size()) s_.resize(n);
-  }
+  void reserve(std::size_t n) { s_.reserve(n); }  // capacity only: bytes are zeroed as they are used
   std::string take() {
     s_.resize(at_);
     at_ = 0;
@@ -55,7 +53,7 @@ class BinaryWriter {
 
  private:
   char* room(std::size_t n) {
-    if (at_ + n > s_.size()) s_.resize(std::max(2 * s_.size(), at_ + n));
+    if (at_ + n > s_.size()) s_.resize(at_ + n);  // std::string grows its capacity geometrically
     char* p = s_.data() + at_;
     at_ += n;
     return p;

@@ -2,18 +2,22 @@
 #include "host/app/config.h"
 
 #include "host/app/data_source.h"
+#include "host/app/json_text.h"
 
 #include "host/backend/stats.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <toml++/toml.h>
 
@@ -160,7 +164,7 @@ class Reader {
   explicit Reader(const Flat& f) : flat_(f) {}
 
   const Leaf* find(const std::string& key) {
-    if (std::find(asked_.begin(), asked_.end(), key) == asked_.end()) asked_.push_back(key);
+    asked_.push_back(key);  // repeats are dropped by asked(): a search here per key was quadratic
     auto it = flat_.find(key);
     if (it == flat_.end()) return nullptr;
     used_.insert(key);
@@ -222,11 +226,18 @@ class Reader {
   // Rejects every key nobody asked for, suggesting the nearest valid one.
   void reject_unknown() const {
     for (const auto& [k, l] : flat_) {
-      if (used_.count(k) || std::find(asked_.begin(), asked_.end(), k) != asked_.end()) continue;
-      throw ConfigError(l.where + ": unknown key '" + k + "' (did you mean '" + nearest_name(k, asked_) + "'?)");
+      if (used_.count(k)) continue;  // find() marks every key it finds: one not marked was never asked for
+      throw ConfigError(l.where + ": unknown key '" + k + "' (did you mean '" + nearest_name(k, asked()) + "'?)");
     }
   }
-  const std::vector<std::string>& asked() const { return asked_; }
+  // Every key asked for, once each, in the order first asked.
+  std::vector<std::string> asked() const {
+    std::vector<std::string> once;
+    std::set<std::string> seen;
+    for (const auto& k : asked_)
+      if (seen.insert(k).second) once.push_back(k);
+    return once;
+  }
 
   static std::string type_name(const toml::node& n) {
     switch (n.type()) {
@@ -243,7 +254,7 @@ class Reader {
  private:
   const Flat& flat_;
   std::set<std::string> used_;
-  std::vector<std::string> asked_;  // in the order build() asks
+  std::vector<std::string> asked_;  // in the order build() asks, with repeats
 };
 
 template <class E>
@@ -609,6 +620,8 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
   return c;
 }
 
+}  // namespace
+
 nlohmann::json resolved_json(const Config& c) {
   nlohmann::json j;
   j["name"] = c.name;
@@ -674,6 +687,89 @@ nlohmann::json resolved_json(const Config& c) {
   return j;
 }
 
+namespace {
+
+// The resolved form as text, member for member what resolved_json() builds (a test compares the two
+// over every shipped experiment and more): the texts finish_point() needs, each made once.
+struct ResolvedText {
+  std::string full;     // the resolved form (the manifest's "resolved")
+  std::string id;       // without name and trials: what the config_id hashes
+  std::string group;    // without name, trials and train.update: what the training group hashes
+  std::string network;  // "network" and "data": what the Philox stream hashes
+  std::string data;
+};
+
+ResolvedText resolved_text(const Config& c) {
+  ResolvedText r;
+  const auto& n = c.network;
+  JsonObject net;
+  net.add("input", n.input)
+      .add("hidden", n.hidden)
+      .add("output", n.output)
+      .add("activation", to_string(n.activation.kind))
+      .add("negative_slope", n.activation.slope)
+      .add("init", n.init_name)
+      .add("gain", n.init.gain)
+      .add("init_value", n.init.value)
+      .add("init_bound", n.init.bound)
+      .add("bias", n.bias)
+      .add("bias_std", n.bias_std);
+  r.network = net.text();
+  JsonObject data;
+  data.add("kind", to_string(c.data));
+  if (c.pair_correlation != 0.0) data.add("pair_correlation", c.pair_correlation);
+  if (c.data == DataKind::Shapeset) data.add("seed", c.data_files.seed);
+  if (c.data == DataKind::Idx) data.add("images", c.data_files.images).add("labels", c.data_files.labels);
+  if (c.data == DataKind::Cifar10) data.add("files", c.data_files.files);
+  if (c.data_files.has_test()) {
+    if (c.data == DataKind::Idx)
+      data.add("test_images", c.data_files.test_images).add("test_labels", c.data_files.test_labels);
+    else
+      data.add("test_files", c.data_files.test_files);
+  }
+  r.data = data.text();
+  JsonObject stats;
+  stats.add("bins", c.stats.bins)
+      .add("preactivation_range", std::vector<float>{c.stats.preactivation_range.lo, c.stats.preactivation_range.hi})
+      .add("activation_range", std::vector<float>{c.stats.activation_range.lo, c.stats.activation_range.hi})
+      .add("percentiles", c.stats.percentiles)
+      .add("saturation_threshold", n.activation.threshold)
+      .add("quantities", c.stats.quantities);
+  JsonObject top;
+  top.add("seed", c.seed).add("samples", c.samples).raw("network", r.network).raw("data", r.data);
+  if (c.run.tf32) top.add("precision", "tf32");
+  const auto& q = c.stats.quantities;
+  const bool backward = std::any_of(
+      q.begin(), q.end(), [](const std::string& x) { return x == "backprop_gradient" || x == "weight_gradient"; });
+  if (backward) {
+    if (c.stats.gradient_linear)
+      stats.add("gradient_bins", "linear");
+    else
+      stats.add("gradient_linthresh", c.stats.gradient_linthresh);
+    stats.add("gradient_max", c.stats.gradient_max);
+    top.raw("targets", JsonObject().add("kind", c.targets == TargetKind::Random ? "random" : "teacher").text());
+  }
+  if (std::find(q.begin(), q.end(), "jacobian_singular_value") != q.end()) {
+    stats.add("jacobian_range", std::vector<float>{c.stats.jacobian_range.lo, c.stats.jacobian_range.hi});
+    stats.add("jacobian_samples", c.stats.jacobian_samples);
+  }
+  top.add("stats", stats);
+  JsonObject id = top;
+  if (c.train.on()) {
+    JsonObject t;
+    t.add("updates", c.train.updates)
+        .add("eval_every", c.train.eval_every)
+        .add("learning_rate", c.train.learning_rate)
+        .add("minibatch", c.train.minibatch);
+    r.group = JsonObject(top).add("train", t).text();
+    t.add("update", c.train.update);
+    id.add("train", t);
+  }
+  r.id = id.text();
+  r.full = id.add("name", c.name).add("trials", c.trials).text();
+  return r;
+}
+
 // Parses one "--set key=value" into the flat map; the value is TOML.
 // One --set: parsed exactly as one TOML `key = value` line (dotted keys, any TOML value, inline
 // tables), or, when that fails, `key = bare words` as a string (--set network.init=standard). Every
@@ -717,36 +813,22 @@ std::string base_dir_of(const std::string& file) {
 }
 
 // A point's resolved form, id (a hash of it without name and trial count), Philox stream and
-// training group; appended to ex.points, refusing a repeated id.
-void finish_point(SweepPoint& p, Experiment& ex, std::set<std::string>& ids, const std::string& file) {
-  p.resolved = resolved_json(p.config);
+// training group.
+void finish_point(SweepPoint& p) {
+  ResolvedText t = resolved_text(p.config);
   // The id hashes the resolved form without the name, nor the trial count: trials [0, n) are the
   // same networks whatever n, so more trials later extend the same configuration (a merge of
-  // trial ranges, or a re-run into the same folder). Both are taken out and put back (no copy).
-  nlohmann::json name = std::move(p.resolved["name"]), trials = std::move(p.resolved["trials"]);
-  p.resolved.erase("name");
-  p.resolved.erase("trials");
+  // trial ranges, or a re-run into the same folder).
   char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(p.resolved.dump())));
-  p.resolved["name"] = std::move(name);
-  p.resolved["trials"] = std::move(trials);
-  p.id = std::string(buf).substr(0, 12);
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(t.id)));
+  p.id = std::string(buf, 12);
   // The random stream depends on what makes a random network: seed, network and data.
-  const std::string stream_src = p.resolved["network"].dump() + p.resolved["data"].dump();
-  p.stream = mix64(p.config.seed ^ mix64(fnv1a(stream_src)));
-  if (!ids.insert(p.id).second)
-    throw ConfigError(file + ": sweep produces two identical configurations (id " + p.id +
-                      "): a swept value repeats or is overridden");
+  p.stream = mix64(p.config.seed ^ mix64(fnv1a(t.network + t.data)));
   if (p.config.train.on()) {
-    nlohmann::json g = p.resolved;
-    g.erase("name");
-    g.erase("trials");
-    g["train"].erase("update");
-    char gb[17];
-    std::snprintf(gb, sizeof gb, "%016llx", static_cast<unsigned long long>(fnv1a(g.dump())));
-    p.train_group = std::string(gb).substr(0, 12);
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(t.group)));
+    p.train_group = std::string(buf, 12);
   }
-  ex.points.push_back(std::move(p));
+  p.resolved = std::move(t.full);
 }
 
 Experiment expand(const toml::table& root, const std::string& file, const std::string& default_name,
@@ -784,42 +866,88 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
     total *= v.size();
     if (total > 100000) throw ConfigError(file + ": sweep expands to more than 100000 configurations");
   }
-  std::set<std::string> ids;
-  for (size_t idx = 0; idx < total; ++idx) {
-    Flat f = base;
-    SweepPoint p;
-    size_t rem = idx;
-    // Last key varies fastest.
-    std::vector<size_t> pick(values.size());
-    for (size_t k = values.size(); k-- > 0;) {
-      pick[k] = rem % values[k].size();
-      rem /= values[k].size();
+  // Each configuration is built (and its resolved form and id made) on its own, so the points are
+  // made on several threads; what depends on the order (errors, the `update` key, repeated ids) is
+  // then settled in sweep order, exactly as one thread would. A sweep of small networks spent most
+  // of its driver time here (docs/benchmarks.md).
+  struct Made {
+    std::vector<SweepPoint> points;  // one per evaluation point (one without [train])
+    bool trains = false;
+    std::exception_ptr error;
+  };
+  std::vector<Made> made(total);
+  const auto has_network = [](const Flat& f) {
+    for (const auto& kv : f)
+      if (kv.first.rfind("network.", 0) == 0) return true;
+    return false;
+  };
+  const auto make = [&](size_t idx) {
+    Made& out = made[idx];
+    try {
+      Flat f = base;
+      SweepPoint p;
+      size_t rem = idx;
+      // Last key varies fastest.
+      std::vector<size_t> pick(values.size());
+      for (size_t k = values.size(); k-- > 0;) {
+        pick[k] = rem % values[k].size();
+        rem /= values[k].size();
+      }
+      for (size_t k = 0; k < values.size(); ++k) {
+        const toml::node* n = values[k][pick[k]];
+        f[ex.sweep_keys[k]] = Leaf{n, where_of(*n, file) + " (sweep " + ex.sweep_keys[k] + ")"};
+        p.swept.emplace_back(ex.sweep_keys[k], node_text(*n));
+      }
+      p.config = build(f, default_name, nullptr, base_dir_of(file));
+      if (ov.trials) p.config.trials = *ov.trials;
+      if (ov.seed) p.config.seed = *ov.seed;
+      if (ov.threads) p.config.run.threads = *ov.threads;
+      // Training: one point per evaluation point (the implicit last sweep key `update`).
+      std::vector<int64_t> evals{0};
+      out.trains = p.config.train.on();
+      if (out.trains) {
+        const TrainConfig& t = p.config.train;
+        evals.clear();
+        for (int64_t u = 0; u < t.updates; u += t.eval_every) evals.push_back(u);
+        evals.push_back(t.updates);
+      }
+      for (const int64_t u : evals) {
+        SweepPoint e = p;
+        if (out.trains) {
+          e.config.train.update = u;
+          e.swept.emplace_back("update", std::to_string(u));
+        }
+        finish_point(e);
+        out.points.push_back(std::move(e));
+      }
+    } catch (...) {
+      out.error = std::current_exception();
     }
-    for (size_t k = 0; k < values.size(); ++k) {
-      const toml::node* n = values[k][pick[k]];
-      f[ex.sweep_keys[k]] = Leaf{n, where_of(*n, file) + " (sweep " + ex.sweep_keys[k] + ")"};
-      p.swept.emplace_back(ex.sweep_keys[k], node_text(*n));
-    }
-    p.config = build(f, default_name, nullptr, base_dir_of(file));
-    const auto has_network = [](const Flat& f) {
-      for (const auto& kv : f)
-        if (kv.first.rfind("network.", 0) == 0) return true;
-      return false;
+  };
+  const size_t hw = std::max(1u, std::thread::hardware_concurrency());
+  const size_t threads = total < 64 ? 1 : std::min<size_t>({hw, total / 32, 16});
+  if (threads <= 1) {
+    for (size_t idx = 0; idx < total; ++idx) make(idx);
+  } else {
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t idx; (idx = next.fetch_add(1)) < total;) make(idx);
     };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+  }
+  std::set<std::string> ids;
+  ex.points.reserve(total);
+  for (size_t idx = 0; idx < total; ++idx) {
+    Made& m = made[idx];
+    if (m.error) std::rethrow_exception(m.error);
     if (idx == 0 && !has_network(base) && !has_network(sweep))
       throw ConfigError(file +
                         ": no [network] table (give at least network.hidden, or network.depth and network.width)");
-    if (ov.trials) p.config.trials = *ov.trials;
-    if (ov.seed) p.config.seed = *ov.seed;
-    if (ov.threads) p.config.run.threads = *ov.threads;
-    if (p.config.trials < 1) throw ConfigError("--trials: must be at least 1");
-    // Training: one point per evaluation point (the implicit last sweep key `update`).
-    std::vector<int64_t> evals{0};
-    if (p.config.train.on()) {
-      const TrainConfig& t = p.config.train;
-      evals.clear();
-      for (int64_t u = 0; u < t.updates; u += t.eval_every) evals.push_back(u);
-      evals.push_back(t.updates);
+    if (m.points.front().config.trials < 1) throw ConfigError("--trials: must be at least 1");
+    if (m.trains) {
       if (ex.sweep_keys.empty() || ex.sweep_keys.back() != "update") {
         if (idx > 0) throw ConfigError(file + ": either every configuration of the sweep trains or none does");
         ex.sweep_keys.push_back("update");
@@ -827,14 +955,13 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
     } else if (!ex.sweep_keys.empty() && ex.sweep_keys.back() == "update") {
       throw ConfigError(file + ": either every configuration of the sweep trains or none does");
     }
-    for (const int64_t u : evals) {
-      SweepPoint e = p;
-      if (e.config.train.on()) {
-        e.config.train.update = u;
-        e.swept.emplace_back("update", std::to_string(u));
-      }
-      finish_point(e, ex, ids, file);
+    for (SweepPoint& e : m.points) {
+      if (!ids.insert(e.id).second)
+        throw ConfigError(file + ": sweep produces two identical configurations (id " + e.id +
+                          "): a swept value repeats or is overridden");
+      ex.points.push_back(std::move(e));
     }
+    m.points = {};
   }
   return ex;
 }

@@ -104,7 +104,7 @@ struct Config {
 struct SweepPoint {
   Config config;
   std::vector<std::pair<std::string, std::string>> swept;  // key -> value as written
-  nlohmann::json resolved;                                 // canonical resolved form (manifest, id)
+  std::string resolved;                                    // canonical resolved form, compact JSON text (manifest, id)
   std::string id;                                          // 12 hex digits, hash of the resolved form
   uint64_t stream;                                         // Philox key of this configuration (seed + network + data)
   // Training: the id shared by the evaluation points of one trained configuration (the points of
@@ -129,6 +129,10 @@ struct Overrides {
 // every configuration. Throws ConfigError naming file, line and key.
 Experiment load_experiment(const std::string& path, const Overrides& ov = {});
 Experiment parse_experiment(const std::string& text, const std::string& source_name, const Overrides& ov = {});
+
+// The resolved form of a configuration built as an nlohmann::json: the readable reference for
+// SweepPoint::resolved, which is written as text directly (json_text.h) and equals its dump().
+nlohmann::json resolved_json(const Config& c);
 
 // 64-bit FNV-1a of a string (configuration ids, experiment ids).
 uint64_t fnv1a(const std::string& s);

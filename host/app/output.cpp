@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "buildinfo.h"
+#include "host/app/json_text.h"
 #include "host/app/theory.h"
 
 namespace isc {
@@ -305,7 +306,7 @@ uint64_t estimated_output_bytes(const Experiment& ex, bool per_trial) {
 std::string trials_csv_rows(const ConfigResult& r, uint64_t first, const std::vector<TrialStats>& st) {
   std::ostringstream os;
   const std::string pre = row_prefix(r);
-  const std::vector<Statistic> all = statistics(r.spec);
+  const std::vector<Statistic>& all = statistics(r.spec);
   const std::size_t per = std::size_t(r.layers) * kQuantities, n = per ? st.size() / per : 0;
   for (std::size_t t = 0; t < n; ++t)
     for (int l = 0; l < r.layers; ++l)
@@ -337,35 +338,23 @@ nlohmann::json build_info() {
   return j;
 }
 
-nlohmann::json manifest_entry(const ConfigResult& r) {
-  nlohmann::json c;
-  c["config_id"] = r.point->id;
-  nlohmann::json sw = nlohmann::json::object();
-  for (const auto& kv : r.point->swept) sw[kv.first] = kv.second;
-  c["swept"] = sw;
-  c["resolved"] = r.point->resolved;
-  c["seed"] = r.point->config.seed;
+std::string manifest_entry_text(const ConfigResult& r) {
+  JsonObject sw;
+  for (const auto& kv : r.point->swept) sw.add(kv.first, kv.second);
   char buf[20];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(r.point->stream));
-  c["philox_key"] = buf;
-  c["seconds"] = r.seconds;
-  c["trials_per_second"] = r.seconds > 0 ? double(r.point->config.trials) / r.seconds : 0.0;
-  c["chunk_trials"] = r.chunk_trials;
-  c["workers"] = r.workers;
-  return c;
-}
-
-std::string manifest_entry_text(const ConfigResult& r) {
-  // As dump(2) writes an element of the top-level object's "configurations" array: every line after
-  // the first four spaces further in (JSON strings hold no raw newlines).
-  const std::string flat = manifest_entry(r).dump(2);
-  std::string out;
-  out.reserve(flat.size() + flat.size() / 8);
-  for (char ch : flat) {
-    out += ch;
-    if (ch == '\n') out += "    ";
-  }
-  return out;
+  JsonObject c;
+  c.add("config_id", r.point->id)
+      .add("swept", sw)
+      .raw("resolved", r.point->resolved)
+      .add("seed", r.point->config.seed)
+      .add("philox_key", std::string(buf))
+      .add("seconds", r.seconds)
+      .add("trials_per_second", r.seconds > 0 ? double(r.point->config.trials) / r.seconds : 0.0)
+      .add("chunk_trials", r.chunk_trials)
+      .add("workers", r.workers);
+  // As dump(2) writes an element of the top-level object's "configurations" array.
+  return json_indented(c.text(), 2, 4);
 }
 
 std::string manifest_text(const Experiment& ex, const std::vector<std::string>& entries, const RunInfo& info) {
@@ -392,16 +381,26 @@ std::string manifest_text(const Experiment& ex, const std::vector<std::string>& 
   const std::string mark = "\"@initscope-configurations@\"";
   m["configurations"] = mark.substr(1, mark.size() - 2);
   std::string text = m.dump(2);
-  std::string list = "[]";
-  if (!entries.empty()) {
-    list = "[\n    ";
-    for (std::size_t i = 0; i < entries.size(); ++i) list += (i ? ",\n    " : "") + entries[i];
-    list += "\n  ]";
-  }
   const std::size_t at = text.find(mark);
   if (at == std::string::npos) throw std::logic_error("manifest_text: placeholder lost");
-  text.replace(at, mark.size(), list);
-  return text + "\n";
+  std::size_t bytes = text.size() + 16;
+  for (const auto& e : entries) bytes += e.size() + 6;
+  std::string out;
+  out.reserve(bytes);
+  out.append(text, 0, at);
+  if (entries.empty()) {
+    out += "[]";
+  } else {
+    out += "[\n    ";
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (i) out += ",\n    ";
+      out += entries[i];
+    }
+    out += "\n  ]";
+  }
+  out.append(text, at + mark.size(), std::string::npos);
+  out += '\n';
+  return out;
 }
 
 std::string summary_table(const Experiment& /*ex*/, const std::vector<ConfigResult>& rs) {

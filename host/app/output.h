@@ -67,11 +67,12 @@ struct RunInfo {
   // `plot` can refuse a folder whose files are not all of this run.
   std::map<std::string, std::pair<uint64_t, uint32_t>> files;
 };
-// manifest.json: the run's facts, and per configuration manifest_entry(r) as rendered by
-// manifest_entry_text (each entry is rendered once, by the results writer, as its configuration
-// finishes: with thousands of configurations, building the whole document at the end took tens of
-// milliseconds of the main thread).
-nlohmann::json manifest_entry(const ConfigResult& r);
+// manifest.json: the run's facts, and per configuration its entry (config_id, swept values,
+// resolved form, seed, Philox key, seconds, trials per second, chunk size, workers), written by
+// manifest_entry_text as an element of the "configurations" array of the document indented by 2.
+// Each entry is rendered once, by the results writer, as its configuration finishes: with thousands
+// of configurations, building the whole document at the end took tens of milliseconds of the main
+// thread.
 std::string manifest_entry_text(const ConfigResult& r);
 std::string manifest_text(const Experiment& ex, const std::vector<std::string>& entries, const RunInfo& info);
 

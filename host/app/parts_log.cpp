@@ -125,7 +125,7 @@ ConfigResult decode_part(const std::string& payload, const SweepPoint& p) {
   part.spec = stats_spec(p.config);
   part.layers = static_cast<int>(p.config.network.hidden.size());
   ConfigAggregator shape(p.config, part.spec, part.layers);  // p's cell and count layout, empty
-  shape.finish(&part);
+  std::move(shape).finish(&part);
   part.first = h.first;
   part.end = h.end;
   part.chunk_trials = rd.get<int32_t>();

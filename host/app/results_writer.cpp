@@ -98,9 +98,12 @@ void ResultsWriter::work() {
   std::size_t theory_next = 0;  // the next configuration whose theory is computed ahead
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    if (!queue_.empty() && !error_) {
+    const bool ready = !queue_.empty() && (draining_ || closing_ || finishing_ || queue_.size() >= kBatch ||
+                                           std::chrono::steady_clock::now() - oldest_ >= kLatency);
+    if (ready && !error_) {
       ConfigResult r = std::move(queue_.front());
       queue_.pop_front();
+      draining_ = !queue_.empty();
       busy_ = true;
       const std::size_t i = std::size_t(r.point - ex_.points.data());
       std::vector<LayerTheory> theory;
@@ -140,7 +143,10 @@ void ResultsWriter::work() {
       continue;
     }
     if (closing_) return;
-    cv_.wait(lock);
+    if (queue_.empty())
+      cv_.wait(lock);
+    else
+      cv_.wait_until(lock, oldest_ + kLatency);
   }
 }
 
@@ -150,15 +156,19 @@ void ResultsWriter::add(ConfigResult&& r) {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return queue_.size() < kQueue || error_; });
   if (error_) std::rethrow_exception(error_);
+  if (queue_.empty()) oldest_ = std::chrono::steady_clock::now();
   queue_.push_back(std::move(r));
   ++added_;
+  const bool wake = queue_.size() >= kBatch;
   lock.unlock();
-  cv_.notify_all();
+  if (wake) cv_.notify_all();
 }
 
 void ResultsWriter::finish(RunInfo info) {
   {
     std::unique_lock<std::mutex> lock(mu_);
+    finishing_ = true;
+    cv_.notify_all();
     cv_.wait(lock, [&] { return (queue_.empty() && !busy_) || error_; });
     closing_ = true;
   }

@@ -342,7 +342,7 @@ std::vector<int> aggregated_quantities(const StatsSpec& spec) {
 }
 
 ConfigAggregator::ConfigAggregator(const Config& c, const StatsSpec& spec, int layers)
-    : layers_(layers), all_(statistics(spec)) {
+    : layers_(layers), all_(&statistics(spec)) {
   qs_ = aggregated_quantities(spec);
   offset_.assign(std::size_t(layers) * kQuantities, 0);
   count_.assign(std::size_t(layers) * kQuantities, 0);
@@ -352,8 +352,8 @@ ConfigAggregator::ConfigAggregator(const Config& c, const StatsSpec& spec, int l
     for (int q : qs_) {
       const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
       offset_[k] = cells;
-      count_[k] =
-          std::size_t(std::count_if(all_.begin(), all_.end(), [&](const Statistic& s) { return s.applies(ctx_[q]); }));
+      count_[k] = std::size_t(
+          std::count_if(all_->begin(), all_->end(), [&](const Statistic& s) { return s.applies(ctx_[q]); }));
       cells += count_[k];
     }
   if (c.train.on()) {
@@ -378,7 +378,7 @@ void ConfigAggregator::add(uint64_t trial, const TrialStats* st, const double* t
       const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
       const TrialStats& ts = st[k];
       double* v = values_.data() + offset_[k];
-      for (const Statistic& s : all_)
+      for (const Statistic& s : *all_)
         if (s.applies(ctx_[q])) *v++ = s.value(ts);
       Aggregate& a = agg_[k];
       for (std::size_t i = 0; i < ts.hist.size() && i < a.hist.size(); ++i) a.hist[i] += ts.hist[i];
@@ -401,9 +401,14 @@ void ConfigAggregator::absorb(const ConfigResult& part) {
   }
 }
 
-void ConfigAggregator::finish(ConfigResult* r) const {
+void ConfigAggregator::finish(ConfigResult* r) const& {
+  ConfigAggregator copy = *this;
+  std::move(copy).finish(r);
+}
+
+void ConfigAggregator::finish(ConfigResult* r) && {
   const std::vector<Moments> m = tree_.result();
-  r->agg = agg_;
+  r->agg = std::move(agg_);
   for (int l = 0; l < layers_; ++l)
     for (int q : qs_) {
       const std::size_t k = std::size_t(l) * kQuantities + std::size_t(q);
@@ -412,7 +417,7 @@ void ConfigAggregator::finish(ConfigResult* r) const {
     }
   r->train.clear();
   if (train_ > 0) r->train.assign(m.begin() + std::ptrdiff_t(train_), m.begin() + std::ptrdiff_t(train_ + kTrainStats));
-  r->tree = tree_;
+  r->tree = std::move(tree_);
 }
 
 double flops_per_trial(const Config& c) {
@@ -659,12 +664,12 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
         const uint64_t kept = std::min<uint64_t>(uint64_t(next_to_fold) * uint64_t(r.chunk_trials), b - a);
         if (kept > 0) {
           r.end = a + kept;
-          agg.finish(&r);
+          std::move(agg).finish(&r);
           if (opt.finished) opt.finished(r);
         }
         throw Interrupted(static_cast<int>(u), total, a + kept - lo);
       }
-      agg.finish(&r);
+      std::move(agg).finish(&r);
       if (opt.finished) opt.finished(r);
       if (!unit && missing.size() == 1 && r.first == lo && r.end == hi) {
         r.trials = std::move(whole.trials);
@@ -674,7 +679,7 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
       unit_agg().absorb(r);
       whole.seconds += r.seconds;
     }
-    if (unit) unit->finish(&whole);
+    if (unit) std::move(*unit).finish(&whole);
     if (opt.unit_done)
       opt.unit_done(std::move(whole));
     else

@@ -65,12 +65,13 @@ class ConfigAggregator {
   void add(uint64_t trial, const TrialStats* st, const double* train = nullptr);
   // Another result of this configuration, for a disjoint range of trials.
   void absorb(const ConfigResult& part);
-  // Sets r->agg and r->tree.
-  void finish(ConfigResult* r) const;
+  // Sets r->agg and r->tree; the rvalue form hands over this aggregate's own (it is done).
+  void finish(ConfigResult* r) const&;
+  void finish(ConfigResult* r) &&;
 
  private:
   int layers_;
-  std::vector<Statistic> all_;
+  const std::vector<Statistic>* all_;  // statistics(spec), kept for the process
   std::vector<int> qs_;
   StatisticContext ctx_[kQuantities];
   std::vector<std::size_t> offset_, count_;

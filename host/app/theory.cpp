@@ -73,7 +73,7 @@ Quadrature gauss_hermite(int n) {
 double activation_value(const ActivationSpec& a, double s) { return f(a, s); }
 
 namespace {
-template <class Fn>
+template <bool Odd, class Fn>
 double pair_expectation_of(Fn&& f, double m, double q, double rho, const Quadrature& g) {
   // u = sqrt(q) z1, v = sqrt(q) (rho z1 + sqrt(1 - rho^2) z2), both shifted by m.
   const double sq = std::sqrt(std::max(q, 0.0)), r2 = std::sqrt(std::max(0.0, 1.0 - rho * rho));
@@ -89,13 +89,36 @@ double pair_expectation_of(Fn&& f, double m, double q, double rho, const Quadrat
   double shared = 0;
   if (rho == 0.0)
     for (std::size_t j : used) shared += g.w[j] * f(m + sq * (rho * g.x[0] + r2 * g.x[j]));
+  // An odd f with m = 0: the nodes are symmetric (x[n-1-i] is -x[i] exactly, with the same weight,
+  // so the used set is symmetric too), and the argument at (n-1-i, j) is minus the one at
+  // (i, n-1-j) exactly (IEEE negation commutes with * and +). So f is evaluated for the first half
+  // of i only and the rest read back negated: half the evaluations, the same terms in the same
+  // order, the same result bit for bit (a test compares the two).
+  const std::size_t n = g.x.size(), half = (n + 1) / 2;
+  const bool mirror = Odd && m == 0.0 && rho != 0.0;
+  thread_local std::vector<double> table;  // f at (i, j), i < half
+  if (mirror) {
+    table.assign(half * n, 0.0);
+    for (std::size_t i : used) {
+      if (i >= half) break;
+      for (std::size_t j : used) table[i * n + j] = f(m + sq * (rho * g.x[i] + r2 * g.x[j]));
+    }
+  }
   double e = 0;
   for (std::size_t i : used) {
     const double fu = f(m + sq * g.x[i]);
     double inner = shared;
     if (rho != 0.0) {
       inner = 0;
-      for (std::size_t j : used) inner += g.w[j] * f(m + sq * (rho * g.x[i] + r2 * g.x[j]));
+      if (mirror && i >= half) {
+        const double* row = table.data() + (n - 1 - i) * n + (n - 1);  // f(i, j) = -row[-j]
+        for (std::size_t j : used) inner += g.w[j] * -row[-std::ptrdiff_t(j)];
+      } else if (mirror) {
+        const double* row = table.data() + i * n;
+        for (std::size_t j : used) inner += g.w[j] * row[j];
+      } else {
+        for (std::size_t j : used) inner += g.w[j] * f(m + sq * (rho * g.x[i] + r2 * g.x[j]));
+      }
     }
     e += g.w[i] * fu * inner;
   }
@@ -103,8 +126,9 @@ double pair_expectation_of(Fn&& f, double m, double q, double rho, const Quadrat
 }
 }  // namespace
 
-double pair_expectation(const std::function<double(double)>& fn, double m, double q, double rho, const Quadrature& g) {
-  return pair_expectation_of(fn, m, q, rho, g);
+double pair_expectation(const std::function<double(double)>& fn, double m, double q, double rho, const Quadrature& g,
+                        bool odd) {
+  return odd ? pair_expectation_of<true>(fn, m, q, rho, g) : pair_expectation_of<false>(fn, m, q, rho, g);
 }
 
 namespace {
@@ -144,7 +168,8 @@ std::vector<LayerTheory> mean_field(const Config& c, int nodes) {
     const double rho = t.var_pre > 0 ? cov12 / t.var_pre : 0.0;
     const double r = std::max(-1.0, std::min(1.0, rho));
     h12 = with_activation(a.kind, [&](auto k) {  // one loop per activation: f inlined, no dispatch per node
-      return pair_expectation_of([&](double s) { return Act<decltype(k)::value>::f_exact(a, s); }, mb, t.var_pre, r, g);
+      using A = Act<decltype(k)::value>;
+      return pair_expectation_of<A::kOdd>([&](double s) { return A::f_exact(a, s); }, mb, t.var_pre, r, g);
     });
     h2 = t.var_act;
     out.push_back(t);

@@ -30,8 +30,11 @@ struct LayerTheory {
 // from the inputs' pair correlation (data.pair_correlation).
 std::vector<LayerTheory> mean_field(const Config& c, int nodes = 96);
 
-// E[g(u) g(v)] for (u, v) jointly Gaussian with means m, variances q and correlation rho.
-double pair_expectation(const std::function<double(double)>& g, double m, double q, double rho, const Quadrature& quad);
+// E[g(u) g(v)] for (u, v) jointly Gaussian with means m, variances q and correlation rho. `odd`: g is
+// odd bit for bit (g(-s) == -g(s)), which halves the evaluations when m = 0 and gives the same
+// result bit for bit (mean_field uses it for the odd activations, Act<K>::kOdd).
+double pair_expectation(const std::function<double(double)>& g, double m, double q, double rho, const Quadrature& quad,
+                        bool odd = false);
 
 // The activation in double precision (theory and tests).
 double activation_value(const ActivationSpec& a, double s);

@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
+#include <mutex>
 
 namespace isc {
 
@@ -37,7 +39,8 @@ std::string percentile_name(double p) {
   return buf;
 }
 
-std::vector<Statistic> statistics(const StatsSpec& spec) {
+namespace {
+std::vector<Statistic> make_statistics(const StatsSpec& spec) {
   auto always = [](const StatisticContext&) { return true; };
   const double nan = std::nan("");
   std::vector<Statistic> s{
@@ -61,6 +64,18 @@ std::vector<Statistic> statistics(const StatsSpec& spec) {
   s.push_back({"pair_correlation", [](const StatisticContext& c) { return c.q == Quantity::Preactivation && c.pairs; },
                [](const TrialStats& t) { return t.pair_corr; }});
   return s;
+}
+}  // namespace
+
+const std::vector<Statistic>& statistics(const StatsSpec& spec) {
+  // The table depends on the percentiles alone; a sweep asks for it for every configuration (and
+  // again for every row it writes), so each distinct table is made once. std::map nodes do not move.
+  static std::mutex mu;
+  static std::map<std::vector<double>, std::vector<Statistic>> tables;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = tables.find(spec.percentiles);
+  if (it == tables.end()) it = tables.emplace(spec.percentiles, make_statistics(spec)).first;
+  return it->second;
 }
 
 std::vector<std::string> statistic_names(const StatsSpec& spec, const StatisticContext& c) {

@@ -48,8 +48,9 @@ struct Statistic {
 // The one table of per-trial statistics, in column order: mean std mean_sq min max, the
 // percentiles, nan inf, the counted fractions (kernels/counted.h: saturation), then var_ratio
 // pair_correlation. A statistic computed from what
-// TrialStats holds is one entry here.
-std::vector<Statistic> statistics(const StatsSpec& spec);
+// TrialStats holds is one entry here. Made once per distinct set of percentiles and kept for the
+// process (thread-safe).
+const std::vector<Statistic>& statistics(const StatsSpec& spec);
 // The names of the statistics that apply in `c`, in column order.
 std::vector<std::string> statistic_names(const StatsSpec& spec, const StatisticContext& c);
 std::string percentile_name(double p);

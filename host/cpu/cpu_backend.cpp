@@ -73,11 +73,11 @@ class CpuBackend final : public Backend {
   std::string name() const override { return "cpu"; }
   std::string description() const override {
     std::ostringstream os;
-    os << cpu_model() << ", " << threads_ << " thread" << (threads_ == 1 ? "" : "s") << ", "
-       << (cpu_memory_bytes() >> 20) << " MiB";
+    os << cpu_model() << ", " << threads_ << " thread" << (threads_ == 1 ? "" : "s") << ", " << (memory_ >> 20)
+       << " MiB";
     return os.str();
   }
-  std::size_t memory_budget() const override { return cpu_memory_bytes() / 10 * 8; }
+  std::size_t memory_budget() const override { return memory_ / 10 * 8; }
   // One trial per chunk (small networks get more, see plan_memory): a worker's buffers stay
   // small and warm in cache, and the workers' shares balance.
   int preferred_chunk_trials() const override { return 1; }
@@ -404,6 +404,7 @@ class CpuBackend final : public Backend {
   std::size_t trials() const { return static_cast<std::size_t>(std::max(chunk_.trials, 0)); }
 
   int threads_;
+  std::size_t memory_ = cpu_memory_bytes();  // read once: the planner asks for every configuration
   Chunk chunk_;
   ChunkStats stats_;
   std::vector<std::vector<float>> scratch_;

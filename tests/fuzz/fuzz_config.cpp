@@ -164,7 +164,12 @@ void exercise_point(const isc::SweepPoint& p) {
     }
     for (int i : {0, 1, r.bins / 2, r.bins - 1, r.bins}) (void)isc::hist_edge(b, i);
   }
-  (void)p.resolved.dump();
+  // The resolved text (json_text.h) is what its nlohmann reference dumps, byte for byte.
+  if (p.resolved != isc::resolved_json(p.config).dump()) {
+    std::fprintf(stderr, "fuzz_config: resolved text %s differs from its reference %s\n", p.resolved.c_str(),
+                 isc::resolved_json(p.config).dump().c_str());
+    std::abort();
+  }
 }
 
 // FUZZ_CONFIG_VERBOSE=1: say what became of each input (triage: ./initscope_fuzz_config FILE...).
