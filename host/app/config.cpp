@@ -17,6 +17,7 @@
 #include <limits>
 #include <set>
 #include <sstream>
+#include <system_error>
 #include <thread>
 
 #include <toml++/toml.h>
@@ -934,7 +935,13 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
       for (size_t idx; (idx = next.fetch_add(1)) < total;) make(idx);
     };
     std::vector<std::thread> pool;
-    for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    for (size_t t = 1; t < threads; ++t) {
+      try {
+        pool.emplace_back(worker);
+      } catch (const std::system_error&) {  // no more threads allowed (a container's limit): fewer
+        break;
+      }
+    }
     worker();
     for (auto& t : pool) t.join();
   }
