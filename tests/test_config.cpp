@@ -254,6 +254,33 @@ TEST(Config, PercentilesThatNameTheSameColumnAreRefused) {
   EXPECT_EQ(error_of("[network]\nhidden = [4]\n[stats]\npercentiles = [50, 50.5]\n"), "no error");
 }
 
+TEST(Config, AnExperimentOfTooManyResultPointsIsRefusedWhereItPassesTheLimit) {
+  // Each evaluation point of a training run is a result point holding its resolved form; a sweep of
+  // 10 trainings of 101 points each passes a limit of 500 at its fifth configuration, and is refused
+  // there (before any point is made) with a message that says how to fix it. The default limit
+  // (100000) takes it; one training of 10001 points times 10 seeds passes the default.
+  const std::string head =
+      "trials = 2\nsamples = 4\n[network]\nhidden = [8]\n[data]\nkind = \"shapeset\"\n[train]\n"
+      "updates = 100\neval_every = 1\n[sweep]\nseed = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n";
+  Overrides ov;
+  ov.max_points = 500;
+  try {
+    parse_experiment(head, "points.toml", ov);
+    FAIL() << "1010 points were accepted under a limit of 500";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("more than 500 result points"), std::string::npos) << what;
+    EXPECT_NE(what.find("configuration 5 of 10"), std::string::npos) << what;
+    EXPECT_NE(what.find("train.eval_every"), std::string::npos) << what;
+  }
+  EXPECT_EQ(parse_experiment(head, "points.toml").points.size(), 1010u);
+  ov.max_points = 1010;
+  EXPECT_EQ(parse_experiment(head, "points.toml", ov).points.size(), 1010u);
+  ov = {};
+  ov.sets = {"train.updates = 10000"};
+  EXPECT_THROW(parse_experiment(head, "points.toml", ov), ConfigError);
+}
+
 TEST(Config, ALargeSweepIsExpandedOnSeveralThreadsAsOneThreadWouldExpandIt) {
   // 300 configurations are made on several threads (64 or more are); the points, their order and
   // ids must be those of each configuration parsed alone, and the error reported must be the first

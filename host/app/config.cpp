@@ -867,13 +867,18 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
     total *= v.size();
     if (total > 100000) throw ConfigError(file + ": sweep expands to more than 100000 configurations");
   }
-  // Each configuration is built (and its resolved form and id made) on its own, so the points are
-  // made on several threads; what depends on the order (errors, the `update` key, repeated ids) is
-  // then settled in sweep order, exactly as one thread would. A sweep of small networks spent most
-  // of its driver time here (docs/benchmarks.md).
+  // Each configuration is built (and its points' resolved forms and ids made) on its own, so this
+  // runs on several threads; what depends on the order (errors, the point limit, the `update` key,
+  // repeated ids) is settled in sweep order, exactly as one thread would. A sweep of small networks
+  // spent most of its driver time here (docs/benchmarks.md). Three steps:
+  //  1. build and validate every configuration (in parallel); stop early past an error;
+  //  2. settle errors, the point limit and the `update` key in sweep order;
+  //  3. make every point's resolved form and id (in parallel), then refuse repeated ids in order.
   struct Made {
-    std::vector<SweepPoint> points;  // one per evaluation point (one without [train])
-    bool trains = false;
+    SweepPoint point;             // the configuration, before its evaluation points
+    std::vector<int64_t> evals;   // its evaluation points ({0} without [train])
+    std::vector<SweepPoint> out;  // one per evaluation point, from step 3
+    bool made = false;            // false: skipped, being past an error
     std::exception_ptr error;
   };
   std::vector<Made> made(total);
@@ -882,11 +887,39 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
       if (kv.first.rfind("network.", 0) == 0) return true;
     return false;
   };
-  const auto make = [&](size_t idx) {
-    Made& out = made[idx];
+  const size_t hw = std::max(1u, std::thread::hardware_concurrency());
+  const size_t threads = total < 64 ? 1 : std::min<size_t>({hw, total / 32, 16});
+  const auto for_each_index = [&](const auto& fn) {
+    if (threads <= 1) {
+      for (size_t idx = 0; idx < total; ++idx) fn(idx);
+      return;
+    }
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t idx; (idx = next.fetch_add(1)) < total;) fn(idx);
+    };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < threads; ++t) {
+      try {
+        pool.emplace_back(worker);
+      } catch (const std::system_error&) {  // no more threads allowed (a container's limit): fewer
+        break;
+      }
+    }
+    worker();
+    for (auto& t : pool) t.join();
+  };
+  // Step 1. `first_error` is the lowest index known to fail; indices above it are skipped. Every
+  // index below it was handed out before it and is built, so step 2 meets the same first error as
+  // one thread would, without building the rest of a large refused sweep.
+  std::atomic<size_t> first_error{total};
+  for_each_index([&](size_t idx) {
+    if (idx > first_error.load()) return;
+    Made& m = made[idx];
+    m.made = true;
     try {
       Flat f = base;
-      SweepPoint p;
+      SweepPoint& p = m.point;
       size_t rem = idx;
       // Last key varies fastest.
       std::vector<size_t> pick(values.size());
@@ -904,57 +937,35 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
       if (ov.seed) p.config.seed = *ov.seed;
       if (ov.threads) p.config.run.threads = *ov.threads;
       // Training: one point per evaluation point (the implicit last sweep key `update`).
-      std::vector<int64_t> evals{0};
-      out.trains = p.config.train.on();
-      if (out.trains) {
+      m.evals = {0};
+      if (p.config.train.on()) {
         const TrainConfig& t = p.config.train;
-        evals.clear();
-        for (int64_t u = 0; u < t.updates; u += t.eval_every) evals.push_back(u);
-        evals.push_back(t.updates);
-      }
-      for (const int64_t u : evals) {
-        SweepPoint e = p;
-        if (out.trains) {
-          e.config.train.update = u;
-          e.swept.emplace_back("update", std::to_string(u));
-        }
-        finish_point(e);
-        out.points.push_back(std::move(e));
+        m.evals.clear();
+        for (int64_t u = 0; u < t.updates; u += t.eval_every) m.evals.push_back(u);
+        m.evals.push_back(t.updates);
       }
     } catch (...) {
-      out.error = std::current_exception();
-    }
-  };
-  const size_t hw = std::max(1u, std::thread::hardware_concurrency());
-  const size_t threads = total < 64 ? 1 : std::min<size_t>({hw, total / 32, 16});
-  if (threads <= 1) {
-    for (size_t idx = 0; idx < total; ++idx) make(idx);
-  } else {
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t idx; (idx = next.fetch_add(1)) < total;) make(idx);
-    };
-    std::vector<std::thread> pool;
-    for (size_t t = 1; t < threads; ++t) {
-      try {
-        pool.emplace_back(worker);
-      } catch (const std::system_error&) {  // no more threads allowed (a container's limit): fewer
-        break;
+      m.error = std::current_exception();
+      for (size_t cur = first_error.load(); idx < cur && !first_error.compare_exchange_weak(cur, idx);) {
       }
     }
-    worker();
-    for (auto& t : pool) t.join();
-  }
-  std::set<std::string> ids;
-  ex.points.reserve(total);
+  });
+  // Step 2.
+  size_t points = 0;
   for (size_t idx = 0; idx < total; ++idx) {
-    Made& m = made[idx];
+    const Made& m = made[idx];
+    if (!m.made) throw std::logic_error("sweep expansion: a configuration was skipped before the first error");
     if (m.error) std::rethrow_exception(m.error);
     if (idx == 0 && !has_network(base) && !has_network(sweep))
       throw ConfigError(file +
                         ": no [network] table (give at least network.hidden, or network.depth and network.width)");
-    if (m.points.front().config.trials < 1) throw ConfigError("--trials: must be at least 1");
-    if (m.trains) {
+    points += m.evals.size();
+    if (points > ov.max_points)
+      throw ConfigError(file + ": the experiment expands to more than " + std::to_string(ov.max_points) +
+                        " result points (configurations × evaluation points; configuration " + std::to_string(idx + 1) +
+                        " of " + std::to_string(total) + " passes it): raise train.eval_every or sweep fewer values");
+    if (m.point.config.trials < 1) throw ConfigError("--trials: must be at least 1");
+    if (m.point.config.train.on()) {
       if (ex.sweep_keys.empty() || ex.sweep_keys.back() != "update") {
         if (idx > 0) throw ConfigError(file + ": either every configuration of the sweep trains or none does");
         ex.sweep_keys.push_back("update");
@@ -962,13 +973,38 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
     } else if (!ex.sweep_keys.empty() && ex.sweep_keys.back() == "update") {
       throw ConfigError(file + ": either every configuration of the sweep trains or none does");
     }
-    for (SweepPoint& e : m.points) {
+  }
+  // Step 3.
+  for_each_index([&](size_t idx) {
+    Made& m = made[idx];
+    try {  // (only memory can run out here)
+      const bool trains = m.point.config.train.on();
+      m.out.reserve(m.evals.size());
+      for (const int64_t u : m.evals) {
+        SweepPoint e = m.point;
+        if (trains) {
+          e.config.train.update = u;
+          e.swept.emplace_back("update", std::to_string(u));
+        }
+        finish_point(e);
+        m.out.push_back(std::move(e));
+      }
+      m.point = {};
+    } catch (...) {
+      m.error = std::current_exception();
+    }
+  });
+  std::set<std::string> ids;
+  ex.points.reserve(points);
+  for (Made& m : made) {
+    if (m.error) std::rethrow_exception(m.error);
+    for (SweepPoint& e : m.out) {
       if (!ids.insert(e.id).second)
         throw ConfigError(file + ": sweep produces two identical configurations (id " + e.id +
                           "): a swept value repeats or is overridden");
       ex.points.push_back(std::move(e));
     }
-    m.points = {};
+    m.out = {};
   }
   return ex;
 }

@@ -123,6 +123,10 @@ struct Overrides {
   std::optional<uint64_t> seed;
   std::optional<int> threads;
   std::vector<std::string> sets;  // "key=value", value in TOML syntax
+  // The most result points (configurations × evaluation points) an experiment may expand to: each
+  // holds its resolved form (about 3 KB), and a sweep beyond it is refused with a message. The
+  // fuzzer lowers it to keep every input fast.
+  size_t max_points = 100000;
 };
 
 // Parses a TOML file (or text, for tests), applies overrides, expands the sweep and validates
