@@ -24,12 +24,6 @@ void TreeAggregate::absorb(const TreeAggregate& other) {
   for (const auto& kv : other.blocks_) insert(kv.second);
 }
 
-std::vector<TreeAggregate::Block> TreeAggregate::block_list() const {
-  std::vector<Block> v;
-  for (const auto& kv : blocks_) v.push_back(kv.second);
-  return v;
-}
-
 void TreeAggregate::insert(Block b) {
   if (b.m.size() != cells_ || b.size == 0 || b.first % b.size != 0)
     throw std::logic_error("TreeAggregate: a block of the wrong shape");

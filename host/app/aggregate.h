@@ -39,7 +39,10 @@ class TreeAggregate {
     uint64_t first = 0, size = 0;
     std::vector<Moments> m;
   };
-  std::vector<Block> block_list() const;
+  template <class F>
+  void each_block(F&& f) const {  // f(const Block&) in order, without copying them
+    for (const auto& kv : blocks_) f(kv.second);
+  }
   void insert(Block b);
 
  private:

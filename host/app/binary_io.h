@@ -44,7 +44,7 @@ class BinaryWriter {
     } while (v != 0);
     at_ -= std::size_t(10 - n);
   }
-  void reserve(std::size_t n) { s_.reserve(n); }  // capacity only: bytes are zeroed as they are used
+  void reserve(std::size_t n) { s_.reserve(n); }  // capacity: the first growth takes all of it
   std::string take() {
     s_.resize(at_);
     at_ = 0;
@@ -53,7 +53,9 @@ class BinaryWriter {
 
  private:
   char* room(std::size_t n) {
-    if (at_ + n > s_.size()) s_.resize(at_ + n);  // std::string grows its capacity geometrically
+    // The size grows geometrically too (bytes past at_ are unused until take() cuts them off): a
+    // resize per field zero-filled and bounds-checked each one, most of a small record's encoding.
+    if (at_ + n > s_.size()) s_.resize(std::max({at_ + n, 2 * s_.size(), s_.capacity(), std::size_t(64)}));
     char* p = s_.data() + at_;
     at_ += n;
     return p;

@@ -87,13 +87,12 @@ std::string encode_part(const ConfigResult& r, const std::string& experiment, bo
   w.put<double>(r.seconds);
   const std::size_t cells = r.tree.cells();
   w.put<uint64_t>(cells);
-  const auto blocks = r.tree.block_list();
-  w.put<uint64_t>(blocks.size());
-  for (const auto& b : blocks) {
+  w.put<uint64_t>(r.tree.blocks());
+  r.tree.each_block([&](const TreeAggregate::Block& b) {
     w.put<uint64_t>(b.first);
     w.put<uint64_t>(b.size);
     for (const Moments& m : b.m) put_moments(w, m);
-  }
+  });
   uint64_t counted = 0;
   for (const Aggregate& a : r.agg) counted += a.hist.empty() ? 0 : 1;
   w.put<uint64_t>(counted);
