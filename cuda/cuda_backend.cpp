@@ -36,6 +36,8 @@ CudaBackend::CudaBackend(int device, bool tf32) : device_(device), tf32_(tf32) {
   gemm_ = std::make_unique<BatchedGemm>(stream_, tf32_);
 }
 
+void CudaBackend::bind_thread() { ISC_CUDA_CHECK(cudaSetDevice(device_)); }
+
 CudaBackend::~CudaBackend() {
   gemm_.reset();
   svd_.reset();

@@ -30,6 +30,7 @@ class CudaBackend final : public Backend {
   void download(const Buffer& b, float* host, std::size_t n) const override;
   int workers() const override { return 1; }
   std::unique_ptr<Backend> make_worker(int) const override { return nullptr; }
+  void bind_thread() override;  // cudaSetDevice(device_) on the calling thread
 
   void begin_chunk(const Chunk& c) override;
   void fill_input(Buffer& x, DataKind kind, int width) override;

@@ -162,13 +162,13 @@ const char* canonical_init_name(InitScheme s) {
 // for: build() asks for every key it knows, so that list is the one table of valid keys.
 class Reader {
  public:
-  explicit Reader(const Flat& f) : flat_(f) {}
+  explicit Reader(const Flat& f) : flat_(f) { asked_.reserve(128); }
 
   const Leaf* find(const std::string& key) {
     asked_.push_back(key);  // repeats are dropped by asked(): a search here per key was quadratic
     auto it = flat_.find(key);
     if (it == flat_.end()) return nullptr;
-    used_.insert(key);
+    used_.push_back(&it->second);
     return &it->second;
   }
   [[noreturn]] void fail(const Leaf& l, const std::string& key, const std::string& msg) const {
@@ -226,8 +226,11 @@ class Reader {
 
   // Rejects every key nobody asked for, suggesting the nearest valid one.
   void reject_unknown() const {
+    std::vector<const Leaf*> used = used_;
+    std::sort(used.begin(), used.end());
     for (const auto& [k, l] : flat_) {
-      if (used_.count(k)) continue;  // find() marks every key it finds: one not marked was never asked for
+      // find() marks every key it finds: one not marked was never asked for
+      if (std::binary_search(used.begin(), used.end(), &l)) continue;
       throw ConfigError(l.where + ": unknown key '" + k + "' (did you mean '" + nearest_name(k, asked()) + "'?)");
     }
   }
@@ -254,7 +257,7 @@ class Reader {
 
  private:
   const Flat& flat_;
-  std::set<std::string> used_;
+  std::vector<const Leaf*> used_;   // the leaves find() found (repeats allowed)
   std::vector<std::string> asked_;  // in the order build() asks, with repeats
 };
 

@@ -47,6 +47,7 @@ class MultiBackend final : public Backend {
   }
 
   // Device 0 does what the backend itself is asked (a run that needs a single worker).
+  void bind_thread() override { dev_[0]->bind_thread(); }
   std::unique_ptr<Buffer> alloc(std::size_t floats) override { return dev_[0]->alloc(floats); }
   void upload(Buffer& b, const float* h, std::size_t n) override { dev_[0]->upload(b, h, n); }
   void download(const Buffer& b, float* h, std::size_t n) const override { dev_[0]->download(b, h, n); }

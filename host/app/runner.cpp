@@ -2,18 +2,12 @@
 #include "host/app/runner.h"
 
 #include "host/app/data_source.h"
+#include "host/app/init_pipeline.h"
 #include "host/app/train/train_runner.h"
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
-#include <exception>
-#include <map>
-#include <mutex>
-#include <optional>
 #include <stdexcept>
-#include <thread>
 
 namespace isc {
 
@@ -527,6 +521,12 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
   std::vector<Workspace> ws(workers.size());
   std::vector<ConfigResult> results;
   const std::vector<WorkUnit> units = opt.units.empty() ? all_units(ex) : opt.units;
+  // At initialization: a pool of worker threads, pipelined (init_pipeline.h). Training (every
+  // configuration of the sweep, or none) trains each group's chunks below.
+  if (!ex.points.empty() && !ex.points.front().config.train.on()) {
+    run_init_units(ex, units, plans, workers, ws, opt, &results);
+    return results;
+  }
   const int total = static_cast<int>(units.size());
   auto stopping = [&] { return opt.stop && opt.stop->load(); };
   for (std::size_t u = 0; u < units.size(); ++u) {
@@ -534,156 +534,31 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
     if (i >= ex.points.size() || units[u].end <= units[u].first || units[u].end > uint64_t(ex.points[i].config.trials))
       throw std::logic_error("run_experiment: a work unit outside its configuration");
     const SweepPoint& p = ex.points[i];
-    const Config& c = p.config;
-    if (c.train.on()) {
-      // A training group: the consecutive units of its evaluation points over the same trials are
-      // trained together (each chunk once) and handed on in order.
-      TrainRun tr;
-      tr.ex = &ex;
-      tr.first = units[u].first;
-      tr.end = units[u].end;
-      std::size_t v = u;
-      while (v < units.size() && ex.points[units[v].point].train_group == p.train_group && units[v].first == tr.first &&
-             units[v].end == tr.end && (v == u || units[v].point > units[v - 1].point))
-        tr.points.push_back(units[v++].point);
-      tr.workers = workers;
-      tr.spaces = &ws;
-      tr.plan = plans[i];
-      tr.done_units = static_cast<int>(u);
-      tr.total_units = total;
-      if (stopping()) throw Interrupted(static_cast<int>(u), total);
-      for (ConfigResult& whole : run_training(tr, opt)) {
-        if (opt.unit_done)
-          opt.unit_done(std::move(whole));
-        else
-          results.push_back(std::move(whole));
-      }
-      u = v - 1;
-      continue;
+    if (!p.config.train.on())
+      throw std::logic_error("run_experiment: a configuration that does not train in a training sweep");
+    // A training group: the consecutive units of its evaluation points over the same trials are
+    // trained together (each chunk once) and handed on in order.
+    TrainRun tr;
+    tr.ex = &ex;
+    tr.first = units[u].first;
+    tr.end = units[u].end;
+    std::size_t v = u;
+    while (v < units.size() && ex.points[units[v].point].train_group == p.train_group && units[v].first == tr.first &&
+           units[v].end == tr.end && (v == u || units[v].point > units[v - 1].point))
+      tr.points.push_back(units[v++].point);
+    tr.workers = workers;
+    tr.spaces = &ws;
+    tr.plan = plans[i];
+    tr.done_units = static_cast<int>(u);
+    tr.total_units = total;
+    if (stopping()) throw Interrupted(static_cast<int>(u), total);
+    for (ConfigResult& whole : run_training(tr, opt)) {
+      if (opt.unit_done)
+        opt.unit_done(std::move(whole));
+      else
+        results.push_back(std::move(whole));
     }
-    const StatsSpec spec = stats_spec(c);
-    const int layers = static_cast<int>(c.network.hidden.size());
-    const uint64_t lo = units[u].first, hi = units[u].end;
-    const int64_t unit_trials = int64_t(hi - lo);
-    // What is committed already; the rest of [lo, hi) is computed, range by range.
-    // An empty result of trials [first, end) of this configuration.
-    auto result_of = [&](uint64_t first, uint64_t end) {
-      ConfigResult r;
-      r.point = &p;
-      r.spec = spec;
-      r.layers = layers;
-      r.first = first;
-      r.end = end;
-      r.chunk_trials = plans[i].chunk_trials;
-      r.workers = plans[i].workers;
-      return r;
-    };
-    // The unit's aggregate over its committed and computed ranges; not needed (nor built) when
-    // the unit is one range computed now, whose result is the unit's.
-    std::optional<ConfigAggregator> unit;
-    auto unit_agg = [&]() -> ConfigAggregator& {
-      if (!unit) unit.emplace(c, spec, layers);
-      return *unit;
-    };
-    ConfigResult whole = result_of(lo, hi);
-    const Committed kept = committed_of(opt, p, lo, hi, [&](const ConfigResult& d) { unit_agg().absorb(d); });
-    const auto& missing = kept.missing;
-    whole.seconds += kept.seconds;
-    int64_t done = kept.trials;
-    if (opt.progress && done > 0) opt.progress(p, done, unit_trials, true);
-    if (!missing.empty() && stopping()) throw Interrupted(static_cast<int>(u), total);
-    if (opt.keep_trials) whole.trials.reserve(static_cast<std::size_t>(unit_trials) * layers * kQuantities);
-    for (const auto& range : missing) {
-      const uint64_t a = range.first, b = range.second;
-      const int64_t n_trials = int64_t(b - a);
-      ConfigResult r = result_of(a, b);
-      const auto t0 = std::chrono::steady_clock::now();
-      const WorkspaceSize need = workspace_size(c, r.chunk_trials);
-      const int64_t chunks = (n_trials + r.chunk_trials - 1) / r.chunk_trials;
-      // Each worker takes the next chunk until none is left. Finished chunks are aggregated (and
-      // shown to the per-trial sink) in chunk order: a chunk that finishes early waits in `pending`
-      // for the ones before it, so memory holds about one chunk per worker, whatever the trial count.
-      ConfigAggregator agg(c, spec, layers);
-      std::map<int64_t, std::vector<TrialStats>> pending;
-      int64_t next_to_fold = 0;
-      auto fold_ready = [&] {  // under mu
-        for (auto it = pending.find(next_to_fold); it != pending.end(); it = pending.find(next_to_fold)) {
-          const uint64_t first = a + uint64_t(next_to_fold) * uint64_t(r.chunk_trials);
-          const std::vector<TrialStats>& st = it->second;
-          const std::size_t per = std::size_t(layers) * kQuantities, n = per ? st.size() / per : 0;
-          for (std::size_t t = 0; t < n; ++t) agg.add(first + t, st.data() + t * per);
-          if (opt.per_trial) opt.per_trial(r, first, st);
-          if (opt.keep_trials) whole.trials.insert(whole.trials.end(), st.begin(), st.end());
-          pending.erase(it);
-          ++next_to_fold;
-        }
-      };
-      std::atomic<int64_t> next{0};
-      std::atomic<bool> failed{false};
-      std::mutex mu;
-      std::exception_ptr error;
-      auto work = [&](int w) {
-        Backend& be = *workers[static_cast<std::size_t>(w)];
-        Workspace& space = ws[static_cast<std::size_t>(w)];
-        try {
-          for (;;) {
-            if (stopping()) return;  // at a chunk boundary
-            const int64_t k = next.fetch_add(1);
-            if (k >= chunks || failed.load()) return;
-            if (!space.size.covers(need)) {
-              space = Workspace{};  // free first: old and new need not fit together
-              space = make_workspace(be, need);
-            }
-            const int64_t first = k * r.chunk_trials;  // within the range
-            const int n = static_cast<int>(std::min<int64_t>(r.chunk_trials, n_trials - first));
-            std::vector<TrialStats> st = run_chunk(be, space, c, p.stream, a + static_cast<uint64_t>(first), n);
-            std::lock_guard<std::mutex> lock(mu);
-            pending.emplace(k, std::move(st));
-            fold_ready();
-            done += n;
-            if (opt.progress) opt.progress(p, done, unit_trials, false);
-          }
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(mu);
-          if (!error) error = std::current_exception();
-          failed = true;
-        }
-      };
-      if (r.workers == 1) {
-        work(0);
-      } else {
-        std::vector<std::thread> threads;
-        for (int w = 1; w < r.workers; ++w) threads.emplace_back(work, w);
-        work(0);
-        for (auto& t : threads) t.join();
-      }
-      if (error) std::rethrow_exception(error);
-      r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (next_to_fold < chunks) {
-        // Stopped: the finished beginning [a, a + folded) is kept, the rest is computed on resume.
-        const uint64_t kept = std::min<uint64_t>(uint64_t(next_to_fold) * uint64_t(r.chunk_trials), b - a);
-        if (kept > 0) {
-          r.end = a + kept;
-          std::move(agg).finish(&r);
-          if (opt.finished) opt.finished(r);
-        }
-        throw Interrupted(static_cast<int>(u), total, a + kept - lo);
-      }
-      std::move(agg).finish(&r);
-      if (opt.finished) opt.finished(r);
-      if (!unit && missing.size() == 1 && r.first == lo && r.end == hi) {
-        r.trials = std::move(whole.trials);
-        whole = std::move(r);
-        break;
-      }
-      unit_agg().absorb(r);
-      whole.seconds += r.seconds;
-    }
-    if (unit) std::move(*unit).finish(&whole);
-    if (opt.unit_done)
-      opt.unit_done(std::move(whole));
-    else
-      results.push_back(std::move(whole));
+    u = v - 1;
   }
   return results;
 }

@@ -60,6 +60,9 @@ class Backend {
   // nullptr: the runner drives the backend itself); several devices have all of theirs.
   virtual int workers() const = 0;
   virtual std::unique_ptr<Backend> make_worker(int index) const = 0;
+  // Called once by each host thread that drives this backend (a worker thread), before any op:
+  // a GPU makes its device the thread's current one. Nothing for the CPU.
+  virtual void bind_thread() {}
 
   // --- memory ---
   virtual std::unique_ptr<Buffer> alloc(std::size_t floats) = 0;

@@ -1,0 +1,175 @@
+// test_init_pipeline.cpp — the at-initialization units on the worker pool (init_pipeline.h): ranges
+// computed side by side give the bits of one at a time; the workers go on while the calling thread
+// commits; a stop keeps what was folded and resumes to the same bits; errors on either side end the
+// run with the error, without hanging.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "host/app/backends.h"
+#include "host/app/config.h"
+#include "host/app/output.h"
+#include "host/app/runner.h"
+
+using namespace isc;
+
+namespace {
+
+// 24 small configurations of 9 trials in chunks of 2: 5 chunks each, several configurations queued
+// at once on 2 workers.
+Experiment small_sweep() {
+  std::string gains;
+  for (int i = 0; i < 24; ++i) gains += (i ? ", " : "") + std::to_string(0.6 + 0.05 * i);
+  return parse_experiment(
+      "trials = 9\nsamples = 6\n[run]\nchunk_trials = 2\n[network]\ninput = 12\nhidden = [10, 8]\n"
+      "activation = \"tanh\"\n[stats]\nquantities = [\"preactivation\", \"activation\", \"backprop_gradient\"]\n"
+      "[sweep]\n\"network.gain\" = [" +
+          gains + "]\n",
+      "pipeline.toml");
+}
+
+struct Csv {
+  std::string stats, hist;
+};
+Csv csv_of(const Experiment& ex, const std::vector<ConfigResult>& r) {
+  return {stats_csv(ex, r), histograms_csv(ex, r)};
+}
+
+}  // namespace
+
+TEST(InitPipeline, RangesSideBySideGiveTheBitsOfOneAtATime) {
+  // A per-trial sink makes the pipeline run one range at a time (trials.csv is written in order);
+  // one thread has a single worker. Both are compared with the default, side by side on 2 workers.
+  const Experiment ex = small_sweep();
+  auto two = make_backend("cpu", {2});
+  const Csv side_by_side = csv_of(ex, run_experiment(ex, *two));
+  RunOptions one_at_a_time;
+  std::vector<uint64_t> firsts;
+  one_at_a_time.per_trial = [&](const ConfigResult&, uint64_t first, const std::vector<TrialStats>&) {
+    firsts.push_back(first);
+  };
+  const Csv sequential = csv_of(ex, run_experiment(ex, *two, one_at_a_time));
+  EXPECT_EQ(side_by_side.stats, sequential.stats);
+  EXPECT_EQ(side_by_side.hist, sequential.hist);
+  // The sink saw every chunk in trial order within each configuration: 0, 2, 4, 6, 8 each time.
+  ASSERT_EQ(firsts.size(), 24u * 5);
+  for (std::size_t k = 0; k < firsts.size(); ++k) EXPECT_EQ(firsts[k], 2 * (k % 5)) << k;
+  auto single = make_backend("cpu", {1});
+  const Csv one = csv_of(ex, run_experiment(ex, *single));
+  EXPECT_EQ(side_by_side.stats, one.stats);
+  EXPECT_EQ(side_by_side.hist, one.hist);
+}
+
+TEST(InitPipeline, WorkersGoOnWhileTheCallingThreadCommits) {
+  // The commit of configuration 0 takes 300 ms (a slow disk, say): meanwhile the workers compute
+  // configuration 1, whose chunks were queued as soon as configuration 0's were all dealt. Every
+  // configuration is still committed and handed on in order.
+  const Experiment ex = small_sweep();
+  auto b = make_backend("cpu", {2});
+  std::mutex mu;
+  std::map<const SweepPoint*, int64_t> progress;
+  RunOptions opt;
+  opt.progress = [&](const SweepPoint& p, int64_t done, int64_t, bool) {
+    std::lock_guard<std::mutex> lock(mu);
+    progress[&p] = done;
+  };
+  int64_t seen_during_commit = -1;
+  std::vector<std::size_t> committed, handed;
+  opt.finished = [&](const ConfigResult& r) {
+    const std::size_t i = std::size_t(r.point - ex.points.data());
+    committed.push_back(i);
+    if (i != 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::lock_guard<std::mutex> lock(mu);
+    seen_during_commit = progress.count(&ex.points[1]) ? progress[&ex.points[1]] : 0;
+  };
+  opt.unit_done = [&](ConfigResult&& r) { handed.push_back(std::size_t(r.point - ex.points.data())); };
+  run_experiment(ex, *b, opt);
+  EXPECT_EQ(seen_during_commit, 9) << "configuration 1 was not computed while configuration 0 was committed";
+  ASSERT_EQ(committed.size(), 24u);
+  ASSERT_EQ(handed.size(), 24u);
+  for (std::size_t i = 0; i < 24; ++i) {
+    EXPECT_EQ(committed[i], i);
+    EXPECT_EQ(handed[i], i);
+  }
+}
+
+TEST(InitPipeline, AStopKeepsWhatWasFoldedAndResumesToTheSameBits) {
+  // Stopped while configuration 5 runs (side by side with the next ones): the finished
+  // configurations and the folded beginning of the first unfinished one are committed, in order,
+  // each range once; a second run resuming from them gives the uninterrupted run's bits.
+  const Experiment ex = small_sweep();
+  auto b = make_backend("cpu", {2});
+  const Csv ref = csv_of(ex, run_experiment(ex, *b));
+  std::atomic<bool> stop{false};
+  std::map<std::string, std::vector<ConfigResult>> kept;  // by configuration id, in trial order
+  std::vector<std::size_t> order;
+  RunOptions opt;
+  opt.stop = &stop;
+  opt.progress = [&](const SweepPoint& p, int64_t done, int64_t, bool) {
+    if (&p == &ex.points[5] && done >= 4) stop = true;
+  };
+  opt.finished = [&](const ConfigResult& r) {
+    order.push_back(std::size_t(r.point - ex.points.data()));
+    kept[r.point->id].push_back(r);
+  };
+  try {
+    run_experiment(ex, *b, opt);
+    FAIL() << "the stop was not seen";
+  } catch (const Interrupted& e) {
+    EXPECT_EQ(e.done, 5);
+    EXPECT_EQ(e.total, 24);
+    EXPECT_GE(e.kept_trials, 4u);
+    EXPECT_LT(e.kept_trials, 9u);
+    ASSERT_EQ(order.size(), 6u);
+    for (std::size_t i = 0; i < order.size(); ++i) EXPECT_EQ(order[i], i);
+    EXPECT_EQ(kept[ex.points[5].id].front().end, e.kept_trials);
+  }
+  RunOptions again;
+  int resumed = 0;
+  again.resume = [&](const SweepPoint& p, uint64_t first, uint64_t end) {
+    std::vector<ConfigResult> out;
+    for (const ConfigResult& r : kept[p.id])
+      if (r.first >= first && r.end <= end) out.push_back(r);
+    resumed += int(out.size());
+    return out;
+  };
+  const Csv resumed_csv = csv_of(ex, run_experiment(ex, *b, again));
+  EXPECT_EQ(resumed, 6);
+  EXPECT_EQ(resumed_csv.stats, ref.stats);
+  EXPECT_EQ(resumed_csv.hist, ref.hist);
+}
+
+TEST(InitPipeline, AnErrorOnEitherSideEndsTheRunWithIt) {
+  const Experiment ex = small_sweep();
+  auto b = make_backend("cpu", {2});
+  {  // on a worker (the per-trial sink runs where a chunk is folded)
+    RunOptions opt;
+    int calls = 0;
+    opt.per_trial = [&](const ConfigResult&, uint64_t, const std::vector<TrialStats>&) {
+      if (++calls == 7) throw std::runtime_error("sink failed");
+    };
+    try {
+      run_experiment(ex, *b, opt);
+      FAIL() << "the sink's error was lost";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "sink failed");
+    }
+  }
+  {  // on the calling thread (a commit that fails: a full disk), with ranges running side by side
+    RunOptions opt;
+    opt.finished = [&](const ConfigResult& r) {
+      if (r.point == &ex.points[3]) throw std::runtime_error("disk full");
+    };
+    try {
+      run_experiment(ex, *b, opt);
+      FAIL() << "the commit's error was lost";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "disk full");
+    }
+  }
+}
