@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -371,11 +372,43 @@ learning_rate = 0.5
   }
 }
 
+TEST(TrainRun, ShardsDealATrainingGroupWhole) {
+  // A training group's evaluation points are one training run: a shard holds a trial range of a
+  // group with every one of its points, consecutive (run_experiment trains them together), and no
+  // range of a group is trained on two shards. Checked for 1 to 7 shards of a 3-group sweep (3
+  // points each, 6 trials): with more shards than groups, the groups are cut into trial ranges.
+  const std::string toml = with(kShapesetTrain, "[sweep]\n\"network.gain\" = [0.8, 1.0, 1.2]\n");
+  static const Experiment ex = parse_experiment(toml, "s.toml");
+  ASSERT_EQ(ex.points.size(), 9u);
+  for (int n = 1; n <= 7; ++n) {
+    std::map<std::pair<std::string, uint64_t>, int> trained_on;  // (group, first trial) -> shard
+    std::vector<int> covered(ex.points.size(), 0);               // trials of each point, over the shards
+    for (int s = 0; s < n; ++s) {
+      const auto units = shard_units(ex, s, n);
+      for (std::size_t k = 0; k < units.size();) {
+        const std::string& g = ex.points[units[k].point].train_group;
+        const uint64_t first = units[k].first, end = units[k].end;
+        std::size_t v = k;
+        for (; v < units.size() && ex.points[units[v].point].train_group == g && units[v].first == first; ++v) {
+          EXPECT_EQ(units[v].end, end);
+          covered[units[v].point] += int(end - first);
+        }
+        EXPECT_EQ(v - k, 3u) << n << " shards: a group's range without every evaluation point";
+        EXPECT_TRUE(trained_on.emplace(std::make_pair(g, first), s).second)
+            << n << " shards: group " << g << " trials from " << first << " trained twice";
+        k = v;
+      }
+    }
+    for (std::size_t i = 0; i < covered.size(); ++i) EXPECT_EQ(covered[i], 6) << n << " shards, point " << i;
+    EXPECT_EQ(trained_on.size(), std::size_t(n <= 3 ? 3 : 3 * ((n + 2) / 3))) << n << " shards";
+  }
+}
+
 TEST(TrainRun, ShardsHoldingSomeEvaluationPointsMergeToTheWholeRun) {
-  // Three shards of a two-group sweep: each holds some evaluation points (and trial ranges) of a
-  // group and trains those chunks itself. Every point merged from the shards equals the unsharded
-  // run's bit for bit — train_error/train_nll too, which cover the updates since the previous
-  // evaluation point of the group's schedule even where that point is another shard's.
+  // Three shards of a two-group sweep: a group is dealt whole, cut into trial ranges (fewer groups
+  // than shards), and each shard trains its ranges itself. Every point merged from the shards
+  // equals the unsharded run's bit for bit — train_error/train_nll too, which cover the updates
+  // since the previous evaluation point.
   const std::string toml = with(kShapesetTrain, "[sweep]\n\"network.init\" = [\"standard\", \"normalized\"]\n");
   static const Experiment ex = parse_experiment(toml, "s.toml");
   auto be = make_backend("cpu", BackendOptions{2, false});

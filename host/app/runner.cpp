@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <stdexcept>
 
 namespace isc {
@@ -451,32 +452,60 @@ std::vector<WorkUnit> shard_units(const Experiment& ex, int index, int count) {
   if (count < 1 || index < 0 || index >= count)
     throw std::invalid_argument("--shard " + std::to_string(index) + "/" + std::to_string(count) +
                                 ": needs 0 <= I < N (I counts from 0, as SLURM_ARRAY_TASK_ID)");
-  std::vector<WorkUnit> units;
-  const std::size_t P = ex.points.size();
-  const uint64_t pieces = P >= std::size_t(count) ? 1 : (uint64_t(count) + P - 1) / P;
-  for (std::size_t i = 0; i < P; ++i) {
-    const uint64_t T = uint64_t(ex.points[i].config.trials);
-    for (uint64_t j = 0; j < pieces; ++j) {
-      const uint64_t a = T * j / pieces, b = T * (j + 1) / pieces;
-      if (b > a) units.push_back({i, a, b});
+  // What is dealt: a configuration, or a training group whole (its evaluation points are one
+  // training run, measured as it goes: dealt apart, each shard would train the networks again up to
+  // its points).
+  std::vector<std::vector<std::size_t>> items;  // points, in sweep order
+  std::map<std::string, std::size_t> group_item;
+  for (std::size_t i = 0; i < ex.points.size(); ++i) {
+    const std::string& g = ex.points[i].train_group;
+    if (g.empty()) {
+      items.push_back({i});
+      continue;
+    }
+    const auto it = group_item.find(g);
+    if (it == group_item.end()) {
+      group_item.emplace(g, items.size());
+      items.push_back({i});
+    } else {
+      items[it->second].push_back(i);
     }
   }
-  std::vector<double> cost(units.size());
-  for (std::size_t k = 0; k < units.size(); ++k)
-    cost[k] = flops_per_trial(ex.points[units[k].point].config) * double(units[k].end - units[k].first);
-  std::vector<std::size_t> order(units.size());
+  const std::size_t P = items.size();
+  const uint64_t pieces = P >= std::size_t(count) ? 1 : (uint64_t(count) + P - 1) / P;
+  // Each item cut into `pieces` trial ranges (a group's points share their trial count).
+  struct Deal {
+    std::vector<WorkUnit> units;
+    double cost = 0;
+  };
+  std::vector<Deal> deals;
+  for (const auto& item : items) {
+    const uint64_t T = uint64_t(ex.points[item.front()].config.trials);
+    for (uint64_t j = 0; j < pieces; ++j) {
+      const uint64_t a = T * j / pieces, b = T * (j + 1) / pieces;
+      if (b <= a) continue;
+      Deal d;
+      for (std::size_t i : item) {
+        d.units.push_back({i, a, b});
+        d.cost += flops_per_trial(ex.points[i].config) * double(b - a);
+      }
+      deals.push_back(std::move(d));
+    }
+  }
+  std::vector<std::size_t> order(deals.size());
   for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return cost[a] > cost[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return deals[a].cost > deals[b].cost; });
   std::vector<double> load(std::size_t(count), 0.0);
-  std::vector<WorkUnit> mine;
   std::vector<std::size_t> mine_idx;
   for (std::size_t k : order) {
     const std::size_t s = std::size_t(std::min_element(load.begin(), load.end()) - load.begin());
-    load[s] += cost[k];
+    load[s] += deals[k].cost;
     if (int(s) == index) mine_idx.push_back(k);
   }
-  std::sort(mine_idx.begin(), mine_idx.end());  // this shard's units in sweep order
-  for (std::size_t k : mine_idx) mine.push_back(units[k]);
+  std::sort(mine_idx.begin(), mine_idx.end());  // this shard's deals in sweep order
+  std::vector<WorkUnit> mine;
+  for (std::size_t k : mine_idx) mine.insert(mine.end(), deals[k].units.begin(), deals[k].units.end());
   return mine;
 }
 

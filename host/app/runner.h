@@ -93,10 +93,11 @@ struct WorkUnit {
 };
 // Every configuration whole, in order.
 std::vector<WorkUnit> all_units(const Experiment& ex);
-// Shard `index` of `count` (0-based): the units are the configurations, or, with fewer
-// configurations than shards, each configuration cut into ceil(count / configurations) equal trial
-// ranges; they are dealt to the shards by estimated cost (GEMM FLOPs), largest first, each to the
-// least loaded shard (ties: the lower index). Deterministic: every shard computes the same deal.
+// Shard `index` of `count` (0-based): what is dealt is each configuration, a training group whole
+// (its evaluation points, trained together), or, with fewer of these than shards, each cut into
+// ceil(count / their number) equal trial ranges; they are dealt to the shards by estimated cost
+// (GEMM FLOPs), largest first, each to the least loaded shard (ties: the lower index), and a shard's
+// units come in sweep order of what was dealt. Deterministic: every shard computes the same deal.
 std::vector<WorkUnit> shard_units(const Experiment& ex, int index, int count);
 
 // How many finished configurations may wait for the results writer (ResultsWriter's queue).
