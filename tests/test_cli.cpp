@@ -1,12 +1,14 @@
 // test_cli.cpp — the initscope binary end to end: a small run, byte-identical reruns, bad input.
 #include <gtest/gtest.h>
 
+#include "host/cpu/cpu_backend.h"
 #include "tests/file_util.h"
 
 #include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -358,4 +360,56 @@ TEST_F(Cli, SweepingPercentilesWithPerTrialRowsIsRefusedBeforeCompute) {
   const std::string stats = slurp(dir_ / "y" / "stats.csv");
   EXPECT_NE(stats.find(",p01,"), std::string::npos);
   EXPECT_NE(stats.find(",p50,"), std::string::npos);
+}
+
+TEST(BlasCore, AFallbackToOlderKernelsIsNamedWithItsFix) {
+  // The decision: OpenBLAS's pre-AVX2 cores on a CPU that has AVX2 or AVX-512 get a note naming the
+  // OPENBLAS_CORETYPE to set; matching kernels, or a CPU without AVX2, get none.
+  EXPECT_EQ(isc::blas_core_note_for("SkylakeX", true, true), "");
+  EXPECT_EQ(isc::blas_core_note_for("Haswell", false, true), "");
+  EXPECT_EQ(isc::blas_core_note_for("Zen", false, true), "");
+  EXPECT_EQ(isc::blas_core_note_for("Prescott", false, false), "");
+  const std::string a = isc::blas_core_note_for("Prescott", true, true);
+  EXPECT_NE(a.find("Prescott kernels"), std::string::npos) << a;
+  EXPECT_NE(a.find("OPENBLAS_CORETYPE=SkylakeX"), std::string::npos) << a;
+  const std::string b = isc::blas_core_note_for("Sandybridge", false, true);
+  EXPECT_NE(b.find("OPENBLAS_CORETYPE=Haswell"), std::string::npos) << b;
+  EXPECT_NE(isc::blas_core(), "");
+}
+
+TEST_F(Cli, OpenBlasFallbackKernelsAreReportedWhereTheyRun) {
+  // End to end on this machine: OpenBLAS forced to its Prescott kernels (as it falls back on a CPU
+  // model it does not know) is named in `info`, `plan` and `run`, with the fix; the kernels named
+  // in the fix bring no note. Needs an x86-64 CPU with AVX2.
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) GTEST_SKIP() << "this CPU has no AVX2";
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  const std::string fix = avx512 ? "SkylakeX" : "Haswell";
+  const fs::path cfg = write("b.toml", kSmall);
+  const char* old = std::getenv("OPENBLAS_CORETYPE");
+  const std::string saved = old ? old : "";
+  setenv("OPENBLAS_CORETYPE", "Prescott", 1);
+  const Result info = run("info"), plan = run("plan " + cfg.string());
+  const Result ran = run("run " + cfg.string() + " --device cpu --out " + (dir_ / "o").string());
+  setenv("OPENBLAS_CORETYPE", fix.c_str(), 1);
+  const Result good = run("info");
+  if (old)
+    setenv("OPENBLAS_CORETYPE", saved.c_str(), 1);
+  else
+    unsetenv("OPENBLAS_CORETYPE");
+  if (info.out.find("OpenBLAS Prescott kernels") == std::string::npos)
+    GTEST_SKIP() << "this OpenBLAS does not take OPENBLAS_CORETYPE (not built with DYNAMIC_ARCH): " << info.out;
+  for (const Result* r : {&info, &plan, &ran}) {
+    EXPECT_EQ(r->code, 0) << r->out;
+    EXPECT_NE(r->out.find("OpenBLAS runs its Prescott kernels"), std::string::npos) << r->out;
+    EXPECT_NE(r->out.find("OPENBLAS_CORETYPE=" + fix), std::string::npos) << r->out;
+  }
+  EXPECT_EQ(good.code, 0) << good.out;
+  EXPECT_EQ(good.out.find("note:"), std::string::npos) << good.out;
+  EXPECT_NE(good.out.find("OpenBLAS " + fix + " kernels"), std::string::npos) << good.out;
+#else
+  GTEST_SKIP() << "x86-64 only";
+#endif
 }

@@ -30,6 +30,7 @@
 #include "host/app/results_writer.h"
 #include "host/app/runner.h"
 #include "host/app/trials_writer.h"
+#include "host/cpu/cpu_backend.h"
 
 namespace {
 
@@ -138,6 +139,13 @@ int render_plots(const std::string& dir, const std::string& gradient_axis = "aut
   return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
+// The note on OpenBLAS's kernels (cpu_backend.h) for a run or plan on the CPU, when it has one.
+void blas_note(const isc::Backend& b, FILE* out) {
+  if (b.name().find("cpu") == std::string::npos) return;
+  const std::string n = isc::blas_core_note();
+  if (!n.empty()) std::fprintf(out, "initscope: note: %s\n", n.c_str());
+}
+
 int cmd_info() {
   const auto b = isc::build_info();
   std::cout << "initscope " << b["version"].get<std::string>() << " (commit " << b["git_commit"].get<std::string>()
@@ -146,6 +154,8 @@ int cmd_info() {
             << "\n";
   std::cout << "devices:\n";
   for (const auto& d : isc::describe_devices()) std::cout << "  " << d << "\n";
+  const std::string n = isc::blas_core_note();
+  if (!n.empty()) std::cout << "note: " << n << "\n";
   return 0;
 }
 
@@ -422,6 +432,8 @@ int main(int argc, char** argv) {
       auto backend = backend_for(ex, plan_device);
       std::printf("plan for %s on %s (%s)\n", plan_config.c_str(), backend->name().c_str(),
                   backend->description().c_str());
+      std::fflush(stdout);
+      blas_note(*backend, stderr);
       const double rate = plan_no_time ? 0.0 : isc::measure_gemm_rate(*backend);
       std::fputs(isc::plan_text(ex, *backend, rate).c_str(), stdout);
       return 0;
@@ -446,6 +458,7 @@ int main(int argc, char** argv) {
     if (!quiet)
       std::fprintf(stderr, "initscope: %zu configuration%s on %s (%s)\n", ex.points.size(),
                    ex.points.size() == 1 ? "" : "s", backend->name().c_str(), backend->description().c_str());
+    if (!quiet) blas_note(*backend, stderr);
     isc::RunInfo info;
     info.command_line = cmdline;
     info.device = backend->name();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -24,6 +25,7 @@
 
 // OpenBLAS's own thread count control (declared in its cblas.h on Debian; repeated for others).
 extern "C" void openblas_set_num_threads(int);
+extern "C" char* openblas_get_corename(void);
 
 namespace isc {
 namespace {
@@ -74,7 +76,7 @@ class CpuBackend final : public Backend {
   std::string description() const override {
     std::ostringstream os;
     os << cpu_model() << ", " << threads_ << " thread" << (threads_ == 1 ? "" : "s") << ", " << (memory_ >> 20)
-       << " MiB";
+       << " MiB, OpenBLAS " << blas_core() << " kernels";
     return os.str();
   }
   std::size_t memory_budget() const override { return memory_ / 10 * 8; }
@@ -433,5 +435,41 @@ std::size_t cpu_memory_bytes() {
 }
 
 std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& opt) { return std::make_unique<CpuBackend>(opt); }
+
+std::string blas_core() {
+  const char* c = openblas_get_corename();
+  return c && *c ? c : "unknown";
+}
+
+std::string blas_core_note_for(const std::string& core, bool avx512, bool avx2) {
+  std::string lower;
+  for (char ch : core) lower += char(std::tolower(static_cast<unsigned char>(ch)));
+  // OpenBLAS's x86 cores without AVX2 kernels: what it falls back to for a model it does not know.
+  static const char* const old_cores[] = {"prescott",  "core2",   "penryn",     "dunnington", "nehalem",
+                                          "atom",      "opteron", "barcelona",  "katmai",     "coppermine",
+                                          "northwood", "banias",  "sandybridge"};
+  bool old = false;
+  for (const char* o : old_cores) old = old || lower == o;
+  if (!old || !(avx512 || avx2)) return "";
+  const char* want = avx512 ? "SkylakeX" : "Haswell";
+  return std::string("OpenBLAS runs its ") + core + " kernels here, though this CPU has " +
+         (avx512 ? "AVX-512" : "AVX2") +
+         " (OpenBLAS did not recognize the model, as on some virtual machines): GEMMs run several times "
+         "slower than they could (5x measured on one such machine, docs/benchmarks.md). Set "
+         "OPENBLAS_CORETYPE=" +
+         want + " in the environment.";
+}
+
+std::string blas_core_note() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return blas_core_note_for(blas_core(), avx512, avx2);
+#else
+  return "";
+#endif
+}
 
 }  // namespace isc
