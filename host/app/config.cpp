@@ -983,8 +983,9 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
     try {  // (only memory can run out here)
       const bool trains = m.point.config.train.on();
       m.out.reserve(m.evals.size());
-      for (const int64_t u : m.evals) {
-        SweepPoint e = m.point;
+      for (std::size_t k = 0; k < m.evals.size(); ++k) {
+        const int64_t u = m.evals[k];
+        SweepPoint e = k + 1 < m.evals.size() ? m.point : std::move(m.point);  // the last takes it
         if (trains) {
           e.config.train.update = u;
           e.swept.emplace_back("update", std::to_string(u));

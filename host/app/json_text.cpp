@@ -22,16 +22,25 @@ std::string json_value(uint64_t v) { return std::to_string(v); }
 std::string json_value(int v) { return std::to_string(v); }
 std::string json_value(bool v) { return v ? "true" : "false"; }
 
-std::string json_value(const std::string& s) {
-  // Printable ASCII without quote or backslash is written as it is; anything else (escapes, UTF-8,
-  // invalid bytes) goes through nlohmann's own serializer.
+namespace {
+// Appends s as a JSON string. Printable ASCII without quote or backslash is written as it is;
+// anything else (escapes, UTF-8, invalid bytes) goes through nlohmann's own serializer.
+void append_json_string(std::string& out, const std::string& s) {
   for (unsigned char ch : s)
-    if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') return nlohmann::json(s).dump();
+    if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') {
+      out += nlohmann::json(s).dump();
+      return;
+    }
+  out += '"';
+  out += s;
+  out += '"';
+}
+}  // namespace
+
+std::string json_value(const std::string& s) {
   std::string t;
   t.reserve(s.size() + 2);
-  t += '"';
-  t += s;
-  t += '"';
+  append_json_string(t, s);
   return t;
 }
 std::string json_value(const char* s) { return json_value(std::string(s)); }
@@ -57,7 +66,7 @@ std::string JsonObject::text() const {
   t += '{';
   for (std::size_t i = 0; i < order.size(); ++i) {
     if (i) t += ',';
-    t += json_value(order[i]->first);
+    append_json_string(t, order[i]->first);
     t += ':';
     t += order[i]->second;
   }
