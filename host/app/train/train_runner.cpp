@@ -392,6 +392,7 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
 
   auto work = [&](int w) {
     try {
+      run.workers[std::size_t(w)]->bind_thread();  // a GPU: its device, current on this thread
       for (;;) {
         if (stopping()) {
           stopped = true;
