@@ -30,7 +30,7 @@ ProgressLine::ProgressLine(const Experiment& ex, const std::vector<WorkUnit>& un
   resumed_.assign(work_.size(), 0.0);
 }
 
-std::string ProgressLine::line(const SweepPoint& p, int64_t done, int64_t total) const {
+std::string ProgressLine::line(const SweepPoint& p, int64_t done, int64_t total, std::size_t unit) const {
   std::string what;
   for (const auto& kv : p.swept) what += (what.empty() ? "" : ", ") + kv.first + "=" + kv.second;
   if (what.empty()) what = p.id;
@@ -47,8 +47,9 @@ std::string ProgressLine::line(const SweepPoint& p, int64_t done, int64_t total)
     std::snprintf(rate_text, sizeof rate_text, "%.3g", trials_per_s);
   char buf[256];
   std::snprintf(buf, sizeof buf, "  [%zu/%zu] %s: %lld/%lld trials, %s trials/s, ETA %s",
-                std::min(finished_ + (done < total), units), units, what.c_str(), static_cast<long long>(done),
-                static_cast<long long>(total), rate_text, finished_ >= units ? "0 s" : format_duration(eta).c_str());
+                unit < units ? unit + 1 : std::min(finished_ + (done < total), units), units, what.c_str(),
+                static_cast<long long>(done), static_cast<long long>(total), rate_text,
+                finished_ >= units ? "0 s" : format_duration(eta).c_str());
   return buf;
 }
 
@@ -71,7 +72,7 @@ void ProgressLine::update(const SweepPoint& p, int64_t done, int64_t total, bool
   const double since = std::chrono::duration<double>(now - last_).count();
   if (done < total && since < (live_ ? 0.1 : period_)) return;
   last_ = now;
-  const std::string l = line(p, done, total) + (resumed_whole ? " (resumed)" : "");
+  const std::string l = line(p, done, total, u) + (resumed_whole ? " (resumed)" : "");
   if (live_)
     std::fprintf(out_, "\r%s\033[K%s", l.c_str(), done == total ? "\n" : "");
   else

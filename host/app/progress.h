@@ -25,7 +25,9 @@ class ProgressLine {
 
  private:
   using clock = std::chrono::steady_clock;
-  std::string line(const SweepPoint& p, int64_t done, int64_t total) const;
+  // `unit`: the unit's index in the run's order (shown as [unit + 1/units]: units side by side finish
+  // in any order), or units when it is not known.
+  std::string line(const SweepPoint& p, int64_t done, int64_t total, std::size_t unit) const;
   bool live_;
   std::FILE* out_;
   double period_;
