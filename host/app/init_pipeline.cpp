@@ -47,7 +47,6 @@ struct Job {
   std::optional<ConfigAggregator> agg;
   // Under the lock:
   int64_t dealt = 0;                                   // chunks taken by a worker
-  int64_t running = 0;                                 // taken and not yet folded
   int64_t folded = 0;                                  // chunks folded into agg, in chunk order
   std::map<int64_t, std::vector<TrialStats>> pending;  // computed, waiting for the chunks before them
   std::vector<TrialStats> trials;                      // RunOptions::keep_trials
@@ -110,18 +109,11 @@ class Pipeline {
   // Under the lock: creates and queues work while the workers may take it. The next range is
   // queued when the ranges before it have no chunk left to deal; several run side by side only
   // when every worker may take their chunks and no per-trial sink orders the writes.
-  bool may_queue_job(const Job& j) const {
-    if (opt_.per_trial || jobs_.size() >= kAhead || !j.side_by_side || !jobs_.back()->side_by_side) return false;
-    int64_t left = 0;
-    for (const auto& q : jobs_) left += q->chunks - q->dealt;
-    return left < pool_size();
-  }
-
   void deal(std::unique_lock<std::mutex>& lock) {
     for (;;) {
       if (error_ || stopping()) return;
       if (!ready_.empty()) {
-        if (!jobs_.empty() && !may_queue_job(*ready_.front())) return;
+        if (!may_queue(ready_.front()->side_by_side)) return;
         jobs_.push_back(std::move(ready_.front()));
         ready_.pop_front();
         work_cv_.notify_all();
@@ -129,7 +121,7 @@ class Pipeline {
       }
       if (next_unit_ >= units_.size()) return;
       // A new unit: only when what is queued leaves a worker without a chunk soon.
-      if (!jobs_.empty() && !may_queue_plan(plans_[units_[next_unit_].point])) return;
+      if (!may_queue(side_by_side(plans_[units_[next_unit_].point]))) return;
       const std::size_t index = next_unit_++;
       lock.unlock();
       std::unique_ptr<Unit> u;
@@ -147,11 +139,11 @@ class Pipeline {
     }
   }
 
-  // Whether a range of a configuration planned as `plan` may be queued behind those queued now.
-  bool may_queue_plan(const MemoryPlan& plan) const {
+  // Under the lock: whether a range (that may run side by side or not) is queued behind those
+  // queued now.
+  bool may_queue(bool beside) const {
     if (jobs_.empty()) return true;
-    if (opt_.per_trial || jobs_.size() >= kAhead) return false;
-    if (!side_by_side(plan) || !jobs_.back()->side_by_side) return false;
+    if (opt_.per_trial || jobs_.size() >= kAhead || !beside || !jobs_.back()->side_by_side) return false;
     int64_t left = 0;  // chunks not yet dealt
     for (const auto& j : jobs_) left += j->chunks - j->dealt;
     return left < pool_size();
@@ -164,9 +156,7 @@ class Pipeline {
 
   // The unit's committed trials and the jobs of the rest (called without the lock).
   std::unique_ptr<Unit> prepare(std::size_t index, std::deque<std::unique_ptr<Job>>* jobs) {
-    const WorkUnit& wu = units_[index];
-    if (wu.point >= ex_.points.size() || wu.end <= wu.first || wu.end > uint64_t(ex_.points[wu.point].config.trials))
-      throw std::logic_error("run_experiment: a work unit outside its configuration");
+    const WorkUnit& wu = units_[index];  // checked by run_experiment
     auto u = std::make_unique<Unit>();
     u->index = index;
     u->p = &ex_.points[wu.point];
@@ -237,7 +227,6 @@ class Pipeline {
       if (quit_) return;
       const int64_t k = j->dealt++;
       if (j->dealt == j->chunks) main_cv_.notify_one();  // the next range may be queued
-      ++j->running;
       ++running_;
       if (!j->started) {
         j->started = true;
@@ -258,7 +247,6 @@ class Pipeline {
         failed = std::current_exception();
       }
       lock.lock();
-      --j->running;
       --running_;
       if (failed) {
         if (!error_) error_ = failed;
@@ -309,7 +297,7 @@ class Pipeline {
     Unit& u = *j.unit;
     const Clock::time_point from = have_end_ ? std::max(j.start, last_end_) : j.start;
     j.r.seconds = std::max(0.0, std::chrono::duration<double>(j.end - from).count());
-    last_end_ = std::max(have_end_ ? last_end_ : j.end, j.end);
+    last_end_ = have_end_ ? std::max(last_end_, j.end) : j.end;
     have_end_ = true;
     std::move(*j.agg).finish(&j.r);
     if (opt_.finished) opt_.finished(j.r);
@@ -368,7 +356,7 @@ class Pipeline {
   std::vector<std::thread> pool_;
   bool quit_ = false;
   std::exception_ptr error_;
-  int64_t running_ = 0;
+  int64_t running_ = 0;  // chunks taken and not yet folded
   std::size_t next_unit_ = 0;
   std::deque<std::unique_ptr<Unit>> open_;  // prepared, in unit order
   std::deque<std::unique_ptr<Job>> ready_;  // made, not yet queued, in order

@@ -164,7 +164,7 @@ ConfigResult decode_part(const std::string& payload, const SweepPoint& p) {
   ConfigAggregator agg(p.config, part.spec, part.layers);
   agg.absorb(part);
   ConfigResult out = part;
-  agg.finish(&out);
+  std::move(agg).finish(&out);
   return out;
 }
 

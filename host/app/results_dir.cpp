@@ -374,7 +374,7 @@ Merged merge_folders(const std::vector<std::string>& dirs) {
       rows = rows && !pc.rows.empty();
       m.trials.push_back(pc.rows);
     }
-    agg.finish(&r);
+    std::move(agg).finish(&r);
     results.push_back(std::move(r));
   }
   m.ex = std::move(in[0].ex);  // the results point into it (moved, not copied: the points stay put)

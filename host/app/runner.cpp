@@ -550,6 +550,9 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
   std::vector<Workspace> ws(workers.size());
   std::vector<ConfigResult> results;
   const std::vector<WorkUnit> units = opt.units.empty() ? all_units(ex) : opt.units;
+  for (const WorkUnit& w : units)
+    if (w.point >= ex.points.size() || w.end <= w.first || w.end > uint64_t(ex.points[w.point].config.trials))
+      throw std::logic_error("run_experiment: a work unit outside its configuration");
   // At initialization: a pool of worker threads, pipelined (init_pipeline.h). Training (every
   // configuration of the sweep, or none) trains each group's chunks below.
   if (!ex.points.empty() && !ex.points.front().config.train.on()) {
@@ -560,8 +563,6 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
   auto stopping = [&] { return opt.stop && opt.stop->load(); };
   for (std::size_t u = 0; u < units.size(); ++u) {
     const std::size_t i = units[u].point;
-    if (i >= ex.points.size() || units[u].end <= units[u].first || units[u].end > uint64_t(ex.points[i].config.trials))
-      throw std::logic_error("run_experiment: a work unit outside its configuration");
     const SweepPoint& p = ex.points[i];
     if (!p.config.train.on())
       throw std::logic_error("run_experiment: a configuration that does not train in a training sweep");

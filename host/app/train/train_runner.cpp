@@ -369,7 +369,7 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
           part.chunk_trials = int(C);
           part.workers = run.plan.workers;
           part.seconds = secs * double(r.second - r.first) / double(n);
-          agg.finish(&part);
+          std::move(agg).finish(&part);
           std::lock_guard<std::mutex> lock(mu);
           if (opt.finished) opt.finished(part);
           unit[e].absorb(part);
@@ -420,7 +420,7 @@ std::vector<ConfigResult> run_training(const TrainRun& run, const RunOptions& op
   }
   if (error) std::rethrow_exception(error);
   if (stopped.load()) throw Interrupted(run.done_units, run.total_units);
-  for (std::size_t e = 0; e < E; ++e) unit[e].finish(&whole[e]);
+  for (std::size_t e = 0; e < E; ++e) std::move(unit[e]).finish(&whole[e]);
   return whole;
 }
 
