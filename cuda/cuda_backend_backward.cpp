@@ -80,7 +80,8 @@ void CudaBackend::gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw,
   gemm_->weight_grad(device_ptr(g), device_ptr(h), device_ptr(dw), chunk_.samples, n_out, n_in, chunk_.trials);
 }
 
-void CudaBackend::activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer) {
+void CudaBackend::activation_grad_stats(Buffer& g, const Buffer& s, const Buffer& /*h*/, const ActivationSpec& act,
+                                        int width, int layer) {
   const uint64_t per = uint64_t(chunk_.samples) * uint64_t(width);
   require(g, per * std::size_t(chunk_.trials), "CUDA", "gradient");
   require(s, per * std::size_t(chunk_.trials), "CUDA", "pre-activation");

@@ -46,14 +46,16 @@ class CudaBackend final : public Backend {
   void softmax_nll_grad(const Buffer& z, const Buffer& y, Buffer& g, int classes) override;
   void gemm_backward_data(const Buffer& g, const Buffer& w, Buffer& dh, int n_out, int n_in) override;
   void gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw, int n_out, int n_in) override;
-  void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer) override;
+  // f'(s) is evaluated from s (h is not read).
+  void activation_grad_stats(Buffer& g, const Buffer& s, const Buffer& h, const ActivationSpec& act, int width,
+                             int layer) override;
   void stats(const Buffer& x, std::size_t per_trial, Quantity q, int layer) override;
   void jacobian_stats(const Buffer& s, const Buffer& w, const ActivationSpec& act, int n_out, int n_in,
                       int layer) override;
 
   // --- training: an SGD step (cuda_backend_train.cpp) ---
   void bias_activate(Buffer& s, const Buffer& b, Buffer* h, const ActivationSpec& act, int width) override;
-  void activation_grad(Buffer& g, const Buffer& s, const ActivationSpec& act, int width) override;
+  void activation_grad(Buffer& g, const Buffer& s, const Buffer& h, const ActivationSpec& act, int width) override;
   void bias_grad(const Buffer& g, Buffer& db, int width) override;
   void sgd_update(Buffer& p, const Buffer& g, float learning_rate, std::size_t n) override;
   void nll_errors(const Buffer& z, const Buffer& y, int classes, double* nll, int64_t* errors) override;

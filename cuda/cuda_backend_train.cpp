@@ -22,7 +22,8 @@ void CudaBackend::bias_activate(Buffer& s, const Buffer& b, Buffer* h, const Act
                        width, stream_);
 }
 
-void CudaBackend::activation_grad(Buffer& g, const Buffer& s, const ActivationSpec& act, int width) {
+void CudaBackend::activation_grad(Buffer& g, const Buffer& s, const Buffer& /*h*/, const ActivationSpec& act,
+                                  int width) {
   const std::size_t n = std::size_t(chunk_.trials) * std::size_t(chunk_.samples) * std::size_t(width);
   require(g, n, "CUDA", "gradient");
   require(s, n, "CUDA", "pre-activation");

@@ -88,6 +88,9 @@ struct Act<Activation::Linear> {
   static constexpr bool kOdd = true;
   static ISC_HD float f(const ActivationSpec&, float s) { return s; }
   static ISC_HD float df(const ActivationSpec&, float) { return 1.0f; }
+  // f'(s) given h = f(s) as well (the same bits as df(s)): the CPU's backward pass reads the stored
+  // activations instead of evaluating f again.
+  static ISC_HD float df_h(const ActivationSpec&, float, float) { return 1.0f; }
   static ISC_HD bool saturated(const ActivationSpec&, float) { return false; }
   static double f_exact(const ActivationSpec&, double s) { return s; }
   static double df_exact(const ActivationSpec&, double) { return 1.0; }
@@ -100,10 +103,8 @@ struct Act<Activation::Sigmoid> {
   static constexpr bool kSaturates = true;  // whether saturation is reported
   static constexpr bool kOdd = false;
   static ISC_HD float f(const ActivationSpec&, float s) { return act_sigmoid(s); }
-  static ISC_HD float df(const ActivationSpec&, float s) {
-    const float y = act_sigmoid(s);
-    return mul_rn(y, sub_rn(1.0f, y));
-  }
+  static ISC_HD float df(const ActivationSpec& a, float s) { return df_h(a, s, f(a, s)); }
+  static ISC_HD float df_h(const ActivationSpec&, float, float y) { return mul_rn(y, sub_rn(1.0f, y)); }
   // h <= 1-t or h >= t.
   static ISC_HD bool saturated(const ActivationSpec& a, float h) { return h <= 1.0f - a.threshold || h >= a.threshold; }
   static double f_exact(const ActivationSpec&, double s) { return 1.0 / (1.0 + std::exp(-s)); }
@@ -120,10 +121,8 @@ struct Act<Activation::Tanh> {
   static constexpr bool kSaturates = true;  // whether saturation is reported
   static constexpr bool kOdd = true;
   static ISC_HD float f(const ActivationSpec&, float s) { return act_tanh(s); }
-  static ISC_HD float df(const ActivationSpec&, float s) {
-    const float y = act_tanh(s);
-    return sub_rn(1.0f, mul_rn(y, y));
-  }
+  static ISC_HD float df(const ActivationSpec& a, float s) { return df_h(a, s, f(a, s)); }
+  static ISC_HD float df_h(const ActivationSpec&, float, float y) { return sub_rn(1.0f, mul_rn(y, y)); }
   // |h| >= t.
   static ISC_HD bool saturated(const ActivationSpec& a, float h) { return fabsf(h) >= a.threshold; }
   static double f_exact(const ActivationSpec&, double s) { return std::tanh(s); }
@@ -144,6 +143,7 @@ struct Act<Activation::Softsign> {
     const float d = add_rn(1.0f, fabsf(s));
     return div_rn(1.0f, mul_rn(d, d));
   }
+  static ISC_HD float df_h(const ActivationSpec& a, float s, float) { return df(a, s); }
   // |h| >= t.
   static ISC_HD bool saturated(const ActivationSpec& a, float h) { return fabsf(h) >= a.threshold; }
   static double f_exact(const ActivationSpec&, double s) { return s / (1.0 + std::fabs(s)); }
@@ -160,6 +160,7 @@ struct Act<Activation::Relu> {
   static constexpr bool kOdd = false;
   static ISC_HD float f(const ActivationSpec&, float s) { return s > 0.0f ? s : 0.0f; }
   static ISC_HD float df(const ActivationSpec&, float s) { return s > 0.0f ? 1.0f : 0.0f; }
+  static ISC_HD float df_h(const ActivationSpec& a, float s, float) { return df(a, s); }
   // h == 0: a "dead" unit.
   static ISC_HD bool saturated(const ActivationSpec&, float h) { return h == 0.0f; }
   static double f_exact(const ActivationSpec&, double s) { return s > 0 ? s : 0.0; }
@@ -174,6 +175,7 @@ struct Act<Activation::LeakyRelu> {
   static constexpr bool kOdd = false;
   static ISC_HD float f(const ActivationSpec& a, float s) { return s > 0.0f ? s : mul_rn(a.slope, s); }
   static ISC_HD float df(const ActivationSpec& a, float s) { return s > 0.0f ? 1.0f : a.slope; }
+  static ISC_HD float df_h(const ActivationSpec& a, float s, float) { return df(a, s); }
   static ISC_HD bool saturated(const ActivationSpec&, float) { return false; }
   static double f_exact(const ActivationSpec& a, double s) { return s > 0 ? s : a.slope * s; }
   static double df_exact(const ActivationSpec& a, double s) { return s > 0 ? 1.0 : a.slope; }

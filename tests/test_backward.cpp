@@ -111,10 +111,10 @@ TEST_P(GradientCheck, MatchesFiniteDifferences) {
   b->fill_targets(*y, TargetKind::Random, *x, n0, C);
   b->softmax_nll_grad(*z, *y, *dz, C);
   b->gemm_backward_data(*dz, *w3, *d2, C, n2);
-  b->activation_grad_stats(*d2, *s2, act, n2, 1);
+  b->activation_grad_stats(*d2, *s2, *h2, act, n2, 1);
   b->gemm_weight_grad(*d2, *h1, *dw2, n2, n1);
   b->gemm_backward_data(*d2, *w2, *d1, n2, n1);
-  b->activation_grad_stats(*d1, *s1, act, n1, 0);
+  b->activation_grad_stats(*d1, *s1, *h1, act, n1, 0);
   b->gemm_weight_grad(*d1, *x, *dw1, n1, n0);
   auto get = [&](const Buffer& buf, std::size_t n) {
     std::vector<float> v(n);

@@ -79,15 +79,16 @@ class MultiBackend final : public Backend {
   void gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw, int o, int i) override {
     dev_[0]->gemm_weight_grad(g, h, dw, o, i);
   }
-  void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& a, int w, int l) override {
-    dev_[0]->activation_grad_stats(g, s, a, w, l);
+  void activation_grad_stats(Buffer& g, const Buffer& s, const Buffer& h, const ActivationSpec& a, int w,
+                             int l) override {
+    dev_[0]->activation_grad_stats(g, s, h, a, w, l);
   }
   void stats(const Buffer& x, std::size_t per, Quantity q, int l) override { dev_[0]->stats(x, per, q, l); }
   void bias_activate(Buffer& s, const Buffer& b, Buffer* h, const ActivationSpec& a, int w) override {
     dev_[0]->bias_activate(s, b, h, a, w);
   }
-  void activation_grad(Buffer& g, const Buffer& s, const ActivationSpec& a, int w) override {
-    dev_[0]->activation_grad(g, s, a, w);
+  void activation_grad(Buffer& g, const Buffer& s, const Buffer& h, const ActivationSpec& a, int w) override {
+    dev_[0]->activation_grad(g, s, h, a, w);
   }
   void bias_grad(const Buffer& g, Buffer& db, int w) override { dev_[0]->bias_grad(g, db, w); }
   void sgd_update(Buffer& p, const Buffer& g, float lr, std::size_t n) override { dev_[0]->sgd_update(p, g, lr, n); }

@@ -299,8 +299,9 @@ ChunkStats run_chunk_ops(Backend& b, Workspace& ws, const Config& c, uint64_t st
         [&] { b.gemm_backward_data(dz, W(L), *dh, C, width(L - 1)); });
   for (int l = L - 1; l >= 0; --l) {
     const int n_out = width(l), n_in = width(l - 1);
-    issue(b, obs, {"activation_grad_stats", l, {{dh, acts(l)}, {&ws.s(l), acts(l)}}, {{dh, acts(l)}}},
-          [&] { b.activation_grad_stats(*dh, ws.s(l), act, n_out, l); });  // dh becomes dC/ds_l
+    issue(b, obs,
+          {"activation_grad_stats", l, {{dh, acts(l)}, {&ws.s(l), acts(l)}, {&ws.h(l), acts(l)}}, {{dh, acts(l)}}},
+          [&] { b.activation_grad_stats(*dh, ws.s(l), ws.h(l), act, n_out, l); });  // dh becomes dC/ds_l
     if (spec.enabled[int(Quantity::WeightGradient)]) {
       issue(b, obs, {"gemm_weight_grad", l, {{dh, acts(l)}, {&ws.h(l - 1), acts(l - 1)}}, {{&dw, weights(l)}}},
             [&] { b.gemm_weight_grad(*dh, ws.h(l - 1), dw, n_out, n_in); });

@@ -106,7 +106,9 @@ class Backend {
   // dw[t] = g[t]^T (n_out x samples) * h[t] (samples x n_in).
   virtual void gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw, int n_out, int n_in) = 0;
   // g <- g * f'(s) in place, then (if enabled) statistics of g as layer `layer`'s backprop_gradient.
-  virtual void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer) = 0;
+  // h = f(s), as the forward pass left it (a backend may take f'(s) from it: Act::df_h).
+  virtual void activation_grad_stats(Buffer& g, const Buffer& s, const Buffer& h, const ActivationSpec& act, int width,
+                                     int layer) = 0;
   // Statistics of x (per_trial values per trial) as quantity q of layer `layer`.
   virtual void stats(const Buffer& x, std::size_t per_trial, Quantity q, int layer) = 0;
 
@@ -114,8 +116,8 @@ class Backend {
   // s[t][i][j] += b[t][j] (each trial's bias vector of `width`), then h = f(s) unless h is null (the
   // output layer's logits). No statistics.
   virtual void bias_activate(Buffer& s, const Buffer& b, Buffer* h, const ActivationSpec& act, int width) = 0;
-  // g <- g * f'(s) in place. No statistics.
-  virtual void activation_grad(Buffer& g, const Buffer& s, const ActivationSpec& act, int width) = 0;
+  // g <- g * f'(s) in place, h = f(s) as bias_activate left it. No statistics.
+  virtual void activation_grad(Buffer& g, const Buffer& s, const Buffer& h, const ActivationSpec& act, int width) = 0;
   // db[t][j] = the sum over samples i, in sample order, of g[t][i][j].
   virtual void bias_grad(const Buffer& g, Buffer& db, int width) = 0;
   // p[k] <- p[k] - learning_rate * g[k] for k < n (kernels/train.h sgd_element).

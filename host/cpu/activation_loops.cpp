@@ -20,12 +20,15 @@ ISC_CLONES void cpu_bias_activate(float* s, float* h, std::size_t n, float bias,
   });
 }
 
-ISC_CLONES void cpu_mul_activation_derivative(float* g, const float* s, std::size_t n, const ActivationSpec& a) {
+ISC_CLONES void cpu_mul_activation_derivative(float* g, const float* s, const float* h, std::size_t n,
+                                              const ActivationSpec& a) {
   if (a.kind == Activation::Linear) return;  // g * 1 (grad_times_derivative)
   const ActivationSpec act = a;
+  // f'(s) from h = f(s) where f' is a function of f (tanh, sigmoid): the same bits, without
+  // evaluating f again (whose NaN test also kept the loop from vectorizing).
   with_activation(a.kind, [&](auto k) ISC_INLINE_LAMBDA {
     using A = Act<decltype(k)::value>;
-    for (std::size_t i = 0; i < n; ++i) g[i] = mul_rn(g[i], A::df(act, s[i]));
+    for (std::size_t i = 0; i < n; ++i) g[i] = mul_rn(g[i], A::df_h(act, s[i], h[i]));
   });
 }
 

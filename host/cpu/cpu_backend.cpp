@@ -274,16 +274,18 @@ class CpuBackend final : public Backend {
                   n_in, 0.0f, dp + static_cast<std::size_t>(t) * n_out * n_in, n_in);
   }
 
-  void activation_grad_stats(Buffer& g, const Buffer& s, const ActivationSpec& act, int width, int layer) override {
+  void activation_grad_stats(Buffer& g, const Buffer& s, const Buffer& h, const ActivationSpec& act, int width,
+                             int layer) override {
     const std::size_t per = static_cast<std::size_t>(chunk_.samples) * width;
     float* gb = ptr(g, per * trials(), "gradient");
     const float* sb = ptr(s, per * trials(), "pre-activation");
+    const float* hb = ptr(h, per * trials(), "activation");
     const int q = int(Quantity::BackpropGradient);
     if (chunk_.stats.enabled[q]) stats_.set_measured(layer, q, int64_t(per));
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
       float* gp = gb + t * per;
-      cpu_mul_activation_derivative(gp, sb + t * per, per, act);
+      cpu_mul_activation_derivative(gp, sb + t * per, hb + t * per, per, act);
       if (chunk_.stats.enabled[q]) measure(gp, per, q, t, layer);
     }
   }
@@ -335,12 +337,14 @@ class CpuBackend final : public Backend {
       }
   }
 
-  void activation_grad(Buffer& g, const Buffer& s, const ActivationSpec& act, int width) override {
+  void activation_grad(Buffer& g, const Buffer& s, const Buffer& h, const ActivationSpec& act, int width) override {
     const std::size_t per = static_cast<std::size_t>(chunk_.samples) * width;
     float* gb = ptr(g, per * trials(), "gradient");
     const float* sb = ptr(s, per * trials(), "pre-activation");
+    const float* hb = ptr(h, per * trials(), "activation");
 #pragma omp parallel for schedule(static) num_threads(threads_)
-    for (int t = 0; t < chunk_.trials; ++t) cpu_mul_activation_derivative(gb + t * per, sb + t * per, per, act);
+    for (int t = 0; t < chunk_.trials; ++t)
+      cpu_mul_activation_derivative(gb + t * per, sb + t * per, hb + t * per, per, act);
   }
 
   void bias_grad(const Buffer& g, Buffer& db, int width) override {

@@ -87,7 +87,7 @@ void train_step(Backend& be, TrainState& st, float learning_rate) {
     be.bias_grad(*g, *st.db[std::size_t(l)], s.out(l));
     if (l == 0) break;
     be.gemm_backward_data(*g, *st.W[std::size_t(l)], *down, s.out(l), s.in(l));
-    be.activation_grad(*down, *st.s[std::size_t(l - 1)], s.act, s.in(l));
+    be.activation_grad(*down, *st.s[std::size_t(l - 1)], *st.h[std::size_t(l)], s.act, s.in(l));
     std::swap(g, down);
   }
   for (int l = 0; l < L; ++l) {
