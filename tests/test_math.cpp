@@ -429,6 +429,52 @@ TEST(CpuKernels, GatherRangesMatchScalarInIndexOrder) {
     }
 }
 
+TEST(CpuKernels, BracketScanMatchesPlainLoopsOnEveryPath) {
+  // cpu_bracket_scan on each instruction-set path against plain loops: counts below each bracket,
+  // the values inside in index order, a cap that keeps the first ones and still counts them all,
+  // NaN in neither, +-Inf, +-0 and values equal to the bounds; lengths not multiples of 16; 1 to 5
+  // brackets (the AVX-512 form takes up to 4, more go to the generic loop).
+  std::vector<float> x(4096 + 13);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 7919 % 203) - 101) / 16.0f;
+  x[7] = std::nanf("");
+  x[8] = INFINITY;
+  x[9] = -INFINITY;
+  x[10] = -0.0f;
+  x[11] = 0.0f;
+  const std::vector<float> los = {-INFINITY, -0.5f, 0.0f, 2.0f, 6.0f}, his = {-4.0f, 0.0f, 1.0f, 2.0f, INFINITY};
+  for (int path : cpu_draw_paths())
+    for (int k = 1; k <= 5; ++k)
+      for (std::size_t n : {x.size(), std::size_t(16), std::size_t(5), std::size_t(0)}) {
+        std::vector<uint64_t> below(std::size_t(k), 7), want_below(std::size_t(k), 7);
+        const std::size_t kk = static_cast<std::size_t>(k);
+        std::vector<std::vector<float>> want(kk), got(kk);
+        std::vector<std::size_t> cap(kk), seen(kk, 0);
+        std::vector<float*> out(kk);
+        for (std::size_t j = 0; j < std::size_t(k); ++j) {
+          for (std::size_t i = 0; i < n; ++i) {
+            want_below[j] += x[i] < los[j];
+            if (x[i] >= los[j] && x[i] < his[j]) want[j].push_back(x[i]);
+          }
+          cap[j] = j == 1 ? want[j].size() / 2 : want[j].size();  // bracket 1 overflows its room
+          got[j].assign(want[j].size() + 16, -99.0f);
+          out[j] = got[j].data();
+        }
+        cpu_bracket_scan_path(path, x.data(), n, k, los.data(), his.data(), below.data(), out.data(), cap.data(),
+                              seen.data());
+        for (std::size_t j = 0; j < std::size_t(k); ++j) {
+          EXPECT_EQ(below[j], want_below[j]) << "path " << path << " k " << k << " n " << n << " bracket " << j;
+          ASSERT_EQ(seen[j], want[j].size()) << "path " << path << " k " << k << " n " << n << " bracket " << j;
+          if (cap[j] == want[j].size()) {  // all kept, in order, nothing written past them
+            for (std::size_t i = 0; i < want[j].size(); ++i)
+              ASSERT_EQ(got[j][i], want[j][i]) << "path " << path << " bracket " << j << " at " << i;
+            EXPECT_EQ(got[j][want[j].size()], -99.0f) << "path " << path << ": wrote past the count";
+          } else {  // never past the cap
+            for (std::size_t i = cap[j]; i < got[j].size(); ++i) ASSERT_EQ(got[j][i], -99.0f) << "path " << path;
+          }
+        }
+      }
+}
+
 TEST(CpuKernels, Dot3MatchesLongDouble) {
   // Double accumulation of float products: relative error <= n * 2^-52 of the sum of |terms|.
   std::vector<float> a(1003), b(1003);

@@ -13,6 +13,7 @@
 #include "host/cpu/cpu_stats.h"
 #include "host/cpu/hist_keys.h"
 #include "kernels/percentile.h"
+#include "kernels/rng.h"
 
 using namespace isc;
 
@@ -331,4 +332,61 @@ TEST(ChunkStats, AssemblyInterpolatesLikeNumpy) {
     EXPECT_EQ(out[4].count, 0u);
     EXPECT_EQ(out[1].var_ratio, variance(out[1].m) / 1.0);  // Var[h_1] / Var[input]
   }
+}
+
+TEST(CpuStats, BracketedSelectionIsExactAndFallsBackWhereTheSampleMisleads) {
+  // bracket() samples the array before add(), so that the percentiles come from the values inside
+  // a few narrow brackets. It must give the full sort's order statistics wherever it is used, and
+  // leave the work to select_ranks where a rank falls outside its bracket (the sample misleads),
+  // where the brackets overflow, or where the array holds infinities.
+  const HistRange r{-6.0f, 6.0f, 100, 1e-6f};  // symmetric-log bins: not keyed, so bracketed
+  using Sel = StatsAccumulator::Selected;
+  auto run = [&](const std::vector<float>& x, const char* name,
+                 const std::vector<double>& ps = {0.0, 2.0, 50.0, 98.0, 100.0}) {
+    std::vector<float> fin;
+    for (float v : x)
+      if (std::isfinite(v)) fin.push_back(v);
+    Moments m;
+    uint64_t counts[ChunkStats::kCounts];
+    std::vector<uint64_t> hist(r.bins + 2);
+    std::vector<float> ord(2 * ps.size());
+    std::vector<float> scratch;
+    StatsAccumulator acc(r, ps, x.size(), Counting{}, ChunkStats::Cell{&m, counts, hist.data(), ord.data()});
+    acc.bracket(x.data(), scratch);
+    for (std::size_t s = 0; s < x.size(); s += 3 * kStatsBlock)  // in pieces, as the forward op feeds it
+      acc.add(x.data() + s, std::min(3 * kStatsBlock, x.size() - s));
+    acc.finish(x.data(), scratch);
+    const TrialStats st = cell_stats(m, counts, hist.data(), hist.size(), ord.data(), ps, x.size());
+    for (std::size_t i = 0; i < ps.size(); ++i)
+      EXPECT_FLOAT_EQ(st.percentiles[i], float(naive_percentile(fin, ps[i]))) << name << " p " << ps[i];
+    return acc.selected();
+  };
+  std::mt19937 gen(23);
+  std::normal_distribution<float> nd(0.0f, 1e-4f);
+  std::vector<float> x(300001);
+  for (float& v : x) v = nd(gen);
+  EXPECT_EQ(run(x, "gaussian"), Sel::Bracketed);
+  // Heavy ties: 60% exact zeros, the median among them.
+  for (std::size_t i = 0; i < x.size(); ++i)
+    if (i % 5 < 3) x[i] = 0.0f;
+  EXPECT_EQ(run(x, "zeros"), Sel::Bracketed);
+  // Sorted data: the strata of the sample see it in order.
+  std::sort(x.begin(), x.end());
+  EXPECT_EQ(run(x, "sorted"), Sel::Bracketed);
+  // A sample that misleads: the values at the sampled places (kBracketSamples strata, place
+  // mix64(k) % size in stratum k) are all larger than the rest, so every bracket misses its rank.
+  // Exact anyway, by select_ranks.
+  std::vector<float> y(kBracketSamples * 64);
+  for (float& v : y) v = nd(gen);
+  for (std::size_t k = 0; k < kBracketSamples; ++k) y[k * 64 + mix64(k) % 64] = 1.0f + float(k) * 1e-6f;
+  EXPECT_EQ(run(y, "misleading sample"), Sel::Fine);  // the 0th and 100th overflow their brackets
+  EXPECT_EQ(run(y, "misleading sample, inner percentiles", {2.0, 50.0, 98.0}), Sel::Fine);  // ranks outside
+  // Infinities: ranks count finite values only; select_ranks handles them.
+  x[17] = INFINITY;
+  x[18] = -INFINITY;
+  x[19] = NAN;
+  EXPECT_EQ(run(x, "infinities"), Sel::Fine);
+  // NaN only (no infinities): still bracketed, NaN neither below nor inside.
+  x[17] = x[18] = NAN;
+  EXPECT_EQ(run(x, "nan"), Sel::Bracketed);
 }

@@ -404,8 +404,10 @@ class CpuBackend final : public Backend {
   void measure(const float* x, std::size_t n, int q, int t, int layer) {
     StatsAccumulator acc(chunk_.stats.range[q], chunk_.stats.percentiles, n,
                          counting_for(Quantity(q), chunk_.stats.activation), stats_.at(t, layer, q));
+    std::vector<float>& scratch = scratch_[static_cast<std::size_t>(omp_get_thread_num())];
+    acc.bracket(x, scratch);
     acc.add(x, n);
-    acc.finish(x, scratch_[static_cast<std::size_t>(omp_get_thread_num())]);
+    acc.finish(x, scratch);
   }
   std::size_t trials() const { return static_cast<std::size_t>(std::max(chunk_.trials, 0)); }
 

@@ -3,6 +3,7 @@
 
 #include "kernels/inputs.h"
 #include "kernels/percentile.h"
+#include "kernels/rng.h"
 
 #include "host/cpu/activation_loops.h"
 #include "host/cpu/hist_keys.h"
@@ -62,7 +63,19 @@ std::vector<float> select_in_buckets(std::vector<float>& sorted, const RankBucke
     auto first = sorted.begin() + static_cast<std::ptrdiff_t>(rb.offset[k]);
     auto last = sorted.begin() + static_cast<std::ptrdiff_t>(rb.offset[k + 1]);
     auto nth = first + static_cast<std::ptrdiff_t>(ranks[j] - rb.rank_before[j]);
-    std::nth_element(first, nth, last);
+    if (j > 0 && rb.rank_bucket[j - 1] == rb.rank_bucket[j]) {
+      // Ranks are sorted: the one before partitioned this bucket at a smaller position, so only
+      // what lies after it is left to partition; the very next rank (a percentile's upper
+      // neighbour) is the least of those, one scan instead of another partition.
+      auto prev = first + static_cast<std::ptrdiff_t>(ranks[j - 1] - rb.rank_before[j - 1]);
+      if (nth == prev + 1) {
+        std::iter_swap(nth, std::min_element(nth, last));
+      } else {
+        std::nth_element(prev + 1, nth, last);
+      }
+    } else {
+      std::nth_element(first, nth, last);
+    }
     out[j] = *nth;
   }
   return out;
@@ -220,7 +233,12 @@ double pair_correlation(const float* s, int samples, int width) {
 
 StatsAccumulator::StatsAccumulator(const HistRange& range, const std::vector<double>& percentiles, std::size_t n,
                                    const Counting& counting, ChunkStats::Cell out, bool selects_own)
-    : b_(make_binner(range)), counting_(counting), out_(out), n_(n), percentiles_(percentiles) {
+    : b_(make_binner(range)),
+      counting_(counting),
+      out_(out),
+      n_(n),
+      percentiles_(percentiles),
+      selects_own_(selects_own) {
   nslots_ = static_cast<std::size_t>(range.bins) + 2;
   *out_.m = Moments{};
   for (int k = 0; k < ChunkStats::kCounts; ++k) out_.counts[k] = 0;
@@ -237,6 +255,86 @@ StatsAccumulator::StatsAccumulator(const HistRange& range, const std::vector<dou
   h4_.assign(keyed_ ? 0 : 4 * nslots_, 0);
 }
 
+namespace {
+// How wide a bracket is: this many standard errors of a sample
+// quantile on each side (plus two sample ranks). A rank then falls outside its bracket about once
+// in 4,000 arrays per bracket side (a normal tail; sampling by strata only narrows it), and
+// select_ranks runs for that array.
+constexpr double kBracketSigmas = 3.5;
+}  // namespace
+
+void StatsAccumulator::bracket(const float* x, std::vector<float>& buffer) {
+  bracketed_ = false;
+  // Only where finish() would otherwise run select_ranks: its own percentiles, not keyed, not small.
+  if (keyed_ || !selects_own_ || percentiles_.empty() || n_ <= kDirectSelect) return;
+  // One value from each of m equal strata of the array, at a fixed pseudo-random place in it
+  // (strata rather than a stride, so that the rows of a matrix are not picked in step).
+  const std::size_t m = std::min(kBracketSamples, n_ / 8);
+  std::vector<float> sample;
+  sample.reserve(m);
+  for (std::size_t k = 0; k < m; ++k) {
+    const std::size_t a = k * n_ / m, e = (k + 1) * n_ / m;
+    const float v = x[a + static_cast<std::size_t>(mix64(k) % (e - a))];  // kernels/rng.h
+    if (std::isfinite(v)) sample.push_back(v);
+  }
+  if (sample.size() < m / 2) return;  // mostly NaN or Inf: leave it to select_ranks
+  const double ms = double(sample.size());
+  // Per percentile the sample ranks of its bracket (-1 or ms: unbounded), then their values, each
+  // partition narrowing the next.
+  struct Span {
+    long lo, hi;  // sample ranks
+  };
+  std::vector<Span> spans;
+  std::vector<long> at;
+  for (double pct : percentiles_) {
+    const double q = pct / 100.0, d = kBracketSigmas * std::sqrt(q * (1.0 - q) / ms) + 2.0 / ms;
+    const double rl = std::floor((q - d) * (ms - 1.0)), rh = std::ceil((q + d) * (ms - 1.0));
+    const Span s{rl < 0.0 ? -1 : long(rl), rh > ms - 1.0 ? long(ms) : long(rh)};
+    spans.push_back(s);
+    if (s.lo >= 0) at.push_back(s.lo);
+    if (s.hi < long(ms)) at.push_back(s.hi);
+  }
+  std::sort(at.begin(), at.end());
+  at.erase(std::unique(at.begin(), at.end()), at.end());
+  auto from = sample.begin();
+  for (long r : at) {
+    std::nth_element(from, sample.begin() + r, sample.end());
+    from = sample.begin() + r + 1;  // r itself stays put only outside the next partition
+  }
+  auto value = [&](long r, float beyond) { return r < 0 || r >= long(ms) ? beyond : sample[std::size_t(r)]; };
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.lo < b.lo; });
+  Brackets& br = br_;
+  br = Brackets{};
+  for (const Span& s : spans) {
+    // Half-open [lo, the float after hi); overlapping brackets merged.
+    const float lo = value(s.lo, -INFINITY), hi = value(s.hi, INFINITY);
+    const float top = hi == INFINITY ? INFINITY : std::nextafter(hi, INFINITY);
+    if (!br.hi.empty() && lo < br.hi.back()) {
+      br.hi.back() = std::max(br.hi.back(), top);
+    } else {
+      br.lo.push_back(lo);
+      br.hi.push_back(top);
+    }
+  }
+  // Room for twice the values the sample puts inside each bracket (ties can put many there).
+  const std::size_t k = br.lo.size();
+  br.below.assign(k, 0);
+  br.seen.assign(k, 0);
+  std::size_t total = 0;
+  for (std::size_t j = 0; j < k; ++j) {
+    const float lo = br.lo[j], hi = br.hi[j];
+    const auto inside = std::count_if(sample.begin(), sample.end(), [&](float v) { return v >= lo && v < hi; });
+    const double want = 2.0 * double(inside) / ms * double(n_) + 4096.0;
+    br.base.push_back(total);
+    br.cap.push_back(std::min(n_, static_cast<std::size_t>(want)));
+    total += br.cap.back();
+  }
+  if (buffer.size() < total) buffer.resize(total);
+  br.buf = buffer.data();
+  for (std::size_t j = 0; j < k; ++j) br.out.push_back(br.buf + br.base[j]);
+  bracketed_ = true;
+}
+
 void StatsAccumulator::add(const float* x, std::size_t n) {
   float finite[kBlock];
   int32_t slots[kBlock];
@@ -244,6 +342,11 @@ void StatsAccumulator::add(const float* x, std::size_t n) {
   for (std::size_t start = 0; start < n; start += kBlock) {
     const std::size_t len = std::min(kBlock, n - start);
     const float* p = x + start;
+    if (bracketed_) {  // the values below each bracket, and those inside, while the block is in cache
+      Brackets& br = br_;
+      cpu_bracket_scan(p, len, static_cast<int>(br.lo.size()), br.lo.data(), br.hi.data(), br.below.data(),
+                       br.out.data(), br.cap.data(), br.seen.data());
+    }
     // Moments first: in double, a block of finite floats cannot overflow, so a finite mean and
     // M2 mean no NaN or Inf in the block (the common case: vectorized loops).
     const Moments bm = cpu_block_moments(p, len);
@@ -320,10 +423,18 @@ void StatsAccumulator::finish(const float* x, std::vector<float>& scratch, Order
     cpu_count_lt_le(x, n, vals.data(), static_cast<int>(vals.size()), lt.data(), le.data());
     bool exact = true;
     for (std::size_t j = 0; j < ranks.size(); ++j) exact = exact && lt[j] <= ranks[j] && ranks[j] < le[j];
+    selected_ = exact ? Selected::Mapped : Selected::Fine;
     if (!exact) vals = select_ranks(x, n, m.min, m.max, ranks, scratch);
   } else if (n <= kDirectSelect) {
+    selected_ = Selected::Direct;
     vals = select_direct(x, n, ranks, scratch);
-  } else if (!keyed_ || !select_keyed(x, n, b_, kc_, ranks, scratch, &vals)) {
+  } else if (bracketed_ && scratch.data() == br_.buf && out_.counts[ChunkStats::kInf] == 0 &&
+             select_bracketed(ranks, scratch, &vals)) {
+    selected_ = Selected::Bracketed;
+  } else if (keyed_ && select_keyed(x, n, b_, kc_, ranks, scratch, &vals)) {
+    selected_ = Selected::Keyed;
+  } else {
+    selected_ = Selected::Fine;
     vals = select_ranks(x, n, m.min, m.max, ranks, scratch);
   }
   if (order) *order = OrderStats{nfin, ranks, vals};
@@ -335,6 +446,60 @@ void StatsAccumulator::finish(const float* x, std::vector<float>& scratch, Order
     }
 }
 
+bool StatsAccumulator::select_bracketed(const std::vector<uint64_t>& ranks, std::vector<float>& gathered,
+                                        std::vector<float>* out) {
+  Brackets& br = br_;
+  const std::size_t k = br.lo.size();
+  for (std::size_t j = 0; j < k; ++j)
+    if (br.seen[j] > br.cap[j]) return false;  // more values inside than there was room for
+  // Rank r is inside bracket j when below[j] <= r < below[j] + seen[j]: the values of those ranks
+  // are exactly the ones in [lo[j], hi[j]), in any order.
+  std::vector<std::size_t> in(ranks.size());
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    std::size_t j = 0;
+    while (j < k && !(br.below[j] <= ranks[i] && ranks[i] < br.below[j] + br.seen[j])) ++j;
+    if (j == k) return false;
+    in[i] = j;
+  }
+  out->assign(ranks.size(), 0.0f);
+  for (std::size_t j = 0; j < k; ++j) {
+    std::vector<uint64_t> local;  // bracket j's ranks among its own values (sorted, as ranks are)
+    for (std::size_t i = 0; i < ranks.size(); ++i)
+      if (in[i] == j) local.push_back(ranks[i] - br.below[j]);
+    if (local.empty()) continue;
+    float* v = gathered.data() + br.base[j];
+    const std::size_t cnt = br.seen[j];
+    std::vector<float> got;
+    if (cnt <= kDirectSelect) {
+      // Few values: partitioned rank by rank, each partition narrowing the next.
+      got.resize(local.size());
+      float* from = v;
+      for (std::size_t i = 0; i < local.size(); ++i) {
+        float* nth = v + local[i];
+        if (i > 0 && local[i] == local[i - 1] + 1)
+          std::iter_swap(nth, std::min_element(nth, v + cnt));
+        else
+          std::nth_element(from, nth, v + cnt);
+        got[i] = *nth;
+        from = nth + 1;
+      }
+    } else {
+      // Many: the fine histogram of select_ranks over the bracket (or the values' own range, where
+      // the bracket is unbounded).
+      float lo = br.lo[j], hi = std::nextafter(br.hi[j], -INFINITY);
+      if (!std::isfinite(lo) || !std::isfinite(hi)) {
+        const auto mm = std::minmax_element(v, v + cnt);
+        lo = *mm.first;
+        hi = *mm.second;
+      }
+      got = select_ranks(v, cnt, lo, hi, local, tmp_);
+    }
+    for (std::size_t i = 0, g = 0; i < ranks.size(); ++i)
+      if (in[i] == j) (*out)[i] = got[g++];
+  }
+  return true;
+}
+
 void compute_stats(const float* x, std::size_t n, const HistRange& range, const std::vector<double>& percentiles,
                    const Counting& counting, TrialStats& out, std::vector<float>& scratch, OrderStats* order,
                    const OrderStats* from, const ActivationSpec* f) {
@@ -344,6 +509,7 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range, const 
   std::vector<float> ord(2 * percentiles.size());
   StatsAccumulator acc(range, percentiles, n, counting, ChunkStats::Cell{&m, counts, hist.data(), ord.data()},
                        !(from && f));
+  acc.bracket(x, scratch);
   acc.add(x, n);
   acc.finish(x, scratch, order, from, f);
   out = cell_stats(m, counts, hist.data(), hist.size(), ord.data(), percentiles, n);

@@ -45,17 +45,33 @@ void compute_stats(const float* x, std::size_t n, const HistRange& range, const 
 // and so the bits of the moments, are those of one call over the whole array), then finish() with
 // the whole array for the order statistics of the percentiles.
 constexpr std::size_t kStatsBlock = 4096;
+// StatsAccumulator::bracket's sample: one value from each of min(kBracketSamples, n / 8) equal
+// strata of the array, at place mix64(k) % (stratum size) in stratum k (kernels/rng.h).
+constexpr std::size_t kBracketSamples = 4096;
 class StatsAccumulator {
  public:
   // `selects_own` = false when finish() will get `from` and `f` (see compute_stats). The cell
   // starts from zero.
   StatsAccumulator(const HistRange& range, const std::vector<double>& percentiles, std::size_t n,
                    const Counting& counting, ChunkStats::Cell out, bool selects_own = true);
+  // Optional, before the first add(), where the whole array is at hand: brackets each percentile
+  // between two quantiles of a sample of x, so that add() counts the values below each bracket and
+  // gathers those inside it (into `buffer`) while they are in cache, and finish(), given the same
+  // buffer as scratch, selects inside the brackets. Exact: the counts say whether each rank is
+  // inside its bracket; where one is not, finish() selects as without brackets.
+  void bracket(const float* x, std::vector<float>& buffer);
   void add(const float* x, std::size_t n);
   void finish(const float* x, std::vector<float>& scratch, OrderStats* order = nullptr,
               const OrderStats* from = nullptr, const ActivationSpec* f = nullptr);
+  // How finish() found the order statistics (the values are the same whichever it was): through
+  // the monotone map, directly (small arrays), inside the brackets, from the keyed counts, or by
+  // select_ranks' fine histogram; None before finish() or without percentiles.
+  enum class Selected { None, Mapped, Direct, Bracketed, Keyed, Fine };
+  Selected selected() const { return selected_; }
 
  private:
+  bool select_bracketed(const std::vector<uint64_t>& ranks, std::vector<float>& gathered, std::vector<float>* out);
+
   Binner b_;
   Counting counting_;
   ChunkStats::Cell out_;
@@ -65,6 +81,21 @@ class StatsAccumulator {
   std::vector<uint32_t> kc_;  // keyed counts (slot * kSub + part)
   std::vector<uint64_t> h4_;  // four interleaved histograms (not keyed)
   std::vector<double> percentiles_;
+  bool selects_own_ = true;
+  Selected selected_ = Selected::None;
+  // bracket(): disjoint value ranges [lo[j], hi[j]) in increasing order; per range the count of
+  // values below it and the values inside it, kept in buf[base[j], base[j] + cap[j]) (seen[j]
+  // counts them all, kept or not).
+  struct Brackets {
+    std::vector<float> lo, hi;
+    std::vector<uint64_t> below;
+    std::vector<std::size_t> base, cap, seen;
+    float* buf = nullptr;
+    std::vector<float*> out;  // buf + base[j]
+  };
+  bool bracketed_ = false;
+  Brackets br_;
+  std::vector<float> tmp_;  // select_ranks' scratch inside a bracket
 };
 
 // Exact order statistics of the finite values of x, for sorted 0-based ranks, in three steps:

@@ -148,6 +148,22 @@ ISC_CLONES void count_lt_le_generic(const float* x, std::size_t n, const float* 
     }
   }
 }
+ISC_CLONES void bracket_scan_generic(const float* x, std::size_t n, int k, const float* lo, const float* hi,
+                                     uint64_t* below, float* const* out, const std::size_t* cap, std::size_t* seen) {
+  for (int j = 0; j < k; ++j) {
+    const float a = lo[j], e = hi[j];
+    uint64_t b = 0;
+    for (std::size_t i = 0; i < n; ++i) b += x[i] < a;  // vectorizes
+    below[j] += b;
+    std::size_t m = seen[j];
+    for (std::size_t i = 0; i < n; ++i)
+      if (x[i] >= a && x[i] < e) {
+        if (m < cap[j]) out[j][m] = x[i];
+        ++m;
+      }
+    seen[j] = m;
+  }
+}
 }  // namespace
 
 // --- AVX-512 forms ----------------------------------------------------------------------------
@@ -229,6 +245,61 @@ __attribute__((target("avx512f,popcnt"))) std::size_t gather_ranges_avx512(const
     case 3: return gather_k<3>(x, n, lo, hi, out, cap);
     case 4: return gather_k<4>(x, n, lo, hi, out, cap);
     default: return std::size_t(-1);  // more ranges: the caller uses the generic loop
+  }
+}
+
+// K brackets at once: each vector of x is loaded once; per bracket a count of the lanes below it
+// (in a register) and the lanes inside it compressed to its output.
+template <int K>
+__attribute__((target("avx512f,popcnt"))) void bracket_k(const float* x, std::size_t n, const float* lo,
+                                                         const float* hi, uint64_t* below, float* const* out,
+                                                         const std::size_t* cap, std::size_t* seen) {
+  const __m512i one = _mm512_set1_epi32(1);
+  __m512 l[K], h[K];
+  __m512i b[K];
+  std::size_t m[K];
+  for (int j = 0; j < K; ++j) {
+    l[j] = _mm512_set1_ps(lo[j]);
+    h[j] = _mm512_set1_ps(hi[j]);
+    b[j] = _mm512_setzero_si512();
+    m[j] = seen[j];
+  }
+  // 32-bit lane counters: flushed every 2^20 vectors, far below overflow.
+  constexpr std::size_t kFlush = std::size_t(16) << 20;
+  for (std::size_t s0 = 0; s0 < n; s0 += kFlush) {
+    const std::size_t end = n - s0 < kFlush ? n : s0 + kFlush;
+    for (std::size_t i = s0; i < end; i += 16) {
+      const __mmask16 live = tail_mask(end - i);
+      const __m512 v = live == 0xffff ? _mm512_loadu_ps(x + i) : _mm512_maskz_loadu_ps(live, x + i);
+      for (int j = 0; j < K; ++j) {
+        const __mmask16 lt = _mm512_mask_cmp_ps_mask(live, v, l[j], _CMP_LT_OQ);
+        b[j] = _mm512_mask_add_epi32(b[j], lt, b[j], one);
+        // Not below and below hi (ordered compares: NaN is in neither).
+        const __mmask16 in =
+            _mm512_mask_cmp_ps_mask(_mm512_mask_cmp_ps_mask(live, v, l[j], _CMP_GE_OQ), v, h[j], _CMP_LT_OQ);
+        put(v, in, out[j], cap[j], &m[j]);  // no branch on `in`: it is hard to predict
+      }
+    }
+    for (int j = 0; j < K; ++j) {
+      below[j] += lane_sum(b[j]);
+      b[j] = _mm512_setzero_si512();
+    }
+  }
+  for (int j = 0; j < K; ++j) seen[j] = m[j];
+}
+
+// At most 4 brackets (more: false, and the caller uses the generic loop).
+__attribute__((target("avx512f,popcnt"))) bool bracket_scan_avx512(const float* x, std::size_t n, int k,
+                                                                   const float* lo, const float* hi, uint64_t* below,
+                                                                   float* const* out, const std::size_t* cap,
+                                                                   std::size_t* seen) {
+  switch (k) {
+    case 0: return true;
+    case 1: bracket_k<1>(x, n, lo, hi, below, out, cap, seen); return true;
+    case 2: bracket_k<2>(x, n, lo, hi, below, out, cap, seen); return true;
+    case 3: bracket_k<3>(x, n, lo, hi, below, out, cap, seen); return true;
+    case 4: bracket_k<4>(x, n, lo, hi, below, out, cap, seen); return true;
+    default: return false;
   }
 }
 
@@ -394,6 +465,21 @@ void cpu_count_lt_le_path(int path, const float* x, std::size_t n, const float* 
 #endif
   (void)path;
   count_lt_le_generic(x, n, c, k, lt, le);
+}
+
+void cpu_bracket_scan_path(int path, const float* x, std::size_t n, int k, const float* lo, const float* hi,
+                           uint64_t* below, float* const* out, const std::size_t* cap, std::size_t* seen) {
+#if ISC_X86_PATHS
+  if (path == kPathAvx512 && bracket_scan_avx512(x, n, k, lo, hi, below, out, cap, seen)) return;
+#endif
+  (void)path;
+  bracket_scan_generic(x, n, k, lo, hi, below, out, cap, seen);
+}
+
+void cpu_bracket_scan(const float* x, std::size_t n, int k, const float* lo, const float* hi, uint64_t* below,
+                      float* const* out, const std::size_t* cap, std::size_t* seen) {
+  static const int path = best_path();
+  cpu_bracket_scan_path(path, x, n, k, lo, hi, below, out, cap, seen);
 }
 
 std::size_t cpu_gather_ranges(const float* x, std::size_t n, const float* lo, const float* hi, int k, float* out,

@@ -21,10 +21,18 @@ std::size_t cpu_gather_ranges(const float* x, std::size_t n, const float* lo, co
 // neither), all in one pass over x per 8 thresholds.
 void cpu_count_lt_le(const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le);
 
+// For each bracket [lo[j], hi[j]), j < k: below[j] += #(x[i] < lo[j]), and the x[i] inside it
+// appended, in index order, to out[j] from position seen[j] on while fewer than cap[j] are there;
+// seen[j] += how many are inside (kept or not). NaN is neither below nor inside.
+void cpu_bracket_scan(const float* x, std::size_t n, int k, const float* lo, const float* hi, uint64_t* below,
+                      float* const* out, const std::size_t* cap, std::size_t* seen);
+
 // The scans on one instruction-set path (kPathAvx512 or the generic loops), for tests.
 std::size_t cpu_gather_ranges_path(int path, const float* x, std::size_t n, const float* lo, const float* hi, int k,
                                    float* out, std::size_t cap);
 Moments cpu_block_moments_path(int path, const float* x, std::size_t n);
+void cpu_bracket_scan_path(int path, const float* x, std::size_t n, int k, const float* lo, const float* hi,
+                           uint64_t* below, float* const* out, const std::size_t* cap, std::size_t* seen);
 void cpu_count_lt_le_path(int path, const float* x, std::size_t n, const float* c, int k, uint64_t* lt, uint64_t* le);
 
 // Dot products of two float rows in double: *ab = sum a b, *aa = sum a^2, *bb = sum b^2 (8 lanes
