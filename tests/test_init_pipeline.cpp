@@ -158,6 +158,36 @@ TEST(InitPipeline, AStopKeepsWhatWasFoldedAndResumesToTheSameBits) {
   }
 }
 
+TEST(InitPipeline, AStopAtAUnitBoundaryIsNotTakenForTheEnd) {
+  // With a per-trial sink, one configuration runs at a time: the next is dealt only once the one
+  // before is committed. A stop that comes with configuration 0's last fold leaves nothing open and
+  // 23 configurations undealt; that is an interrupted run (1 of 24 done), not a finished one (the
+  // pipeline used to return as if the sweep were complete, seen 1 run in 30 under load).
+  const Experiment ex = small_sweep();
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE(std::to_string(threads) + " worker(s)");
+    auto b = make_backend("cpu", {threads});
+    std::atomic<bool> stop{false};
+    RunOptions opt;
+    opt.stop = &stop;
+    opt.per_trial = [](const ConfigResult&, uint64_t, const std::vector<TrialStats>&) {};
+    opt.progress = [&](const SweepPoint& p, int64_t done, int64_t total, bool) {
+      if (&p == &ex.points[0] && done == total) stop = true;
+    };
+    int finished = 0;
+    opt.finished = [&](const ConfigResult&) { ++finished; };
+    try {
+      run_experiment(ex, *b, opt);
+      FAIL() << "the stop was taken for the end of the sweep";
+    } catch (const Interrupted& e) {
+      EXPECT_EQ(e.done, 1);
+      EXPECT_EQ(e.total, 24);
+      EXPECT_EQ(e.kept_trials, 0u);
+      EXPECT_EQ(finished, 1);
+    }
+  }
+}
+
 TEST(InitPipeline, AnErrorOnEitherSideEndsTheRunWithIt) {
   const Experiment ex = small_sweep();
   auto b = make_backend("cpu", {2});

@@ -77,7 +77,15 @@ class Pipeline {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
       deal(lock);
-      if (open_.empty()) return;
+      if (open_.empty()) {
+        // Nothing open and nothing left to deal: done. Units left undealt mean a stop came (an
+        // error would have been thrown where it happened) after the last open unit had been
+        // dealt: the run is interrupted at a unit boundary, not complete.
+        if (error_) std::rethrow_exception(error_);
+        if (next_unit_ < units_.size())
+          throw Interrupted(static_cast<int>(next_unit_), static_cast<int>(units_.size()));
+        return;
+      }
       Unit& front = *open_.front();
       if (front.finished == front.ranges) {  // every range committed (or none to compute)
         std::unique_ptr<Unit> u = std::move(open_.front());
