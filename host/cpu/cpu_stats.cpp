@@ -253,6 +253,7 @@ StatsAccumulator::StatsAccumulator(const HistRange& range, const std::vector<dou
   // Otherwise four interleaved copies of the histogram: consecutive values often fall into the
   // same bin, and one copy would serialize on that counter.
   h4_.assign(keyed_ ? 0 : 4 * nslots_, 0);
+  if (!keyed_ && n >= 1024 && slot_table_applies(b_)) table_ = slot_table(b_);
 }
 
 namespace {
@@ -355,7 +356,10 @@ void StatsAccumulator::add(const float* x, std::size_t n) {
         cpu_hist_keys(p, len, b_, kSub, slots);
         for (std::size_t i = 0; i < len; ++i) ++kc_[static_cast<std::size_t>(slots[i])];
       } else {
-        cpu_hist_slots(p, len, b_, slots);
+        if (table_)
+          cpu_hist_slots_table(p, len, *table_, slots);
+        else
+          cpu_hist_slots(p, len, b_, slots);
         std::size_t i = 0;
         for (; i + 4 <= len; i += 4) {
           ++h4_[static_cast<std::size_t>(slots[i])];

@@ -6,6 +6,7 @@
 
 #include "host/backend/chunk_stats.h"
 #include "host/backend/stats.h"
+#include "host/cpu/slot_table.h"
 #include "kernels/activations.h"
 #include "kernels/counted.h"
 
@@ -82,6 +83,7 @@ class StatsAccumulator {
   std::vector<uint64_t> h4_;  // four interleaved histograms (not keyed)
   std::vector<double> percentiles_;
   bool selects_own_ = true;
+  std::shared_ptr<const SlotTable> table_;  // symmetric-log slots by table (not keyed)
   Selected selected_ = Selected::None;
   // bracket(): disjoint value ranges [lo[j], hi[j]) in increasing order; per range the count of
   // values below it and the values inside it, kept in buf[base[j], base[j] + cap[j]) (seen[j]

@@ -1,0 +1,147 @@
+// slot_table.cpp — histogram slots of symmetric-log bins by a search among the bins' edges (AVX-512), exact.
+#include "host/cpu/slot_table.h"
+
+#include <immintrin.h>
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "host/cpu/hist_keys.h"
+#include "host/cpu/isa.h"
+
+namespace isc {
+
+namespace {
+// Ordered-integer image of a float (a < b iff ord(a) < ord(b), -0 just below +0) and back.
+uint32_t ord_of(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+float from_ord(uint32_t o) {
+  const uint32_t u = (o & 0x80000000u) ? (o & 0x7fffffffu) : ~o;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+int32_t exact_slot(const Binner& b, float x) {
+  int32_t s;
+  cpu_hist_slots(&x, 1, b, &s);
+  return s;
+}
+
+bool same_binner(const Binner& a, const Binner& b) {
+  return std::memcmp(&a.lo, &b.lo, sizeof(float)) == 0 && std::memcmp(&a.hi, &b.hi, sizeof(float)) == 0 &&
+         std::memcmp(&a.width, &b.width, sizeof(float)) == 0 && std::memcmp(&a.scale, &b.scale, sizeof(float)) == 0 &&
+         a.bins == b.bins && std::memcmp(&a.inv_linthresh, &b.inv_linthresh, sizeof(float)) == 0;
+}
+
+std::shared_ptr<const SlotTable> build(const Binner& b) {
+  auto t = std::make_shared<SlotTable>();
+  t->b = b;
+  // t[i], i = 1..127: the least finite float (as ord) whose slot is >= i; beyond every finite
+  // float (UINT32_MAX) where there is none.
+  const uint32_t first = ord_of(-FLT_MAX), last = ord_of(FLT_MAX);
+  std::vector<uint32_t> edge(128, UINT32_MAX);
+  for (int i = 1; i < 128; ++i) {
+    uint32_t lo = first, hi = last + 1;  // answer in [lo, hi]; hi = none
+    while (lo < hi) {
+      const uint32_t mid = lo + (hi - lo) / 2;
+      if (exact_slot(b, from_ord(mid)) >= i)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    edge[std::size_t(i)] = lo == last + 1 ? UINT32_MAX : lo;
+  }
+  // The binary search: count = 0; for step = 64, 32, ..., 1: if t[count + step] <= ord(x), count
+  // += step. At step k the count is a multiple of 2 * step: j = count / (2 * step).
+  for (int k = 0; k < 7; ++k) {
+    const int step = 64 >> k;
+    for (int j = 0; j < 64; ++j) {
+      const int i = j * 2 * step + step;
+      t->level[k][j] = j < (1 << k) && i < 128 ? edge[std::size_t(i)] : UINT32_MAX;
+    }
+  }
+  return t;
+}
+
+#if ISC_X86_PATHS
+// GCC 12's AVX-512 intrinsics pass _mm512_undefined_*() as the unused merge source and then warn
+// that it "may be used uninitialized" (a known false positive in the system header).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// One step of the search: count += s where the edge e is <= ord(x) (unsigned compare).
+__attribute__((target("avx512f"))) inline __m512i step(__m512i c, __m512i e, __m512i o, int s) {
+  return _mm512_mask_add_epi32(c, _mm512_cmple_epu32_mask(e, o), c, _mm512_set1_epi32(s));
+}
+
+__attribute__((target("avx512f"))) void slots_avx512(const float* x, std::size_t n, const SlotTable& t,
+                                                     int32_t* slots) {
+  const __m512i top = _mm512_set1_epi32(int32_t(0x80000000u));
+  // Step 64: one edge; 32: two; 16, 8, 4: up to 16 (one register, vpermd); 2: 32 (two registers,
+  // vpermt2d); 1: 64 (four registers, two vpermt2d and a blend on bit 5 of j).
+  const __m512i e0 = _mm512_set1_epi32(int32_t(t.level[0][0]));
+  const __m512i e1a = _mm512_set1_epi32(int32_t(t.level[1][0])), e1b = _mm512_set1_epi32(int32_t(t.level[1][1]));
+  const __m512i e2 = _mm512_loadu_si512(t.level[2]), e3 = _mm512_loadu_si512(t.level[3]);
+  const __m512i e4 = _mm512_loadu_si512(t.level[4]);
+  const __m512i e5a = _mm512_loadu_si512(t.level[5]), e5b = _mm512_loadu_si512(t.level[5] + 16);
+  const __m512i e6a = _mm512_loadu_si512(t.level[6]), e6b = _mm512_loadu_si512(t.level[6] + 16);
+  const __m512i e6c = _mm512_loadu_si512(t.level[6] + 32), e6d = _mm512_loadu_si512(t.level[6] + 48);
+  const __m512i bit5 = _mm512_set1_epi32(32);
+  for (std::size_t i = 0; i < n; i += 16) {
+    const __mmask16 live = n - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1u);
+    const __m512i u = _mm512_maskz_loadu_epi32(live, x + i);
+    const __m512i o = _mm512_xor_si512(u, _mm512_or_si512(_mm512_srai_epi32(u, 31), top));  // ord(x)
+    __m512i c = _mm512_setzero_si512();
+    c = step(c, e0, o, 64);
+    c = step(c, _mm512_mask_blend_epi32(_mm512_cmpge_epi32_mask(c, _mm512_set1_epi32(64)), e1a, e1b), o, 32);
+    c = step(c, _mm512_permutexvar_epi32(_mm512_srli_epi32(c, 5), e2), o, 16);
+    c = step(c, _mm512_permutexvar_epi32(_mm512_srli_epi32(c, 4), e3), o, 8);
+    c = step(c, _mm512_permutexvar_epi32(_mm512_srli_epi32(c, 3), e4), o, 4);
+    c = step(c, _mm512_permutex2var_epi32(e5a, _mm512_srli_epi32(c, 2), e5b), o, 2);
+    const __m512i j6 = _mm512_srli_epi32(c, 1);
+    const __m512i lo6 = _mm512_permutex2var_epi32(e6a, j6, e6b), hi6 = _mm512_permutex2var_epi32(e6c, j6, e6d);
+    c = step(c, _mm512_mask_blend_epi32(_mm512_test_epi32_mask(j6, bit5), lo6, hi6), o, 1);
+    _mm512_mask_storeu_epi32(slots + i, live, c);
+  }
+}
+#pragma GCC diagnostic pop
+#endif
+}  // namespace
+
+bool slot_table_applies(const Binner& b) {
+  return b.inv_linthresh > 0.0f && b.bins >= 1 && b.bins + 1 <= SlotTable::kMaxSlots;
+}
+
+std::shared_ptr<const SlotTable> slot_table(const Binner& b) {
+  thread_local std::vector<std::shared_ptr<const SlotTable>> cache;  // most recent last
+  for (std::size_t i = 0; i < cache.size(); ++i)
+    if (same_binner(cache[i]->b, b)) {
+      auto t = cache[i];
+      cache.erase(cache.begin() + static_cast<std::ptrdiff_t>(i));
+      cache.push_back(t);
+      return t;
+    }
+  if (cache.size() == 4) cache.erase(cache.begin());
+  cache.push_back(build(b));
+  return cache.back();
+}
+
+void cpu_hist_slots_table_path(int path, const float* x, std::size_t n, const SlotTable& t, int32_t* slots) {
+#if ISC_X86_PATHS
+  if (path == kPathAvx512) return slots_avx512(x, n, t, slots);
+#endif
+  (void)path;
+  cpu_hist_slots(x, n, t.b, slots);  // the logarithm, vectorized for the machine's level
+}
+
+void cpu_hist_slots_table(const float* x, std::size_t n, const SlotTable& t, int32_t* slots) {
+  static const int path = best_path();
+  cpu_hist_slots_table_path(path, x, n, t, slots);
+}
+
+}  // namespace isc
