@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "host/cpu/float_order.h"
 #include "host/cpu/hist_keys.h"
 #include "host/cpu/isa.h"
 #include "host/cpu/slot_table.h"
@@ -17,17 +18,6 @@
 using namespace isc;
 
 namespace {
-uint32_t ord_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-float from_ord(uint32_t o) {
-  const uint32_t u = (o & 0x80000000u) ? (o & 0x7fffffffu) : ~o;
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
 // det_log of the n floats whose bits follow `first`, built for each x86-64 level so that it vectorizes.
 ISC_CLONES void det_logs(uint32_t first, uint32_t n, float* out) {
   for (uint32_t i = 0; i < n; ++i) out[i] = det_log(float_of(first + i));
@@ -72,14 +62,14 @@ TEST(SlotTable, SearchEqualsTheLogarithmOnEveryPath) {
     ASSERT_TRUE(slot_table_applies(b));
     const auto t = slot_table(b);
     std::vector<float> x;
-    for (uint32_t o = ord_of(-FLT_MAX); o <= ord_of(FLT_MAX) && o >= ord_of(-FLT_MAX); o += 1u << 10)
-      x.push_back(from_ord(o));
+    for (uint32_t o = float_order(-FLT_MAX); o <= float_order(FLT_MAX) && o >= float_order(-FLT_MAX); o += 1u << 10)
+      x.push_back(float_of_order(o));
     for (int i = 0; i < 200000; ++i) x.push_back((i % 2 ? -1.0f : 1.0f) * std::pow(10.0f, mag(gen)));
     for (const auto& lvl : t->level)
       for (uint32_t e : lvl)
         if (e != UINT32_MAX)
           for (int d = -7; d <= 7; ++d) {
-            const float v = from_ord(e + uint32_t(d));
+            const float v = float_of_order(e + uint32_t(d));
             if (std::isfinite(v)) x.push_back(v);
           }
     std::vector<int32_t> want(x.size()), got(x.size());

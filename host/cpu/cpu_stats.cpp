@@ -6,6 +6,7 @@
 #include "kernels/rng.h"
 
 #include "host/cpu/activation_loops.h"
+#include "host/cpu/float_order.h"
 #include "host/cpu/hist_keys.h"
 #include "host/cpu/scans.h"
 
@@ -120,31 +121,18 @@ constexpr int kSub = 64;  // parts per histogram slot in the keyed counts
 // rank by rank (nth_element), with no histogram pass and no keyed counts.
 constexpr std::size_t kDirectSelect = 4096;
 
-// Ordered-integer image of a float: a < b (as floats, -0 == +0 aside) iff ord(a) < ord(b).
-uint32_t ord(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-float from_ord(uint32_t o) {
-  const uint32_t u = (o & 0x80000000u) ? (o & 0x7fffffffu) : ~o;
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-
 // The smallest finite float whose key is >= k (keys are non-decreasing in x for linear bins), or
 // +inf when there is none: found by bisection over the ordered floats.
 float first_with_key(const Binner& b, int32_t k) {
-  uint32_t lo = ord(-FLT_MAX), hi = ord(FLT_MAX) + 1;  // answer in [lo, hi]; hi means none
+  uint32_t lo = float_order(-FLT_MAX), hi = float_order(FLT_MAX) + 1;  // answer in [lo, hi]; hi means none
   while (lo < hi) {
     const uint32_t mid = lo + (hi - lo) / 2;
-    if (cpu_hist_key(b, kSub, from_ord(mid)) >= k)
+    if (cpu_hist_key(b, kSub, float_of_order(mid)) >= k)
       hi = mid;
     else
       lo = mid + 1;
   }
-  return lo == ord(FLT_MAX) + 1 ? INFINITY : from_ord(lo);
+  return lo == float_order(FLT_MAX) + 1 ? INFINITY : float_of_order(lo);
 }
 
 // Exact order statistics from the keyed counts of the histogram pass (cpu_hist_keys; finite values

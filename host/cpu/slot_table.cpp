@@ -8,24 +8,13 @@
 #include <cstring>
 #include <vector>
 
+#include "host/cpu/float_order.h"
 #include "host/cpu/hist_keys.h"
 #include "host/cpu/isa.h"
 
 namespace isc {
 
 namespace {
-// Ordered-integer image of a float (a < b iff ord(a) < ord(b), -0 just below +0) and back.
-uint32_t ord_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-float from_ord(uint32_t o) {
-  const uint32_t u = (o & 0x80000000u) ? (o & 0x7fffffffu) : ~o;
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
 
 int32_t exact_slot(const Binner& b, float x) {
   int32_t s;
@@ -44,13 +33,13 @@ std::shared_ptr<const SlotTable> build(const Binner& b) {
   t->b = b;
   // t[i], i = 1..127: the least finite float (as ord) whose slot is >= i; beyond every finite
   // float (UINT32_MAX) where there is none.
-  const uint32_t first = ord_of(-FLT_MAX), last = ord_of(FLT_MAX);
+  const uint32_t first = float_order(-FLT_MAX), last = float_order(FLT_MAX);
   std::vector<uint32_t> edge(128, UINT32_MAX);
   for (int i = 1; i < 128; ++i) {
     uint32_t lo = first, hi = last + 1;  // answer in [lo, hi]; hi = none
     while (lo < hi) {
       const uint32_t mid = lo + (hi - lo) / 2;
-      if (exact_slot(b, from_ord(mid)) >= i)
+      if (exact_slot(b, float_of_order(mid)) >= i)
         hi = mid;
       else
         lo = mid + 1;

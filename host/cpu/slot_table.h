@@ -14,7 +14,7 @@ namespace isc {
 // (monotone on [1, inf): checked over every float there by a test) and a product by a positive
 // constant (monotone), mirrored for x < 0; hist_slot_finite is non-decreasing in its argument. So
 // the slot of x is the number of i >= 1 whose edge t[i] — the least finite float, in the order of
-// ord(x) (ordered-integer image), with slot >= i — is <= ord(x). The table holds those edges, found
+// float_order(x) (float_order.h), with slot >= i — is <= ord(x). The table holds those edges, found
 // once per binner by bisection over the floats with the exact function, and a vectorized binary
 // search (7 steps, each a lookup in registers) bins a value without evaluating the logarithm.
 struct SlotTable {
