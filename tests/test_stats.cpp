@@ -366,10 +366,15 @@ TEST(CpuStats, BracketedSelectionIsExactAndFallsBackWhereTheSampleMisleads) {
   std::vector<float> x(300001);
   for (float& v : x) v = nd(gen);
   EXPECT_EQ(run(x, "gaussian"), Sel::Bracketed);
-  // Heavy ties: 60% exact zeros, the median among them.
+  // Ties: a quarter exact zeros, the median among them (its bracket holds them all).
   for (std::size_t i = 0; i < x.size(); ++i)
-    if (i % 5 < 3) x[i] = 0.0f;
+    if (i % 4 == 0) x[i] = 0.0f;
   EXPECT_EQ(run(x, "zeros"), Sel::Bracketed);
+  // More ties than the room the brackets may take (the whole array): select_ranks, exactly.
+  std::vector<float> z = x;
+  for (std::size_t i = 0; i < z.size(); ++i)
+    if (i % 5 < 3) z[i] = 0.0f;
+  EXPECT_EQ(run(z, "mostly zeros"), Sel::Fine);
   // Sorted data: the strata of the sample see it in order.
   std::sort(x.begin(), x.end());
   EXPECT_EQ(run(x, "sorted"), Sel::Bracketed);

@@ -318,6 +318,8 @@ void StatsAccumulator::bracket(const float* x, std::vector<float>& buffer) {
     br.cap.push_back(std::min(n_, static_cast<std::size_t>(want)));
     total += br.cap.back();
   }
+  // No more room than select_ranks could take (the whole array): past that, leave it to select_ranks.
+  if (total > n_) return;
   if (buffer.size() < total) buffer.resize(total);
   br.buf = buffer.data();
   for (std::size_t j = 0; j < k; ++j) br.out.push_back(br.buf + br.base[j]);

@@ -59,7 +59,8 @@ class StatsAccumulator {
   // between two quantiles of a sample of x, so that add() counts the values below each bracket and
   // gathers those inside it (into `buffer`) while they are in cache, and finish(), given the same
   // buffer as scratch, selects inside the brackets. Exact: the counts say whether each rank is
-  // inside its bracket; where one is not, finish() selects as without brackets.
+  // inside its bracket; where one is not, finish() selects as without brackets. `buffer` grows to
+  // at most n values (more would be needed: no brackets).
   void bracket(const float* x, std::vector<float>& buffer);
   void add(const float* x, std::size_t n);
   void finish(const float* x, std::vector<float>& scratch, OrderStats* order = nullptr,
