@@ -12,6 +12,8 @@
 #include "host/backend/chunk_stats.h"
 #include "host/cpu/cpu_stats.h"
 #include "host/cpu/hist_keys.h"
+#include "host/cpu/isa.h"
+#include "host/cpu/select_small.h"
 #include "kernels/percentile.h"
 #include "kernels/rng.h"
 
@@ -394,4 +396,51 @@ TEST(CpuStats, BracketedSelectionIsExactAndFallsBackWhereTheSampleMisleads) {
   // NaN only (no infinities): still bracketed, NaN neither below nor inside.
   x[17] = x[18] = NAN;
   EXPECT_EQ(run(x, "nan"), Sel::Bracketed);
+}
+
+TEST(CpuStats, SelectSmallEqualsASort) {
+  // select_small against a full sort: sizes around the insertion-sort cut and the pass limit,
+  // ties, sorted, reversed, all equal, signed zeros and infinities, an organ pipe (median-of-three
+  // pivots do poorly on it), and rank sets from one rank to every rank.
+  std::mt19937 gen(31);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> tmp;
+  for (std::size_t n : {1ul, 2ul, 3ul, 16ul, 17ul, 33ul, 100ul, 512ul, 4096ul, 5000ul})
+    for (int shape = 0; shape < 7; ++shape) {
+      std::vector<float> x(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        switch (shape) {
+          case 0: x[i] = nd(gen); break;
+          case 1: x[i] = std::round(nd(gen) * 2.0f); break;  // ties
+          case 2: x[i] = float(i); break;
+          case 3: x[i] = float(n - i); break;
+          case 4: x[i] = 3.0f; break;
+          case 5: x[i] = i % 3 == 0 ? -0.0f : i % 3 == 1 ? 0.0f : (i % 2 ? INFINITY : -INFINITY); break;
+          default: x[i] = float(std::min(i, n - 1 - i)); break;  // organ pipe
+        }
+      }
+      std::vector<float> sorted = x;
+      std::sort(sorted.begin(), sorted.end());
+      for (int set = 0; set < 4; ++set) {
+        std::vector<uint64_t> ranks;
+        if (set == 0) ranks = {uint64_t(n / 2)};
+        if (set == 1)
+          for (double p : {2.0, 50.0, 98.0})
+            for (int k = 0; k < 2; ++k) ranks.push_back(percentile_rank(p, n, k));
+        if (set == 2) ranks = {0, uint64_t(n - 1)};
+        if (set == 3)
+          for (uint64_t r = 0; r < n; r += 1 + n / 50) ranks.push_back(r);
+        std::sort(ranks.begin(), ranks.end());
+        ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+        for (int path : cpu_draw_paths()) {
+          std::vector<float> v = x, out(ranks.size(), -99.0f);
+          select_small_path(path, v.data(), n, ranks.data(), ranks.size(), out.data(), tmp);
+          for (std::size_t j = 0; j < ranks.size(); ++j)
+            ASSERT_EQ(out[j], sorted[ranks[j]])
+                << "path " << path << ", n " << n << " shape " << shape << " rank " << ranks[j];
+          std::sort(v.begin(), v.end());  // a permutation of x
+          ASSERT_EQ(v, sorted) << "path " << path << ", n " << n << " shape " << shape;
+        }
+      }
+    }
 }

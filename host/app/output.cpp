@@ -26,7 +26,9 @@ namespace {
 // Appends v as the CSVs write numbers: nan, inf, -inf, else printf's %.9g (std::to_chars with a
 // precision is specified as that in the C locale, and is much faster).
 void append_num(std::string& out, double v) {
-  if (std::isnan(v)) {
+  if (v == 0.0 && !std::signbit(v)) {  // +0, as %.9g writes it: most densities of a sparse histogram
+    out += '0';
+  } else if (std::isnan(v)) {
     out += "nan";
   } else if (std::isinf(v)) {
     out += v > 0 ? "inf" : "-inf";

@@ -9,6 +9,7 @@
 #include "host/cpu/float_order.h"
 #include "host/cpu/hist_keys.h"
 #include "host/cpu/scans.h"
+#include "host/cpu/select_small.h"
 
 #include <algorithm>
 #include <cfloat>
@@ -53,31 +54,29 @@ RankBuckets locate_ranks(const std::vector<uint32_t>& counts, std::size_t nbins,
   return rb;
 }
 
+// Scratch of select_small, kept per thread.
+std::vector<float>& select_tmp() {
+  thread_local std::vector<float> tmp;
+  return tmp;
+}
+
 // The ranks' values once `sorted` holds each located bucket's values contiguously (rb.offset);
-// a rank beyond the counts gets `beyond`.
+// a rank beyond the counts gets `beyond`. Ranks sorted: each bucket's run of ranks at once.
 std::vector<float> select_in_buckets(std::vector<float>& sorted, const RankBuckets& rb,
                                      const std::vector<uint64_t>& ranks, float beyond) {
   std::vector<float> out(ranks.size(), beyond);
-  for (std::size_t j = 0; j < ranks.size(); ++j) {
-    if (rb.rank_bucket[j] < 0) continue;
-    const std::size_t k = static_cast<std::size_t>(rb.rank_bucket[j]);
-    auto first = sorted.begin() + static_cast<std::ptrdiff_t>(rb.offset[k]);
-    auto last = sorted.begin() + static_cast<std::ptrdiff_t>(rb.offset[k + 1]);
-    auto nth = first + static_cast<std::ptrdiff_t>(ranks[j] - rb.rank_before[j]);
-    if (j > 0 && rb.rank_bucket[j - 1] == rb.rank_bucket[j]) {
-      // Ranks are sorted: the one before partitioned this bucket at a smaller position, so only
-      // what lies after it is left to partition; the very next rank (a percentile's upper
-      // neighbour) is the least of those, one scan instead of another partition.
-      auto prev = first + static_cast<std::ptrdiff_t>(ranks[j - 1] - rb.rank_before[j - 1]);
-      if (nth == prev + 1) {
-        std::iter_swap(nth, std::min_element(nth, last));
-      } else {
-        std::nth_element(prev + 1, nth, last);
-      }
-    } else {
-      std::nth_element(first, nth, last);
+  std::vector<uint64_t> local;
+  for (std::size_t j = 0; j < ranks.size();) {
+    std::size_t e = j + 1;
+    while (e < ranks.size() && rb.rank_bucket[e] == rb.rank_bucket[j]) ++e;
+    if (rb.rank_bucket[j] >= 0) {
+      const std::size_t k = static_cast<std::size_t>(rb.rank_bucket[j]);
+      local.clear();
+      for (std::size_t i = j; i < e; ++i) local.push_back(ranks[i] - rb.rank_before[i]);
+      select_small(sorted.data() + rb.offset[k], rb.offset[k + 1] - rb.offset[k], local.data(), local.size(),
+                   out.data() + j, select_tmp());
     }
-    out[j] = *nth;
+    j = e;
   }
   return out;
 }
@@ -185,20 +184,7 @@ std::vector<float> select_direct(const float* x, std::size_t n, const std::vecto
   for (std::size_t i = 0; i < n; ++i)
     if (std::isfinite(x[i])) scratch.push_back(x[i]);
   std::vector<float> out(ranks.size());
-  auto from = scratch.begin();
-  for (std::size_t j = 0; j < ranks.size(); ++j) {  // ranks sorted: each partition narrows the next
-    const auto nth = scratch.begin() + static_cast<std::ptrdiff_t>(ranks[j]);
-    if (j > 0 && ranks[j] == ranks[j - 1] + 1) {
-      // The next rank after a partition point (a percentile's upper neighbour): the least value
-      // after it, one scan instead of another partition.
-      const auto least = std::min_element(nth, scratch.end());
-      std::iter_swap(nth, least);
-    } else {
-      std::nth_element(from, nth, scratch.end());
-    }
-    out[j] = *nth;
-    from = nth;
-  }
+  select_small(scratch.data(), scratch.size(), ranks.data(), ranks.size(), out.data(), select_tmp());
   return out;
 }
 }  // namespace
@@ -464,19 +450,9 @@ bool StatsAccumulator::select_bracketed(const std::vector<uint64_t>& ranks, std:
     float* v = gathered.data() + br.base[j];
     const std::size_t cnt = br.seen[j];
     std::vector<float> got;
-    if (cnt <= kDirectSelect) {
-      // Few values: partitioned rank by rank, each partition narrowing the next.
+    if (cnt <= kDirectSelect) {  // few values: selected directly
       got.resize(local.size());
-      float* from = v;
-      for (std::size_t i = 0; i < local.size(); ++i) {
-        float* nth = v + local[i];
-        if (i > 0 && local[i] == local[i - 1] + 1)
-          std::iter_swap(nth, std::min_element(nth, v + cnt));
-        else
-          std::nth_element(from, nth, v + cnt);
-        got[i] = *nth;
-        from = nth + 1;
-      }
+      select_small(v, cnt, local.data(), local.size(), got.data(), select_tmp());
     } else {
       // Many: the fine histogram of select_ranks over the bracket (or the values' own range, where
       // the bracket is unbounded).
