@@ -405,7 +405,7 @@ TEST(CpuStats, SelectSmallEqualsASort) {
   std::mt19937 gen(31);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   std::vector<float> tmp;
-  for (std::size_t n : {1ul, 2ul, 3ul, 16ul, 17ul, 33ul, 100ul, 512ul, 4096ul, 5000ul})
+  for (std::size_t n : {1ul, 2ul, 3ul, 16ul, 17ul, 33ul, 100ul, 512ul, 4096ul, 5000ul, (1ul << 18) + 5})
     for (int shape = 0; shape < 7; ++shape) {
       std::vector<float> x(n);
       for (std::size_t i = 0; i < n; ++i) {

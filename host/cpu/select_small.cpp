@@ -11,6 +11,7 @@ namespace isc {
 
 namespace {
 constexpr std::size_t kSlack = 16;  // the AVX-512 partition writes whole vectors past each part's end
+constexpr std::size_t kMaxPartitioned = std::size_t(1) << 18;  // scratch of at most 3 MiB per thread
 
 // Splits v[0, len) into the values below p (to lt, in order), equal to it (eq; -0 and +0 are equal,
 // both kept as they are) and above it (gt); returns the three counts.
@@ -122,6 +123,13 @@ void select_in(const Ctx& c, std::size_t lo, std::size_t hi, std::size_t r0, std
 void select_small_path(int path, float* v, std::size_t n, const uint64_t* ranks, std::size_t k, float* out,
                        std::vector<float>& tmp) {
   if (k == 0 || n == 0) return;
+  if (n > kMaxPartitioned) {  // the scratch stays bounded: the library's introselect, in place
+    for (std::size_t j = 0; j < k; ++j) {
+      std::nth_element(v + (j > 0 ? ranks[j - 1] + 1 : 0), v + ranks[j], v + n);
+      out[j] = v[ranks[j]];
+    }
+    return;
+  }
   const std::size_t part = n + kSlack;
   if (tmp.size() < 3 * part) tmp.resize(3 * part);
   PartitionFn fn = partition_generic;

@@ -12,7 +12,8 @@ namespace isc {
 // parts that hold a wanted rank; a rank among the pivot's equals is the value in its place. The same values as
 // std::nth_element rank by rank, several times faster on the arrays of small networks (the
 // branch mispredictions of its partition were most of their statistics' time); past
-// 2 log2(n) + 8 passes it hands the rest to std::nth_element.
+// 2 log2(n) + 8 passes, and for arrays of more than 2^18 values (so that `tmp` stays within 3 MiB),
+// std::nth_element does the work.
 void select_small(float* v, std::size_t n, const uint64_t* ranks, std::size_t k, float* out, std::vector<float>& tmp);
 
 // The same with the partitions of one instruction-set path (kPathAvx512 or the generic loop), for tests.
