@@ -1,6 +1,8 @@
 // test_cli.cpp — the initscope binary end to end: a small run, byte-identical reruns, bad input.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "host/cpu/cpu_backend.h"
 #include "tests/file_util.h"
 
@@ -190,6 +192,29 @@ TEST_F(Cli, PlanPrintsTheWorkWithoutRunningIt) {
   ASSERT_EQ(quick.code, 0) << quick.out;
   EXPECT_EQ(quick.out.find("GFLOP/s"), std::string::npos) << quick.out;
   EXPECT_FALSE(fs::exists(dir_ / "results"));
+}
+
+TEST_F(Cli, OpenBlasStartsNoThreadsOfItsOwnUnlessAsked) {
+  // initscope runs with OPENBLAS_NUM_THREADS=1 unless the user sets it (main re-executes itself):
+  // OpenBLAS's own threads spin at load and took CPU from the run's workers. `info` counts the
+  // process's threads before any backend starts.
+  auto info = [](const std::string& env) {
+    const std::string cmd = env + " " + std::string(INITSCOPE_BIN) + " info 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+    return out;
+  };
+  const std::string unset = info("env -u OPENBLAS_NUM_THREADS");
+  EXPECT_NE(unset.find("threads at start: 1 (OPENBLAS_NUM_THREADS=1;"), std::string::npos) << unset;
+  const std::string two = info("env OPENBLAS_NUM_THREADS=2");
+  EXPECT_NE(two.find("(OPENBLAS_NUM_THREADS=2;"), std::string::npos) << two;  // the user's choice stands
+  if (std::thread::hardware_concurrency() >= 2) {
+    EXPECT_NE(two.find("threads at start: 2 "), std::string::npos) << two;
+  }
 }
 
 TEST_F(Cli, InfoAndDeviceErrors) {
