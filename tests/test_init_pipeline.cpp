@@ -162,7 +162,7 @@ TEST(InitPipeline, AStopAtAUnitBoundaryIsNotTakenForTheEnd) {
   // With a per-trial sink, one configuration runs at a time: the next is dealt only once the one
   // before is committed. A stop that comes with configuration 0's last fold leaves nothing open and
   // 23 configurations undealt; that is an interrupted run (1 of 24 done), not a finished one (the
-  // pipeline used to return as if the sweep were complete, seen 1 run in 30 under load).
+  // pipeline used to return as if the sweep were complete).
   const Experiment ex = small_sweep();
   for (int threads : {1, 2}) {
     SCOPED_TRACE(std::to_string(threads) + " worker(s)");
