@@ -447,23 +447,8 @@ bool StatsAccumulator::select_bracketed(const std::vector<uint64_t>& ranks, std:
     for (std::size_t i = 0; i < ranks.size(); ++i)
       if (in[i] == j) local.push_back(ranks[i] - br.below[j]);
     if (local.empty()) continue;
-    float* v = gathered.data() + br.base[j];
-    const std::size_t cnt = br.seen[j];
-    std::vector<float> got;
-    if (cnt <= kDirectSelect) {  // few values: selected directly
-      got.resize(local.size());
-      select_small(v, cnt, local.data(), local.size(), got.data(), select_tmp());
-    } else {
-      // Many: the fine histogram of select_ranks over the bracket (or the values' own range, where
-      // the bracket is unbounded).
-      float lo = br.lo[j], hi = std::nextafter(br.hi[j], -INFINITY);
-      if (!std::isfinite(lo) || !std::isfinite(hi)) {
-        const auto mm = std::minmax_element(v, v + cnt);
-        lo = *mm.first;
-        hi = *mm.second;
-      }
-      got = select_ranks(v, cnt, lo, hi, local, tmp_);
-    }
+    std::vector<float> got(local.size());
+    select_small(gathered.data() + br.base[j], br.seen[j], local.data(), local.size(), got.data(), select_tmp());
     for (std::size_t i = 0, g = 0; i < ranks.size(); ++i)
       if (in[i] == j) (*out)[i] = got[g++];
   }

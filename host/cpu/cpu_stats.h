@@ -98,7 +98,6 @@ class StatsAccumulator {
   };
   bool bracketed_ = false;
   Brackets br_;
-  std::vector<float> tmp_;  // select_ranks' scratch inside a bracket
 };
 
 // Exact order statistics of the finite values of x, for sorted 0-based ranks, in three steps:

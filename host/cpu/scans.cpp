@@ -248,59 +248,28 @@ __attribute__((target("avx512f,popcnt"))) std::size_t gather_ranges_avx512(const
   }
 }
 
-// K brackets at once: each vector of x is loaded once; per bracket a count of the lanes below it
-// (in a register) and the lanes inside it compressed to its output. 64 values per step, with one
-// branch per bracket on the union of their masks: a narrow bracket is rarely hit (the branch is
-// well predicted) and the median's is hit almost always (so is its branch).
+// K brackets at once: each vector of x is loaded once; per bracket the lanes below it counted and
+// the lanes inside it compressed to its output (no branch on them: the median's bracket is hit at
+// random).
 template <int K>
 __attribute__((target("avx512f,popcnt"))) void bracket_k(const float* x, std::size_t n, const float* lo,
                                                          const float* hi, uint64_t* below, float* const* out,
                                                          const std::size_t* cap, std::size_t* seen) {
-  const __m512i one = _mm512_set1_epi32(1);
   __m512 l[K], h[K];
-  __m512i b[K];
-  std::size_t m[K];
   for (int j = 0; j < K; ++j) {
     l[j] = _mm512_set1_ps(lo[j]);
     h[j] = _mm512_set1_ps(hi[j]);
-    b[j] = _mm512_setzero_si512();
-    m[j] = seen[j];
   }
-  // 32-bit lane counters (4 adds per lane per step): flushed every 2^24 values, far below overflow.
-  constexpr std::size_t kFlush = std::size_t(1) << 24;
-  for (std::size_t s0 = 0; s0 < n; s0 += kFlush) {
-    const std::size_t end = n - s0 < kFlush ? n : s0 + kFlush;
-    std::size_t i = s0;
-    for (; i + 64 <= end; i += 64) {
-      __m512 v[4];
-      for (int q = 0; q < 4; ++q) v[q] = _mm512_loadu_ps(x + i + 16 * q);
-      for (int j = 0; j < K; ++j) {
-        __mmask16 in[4];
-        for (int q = 0; q < 4; ++q) {
-          const __mmask16 lt = _mm512_cmp_ps_mask(v[q], l[j], _CMP_LT_OQ);
-          b[j] = _mm512_mask_add_epi32(b[j], lt, b[j], one);
-          // Not below lo and below hi (NaN is not below lo, but neither is it below hi).
-          in[q] = _mm512_mask_cmp_ps_mask(_knot_mask16(lt), v[q], h[j], _CMP_LT_OQ);
-        }
-        if (_kortestz_mask16_u8(_kor_mask16(in[0], in[1]), _kor_mask16(in[2], in[3]))) continue;
-        for (int q = 0; q < 4; ++q) put(v[q], in[q], out[j], cap[j], &m[j]);
-      }
-    }
-    for (; i < end; i += 16) {
-      const __mmask16 live = tail_mask(end - i);
-      const __m512 v = _mm512_maskz_loadu_ps(live, x + i);
-      for (int j = 0; j < K; ++j) {
-        const __mmask16 lt = _mm512_mask_cmp_ps_mask(live, v, l[j], _CMP_LT_OQ);
-        b[j] = _mm512_mask_add_epi32(b[j], lt, b[j], one);
-        put(v, _mm512_mask_cmp_ps_mask(_kandn_mask16(lt, live), v, h[j], _CMP_LT_OQ), out[j], cap[j], &m[j]);
-      }
-    }
+  for (std::size_t i = 0; i < n; i += 16) {
+    const __mmask16 live = tail_mask(n - i);
+    const __m512 v = _mm512_maskz_loadu_ps(live, x + i);
     for (int j = 0; j < K; ++j) {
-      below[j] += lane_sum(b[j]);
-      b[j] = _mm512_setzero_si512();
+      const __mmask16 lt = _mm512_mask_cmp_ps_mask(live, v, l[j], _CMP_LT_OQ);
+      below[j] += static_cast<uint64_t>(__builtin_popcount(lt));
+      // Not below lo and below hi (NaN is not below lo, but neither is it below hi).
+      put(v, _mm512_mask_cmp_ps_mask(_kandn_mask16(lt, live), v, h[j], _CMP_LT_OQ), out[j], cap[j], &seen[j]);
     }
   }
-  for (int j = 0; j < K; ++j) seen[j] = m[j];
 }
 
 // At most 4 brackets (more: false, and the caller uses the generic loop).
