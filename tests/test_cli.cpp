@@ -195,7 +195,7 @@ TEST_F(Cli, PlanPrintsTheWorkWithoutRunningIt) {
 }
 
 TEST_F(Cli, OpenBlasStartsNoThreadsOfItsOwnUnlessAsked) {
-  // initscope runs with OPENBLAS_NUM_THREADS=1 unless the user sets it (main re-executes itself):
+  // initscope runs with OPENBLAS_NUM_THREADS=1 unless the user sets it (main ends OpenBLAS's threads):
   // OpenBLAS's own threads spin at load and took CPU from the run's workers. `info` counts the
   // process's threads before any backend starts.
   auto info = [](const std::string& env) {

@@ -17,6 +17,7 @@
 #include <limits>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <system_error>
 #include <thread>
 
@@ -30,7 +31,7 @@ struct Leaf {
   const toml::node* node = nullptr;
   std::string where;  // "file:line" or "--set k=v"
 };
-using Flat = std::map<std::string, Leaf>;
+using Flat = std::map<std::string, Leaf, std::less<>>;  // std::less<>: found by a string_view, no copy
 
 std::string where_of(const toml::node& n, const std::string& file) {
   const auto& src = n.source();
@@ -158,24 +159,33 @@ const char* canonical_init_name(InitScheme s) {
   return "?";
 }
 
-// Reads typed values out of the flat map, remembering which keys were used and every key asked
-// for: build() asks for every key it knows, so that list is the one table of valid keys.
+// Reads typed values out of the flat map, remembering which keys were used and, when asked to,
+// every key asked for: build() asks for every key it knows, so that list is the one table of valid
+// keys. Keys are string_views of build()'s literals (no string is made per key: a sweep builds
+// every configuration, docs/benchmarks.md).
 class Reader {
  public:
-  explicit Reader(const Flat& f) : flat_(f) { asked_.reserve(128); }
+  Reader(const Flat& f, bool record_asked) : flat_(f), record_(record_asked) {
+    used_.reserve(32);
+    if (record_) asked_.reserve(128);
+  }
 
-  const Leaf* find(const std::string& key) {
-    asked_.push_back(key);  // repeats are dropped by asked(): a search here per key was quadratic
+  // Thrown by reject_unknown() when a key is unknown and the keys asked for were not recorded:
+  // build() then builds again, recording them, to name the nearest valid key.
+  struct Unrecorded {};
+
+  const Leaf* find(std::string_view key) {
+    if (record_) asked_.emplace_back(key);  // repeats are dropped by asked()
     auto it = flat_.find(key);
     if (it == flat_.end()) return nullptr;
     used_.push_back(&it->second);
     return &it->second;
   }
-  [[noreturn]] void fail(const Leaf& l, const std::string& key, const std::string& msg) const {
-    throw ConfigError(l.where + ": " + key + ": " + msg);
+  [[noreturn]] void fail(const Leaf& l, std::string_view key, const std::string& msg) const {
+    throw ConfigError(l.where + ": " + std::string(key) + ": " + msg);
   }
 
-  std::optional<int64_t> integer(const std::string& key, int64_t lo, int64_t hi) {
+  std::optional<int64_t> integer(std::string_view key, int64_t lo, int64_t hi) {
     const Leaf* l = find(key);
     if (!l) return std::nullopt;
     // is_integer() first: toml++'s value<int64_t>() casts a float node, undefined beyond int64.
@@ -185,12 +195,12 @@ class Reader {
       fail(*l, key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(*v));
     return *v;
   }
-  std::optional<double> number(const std::string& key, double lo, double hi, bool lo_open = false) {
+  std::optional<double> number(std::string_view key, double lo, double hi, bool lo_open = false) {
     const Leaf* l = find(key);
     if (!l) return std::nullopt;
     return number_of(*l, key, lo, hi, lo_open);
   }
-  double number_of(const Leaf& l, const std::string& key, double lo, double hi, bool lo_open) const {
+  double number_of(const Leaf& l, std::string_view key, double lo, double hi, bool lo_open) const {
     if (!l.node->is_number())
       fail(l, key, "expected a number, got " + type_name(*l.node) + " '" + node_text(*l.node) + "'");
     const double v = *l.node->value<double>();
@@ -201,28 +211,32 @@ class Reader {
     }
     return v;
   }
-  std::optional<std::string> string(const std::string& key) {
+  std::optional<std::string> string(std::string_view key) {
     const Leaf* l = find(key);
     if (!l) return std::nullopt;
     if (!l->node->is_string())
       fail(*l, key, "expected a string, got " + type_name(*l->node) + " '" + node_text(*l->node) + "'");
     return *l->node->value<std::string>();
   }
-  std::optional<bool> boolean(const std::string& key) {
+  std::optional<bool> boolean(std::string_view key) {
     const Leaf* l = find(key);
     if (!l) return std::nullopt;
     if (!l->node->is_boolean())
       fail(*l, key, "expected true or false, got " + type_name(*l->node) + " '" + node_text(*l->node) + "'");
     return *l->node->value<bool>();
   }
-  const toml::array* array(const std::string& key) {
+  const toml::array* array(std::string_view key) {
     const Leaf* l = find(key);
     if (!l) return nullptr;
     if (!l->node->is_array())
       fail(*l, key, "expected an array, got " + type_name(*l->node) + " '" + node_text(*l->node) + "'");
     return l->node->as_array();
   }
-  const Leaf& leaf(const std::string& key) const { return flat_.at(key); }
+  const Leaf& leaf(std::string_view key) const {
+    const auto it = flat_.find(key);
+    if (it == flat_.end()) throw std::out_of_range("config: no key " + std::string(key));
+    return it->second;
+  }
 
   // Rejects every key nobody asked for, suggesting the nearest valid one.
   void reject_unknown() const {
@@ -231,10 +245,11 @@ class Reader {
     for (const auto& [k, l] : flat_) {
       // find() marks every key it finds: one not marked was never asked for
       if (std::binary_search(used.begin(), used.end(), &l)) continue;
+      if (!record_) throw Unrecorded{};
       throw ConfigError(l.where + ": unknown key '" + k + "' (did you mean '" + nearest_name(k, asked()) + "'?)");
     }
   }
-  // Every key asked for, once each, in the order first asked.
+  // Every key asked for, once each, in the order first asked (recorded only when asked to).
   std::vector<std::string> asked() const {
     std::vector<std::string> once;
     std::set<std::string> seen;
@@ -257,12 +272,13 @@ class Reader {
 
  private:
   const Flat& flat_;
+  const bool record_;
   std::vector<const Leaf*> used_;   // the leaves find() found (repeats allowed)
-  std::vector<std::string> asked_;  // in the order build() asks, with repeats
+  std::vector<std::string> asked_;  // in the order build() asks, with repeats (when record_)
 };
 
 template <class E>
-E enum_value(Reader& r, const std::string& key, const std::string& value,
+E enum_value(Reader& r, std::string_view key, const std::string& value,
              const std::vector<std::pair<std::string, E>>& names) {
   for (const auto& [n, e] : names)
     if (n == value) return e;
@@ -276,13 +292,13 @@ E enum_value(Reader& r, const std::string& key, const std::string& value,
          "unknown value '" + value + "' (did you mean '" + nearest_name(value, cands) + "'? valid: " + list + ")");
 }
 
-HistRange read_range(Reader& r, const std::string& key, HistRange def) {
+HistRange read_range(Reader& r, std::string_view key, HistRange def) {
   const toml::array* a = r.array(key);
   if (!a) return def;
   const Leaf& l = r.leaf(key);
   if (a->size() != 2) r.fail(l, key, "expected [lo, hi], got " + node_text(*l.node));
-  const double lo = r.number_of(Leaf{a->get(0), l.where}, key + "[0]", -1e30, 1e30, false);
-  const double hi = r.number_of(Leaf{a->get(1), l.where}, key + "[1]", -1e30, 1e30, false);
+  const double lo = r.number_of(Leaf{a->get(0), l.where}, std::string(key) + "[0]", -1e30, 1e30, false);
+  const double hi = r.number_of(Leaf{a->get(1), l.where}, std::string(key) + "[1]", -1e30, 1e30, false);
   if (!(hi > lo)) r.fail(l, key, "needs lo < hi, got " + node_text(*l.node));
   return HistRange{float(lo), float(hi), def.bins};
 }
@@ -439,10 +455,11 @@ void read_train(Reader& r, const Flat& flat, Config& c) {
 }
 
 // The configuration from a flat key map; `asked`, if given, receives every key build() knows.
-Config build(const Flat& flat, const std::string& default_name, std::vector<std::string>* asked = nullptr,
-             const std::string& base_dir = "") {
+// `record`: the Reader records the keys asked for (to name the nearest one to an unknown key).
+Config build_once(const Flat& flat, const std::string& default_name, std::vector<std::string>* asked,
+                  const std::string& base_dir, bool record) {
   // (flat is also consulted directly for cross-key checks below)
-  Reader r(flat);
+  Reader r(flat, record);
   Config c;
   c.name = r.string("name").value_or(default_name);
   if (const std::string why = name_problem(c.name); !why.empty()) {
@@ -622,6 +639,15 @@ Config build(const Flat& flat, const std::string& default_name, std::vector<std:
   r.reject_unknown();
   if (asked) *asked = r.asked();
   return c;
+}
+
+Config build(const Flat& flat, const std::string& default_name, std::vector<std::string>* asked = nullptr,
+             const std::string& base_dir = "") {
+  try {
+    return build_once(flat, default_name, asked, base_dir, asked != nullptr);
+  } catch (const Reader::Unrecorded&) {  // an unknown key: again, to name the nearest known one
+    return build_once(flat, default_name, asked, base_dir, true);
+  }
 }
 
 }  // namespace
@@ -846,7 +872,12 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
   const auto known = known_keys();
   Experiment ex;
   ex.source = file;
-  std::vector<std::vector<const toml::node*>> values;
+  // Each swept value as the leaf every configuration with it reads, and its text (made once).
+  struct Swept {
+    Leaf leaf;
+    std::string text;
+  };
+  std::vector<std::vector<Swept>> values;
   for (const auto& [k, l] : sweep) {
     if (k == "trials")
       throw ConfigError(l.where +
@@ -861,9 +892,10 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
     if (!l.node->is_array() || l.node->as_array()->empty())
       throw ConfigError(l.where + ": sweep: '" + k + "' needs a non-empty array of values");
     ex.sweep_keys.push_back(k);
-    std::vector<const toml::node*> vs;
-    for (const auto& e : *l.node->as_array()) vs.push_back(&e);
-    values.push_back(vs);
+    std::vector<Swept> vs;
+    for (const auto& e : *l.node->as_array())
+      vs.push_back(Swept{Leaf{&e, where_of(e, file) + " (sweep " + k + ")"}, node_text(e)});
+    values.push_back(std::move(vs));
   }
   size_t total = 1;
   for (const auto& v : values) {
@@ -885,6 +917,7 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
     std::exception_ptr error;
   };
   std::vector<Made> made(total);
+  const std::string base_dir = base_dir_of(file);
   const auto has_network = [](const Flat& f) {
     for (const auto& kv : f)
       if (kv.first.rfind("network.", 0) == 0) return true;
@@ -892,36 +925,46 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
   };
   const size_t hw = std::max(1u, std::thread::hardware_concurrency());
   const size_t threads = total < 64 ? 1 : std::min<size_t>({hw, total / 32, 16});
+  // fn(idx, t): t is the calling thread's slot in [0, threads).
   const auto for_each_index = [&](const auto& fn) {
     if (threads <= 1) {
-      for (size_t idx = 0; idx < total; ++idx) fn(idx);
+      for (size_t idx = 0; idx < total; ++idx) fn(idx, size_t(0));
       return;
     }
     std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t idx; (idx = next.fetch_add(1)) < total;) fn(idx);
+    auto worker = [&](size_t t) {
+      for (size_t idx; (idx = next.fetch_add(1)) < total;) fn(idx, t);
     };
     std::vector<std::thread> pool;
     for (size_t t = 1; t < threads; ++t) {
       try {
-        pool.emplace_back(worker);
+        pool.emplace_back(worker, t);
       } catch (const std::system_error&) {  // no more threads allowed (a container's limit): fewer
         break;
       }
     }
-    worker();
+    worker(0);
     for (auto& t : pool) t.join();
   };
+  // Each thread's key map: the base with every swept key, whose leaves each configuration sets
+  // (every configuration has the same keys; copying the map for each one was most of the time
+  // spent outside build()).
+  std::vector<Flat> flats(threads);
+  std::vector<std::vector<Leaf*>> slots(threads);
   // Step 1. `first_error` is the lowest index known to fail; indices above it are skipped. Every
   // index below it was handed out before it and is built, so step 2 meets the same first error as
   // one thread would, without building the rest of a large refused sweep.
   std::atomic<size_t> first_error{total};
-  for_each_index([&](size_t idx) {
+  for_each_index([&](size_t idx, size_t t) {
     if (idx > first_error.load()) return;
     Made& m = made[idx];
     m.made = true;
     try {
-      Flat f = base;
+      Flat& f = flats[t];
+      if (slots[t].empty() && !values.empty()) {
+        f = base;
+        for (const auto& k : ex.sweep_keys) slots[t].push_back(&f[k]);
+      }
       SweepPoint& p = m.point;
       size_t rem = idx;
       // Last key varies fastest.
@@ -930,12 +973,13 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
         pick[k] = rem % values[k].size();
         rem /= values[k].size();
       }
+      p.swept.reserve(values.size());
       for (size_t k = 0; k < values.size(); ++k) {
-        const toml::node* n = values[k][pick[k]];
-        f[ex.sweep_keys[k]] = Leaf{n, where_of(*n, file) + " (sweep " + ex.sweep_keys[k] + ")"};
-        p.swept.emplace_back(ex.sweep_keys[k], node_text(*n));
+        const Swept& v = values[k][pick[k]];
+        *slots[t][k] = v.leaf;  // (assigning reuses the string's room)
+        p.swept.emplace_back(ex.sweep_keys[k], v.text);
       }
-      p.config = build(f, default_name, nullptr, base_dir_of(file));
+      p.config = build(values.empty() ? base : f, default_name, nullptr, base_dir);
       if (ov.trials) p.config.trials = *ov.trials;
       if (ov.seed) p.config.seed = *ov.seed;
       if (ov.threads) p.config.run.threads = *ov.threads;
@@ -978,7 +1022,7 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
     }
   }
   // Step 3.
-  for_each_index([&](size_t idx) {
+  for_each_index([&](size_t idx, size_t) {
     Made& m = made[idx];
     try {  // (only memory can run out here)
       const bool trains = m.point.config.train.on();

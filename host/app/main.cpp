@@ -359,12 +359,16 @@ int main(int argc, char** argv) {
   // a while before they sleep: on 2 cores that took CPU from the run's workers (a 1,000-configuration
   // sweep of small networks ran 0.06-0.15 s faster without them, in 5 of 6 alternated pairs). Under
   // an address-space limit (ulimit -v) they also retry their buffer allocation forever and exit
-  // waits for them. The CPU backend calls OpenBLAS single-threaded from its own workers, so run
-  // without them, unless the user says otherwise; the library reads the variable as it loads, hence
-  // the exec.
+  // waits for them. The CPU backend calls OpenBLAS single-threaded from its own workers, so they are
+  // ended here, unless the user asked for them; the variable is set for what the run starts (the
+  // plotting's numpy). Under an address-space limit, and where this OpenBLAS cannot end them, the
+  // process starts again with the variable set, so that OpenBLAS starts none (ending threads that
+  // retry an allocation would wait for them). Ending them instead of that second start saves 4-8 ms
+  // of a 0.5 s sweep (docs/benchmarks.md).
   if (!std::getenv("OPENBLAS_NUM_THREADS")) {
     ::setenv("OPENBLAS_NUM_THREADS", "1", 1);
-    ::execv("/proc/self/exe", argv);  // on failure, go on as we are
+    if (address_space_limit() != 0 || !isc::stop_blas_threads())
+      ::execv("/proc/self/exe", argv);  // on failure, go on as we are
   }
   CLI::App app{"initscope — signal propagation in deep MLPs at initialization, many trials in parallel"};
   app.require_subcommand(1);

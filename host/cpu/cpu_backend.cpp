@@ -2,6 +2,7 @@
 #include "host/cpu/cpu_backend.h"
 
 #include <cblas.h>
+#include <dlfcn.h>
 #include <omp.h>
 #include <unistd.h>
 
@@ -464,6 +465,18 @@ std::string blas_core_note_for(const std::string& core, bool avx512, bool avx2) 
          "slower than they could (5x measured on one such machine, docs/benchmarks.md). Set "
          "OPENBLAS_CORETYPE=" +
          want + " in the environment.";
+}
+
+bool stop_blas_threads() {
+  openblas_set_num_threads(1);  // no call starts threads again
+  // blas_thread_shutdown_ is what OpenBLAS itself calls before a fork and at exit: it joins its
+  // server threads. Not in its public header, so looked up: an OpenBLAS without it (or another
+  // build of it, without threads) keeps what it has.
+  using Shutdown = int (*)();
+  auto shutdown = reinterpret_cast<Shutdown>(::dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"));
+  if (!shutdown) return false;
+  shutdown();
+  return true;
 }
 
 std::string blas_core_note() {

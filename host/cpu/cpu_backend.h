@@ -19,4 +19,10 @@ std::string blas_core();
 std::string blas_core_note();
 std::string blas_core_note_for(const std::string& core, bool avx512, bool avx2);
 
+// OpenBLAS starts its own worker threads as the library loads (unless OPENBLAS_NUM_THREADS=1 was in
+// the environment then), and they spin before they sleep. The CPU backend needs none of them (it
+// calls OpenBLAS single-threaded from its own workers): this makes OpenBLAS single-threaded and ends
+// those threads. Returns false where this OpenBLAS has no way to end them (they then stay).
+bool stop_blas_threads();
+
 }  // namespace isc
