@@ -116,6 +116,28 @@ TEST(Quadrature, TheOddSymmetryGivesTheSameSumBitForBit) {
     }
 }
 
+TEST(MeanField, UncorrelatedInputsStayUncorrelatedThroughOddActivations) {
+  // Zero-mean, uncorrelated inputs (Gaussian data, pair_correlation 0), no bias: through an odd
+  // activation every layer's pre-activation correlation is exactly 0 (E[f(u)] E[f(v)] = 0), not
+  // the quadrature's rounding noise; with a bias mean, or sigmoid (not odd), it is not 0.
+  for (const char* act : {"tanh", "softsign", "linear"}) {
+    const auto ex = parse_experiment(
+        std::string("[network]\ninput = 64\nhidden = [64, 64, 64]\nactivation = \"") + act + "\"\ngain = 1.3\n",
+        "t.toml");
+    for (const auto& l : mean_field(ex.points[0].config)) EXPECT_EQ(l.c_pre, 0.0) << act;
+    const std::function<double(double)> f = [&](double s) {
+      return activation_value(ex.points[0].config.network.activation, s);
+    };
+    EXPECT_EQ(pair_expectation(f, 0.0, 0.7, 0.0, gauss_hermite(96), true), 0.0) << act;
+  }
+  const auto biased =
+      parse_experiment("[network]\ninput = 64\nhidden = [64, 64]\nactivation = \"tanh\"\nbias = 0.3\n", "t.toml");
+  EXPECT_GT(mean_field(biased.points[0].config).back().c_pre, 0.01);
+  const auto sigmoid =
+      parse_experiment("[network]\ninput = 64\nhidden = [64, 64]\nactivation = \"sigmoid\"\n", "t.toml");
+  EXPECT_GT(mean_field(sigmoid.points[0].config).back().c_pre, 0.01);
+}
+
 TEST(MeanField, LinearClosedForm) {
   const auto ex = parse_experiment(
       "[network]\ninput = 100\nhidden = [200, 50]\noutput = 10\nactivation = \"linear\"\ninit = \"standard\"\n"

@@ -41,6 +41,7 @@ struct Job {
   int chunk_trials = 1;
   int workers = 1;            // the plan's: workers with a higher index take none of its chunks
   bool side_by_side = false;  // may run beside other ranges (memory)
+  int ahead = 4;              // the plan's ranges_ahead
   int64_t chunks = 0;
   WorkspaceSize need;
   ConfigResult r;  // the range's result: set up on creation, aggregated when every chunk is folded
@@ -121,7 +122,7 @@ class Pipeline {
     for (;;) {
       if (error_ || stopping()) return;
       if (!ready_.empty()) {
-        if (!may_queue(ready_.front()->side_by_side)) return;
+        if (!may_queue(ready_.front()->side_by_side, ready_.front()->ahead)) return;
         jobs_.push_back(std::move(ready_.front()));
         ready_.pop_front();
         work_cv_.notify_all();
@@ -129,7 +130,8 @@ class Pipeline {
       }
       if (next_unit_ >= units_.size()) return;
       // A new unit: only when what is queued leaves a worker without a chunk soon.
-      if (!may_queue(side_by_side(plans_[units_[next_unit_].point]))) return;
+      const MemoryPlan& next = plans_[units_[next_unit_].point];
+      if (!may_queue(side_by_side(next), next.ranges_ahead)) return;
       const std::size_t index = next_unit_++;
       lock.unlock();
       std::unique_ptr<Unit> u;
@@ -149,12 +151,14 @@ class Pipeline {
 
   // Under the lock: whether a range (that may run side by side or not) is queued behind those
   // queued now.
-  bool may_queue(bool beside) const {
+  // `ahead`: the plan's ranges_ahead. Queued chunks not yet dealt stay under 4 per worker: enough
+  // for the workers to go on while this thread is off the CPU.
+  bool may_queue(bool beside, int ahead) const {
     if (jobs_.empty()) return true;
-    if (opt_.per_trial || jobs_.size() >= kAhead || !beside || !jobs_.back()->side_by_side) return false;
+    if (opt_.per_trial || jobs_.size() >= std::size_t(ahead) || !beside || !jobs_.back()->side_by_side) return false;
     int64_t left = 0;  // chunks not yet dealt
     for (const auto& j : jobs_) left += j->chunks - j->dealt;
-    return left < pool_size();
+    return left < 4 * pool_size();
   }
   // Whether every worker may hold a workspace of this plan's chunks at once (memory is planned per
   // worker: a configuration planned for fewer workers than the pool, for its memory, runs alone).
@@ -205,6 +209,7 @@ class Pipeline {
       j->chunk_trials = plan.chunk_trials;
       j->workers = plan.workers;
       j->side_by_side = side_by_side(plan);
+      j->ahead = plan.ranges_ahead;
       j->chunks = (int64_t(j->b - j->a) + j->chunk_trials - 1) / j->chunk_trials;
       j->need = need;
       j->r = result_of(j->a, j->b);
@@ -347,9 +352,6 @@ class Pipeline {
     lock.lock();
     throw Interrupted(done, total, j->a + kept - u.lo);
   }
-
-  // Ranges queued at most: the running one and the next ones whose chunks wait for a worker.
-  static constexpr std::size_t kAhead = 4;
 
   const Experiment& ex_;
   const std::vector<WorkUnit>& units_;

@@ -73,8 +73,14 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
   // 2 log2(trials) partial results, and the pooled histograms.
   const std::size_t stats_per_cell = 10 + c.stats.percentiles.size();
   const std::size_t blocks = 2 * (64 - static_cast<std::size_t>(__builtin_clzll(uint64_t(c.trials) | 1))) + 2;
-  p.fixed_bytes = n.hidden.size() * kQuantities *
-                  (stats_per_cell * sizeof(Moments) * blocks + (c.stats.bins + 2) * sizeof(uint64_t));
+  const std::size_t aggregate = n.hidden.size() * kQuantities *
+                                (stats_per_cell * sizeof(Moments) * blocks + (c.stats.bins + 2) * sizeof(uint64_t));
+  // The ranges queued for the workers, each with its aggregate: a few, or many when they are small.
+  // Many small configurations need a deeper queue: with a range's chunks well under a millisecond,
+  // workers waited for the thread that queues them whenever it was off the CPU (2 cores, 4 threads:
+  // about 100 waits, 2-3 ms in a 0.35 s sweep of 1,000 configurations; docs/benchmarks.md).
+  p.ranges_ahead = aggregate <= (std::size_t(256) << 10) ? 16 : 4;
+  p.fixed_bytes = std::size_t(p.ranges_ahead) * aggregate;
   // Finished configurations waiting for the results writer: each its statistics' moments (with the
   // tree's partial results, at most popcount(trials) of them) and its histograms.
   const std::size_t finished =

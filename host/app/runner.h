@@ -105,10 +105,12 @@ constexpr std::size_t kResultsQueue = 32;
 
 struct MemoryPlan {
   std::size_t per_trial_bytes = 0;
-  std::size_t fixed_bytes = 0;  // the across-trial aggregate, and finished ones waiting to be written
+  std::size_t fixed_bytes = 0;  // the across-trial aggregates of the ranges queued, and finished
+                                // ones waiting to be written
   std::size_t budget_bytes = 0;
   int chunk_trials = 0;  // per chunk, each worker running one chunk at a time
   int workers = 1;       // the backend's workers, fewer if memory or the trial count is short
+  int ranges_ahead = 4;  // ranges of trials queued at once, each with its aggregate (init pipeline)
 };
 
 // Plans chunks and workers for one configuration; throws a clear error if one trial cannot fit.

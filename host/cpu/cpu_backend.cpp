@@ -26,6 +26,7 @@
 
 // OpenBLAS's own thread count control (declared in its cblas.h on Debian; repeated for others).
 extern "C" void openblas_set_num_threads(int);
+extern "C" int openblas_get_num_threads(void);
 extern "C" char* openblas_get_corename(void);
 
 namespace isc {
@@ -68,8 +69,10 @@ std::string cpu_model() {
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(const BackendOptions& opt) : threads_(opt.threads > 0 ? opt.threads : cpu_threads_available()) {
-    // Trials run in parallel, one OpenBLAS call per trial: each call single-threaded.
-    openblas_set_num_threads(1);
+    // Trials run in parallel, one OpenBLAS call per trial: each call single-threaded. Only when it
+    // is not already: after stop_blas_threads(), OpenBLAS 0.3.21 would start a thread of its own
+    // again for a count of 1 (one that spins, as at load).
+    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
     scratch_.resize(static_cast<std::size_t>(threads_));
   }
 
@@ -468,7 +471,9 @@ std::string blas_core_note_for(const std::string& core, bool avx512, bool avx2) 
 }
 
 bool stop_blas_threads() {
-  openblas_set_num_threads(1);  // no call starts threads again
+  // Single-threaded first, while its threads still exist (0.3.21 starts one when asked for more
+  // than it has, and after the shutdown below it has none: nothing may set the count again).
+  openblas_set_num_threads(1);
   // blas_thread_shutdown_ is what OpenBLAS itself calls before a fork and at exit: it joins its
   // server threads. Not in its public header, so looked up: an OpenBLAS without it (or another
   // build of it, without threads) keeps what it has.
