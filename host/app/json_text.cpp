@@ -52,15 +52,22 @@ JsonObject& JsonObject::raw(std::string key, std::string text) {
   return *this;
 }
 
-std::string JsonObject::text() const {
-  std::vector<const std::pair<std::string, std::string>*> order;
-  order.reserve(members_.size());
+std::string JsonObject::text() const { return text_with(JsonObject()); }
+
+std::string JsonObject::text_with(const JsonObject& more) const {
+  using Member = std::pair<std::string, std::string>;
+  std::vector<const Member*> order;
+  order.reserve(members_.size() + more.members_.size());
   std::size_t bytes = 2;
-  for (const auto& m : members_) {
-    order.push_back(&m);
-    bytes += m.first.size() + m.second.size() + 4;
-  }
+  for (const auto* list : {&members_, &more.members_})
+    for (const auto& m : *list) {
+      order.push_back(&m);
+      bytes += m.first.size() + m.second.size() + 4;
+    }
   std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (std::size_t i = 1; i < order.size(); ++i)
+    if (order[i]->first == order[i - 1]->first)
+      throw std::logic_error("JsonObject: key '" + order[i]->first + "' given twice");
   std::string t;
   t.reserve(bytes);
   t += '{';

@@ -33,6 +33,7 @@ std::string json_value(const std::vector<T>& a) {
 // (std::string's <, as its std::map keeps them). A key given twice is an error (std::logic_error).
 class JsonObject {
  public:
+  JsonObject() { members_.reserve(12); }
   template <class T>
   JsonObject& add(std::string key, const T& value) {
     return raw(std::move(key), json_value(value));
@@ -40,6 +41,8 @@ class JsonObject {
   JsonObject& raw(std::string key, std::string text);  // `text`: a JSON value's text
   JsonObject& add(std::string key, const JsonObject& o) { return raw(std::move(key), o.text()); }
   std::string text() const;  // compact: {"a":1,"b":[2,3]}
+  // The text of this object with `more`'s members too (keys in neither twice), without a copy.
+  std::string text_with(const JsonObject& more) const;
 
  private:
   std::vector<std::pair<std::string, std::string>> members_;

@@ -143,7 +143,7 @@ uint32_t crc32_of(const void* p, std::size_t n, uint32_t crc) {
   return static_cast<uint32_t>(c);
 }
 
-void write_file_atomic(const std::string& path, const std::string& content) {
+std::string write_file_synced(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
@@ -163,11 +163,19 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     ::unlink(tmp.c_str());
     throw std::runtime_error("cannot flush " + tmp + ": " + std::strerror(errno));
   }
+  return tmp;
+}
+
+void commit_file(const std::string& tmp, const std::string& path) {
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string err = std::strerror(errno);
     ::unlink(tmp.c_str());
     throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + err);
   }
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  commit_file(write_file_synced(path, content), path);
 }
 
 void append_stats_rows(std::string& out, const ConfigResult& r) {

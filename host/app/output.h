@@ -14,6 +14,10 @@
 namespace isc {
 
 void write_file_atomic(const std::string& path, const std::string& content);
+// write_file_atomic in two steps: the content written and synced under a temporary name (returned),
+// then renamed over `path` (commit_file). Between them the old `path` is still whole.
+std::string write_file_synced(const std::string& path, const std::string& content);
+void commit_file(const std::string& tmp, const std::string& path);
 // The whole file as bytes ("" if it cannot be read).
 std::string read_file(const std::string& path);
 // zlib's CRC-32 of n bytes, continuing `crc` (0 to start), for any n (zlib takes 32-bit lengths).

@@ -76,6 +76,7 @@ class ResultsWriter {
   std::exception_ptr error_;
   std::thread thread_;
   bool finished_ = false;
+  std::string manifest_tmp_;  // the new manifest, written and synced, not yet renamed
 };
 
 // The whole results at once (a merge, and results held in memory).

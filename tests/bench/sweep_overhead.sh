@@ -2,8 +2,9 @@
 # sweep_overhead.sh BIN [CONFIGS [WIDTH [TRIALS [SAMPLES]]]] — the driver and output overhead of a
 # sweep of many small configurations (CONFIGS values of network.gain, TRIALS trials of 3 x WIDTH
 # tanh layers with SAMPLES samples; default 1000, 32, 16, 16): wall time of `initscope run` against
-# the time its configurations took (manifest.json), printed as a share. Prints, never asserts
-# (docs/benchmarks.md).
+# the time its configurations took (manifest.json), printed as a share, and the run's CPU time. The
+# output thread and the driver also run beside the configurations, on the same cores: that CPU is
+# inside "configurations" here (a profile shows it: docs/benchmarks.md). Prints, never asserts.
 set -euo pipefail
 bin=$(realpath "$1")
 n=${2:-1000}
@@ -27,16 +28,18 @@ activation = "tanh"
 "network.gain" = [{gains}]
 ''')
 PY
-t0=$(date +%s.%N)
-"$bin" run "$tmp/sweep.toml" --device cpu --no-plot -q --out "$tmp/out"
-t1=$(date +%s.%N)
-/usr/bin/python3 - "$tmp/out/manifest.json" "$t0" "$t1" "$n" "$width" "$trials" "$samples" <<'PY'
-import json, sys
-m = json.load(open(sys.argv[1]))
-wall = float(sys.argv[3]) - float(sys.argv[2])
+/usr/bin/python3 - "$bin" "$tmp" "$n" "$width" "$trials" "$samples" <<'PY'
+import json, os, resource, subprocess, sys, time
+bin, tmp = sys.argv[1], sys.argv[2]
+# The wall time of the command alone: from just before its start to its exit, taken here (timing
+# with `date` in the shell added two more processes' starts, about 2-3 ms).
+t0 = time.perf_counter()
+subprocess.run([bin, "run", tmp + "/sweep.toml", "--device", "cpu", "--no-plot", "-q", "--out", tmp + "/out"], check=True)
+wall = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+m = json.load(open(tmp + "/out/manifest.json"))
 compute = sum(c["seconds"] for c in m["configurations"])
-print(f"{sys.argv[4]} configurations ({sys.argv[6]} trials x {sys.argv[7]} samples of 3 x {sys.argv[5]} tanh each): "
-      f"wall {wall:.2f} s, "
-      f"configurations {compute:.2f} s, driver + output overhead {wall - compute:.2f} s = "
-      f"{100 * (wall - compute) / wall:.1f} % of the run")
+print(f"{sys.argv[3]} configurations ({sys.argv[5]} trials x {sys.argv[6]} samples of 3 x {sys.argv[4]} tanh each): "
+      f"wall {wall:.3f} s, configurations {compute:.3f} s, driver + output overhead {wall - compute:.3f} s = "
+      f"{100 * (wall - compute) / wall:.1f} % of the run; CPU {ru.ru_utime + ru.ru_stime:.2f} s on {os.cpu_count()} cores")
 PY
