@@ -1,32 +1,69 @@
-// cpu_backward.cpp — layer Jacobian singular values on the CPU through LAPACKE (sgesdd, values only).
+// svd.cpp — layer Jacobian singular values on the CPU through LAPACK's sgesdd (values only).
 #include "host/cpu/svd.h"
 
-#include "kernels/jacobian.h"
-
-#include <lapacke.h>
-
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "kernels/jacobian.h"
+
+// LAPACK's Fortran routine, as OpenBLAS exports it (32-bit integers; gfortran passes the length of
+// a character argument after the others). Called directly rather than through LAPACKE: LAPACKE and
+// the two libraries it loads (libblas.so.3, liblapack.so.3) added about 6,800 symbol relocations to
+// every start of initscope (docs/benchmarks.md), for this one call.
+extern "C" void sgesdd_(const char* jobz, const int* m, const int* n, float* a, const int* lda, float* s, float* u,
+                        const int* ldu, float* vt, const int* ldvt, float* work, const int* lwork, int* iwork,
+                        int* info, std::size_t jobz_len);
+
 namespace isc {
+namespace {
+
+// Singular values of the column-major m x n matrix a (lda = m, overwritten): what
+// LAPACKE_sgesdd(LAPACK_COL_MAJOR, 'N', ...) does, the same calls (a workspace query, then the
+// routine with the optimal workspace), so the same values bit for bit.
+void sgesdd_values(float* a, int m, int n, float* sv) {
+  for (std::size_t i = 0, size = std::size_t(m) * std::size_t(n); i < size; ++i)
+    if (std::isnan(a[i]))  // as LAPACKE's NaN check: LAPACK itself would not say which argument
+      throw std::runtime_error("sgesdd: a NaN in the " + std::to_string(m) + "x" + std::to_string(n) + " Jacobian");
+  const char jobz = 'N';
+  const int lda = std::max(1, m), one = 1;
+  std::vector<int> iwork(std::size_t(8) * std::size_t(std::max(1, std::min(m, n))));
+  int info = 0, query = -1;
+  float best = 0.0f;
+  float dummy = 0.0f;
+  sgesdd_(&jobz, &m, &n, a, &lda, sv, &dummy, &one, &dummy, &one, &best, &query, iwork.data(), &info, 1);
+  if (info == 0) {
+    const int lwork = static_cast<int>(best);
+    std::vector<float> work(std::size_t(std::max(1, lwork)));
+    sgesdd_(&jobz, &m, &n, a, &lda, sv, &dummy, &one, &dummy, &one, work.data(), &lwork, iwork.data(), &info, 1);
+  }
+  if (info != 0)
+    throw std::runtime_error("sgesdd failed on a " + std::to_string(m) + "x" + std::to_string(n) + " Jacobian (info " +
+                             std::to_string(info) + ")");
+}
+
+}  // namespace
 
 void singular_values(float* a, int m, int n, float* sv) {
-  const lapack_int info = LAPACKE_sgesdd(LAPACK_ROW_MAJOR, 'N', m, n, a, n, sv, nullptr, m, nullptr, n);
-  if (info != 0)
-    throw std::runtime_error("LAPACKE_sgesdd failed on a " + std::to_string(m) + "x" + std::to_string(n) +
-                             " Jacobian (info " + std::to_string(info) + ")");
+  // Row-major in, column-major for LAPACK: the transpose LAPACKE's row-major call made.
+  std::vector<float> t(std::size_t(m) * std::size_t(n));
+  for (int r = 0; r < m; ++r)
+    for (int c = 0; c < n; ++c) t[std::size_t(c) * m + r] = a[std::size_t(r) * n + c];
+  sgesdd_values(t.data(), m, n, sv);
 }
 
 void jacobian_singular_values(const float* s, const float* w, const ActivationSpec& act, int n_out, int n_in,
                               float* sv) {
+  // Built column-major (n_out x n_in, lda = n_out): the matrix LAPACK gets, without a transpose.
   std::vector<float> j(static_cast<std::size_t>(n_out) * n_in);
-  for (int r = 0; r < n_out; ++r) {
+  for (int r = 0; r < n_out; ++r)
     for (int c = 0; c < n_in; ++c)
-      j[static_cast<std::size_t>(r) * n_in + c] =
+      j[static_cast<std::size_t>(c) * n_out + r] =
           jacobian_element(act, s[r], w[static_cast<std::size_t>(r) * n_in + c]);
-  }
-  singular_values(j.data(), n_out, n_in, sv);
+  sgesdd_values(j.data(), n_out, n_in, sv);
 }
 
 }  // namespace isc
