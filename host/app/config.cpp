@@ -906,9 +906,11 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
   // runs on several threads; what depends on the order (errors, the point limit, the `update` key,
   // repeated ids) is settled in sweep order, exactly as one thread would. A sweep of small networks
   // spent most of its driver time here (docs/benchmarks.md). Three steps:
-  //  1. build and validate every configuration (in parallel); stop early past an error;
+  //  1. build and validate every configuration (in parallel); stop early past an error; without
+  //     training, also make its one point's resolved form and id;
   //  2. settle errors, the point limit and the `update` key in sweep order;
-  //  3. make every point's resolved form and id (in parallel), then refuse repeated ids in order.
+  //  3. with training, make every evaluation point's resolved form and id (in parallel);
+  //  then refuse repeated ids in order.
   struct Made {
     SweepPoint point;             // the configuration, before its evaluation points
     std::vector<int64_t> evals;   // its evaluation points ({0} without [train])
@@ -990,6 +992,9 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
         m.evals.clear();
         for (int64_t u = 0; u < t.updates; u += t.eval_every) m.evals.push_back(u);
         m.evals.push_back(t.updates);
+      } else {  // one point: finished here (step 3 is for the evaluation points of training)
+        m.out.push_back(std::move(p));
+        finish_point(m.out.back());
       }
     } catch (...) {
       m.error = std::current_exception();
@@ -1011,8 +1016,9 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
       throw ConfigError(file + ": the experiment expands to more than " + std::to_string(ov.max_points) +
                         " result points (configurations × evaluation points; configuration " + std::to_string(idx + 1) +
                         " of " + std::to_string(total) + " passes it): raise train.eval_every or sweep fewer values");
-    if (m.point.config.trials < 1) throw ConfigError("--trials: must be at least 1");
-    if (m.point.config.train.on()) {
+    const Config& made_config = m.out.empty() ? m.point.config : m.out.front().config;
+    if (made_config.trials < 1) throw ConfigError("--trials: must be at least 1");
+    if (made_config.train.on()) {
       if (ex.sweep_keys.empty() || ex.sweep_keys.back() != "update") {
         if (idx > 0) throw ConfigError(file + ": either every configuration of the sweep trains or none does");
         ex.sweep_keys.push_back("update");
@@ -1021,27 +1027,27 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
       throw ConfigError(file + ": either every configuration of the sweep trains or none does");
     }
   }
-  // Step 3.
-  for_each_index([&](size_t idx, size_t) {
-    Made& m = made[idx];
-    try {  // (only memory can run out here)
-      const bool trains = m.point.config.train.on();
-      m.out.reserve(m.evals.size());
-      for (std::size_t k = 0; k < m.evals.size(); ++k) {
-        const int64_t u = m.evals[k];
-        SweepPoint e = k + 1 < m.evals.size() ? m.point : std::move(m.point);  // the last takes it
-        if (trains) {
-          e.config.train.update = u;
-          e.swept.emplace_back("update", std::to_string(u));
+  // Step 3 (training only: made in step 1 otherwise).
+  if (!made.empty() && made.front().out.empty())
+    for_each_index([&](size_t idx, size_t) {
+      Made& m = made[idx];
+      try {  // (only memory can run out here)
+        const bool trains = m.point.config.train.on();
+        m.out.reserve(m.evals.size());
+        for (std::size_t k = 0; k < m.evals.size(); ++k) {
+          const int64_t u = m.evals[k];
+          SweepPoint e = k + 1 < m.evals.size() ? m.point : std::move(m.point);  // the last takes it
+          if (trains) {
+            e.config.train.update = u;
+            e.swept.emplace_back("update", std::to_string(u));
+          }
+          finish_point(e);
+          m.out.push_back(std::move(e));
         }
-        finish_point(e);
-        m.out.push_back(std::move(e));
+      } catch (...) {
+        m.error = std::current_exception();
       }
-      m.point = {};
-    } catch (...) {
-      m.error = std::current_exception();
-    }
-  });
+    });
   std::set<std::string> ids;
   ex.points.reserve(points);
   for (Made& m : made) {
