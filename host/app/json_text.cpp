@@ -52,18 +52,21 @@ JsonObject& JsonObject::raw(std::string key, std::string text) {
   return *this;
 }
 
-std::string JsonObject::text() const { return text_with(JsonObject()); }
+std::string JsonObject::text() const { return text_of(nullptr); }
+std::string JsonObject::text_with(const JsonObject& more) const { return text_of(&more); }
 
-std::string JsonObject::text_with(const JsonObject& more) const {
+std::string JsonObject::text_of(const JsonObject* more) const {
   using Member = std::pair<std::string, std::string>;
   std::vector<const Member*> order;
-  order.reserve(members_.size() + more.members_.size());
+  order.reserve(members_.size() + (more ? more->members_.size() : 0));
   std::size_t bytes = 2;
-  for (const auto* list : {&members_, &more.members_})
+  for (const auto* list : {&members_, more ? &more->members_ : nullptr}) {
+    if (!list) continue;
     for (const auto& m : *list) {
       order.push_back(&m);
       bytes += m.first.size() + m.second.size() + 4;
     }
+  }
   std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
   for (std::size_t i = 1; i < order.size(); ++i)
     if (order[i]->first == order[i - 1]->first)

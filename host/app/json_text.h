@@ -45,6 +45,7 @@ class JsonObject {
   std::string text_with(const JsonObject& more) const;
 
  private:
+  std::string text_of(const JsonObject* more) const;  // more: nullptr for none
   std::vector<std::pair<std::string, std::string>> members_;
 };
 

@@ -5,11 +5,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <stdexcept>
 
@@ -184,24 +184,12 @@ void ResultsWriter::finish(RunInfo info) {
     flush(f, true);
     info.files[f.name] = {f.bytes, f.crc};
   }
-  std::vector<std::thread> syncs;
-  std::array<int, 3> sync_error{};  // errno of each file's fsync, 0 when it succeeded
-  for (std::size_t k = 0; k < std::size(files_); ++k) {
-    const int fd = files_[k].fd;
-    int* err = &sync_error[k];
-    try {
-      syncs.emplace_back([fd, err] { *err = ::fsync(fd) == 0 ? 0 : errno; });
-    } catch (const std::system_error&) {  // no thread (a container's limit): here
-      *err = ::fsync(fd) == 0 ? 0 : errno;
-    }
-  }
-  struct Join {
-    std::vector<std::thread>& t;
-    ~Join() {
-      for (auto& x : t)
-        if (x.joinable()) x.join();
-    }
-  } join{syncs};
+  // (async or, where no thread can be started, deferred to get(); an async one's future waits for
+  // it when destroyed, so none outlives this call.)
+  std::vector<std::future<int>> syncs;  // each file's fsync: 0, or its errno
+  for (const File& f : files_)
+    syncs.push_back(
+        std::async(std::launch::async | std::launch::deferred, [fd = f.fd] { return ::fsync(fd) == 0 ? 0 : errno; }));
   if (info.per_trial) info.files["trials.csv.gz"] = file_check(dir_ + "/trials.csv.gz");
   // The examples the networks saw, when they came from a data set (the first such configuration's).
   std::string examples;
@@ -213,10 +201,10 @@ void ResultsWriter::finish(RunInfo info) {
     }
   const std::string manifest = dir_ + "/manifest.json";
   manifest_tmp_ = write_file_synced(manifest, manifest_text(ex_, entries_, info));
-  for (auto& x : syncs) x.join();
   for (std::size_t k = 0; k < std::size(files_); ++k) {
     File& f = files_[k];
-    const int err = sync_error[k] != 0 ? sync_error[k] : (::close(f.fd) == 0 ? 0 : errno);
+    const int synced = syncs[k].get();
+    const int err = synced != 0 ? synced : (::close(f.fd) == 0 ? 0 : errno);
     f.fd = -1;
     if (err != 0) throw std::runtime_error("cannot flush " + f.tmp + ": " + std::strerror(err));
   }
