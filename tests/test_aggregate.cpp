@@ -13,9 +13,14 @@
 #include <fstream>
 #include <numeric>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "host/app/aggregate.h"
+#include "host/app/backends.h"
+#include "host/app/config.h"
+#include "host/app/runner.h"
 
 using namespace isc;
 
@@ -121,11 +126,13 @@ TEST(TreeAggregate, HoldsLogarithmicallyManyPartialsAndRefusesRepeats) {
 }
 
 namespace {
-// Peak resident memory (KiB) of `initscope run` on a tiny network with `trials` trials.
-long peak_rss_kib(const std::filesystem::path& cfg, const std::filesystem::path& out, long trials) {
+// Peak resident memory (KiB) of `initscope run` of cfg with `trials` trials and the extra arguments.
+long peak_rss_kib(const std::filesystem::path& cfg, const std::filesystem::path& out, long trials,
+                  const std::vector<std::string>& extra = {}) {
   const std::string t = std::to_string(trials);
   std::vector<std::string> args{INITSCOPE_BIN, "run",       cfg.string(), "--trials", t,           "--device",
                                 "cpu",         "--no-plot", "-q",         "--out",    out.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -159,4 +166,56 @@ TEST(RunMemory, PeakRssDoesNotGrowWithTheTrialCount) {
   ASSERT_GT(large, 0);
   std::printf("  peak RSS: %ld KiB at 1e4 trials, %ld KiB at 1.5e5 trials\n", small, large);
   EXPECT_LT(large - small, 20L * 1024);
+}
+
+TEST(RunMemory, TheLimitCoversWhatEachWorkerHolds) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "under AddressSanitizer the resident memory counts its shadow memory";
+#endif
+  // One trial of a 1024 -> 1024 layer on 16 samples with weight-gradient statistics and Jacobian
+  // singular values: a worker's statistics scratch (one weight gradient), the Jacobian and LAPACK's
+  // workspace, and OpenBLAS's packing are as large as the workspace itself. At the smallest limit
+  // the plan accepts (one worker, then two), the run's peak RSS beyond a tiny run's (the process:
+  // libraries, OpenBLAS's start) must stay within the limit. Before the plan counted that memory,
+  // the smallest limits were 9 and 18 MiB and the runs held 14.9 and 20.9 MB beyond the process.
+  namespace fs = std::filesystem;
+  const std::string text =
+      "samples = 16\n[network]\ninput = 1024\nhidden = [1024]\nactivation = \"tanh\"\n[stats]\n"
+      "quantities = [\"preactivation\", \"activation\", \"backprop_gradient\", \"weight_gradient\", "
+      "\"jacobian_singular_value\"]\njacobian_samples = 1\n";
+  const fs::path dir = fs::temp_directory_path() / ("initscope_limit_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "layer.toml") << text;
+  std::ofstream(dir / "tiny.toml") << "samples = 4\n[network]\ninput = 8\nhidden = [8]\n";
+  auto backend = make_backend("cpu", {});
+  // The smallest limit, in MiB, at which the plan for `trials` trials has `workers` workers.
+  auto smallest_limit = [&](int trials, int workers) {
+    for (int mib = 1; mib < 4096; ++mib) {
+      Overrides ov;
+      ov.trials = trials;
+      ov.sets = {"run.memory_limit_mb=" + std::to_string(mib)};
+      try {
+        const Experiment ex = parse_experiment(text, "layer", ov);
+        if (plan_memory(ex.points[0].config, *backend).workers == workers) return mib;
+      } catch (const std::runtime_error&) {
+        // needs more than mib
+      }
+    }
+    return -1;
+  };
+  const long base = peak_rss_kib(dir / "tiny.toml", dir / "tiny", 2);
+  ASSERT_GT(base, 0);
+  std::vector<int> workers{1};
+  if (backend->workers() >= 2) workers.push_back(2);
+  for (int w : workers) {
+    const int mib = smallest_limit(2, w);
+    ASSERT_GT(mib, 0) << w << " workers";
+    const long rss = peak_rss_kib(dir / "layer.toml", dir / ("w" + std::to_string(w)), 2,
+                                  {"--set", "run.memory_limit_mb=" + std::to_string(mib)});
+    ASSERT_GT(rss, 0);
+    std::printf("  %d worker%s: limit %d MiB, peak RSS %ld KiB beyond the tiny run's %ld KiB\n", w, w == 1 ? "" : "s",
+                mib, rss - base, base);
+    EXPECT_LE(rss - base, long(mib) * 1024) << w << " workers";
+  }
+  fs::remove_all(dir);
 }

@@ -162,9 +162,7 @@ class Pipeline {
   }
   // Whether every worker may hold a workspace of this plan's chunks at once (memory is planned per
   // worker: a configuration planned for fewer workers than the pool, for its memory, runs alone).
-  bool side_by_side(const MemoryPlan& plan) const {
-    return plan.per_trial_bytes * std::size_t(plan.chunk_trials) * workers_.size() <= plan.budget_bytes;
-  }
+  bool side_by_side(const MemoryPlan& plan) const { return plan.worker_total() * workers_.size() <= plan.budget_bytes; }
 
   // The unit's committed trials and the jobs of the rest (called without the lock).
   std::unique_ptr<Unit> prepare(std::size_t index, std::deque<std::unique_ptr<Job>>* jobs) {

@@ -253,8 +253,7 @@ void check_address_space(const isc::Experiment& ex, const isc::Backend& b) {
   uint64_t run = 0;
   for (const auto& p : ex.points) {
     const isc::MemoryPlan m = isc::plan_memory(p.config, b);
-    run = std::max<uint64_t>(
-        run, uint64_t(m.per_trial_bytes) * uint64_t(m.chunk_trials) * uint64_t(m.workers) + m.fixed_bytes);
+    run = std::max<uint64_t>(run, uint64_t(m.worker_total()) * uint64_t(m.workers) + m.fixed_bytes);
   }
   const uint64_t threads = uint64_t(std::max(1, b.workers()));
   const uint64_t now = mapped_bytes(), need = now + threads * (192ull << 20) + run;

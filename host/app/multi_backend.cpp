@@ -27,6 +27,11 @@ class MultiBackend final : public Backend {
     for (const auto& d : dev_) m = std::min(m, d->memory_budget());
     return m;
   }
+  std::size_t worker_overhead_bytes(const WorkerShape& w) const override {
+    std::size_t m = 0;
+    for (const auto& d : dev_) m = std::max(m, d->worker_overhead_bytes(w));
+    return m;
+  }
   int preferred_chunk_trials() const override {
     int c = dev_[0]->preferred_chunk_trials();
     for (const auto& d : dev_) c = std::min(c, d->preferred_chunk_trials());

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <stdexcept>
 
@@ -38,6 +39,32 @@ StatsSpec stats_spec(const Config& c) {
 bool needs_backward(const Config& c) {
   const StatsSpec s = stats_spec(c);
   return s.enabled[int(Quantity::BackpropGradient)] || s.enabled[int(Quantity::WeightGradient)];
+}
+
+WorkerShape worker_shape(const Config& c) {
+  const StatsSpec s = stats_spec(c);
+  const std::size_t B = static_cast<std::size_t>(std::max(c.samples, 0));
+  WorkerShape w;
+  std::size_t prev = static_cast<std::size_t>(c.network.input), jac = 0;
+  for (int width : c.network.hidden) {
+    const std::size_t n = static_cast<std::size_t>(width), weights = prev * n;
+    w.gemm_operands = std::max(w.gemm_operands, B * (prev + n) + weights);
+    w.largest_array = std::max(w.largest_array, B * n);  // pre-activations, activations, gradients
+    if (s.enabled[int(Quantity::WeightGradient)]) w.largest_array = std::max(w.largest_array, weights);
+    if (s.enabled[int(Quantity::JacobianSingularValue)]) {
+      w.largest_array =
+          std::max(w.largest_array, std::min(prev, n) * static_cast<std::size_t>(std::max(s.jacobian_samples, 0)));
+      if (weights > jac) {
+        jac = weights;
+        w.jacobian_rows = width;
+        w.jacobian_cols = static_cast<int>(prev);
+      }
+    }
+    prev = n;
+  }
+  const std::size_t out = static_cast<std::size_t>(std::max(c.network.output, 0));
+  w.gemm_operands = std::max(w.gemm_operands, B * (prev + out) + prev * out);
+  return w;
 }
 
 MemoryPlan plan_memory(const Config& c, const Backend& b) {
@@ -80,26 +107,41 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
   // workers waited for the thread that queues them whenever it was off the CPU (2 cores, 4 threads:
   // about 100 waits, 2-3 ms in a 0.35 s sweep of 1,000 configurations; docs/benchmarks.md).
   p.ranges_ahead = aggregate <= (std::size_t(256) << 10) ? 16 : 4;
-  p.fixed_bytes = std::size_t(p.ranges_ahead) * aggregate;
   // Finished configurations waiting for the results writer: each its statistics' moments (with the
   // tree's partial results, at most popcount(trials) of them) and its histograms.
   const std::size_t finished =
       n.hidden.size() * kQuantities *
       (stats_per_cell * sizeof(Moments) * (2 + std::size_t(__builtin_popcountll(uint64_t(c.trials)))) +
        (c.stats.bins + 2) * sizeof(uint64_t));
-  p.fixed_bytes += kResultsQueue * finished;
   p.budget_bytes = b.memory_budget();
   if (c.run.memory_limit_mb > 0)
     p.budget_bytes = std::min<std::size_t>(p.budget_bytes, std::size_t(c.run.memory_limit_mb) << 20);
+  const std::size_t limit = p.budget_bytes;
+  p.worker_bytes = b.worker_overhead_bytes(worker_shape(c));
+  // Under a tight limit, fewer ranges queued ahead (down to the one running) before a refusal.
+  auto fixed_for = [&](int ahead) { return std::size_t(ahead) * aggregate + kResultsQueue * finished; };
+  while (p.ranges_ahead > 1 && fixed_for(p.ranges_ahead) + p.per_trial_bytes + p.worker_bytes > limit)
+    p.ranges_ahead /= 2;
+  p.fixed_bytes = fixed_for(p.ranges_ahead);
   p.budget_bytes = p.budget_bytes > p.fixed_bytes ? p.budget_bytes - p.fixed_bytes : 0;
-  if (p.per_trial_bytes > p.budget_bytes) {
-    throw std::runtime_error("configuration '" + c.name + "' needs " + std::to_string(p.per_trial_bytes >> 20) +
-                             " MiB for a single trial (samples x widths), more than the " +
-                             std::to_string(p.budget_bytes >> 20) + " MiB available on " + b.name() +
-                             " (run.memory_limit_mb or the machine); reduce samples or widths");
+  if (p.per_trial_bytes + p.worker_bytes > p.budget_bytes) {
+    auto mib = [](std::size_t bytes) {
+      char t[32];
+      std::snprintf(t, sizeof t, "%.1f MiB", double(bytes) / double(1 << 20));
+      return std::string(t);
+    };
+    throw std::runtime_error("configuration '" + c.name + "' needs " + mib(p.per_trial_bytes + p.worker_bytes) +
+                             " for a single trial (" + mib(p.per_trial_bytes) + " of workspace and statistics, " +
+                             mib(p.worker_bytes) + " of a worker's scratch) and " + mib(p.fixed_bytes) +
+                             " for the across-trial aggregates, more than the " + mib(limit) + " available on " +
+                             b.name() +
+                             " (run.memory_limit_mb or the machine); reduce samples or widths, or raise the limit");
   }
-  const int64_t fit = static_cast<int64_t>(p.budget_bytes / p.per_trial_bytes);
+  // Each worker holds its own overhead and its chunk's workspace.
+  const int64_t fit = static_cast<int64_t>(p.budget_bytes / (p.per_trial_bytes + p.worker_bytes));
   const int64_t workers = std::max<int64_t>(std::min<int64_t>({b.workers(), fit, c.trials}), 1);
+  const int64_t per_worker_trials =
+      static_cast<int64_t>((p.budget_bytes / static_cast<std::size_t>(workers) - p.worker_bytes) / p.per_trial_bytes);
   // Automatic chunks hold at least ~2^20 floats of workspace, so that small networks do not pay
   // the per-chunk overhead once per trial.
   // They are capped so that a chunk's per-trial statistics (host memory, between the backend and
@@ -108,7 +150,7 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
       1, std::min(static_cast<int64_t>((std::size_t(1) << 20) / std::max<std::size_t>(floats, 1)),
                   static_cast<int64_t>((std::size_t(8) << 20) / std::max<std::size_t>(stat_bytes, 1))));
   int64_t chunk = c.run.chunk_trials > 0 ? c.run.chunk_trials : std::max<int64_t>(b.preferred_chunk_trials(), amortize);
-  chunk = std::min({chunk, fit / workers, (c.trials + workers - 1) / workers});
+  chunk = std::min({chunk, per_worker_trials, (c.trials + workers - 1) / workers});
   p.chunk_trials = static_cast<int>(std::max<int64_t>(chunk, 1));
   p.workers = static_cast<int>(workers);
   return p;

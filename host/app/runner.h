@@ -107,14 +107,19 @@ struct MemoryPlan {
   std::size_t per_trial_bytes = 0;
   std::size_t fixed_bytes = 0;  // the across-trial aggregates of the ranges queued, and finished
                                 // ones waiting to be written
+  std::size_t worker_bytes = 0;  // per worker beside its workspace (Backend::worker_overhead_bytes)
   std::size_t budget_bytes = 0;
   int chunk_trials = 0;  // per chunk, each worker running one chunk at a time
   int workers = 1;       // the backend's workers, fewer if memory or the trial count is short
   int ranges_ahead = 4;  // ranges of trials queued at once, each with its aggregate (init pipeline)
+  // What one worker holds: its overhead and a chunk's workspace and per-trial statistics.
+  std::size_t worker_total() const { return worker_bytes + per_trial_bytes * std::size_t(chunk_trials); }
 };
 
 // Plans chunks and workers for one configuration; throws a clear error if one trial cannot fit.
 MemoryPlan plan_memory(const Config& c, const Backend& b);
+// What a worker's memory beside its workspace depends on, for c.
+WorkerShape worker_shape(const Config& c);
 StatsSpec stats_spec(const Config& c);
 
 // Progress of a unit of work: `done` of its `total` trials; `resumed` when those trials were

@@ -43,6 +43,14 @@ struct Chunk {
   float pair_correlation = 0.0f;
 };
 
+// What a worker's memory beside its workspace depends on (Backend::worker_overhead_bytes).
+struct WorkerShape {
+  std::size_t largest_array = 0;  // floats of the largest array one trial's statistics are taken of
+  int jacobian_rows = 0;          // the largest layer Jacobian (n_out x n_in) with its singular
+  int jacobian_cols = 0;          // values asked for; 0 x 0 without them
+  std::size_t gemm_operands = 0;  // floats of the largest GEMM's three operands, for one trial
+};
+
 // Every op is pure virtual: each backend implements all of them. Layer shapes are always given as
 // (n_out, n_in), W's shape. Ops are queued in order; download() waits for them.
 class Backend {
@@ -52,6 +60,9 @@ class Backend {
   virtual std::string description() const = 0;  // device model, threads, memory
   // Bytes the runner may plan with (free memory, or the configured cap).
   virtual std::size_t memory_budget() const = 0;
+  // Bytes one worker holds beside its workspace buffers, in the memory memory_budget() is of:
+  // scratch of the statistics, solver workspaces. The memory plan counts it once per worker.
+  virtual std::size_t worker_overhead_bytes(const WorkerShape& /*shape*/) const { return 0; }
   // Trials per chunk (per worker) when the config leaves it to the runner (memory may lower it).
   virtual int preferred_chunk_trials() const = 0;
   // Independent workers the runner may drive at once, each from its own host thread with its own

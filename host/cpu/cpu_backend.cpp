@@ -17,6 +17,7 @@
 #include "host/cpu/activation_loops.h"
 #include "host/cpu/cpu_stats.h"
 #include "host/cpu/draws.h"
+#include "host/cpu/host_memory.h"
 #include "host/cpu/svd.h"
 #include "kernels/inputs.h"
 #include "kernels/loss.h"
@@ -34,12 +35,12 @@ namespace {
 
 class HostBuffer : public Buffer {
  public:
-  explicit HostBuffer(std::size_t n) : Buffer(n), data_(new float[n]) {}
-  float* data() { return data_.get(); }
-  const float* data() const { return data_.get(); }
+  explicit HostBuffer(std::size_t n) : Buffer(n), mem_(n) {}
+  float* data() { return mem_.data(); }
+  const float* data() const { return mem_.data(); }
 
  private:
-  std::unique_ptr<float[]> data_;
+  HostArray mem_;  // large buffers on transparent huge pages (host_memory.h)
 };
 
 // The floats of a buffer this backend allocated, checked to hold at least `need` of them.
@@ -84,6 +85,17 @@ class CpuBackend final : public Backend {
     return os.str();
   }
   std::size_t memory_budget() const override { return memory_ / 10 * 8; }
+  // Per worker (one thread): the statistics' scratch — the values gathered inside the percentile
+  // brackets, or select_ranks' buckets, at most one array (StatsAccumulator) —, with Jacobian
+  // singular values jacobian_singular_values' matrix and LAPACK workspace, and the part of
+  // OpenBLAS's per-thread buffer its GEMMs pack their operands into: no more than the operands
+  // themselves, nor than kBlasPacking (measured: 0.5-1.7 MiB for this engine's 256 x 1000 x 1000
+  // GEMMs, 4.4 MiB for 2000 x 2000 x 2000, SkylakeX kernels, one thread).
+  std::size_t worker_overhead_bytes(const WorkerShape& w) const override {
+    static constexpr std::size_t kBlasPacking = std::size_t(8) << 20;
+    return w.largest_array * sizeof(float) + jacobian_scratch_bytes(w.jacobian_rows, w.jacobian_cols) +
+           std::min(kBlasPacking, w.gemm_operands * sizeof(float));
+  }
   // One trial per chunk (small networks get more, see plan_memory): a worker's buffers stay
   // small and warm in cache, and the workers' shares balance.
   int preferred_chunk_trials() const override { return 1; }

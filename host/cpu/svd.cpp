@@ -21,6 +21,17 @@ extern "C" void sgesdd_(const char* jobz, const int* m, const int* n, float* a, 
 namespace isc {
 namespace {
 
+// sgesdd's optimal workspace (floats) for values only of an m x n matrix: its workspace query.
+int sgesdd_work_floats(int m, int n) {
+  const char jobz = 'N';
+  const int lda = std::max(1, m), one = 1;
+  std::vector<int> iwork(std::size_t(8) * std::size_t(std::max(1, std::min(m, n))));
+  int info = 0, query = -1;
+  float best = 0.0f, dummy = 0.0f;
+  sgesdd_(&jobz, &m, &n, &dummy, &lda, &dummy, &dummy, &one, &dummy, &one, &best, &query, iwork.data(), &info, 1);
+  return info == 0 ? std::max(1, static_cast<int>(best)) : 1;
+}
+
 // Singular values of the column-major m x n matrix a (lda = m, overwritten): what
 // LAPACKE_sgesdd(LAPACK_COL_MAJOR, 'N', ...) does, the same calls (a workspace query, then the
 // routine with the optimal workspace), so the same values bit for bit.
@@ -46,6 +57,13 @@ void sgesdd_values(float* a, int m, int n, float* sv) {
 }
 
 }  // namespace
+
+std::size_t jacobian_scratch_bytes(int n_out, int n_in) {
+  if (n_out < 1 || n_in < 1) return 0;
+  const std::size_t matrix = std::size_t(n_out) * std::size_t(n_in);
+  const std::size_t iwork = std::size_t(8) * std::size_t(std::min(n_out, n_in));
+  return (matrix + std::size_t(sgesdd_work_floats(n_out, n_in))) * sizeof(float) + iwork * sizeof(int);
+}
 
 void singular_values(float* a, int m, int n, float* sv) {
   // Row-major in, column-major for LAPACK: the transpose LAPACKE's row-major call made.

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "host/app/config.h"
 #include "host/app/runner.h"
 #include "host/backend/backend.h"
+#include "host/cpu/host_memory.h"
 
 using namespace isc;
 using clk = std::chrono::steady_clock;
@@ -38,18 +40,24 @@ int main(int argc, char** argv) {
   const MemoryPlan plan = plan_memory(c, *backend);
 
   // GEMMs alone, arranged as fast as they go: each thread takes whole trials (all layers, no
-  // barrier between layers) with its own buffers, filled once; single-threaded OpenBLAS calls.
+  // barrier between layers) with its own buffers, filled once, in the memory the engine's own
+  // buffers get (HostArray: transparent huge pages for large ones); single-threaded OpenBLAS calls.
   const std::size_t B = samples;
   struct Bufs {
-    std::vector<float> h, w, s, g, dw;
+    std::unique_ptr<HostArray> h, w, s, g, dw;
+  };
+  auto filled = [](std::size_t n, float v) {
+    auto a = std::make_unique<HostArray>(n);
+    std::fill(a->data(), a->data() + n, v);
+    return a;
   };
   std::vector<Bufs> bufs(static_cast<std::size_t>(threads));
   for (auto& b : bufs) {
-    b.h.assign(B * 1024, 0.01f);
-    b.w.assign(1024 * 1000, 0.01f);
-    b.s.assign(B * 1000, 0.0f);
-    b.g.assign(backward ? B * 1024 : 1, 0.01f);
-    b.dw.assign(backward ? 1024 * 1000 : 1, 0.0f);
+    b.h = filled(B * 1024, 0.01f);
+    b.w = filled(1024 * 1000, 0.01f);
+    b.s = filled(B * 1024, 0.0f);
+    b.g = filled(backward ? B * 1024 : 1, 0.01f);
+    b.dw = filled(backward ? 1024 * 1000 : 1, 0.0f);
   }
   auto gemm_only = [&] {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
@@ -57,15 +65,15 @@ int main(int argc, char** argv) {
       Bufs& b = bufs[static_cast<std::size_t>(omp_get_thread_num())];
       int n_in = 1024;
       for (int l = 0; l < 5; ++l) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(B), 1000, n_in, 1.0f, b.h.data(), n_in, b.w.data(),
-                    n_in, 0.0f, b.s.data(), 1000);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(B), 1000, n_in, 1.0f, b.h->data(), n_in, b.w->data(),
+                    n_in, 0.0f, b.s->data(), 1000);
         if (backward) {
           // weight gradient (1000 x n_in) and, above the first layer, the gradient to the layer below
-          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 1000, n_in, int(B), 1.0f, b.g.data(), 1000, b.h.data(),
-                      n_in, 0.0f, b.dw.data(), n_in);
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 1000, n_in, int(B), 1.0f, b.g->data(), 1000, b.h->data(),
+                      n_in, 0.0f, b.dw->data(), n_in);
           if (l > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(B), n_in, 1000, 1.0f, b.g.data(), 1000,
-                        b.w.data(), n_in, 0.0f, b.s.data(), n_in);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(B), n_in, 1000, 1.0f, b.g->data(), 1000,
+                        b.w->data(), n_in, 0.0f, b.s->data(), n_in);
         }
         n_in = 1000;
       }
