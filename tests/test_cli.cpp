@@ -172,6 +172,23 @@ TEST_F(Cli, BrokenConfigsFailWithClearErrors) {
   EXPECT_NE(missing.out.find("nope.toml: cannot open config file"), std::string::npos) << missing.out;
 }
 
+TEST_F(Cli, LibrariesAreNotLoadedFromTheCurrentDirectory) {
+  // A file named like each library initscope loads, in the directory it starts from (and in the
+  // subdirectories the loader tries for the CPU's features): were the current directory on its
+  // library path (an empty RUNPATH entry, as CMake's padded build RPATH had), the loader would take
+  // one of these and fail on it.
+  for (const char* sub : {"", "x86_64/", "tls/", "haswell/", "glibc-hwcaps/x86-64-v2/", "glibc-hwcaps/x86-64-v3/",
+                          "glibc-hwcaps/x86-64-v4/"}) {
+    fs::create_directories(dir_ / sub);
+    for (const char* lib : {"libz.so.1", "libgomp.so.1", "libstdc++.so.6", "libm.so.6", "libgcc_s.so.1",
+                            "libtomlplusplus.so.3", "libc.so.6", "libgfortran.so.5"})
+      std::ofstream(dir_ / (std::string(sub) + lib)) << "not a library\n";
+  }
+  const auto r = run("--version >/dev/null; cd " + dir_.string() + " && " + INITSCOPE_BIN + " --version");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("initscope"), std::string::npos) << r.out;
+}
+
 TEST_F(Cli, ImpossibleMemoryIsRefusedBeforeWork) {
   const auto cfg = write("huge.toml", "samples = 1000000\n[network]\ninput = 100000\nhidden = [100000]\n");
   const auto r = run("run " + cfg.string() + " --out " + (dir_ / "never").string());
