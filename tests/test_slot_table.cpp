@@ -54,13 +54,21 @@ TEST(SlotTable, SearchEqualsTheLogarithmOnEveryPath) {
   // magnitudes of both signs, and the 7 floats either side of every edge the table holds.
   const float u12 = std::log10(1.0f + 1e2f / 1e-10f);
   const std::vector<HistRange> ranges = {{-u12, u12, 100, 1e-10f}, {-u12, u12, 7, 1e-10f}, {-u12, u12, 126, 1e-10f},
-                                         {-1.0f, 3.0f, 50, 1e-3f}, {0.5f, 2.0f, 1, 1.0f},  {-3.0f, -1.0f, 20, 1e-6f}};
+                                         {-1.0f, 3.0f, 50, 1e-3f}, {0.5f, 2.0f, 1, 1.0f},  {-3.0f, -1.0f, 20, 1e-6f},
+                                         {-1.0f, 1.0f, 126, 1.0f}};
   std::mt19937 gen(7);
   std::uniform_real_distribution<float> mag(-40.0f, 38.0f);
+  int direct = 0;
   for (const HistRange& r : ranges) {
     const Binner b = make_binner(r);
     ASSERT_TRUE(slot_table_applies(b));
     const auto t = slot_table(b);
+    std::printf("  bins %d, linthresh %g: %s\n", r.bins, double(r.linthresh),
+                t->direct_bits ? ("direct lookup, " + std::to_string(t->direct_bits) + " bits").c_str() : "search");
+    direct += t->direct_bits > 0;
+    if (r.bins == 100) {
+      EXPECT_GT(t->direct_bits, 0) << "the gradients' default bins have the direct lookup";
+    }
     std::vector<float> x;
     for (uint32_t o = float_order(-FLT_MAX); o <= float_order(FLT_MAX) && o >= float_order(-FLT_MAX); o += 1u << 10)
       x.push_back(float_of_order(o));
@@ -82,6 +90,10 @@ TEST(SlotTable, SearchEqualsTheLogarithmOnEveryPath) {
                                    << x[i];
     }
   }
+  // Both forms were checked: some binners have the direct lookup, some (126 bins in the linear
+  // part, dozens of edges per octave) only the search.
+  EXPECT_GT(direct, 0);
+  EXPECT_LT(direct, int(ranges.size()));
 }
 
 TEST(SlotTable, AppliesToSymmetricLogBinsItCanCount) {

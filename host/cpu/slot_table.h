@@ -23,6 +23,12 @@ struct SlotTable {
   // level[k][j] = the edge compared at step k (steps of 64, 32, ..., 1) when the count so far is
   // j * 2 * step: t[j * 2 * step + step] (t[i] for i > bins + 1 is beyond every finite float).
   uint32_t level[7][64];
+  // Where no two edges share a range of ord values with the same top direct_bits bits (11 or 12;
+  // 0: they do, and the search runs): per such range k, direct[k] = (the number of edges below the
+  // range) << 25 | (the low 32 - direct_bits bits of the edge inside it, or 2^(32 - direct_bits)
+  // where there is none). A value's slot is then one lookup and one compare, without the search.
+  int direct_bits = 0;
+  uint32_t direct[1 << 12];
 };
 
 // Whether a table serves b: symmetric-log bins with at most kMaxSlots - 1 bins.
