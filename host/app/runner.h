@@ -105,8 +105,8 @@ constexpr std::size_t kResultsQueue = 32;
 
 struct MemoryPlan {
   std::size_t per_trial_bytes = 0;
-  std::size_t fixed_bytes = 0;  // the across-trial aggregates of the ranges queued, and finished
-                                // ones waiting to be written
+  std::size_t fixed_bytes = 0;   // the across-trial aggregates of the ranges queued, and finished
+                                 // ones waiting to be written
   std::size_t worker_bytes = 0;  // per worker beside its workspace (Backend::worker_overhead_bytes)
   std::size_t budget_bytes = 0;
   int chunk_trials = 0;  // per chunk, each worker running one chunk at a time
