@@ -9,7 +9,13 @@
 #include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include "host/app/backends.h"
+#include "host/app/config.h"
 #include "host/app/output.h"
+#include "host/app/results_writer.h"
+#include "host/app/runner.h"
 #include "tests/file_util.h"
 
 #include <cstring>
@@ -465,4 +471,57 @@ TEST_F(ResultsDir, ADamagedLogIsCutAtItsFirstBadRecordAndRecomputed) {
   out.clear();
   EXPECT_EQ(run(args("old", {"--force"}, "small.toml"), &out), 0) << out;
   EXPECT_EQ(slurp(dir_ / "old" / "stats.csv"), slurp(dir_ / "ref" / "stats.csv"));
+}
+
+TEST(ManifestStream, TheStreamedManifestIsTheWholeDocument) {
+  // The results writer streams the manifest's head and entries as configurations finish and adds
+  // the tail at the end: the file must be manifest_text of the same entries and facts, which is
+  // nlohmann's dump(2) of the document. Three configurations, none, and a finish() with another
+  // command line than the writer began with (the document is written again around the entries).
+  const fs::path dir = fs::temp_directory_path() / ("initscope_manifest_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  isc::Overrides ov;
+  ov.trials = 2;
+  const isc::Experiment ex = isc::parse_experiment(
+      "samples = 4\n[network]\ninput = 6\nhidden = [5, 4]\n[sweep]\n\"network.gain\" = [0.5, 1.0, 2.0]\n", "m.toml",
+      ov);
+  auto backend = isc::make_backend("cpu", {});
+  const std::vector<isc::ConfigResult> rs = isc::run_experiment(ex, *backend);
+  ASSERT_EQ(rs.size(), 3u);
+  for (std::size_t n : {std::size_t(3), std::size_t(0)}) {
+    const std::vector<isc::ConfigResult> some(rs.begin(), rs.begin() + std::ptrdiff_t(n));
+    isc::RunInfo info;
+    info.command_line = "initscope run \"m.toml\" --trials 2";
+    info.device = backend->name();
+    info.started_utc = "2026-11-30T00:00:00Z";
+    info.seconds = 0.25;
+    fs::remove_all(dir);
+    isc::write_results(dir.string(), ex, some, info);
+    const std::string text = slurp(dir / "manifest.json");
+    std::vector<std::string> entries;
+    for (const auto& r : some) entries.push_back(isc::manifest_entry_text(r));
+    for (const char* f : {"stats.csv", "histograms.csv", "theory.csv"}) {
+      const std::string csv = slurp(dir / f);
+      info.files[f] = {csv.size(), isc::crc32_of(csv.data(), csv.size())};
+    }
+    EXPECT_EQ(text, isc::manifest_text(ex, entries, info)) << n << " configurations";
+    EXPECT_EQ(nlohmann::json::parse(text).dump(2) + "\n", text) << n << " configurations";
+    EXPECT_EQ(nlohmann::json::parse(text)["configurations"].size(), n);
+  }
+  {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    isc::RunInfo info;
+    info.command_line = "initscope run other.toml";
+    isc::ResultsWriter w(dir.string(), ex, "initscope run m.toml");
+    for (const auto& r : rs) w.add(isc::ConfigResult(r));
+    w.finish(info);
+    const nlohmann::json m = nlohmann::json::parse(slurp(dir / "manifest.json"));
+    EXPECT_EQ(m["command_line"], "initscope run other.toml");
+    EXPECT_EQ(m["configurations"].size(), 3u);
+    EXPECT_EQ(m["configurations"][2]["config_id"], rs[2].point->id);
+  }
+  for (const auto& e : fs::directory_iterator(dir))
+    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+  fs::remove_all(dir);
 }

@@ -555,7 +555,7 @@ int main(int argc, char** argv) {
       };
     // The final outputs, written as each configuration is done (not for a shard: it keeps parts only).
     std::unique_ptr<isc::ResultsWriter> writer;
-    if (shard_n == 0) writer = std::make_unique<isc::ResultsWriter>(dir, ex);
+    if (shard_n == 0) writer = std::make_unique<isc::ResultsWriter>(dir, ex, info.command_line);
     // The terminal summary shows the first kSummaryConfigs configurations (stats.csv has them all).
     constexpr std::size_t kSummaryConfigs = 20;
     std::vector<isc::ConfigResult> shown;

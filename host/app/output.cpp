@@ -367,7 +367,7 @@ std::string manifest_entry_text(const ConfigResult& r) {
   return json_indented(c.text(), 2, 4);
 }
 
-std::string manifest_text(const Experiment& ex, const std::vector<std::string>& entries, const RunInfo& info) {
+ManifestParts manifest_parts(const Experiment& ex, const RunInfo& info) {
   nlohmann::json m;
   m["initscope"] = build_info();
   m["source"] = ex.source;
@@ -390,27 +390,27 @@ std::string manifest_text(const Experiment& ex, const std::vector<std::string>& 
   // The entries go where a placeholder was dumped (keys are sorted, so "configurations" keeps its place).
   const std::string mark = "\"@initscope-configurations@\"";
   m["configurations"] = mark.substr(1, mark.size() - 2);
-  std::string text = m.dump(2);
+  const std::string text = m.dump(2);
   const std::size_t at = text.find(mark);
-  if (at == std::string::npos) throw std::logic_error("manifest_text: placeholder lost");
-  std::size_t bytes = text.size() + 16;
-  for (const auto& e : entries) bytes += e.size() + 6;
-  std::string out;
-  out.reserve(bytes);
-  out.append(text, 0, at);
-  if (entries.empty()) {
-    out += "[]";
-  } else {
-    out += "[\n    ";
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-      if (i) out += ",\n    ";
-      out += entries[i];
-    }
-    out += "\n  ]";
-  }
-  out.append(text, at + mark.size(), std::string::npos);
-  out += '\n';
-  return out;
+  if (at == std::string::npos) throw std::logic_error("manifest_parts: placeholder lost");
+  return ManifestParts{text.substr(0, at), text.substr(at + mark.size()) + "\n"};
+}
+
+std::string manifest_head(const std::string& command_line) {
+  RunInfo info;
+  info.command_line = command_line;
+  return manifest_parts(Experiment{}, info).head;
+}
+
+std::string manifest_entry_joint(std::size_t index) { return index == 0 ? "[\n    " : ",\n    "; }
+
+std::string manifest_entries_end(std::size_t entries) { return entries == 0 ? "[]" : "\n  ]"; }
+
+std::string manifest_text(const Experiment& ex, const std::vector<std::string>& entries, const RunInfo& info) {
+  const ManifestParts parts = manifest_parts(ex, info);
+  std::string out = parts.head;
+  for (std::size_t i = 0; i < entries.size(); ++i) out += manifest_entry_joint(i) + entries[i];
+  return out + manifest_entries_end(entries.size()) + parts.tail;
 }
 
 std::string summary_table(const Experiment& /*ex*/, const std::vector<ConfigResult>& rs) {

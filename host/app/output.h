@@ -78,6 +78,19 @@ struct RunInfo {
 // of configurations, building the whole document at the end took tens of milliseconds of the main
 // thread.
 std::string manifest_entry_text(const ConfigResult& r);
+// The document around its "configurations" array: `head` up to the array, `tail` after it. Keys are
+// sorted, and only "command_line" comes before "configurations": the head depends on the command
+// line alone (manifest_head), so the results writer streams the head and the entries to disk as
+// configurations finish, and writes the tail at the end.
+struct ManifestParts {
+  std::string head, tail;
+};
+ManifestParts manifest_parts(const Experiment& ex, const RunInfo& info);
+std::string manifest_head(const std::string& command_line);
+// What goes before entry `index` of the array, and after the last of `entries` of them.
+std::string manifest_entry_joint(std::size_t index);
+std::string manifest_entries_end(std::size_t entries);
+// The whole document at once: head, the entries joined, tail (what the streamed file holds).
 std::string manifest_text(const Experiment& ex, const std::vector<std::string>& entries, const RunInfo& info);
 
 // One screen: per configuration, per layer, the key statistics.

@@ -41,10 +41,11 @@ std::pair<uint64_t, uint32_t> file_check(const std::string& path) {
 
 }  // namespace
 
-ResultsWriter::ResultsWriter(const std::string& dir, const Experiment& ex) : dir_(dir), ex_(ex) {
-  const char* names[3] = {"stats.csv", "histograms.csv", "theory.csv"};
-  const std::string headers[3] = {stats_csv_header(ex), histograms_csv_header(ex), theory_csv_header(ex)};
-  for (int k = 0; k < 3; ++k) {
+ResultsWriter::ResultsWriter(const std::string& dir, const Experiment& ex, const std::string& command_line)
+    : dir_(dir), ex_(ex), head_(manifest_head(command_line)) {
+  const char* names[4] = {"stats.csv", "histograms.csv", "theory.csv", "manifest.json"};
+  const std::string headers[4] = {stats_csv_header(ex), histograms_csv_header(ex), theory_csv_header(ex), head_};
+  for (int k = 0; k < 4; ++k) {
     File& f = files_[k];
     f.name = names[k];
     f.tmp = dir + "/" + f.name + ".tmp." + std::to_string(::getpid());
@@ -67,7 +68,6 @@ ResultsWriter::~ResultsWriter() {
     if (f.fd >= 0) ::close(f.fd);
     if (!finished_ && !f.tmp.empty()) ::unlink(f.tmp.c_str());
   }
-  if (!manifest_tmp_.empty()) ::unlink(manifest_tmp_.c_str());
 }
 
 void ResultsWriter::flush(File& f, bool all) {
@@ -93,7 +93,9 @@ void ResultsWriter::write_rows(const ConfigResult& r, const std::vector<LayerThe
   append_stats_rows(files_[0].buf, r);
   hist_.append_rows(files_[1].buf, r);
   append_theory_rows(files_[2].buf, r, theory);
-  entries_.push_back(manifest_entry_text(r));
+  File& m = files_[kManifest];
+  m.buf += manifest_entry_joint(entries_++);
+  m.buf += manifest_entry_text(r);
   for (File& f : files_) flush(f, false);
 }
 
@@ -178,18 +180,19 @@ void ResultsWriter::finish(RunInfo info) {
   cv_.notify_all();
   thread_.join();
   if (error_) std::rethrow_exception(error_);
-  // The three files are synced on threads of their own while the manifest is made and written:
+  // The three CSVs are synced on threads of their own while the manifest is completed and synced:
   // each fsync waits for the disk (about 0.3-1 ms each here), and they overlap.
-  for (File& f : files_) {
+  for (std::size_t k = 0; k < kCsvs; ++k) {
+    File& f = files_[k];
     flush(f, true);
     info.files[f.name] = {f.bytes, f.crc};
   }
   // (async or, where no thread can be started, deferred to get(); an async one's future waits for
   // it when destroyed, so none outlives this call.)
   std::vector<std::future<int>> syncs;  // each file's fsync: 0, or its errno
-  for (const File& f : files_)
-    syncs.push_back(
-        std::async(std::launch::async | std::launch::deferred, [fd = f.fd] { return ::fsync(fd) == 0 ? 0 : errno; }));
+  for (std::size_t k = 0; k < kCsvs; ++k)
+    syncs.push_back(std::async(std::launch::async | std::launch::deferred,
+                               [fd = files_[k].fd] { return ::fsync(fd) == 0 ? 0 : errno; }));
   if (info.per_trial) info.files["trials.csv.gz"] = file_check(dir_ + "/trials.csv.gz");
   // The examples the networks saw, when they came from a data set (the first such configuration's).
   std::string examples;
@@ -199,9 +202,32 @@ void ResultsWriter::finish(RunInfo info) {
       info.files["examples.json"] = {examples.size(), crc32_of(examples.data(), examples.size())};
       break;
     }
+  // The manifest: its entries are on disk; the tail (the run's facts, the files' checks) completes it.
   const std::string manifest = dir_ + "/manifest.json";
-  manifest_tmp_ = write_file_synced(manifest, manifest_text(ex_, entries_, info));
-  for (std::size_t k = 0; k < std::size(files_); ++k) {
+  File& m = files_[kManifest];
+  const ManifestParts parts = manifest_parts(ex_, info);
+  flush(m, true);
+  if (parts.head == head_) {
+    m.buf = manifest_entries_end(entries_) + parts.tail;
+    flush(m, true);
+    const int err = ::fsync(m.fd) == 0 ? (::close(m.fd) == 0 ? 0 : errno) : errno;
+    m.fd = -1;
+    if (err != 0) throw std::runtime_error("cannot flush " + m.tmp + ": " + std::strerror(err));
+  } else {
+    // Another command line than the one the head was streamed with: the document again, around the
+    // entries already written (write_file_synced writes the same temporary name, and syncs it).
+    std::string entries;
+    {
+      std::ifstream in(m.tmp, std::ios::binary);
+      in.seekg(std::streamoff(head_.size()));
+      entries.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      if (in.bad()) throw std::runtime_error("cannot read back " + m.tmp);
+    }
+    ::close(m.fd);
+    m.fd = -1;
+    write_file_synced(manifest, parts.head + entries + manifest_entries_end(entries_) + parts.tail);
+  }
+  for (std::size_t k = 0; k < kCsvs; ++k) {
     File& f = files_[k];
     const int synced = syncs[k].get();
     const int err = synced != 0 ? synced : (::close(f.fd) == 0 ? 0 : errno);
@@ -213,7 +239,8 @@ void ResultsWriter::finish(RunInfo info) {
   std::error_code ec;
   std::filesystem::remove_all(dir_ + "/figures", ec);
   std::filesystem::remove(dir_ + "/report.html", ec);
-  for (File& f : files_) {
+  for (std::size_t k = 0; k < kCsvs; ++k) {
+    File& f = files_[k];
     const std::string path = dir_ + "/" + f.name;
     if (::rename(f.tmp.c_str(), path.c_str()) != 0)
       throw std::runtime_error("cannot rename " + f.tmp + " to " + path + ": " + std::strerror(errno));
@@ -225,8 +252,8 @@ void ResultsWriter::finish(RunInfo info) {
     std::filesystem::remove(dir_ + "/examples.json", ec);
   else
     write_file_atomic(dir_ + "/examples.json", examples);
-  commit_file(manifest_tmp_, manifest);
-  manifest_tmp_.clear();
+  commit_file(m.tmp, manifest);
+  m.tmp.clear();
   finished_ = true;
 }
 
@@ -235,7 +262,7 @@ void write_results(const std::string& dir, const Experiment& ex, const std::vect
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create output folder " + dir + ": " + ec.message());
-  ResultsWriter w(dir, ex);
+  ResultsWriter w(dir, ex, info.command_line);
   for (const auto& r : rs) w.add(ConfigResult(r));
   w.finish(info);
 }

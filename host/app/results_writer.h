@@ -18,8 +18,9 @@ namespace isc {
 
 class ResultsWriter {
  public:
-  // Opens DIR/<file>.tmp.PID for each CSV (DIR must exist) and writes their headers.
-  ResultsWriter(const std::string& dir, const Experiment& ex);
+  // Opens DIR/<file>.tmp.PID for each CSV and the manifest (DIR must exist) and writes their
+  // headers; the manifest's begins with `command_line` (RunInfo::command_line, given again to finish()).
+  ResultsWriter(const std::string& dir, const Experiment& ex, const std::string& command_line);
   // Without finish() (an error, a stop): the temporary files are removed; the folder keeps what it had.
   ~ResultsWriter();
   ResultsWriter(const ResultsWriter&) = delete;
@@ -31,15 +32,16 @@ class ResultsWriter {
   // the CPU, that work runs on cores that would otherwise wait. add() waits only when kQueue results
   // are waiting already, so memory holds a bounded number of aggregates. Text goes to the files
   // every megabyte or so and is handed to the disk in the background (sync_file_range), so that
-  // finish() does not wait for tens of megabytes at once. Throws an error of the writer thread (a
+  // finish() does not wait for tens of megabytes at once. The manifest's entries go the same way:
+  // memory does not grow with the number of configurations. Throws an error of the writer thread (a
   // full disk). (Not at idle priority: SCHED_IDLE starves it whenever other processes keep every
   // core busy, measured here as a 1.4 s run taking 37 s beside a compiler.)
   void add(ConfigResult&& r);
   // Waits for the rows, flushes and syncs the CSVs; removes figures and report.html drawn from an
   // older run, and files that would contradict these (trials.csv, and trials.csv.gz unless
-  // info.per_trial); renames the CSVs into place; writes manifest.json last, with each file's size
-  // and CRC-32. A folder left half-written by a kill is recognized by `initscope plot` until the
-  // same command finishes it.
+  // info.per_trial); renames the CSVs into place; completes manifest.json (each file's size and
+  // CRC-32, the run's facts) and renames it last. A folder left half-written by a kill is recognized by `initscope
+  // plot` until the same command finishes it.
   void finish(RunInfo info);
 
  private:
@@ -56,9 +58,11 @@ class ResultsWriter {
   static constexpr std::size_t kQueue = kResultsQueue, kAhead = 256;
   std::string dir_;
   const Experiment& ex_;
-  File files_[3];  // stats.csv, histograms.csv, theory.csv
+  File files_[4];  // stats.csv, histograms.csv, theory.csv, manifest.json
+  static constexpr std::size_t kCsvs = 3, kManifest = 3;
+  std::string head_;         // the manifest's head, as streamed
+  std::size_t entries_ = 0;  // manifest entries streamed (the writer thread's)
   HistogramText hist_;
-  std::vector<std::string> entries_;  // each configuration's manifest entry (the writer thread's)
   // Shared with the writer thread, under mu_.
   std::mutex mu_;
   std::condition_variable cv_;
@@ -76,7 +80,6 @@ class ResultsWriter {
   std::exception_ptr error_;
   std::thread thread_;
   bool finished_ = false;
-  std::string manifest_tmp_;  // the new manifest, written and synced, not yet renamed
 };
 
 // The whole results at once (a merge, and results held in memory).
