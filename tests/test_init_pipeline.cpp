@@ -4,7 +4,9 @@
 // run with the error, without hanging.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -13,8 +15,10 @@
 
 #include "host/app/backends.h"
 #include "host/app/config.h"
+#include "host/app/multi_backend.h"
 #include "host/app/output.h"
 #include "host/app/runner.h"
+#include "host/backend/backend.h"
 
 using namespace isc;
 
@@ -216,4 +220,105 @@ TEST(InitPipeline, AnErrorOnEitherSideEndsTheRunWithIt) {
       EXPECT_STREQ(e.what(), "disk full");
     }
   }
+}
+
+namespace {
+
+// A CPU backend whose chunk starting at trial 0 waits `delay` before it runs (a worker thread off
+// the CPU on a loaded machine), and which reports each chunk it starts.
+class LateFirstChunk final : public Backend {
+ public:
+  LateFirstChunk(std::chrono::milliseconds delay, std::function<void()> started)
+      : cpu_(make_backend("cpu", {1})), delay_(delay), started_(std::move(started)) {}
+  std::string name() const override { return cpu_->name(); }
+  std::string description() const override { return cpu_->description(); }
+  std::size_t memory_budget() const override { return cpu_->memory_budget(); }
+  std::size_t worker_overhead_bytes(const WorkerShape& w) const override { return cpu_->worker_overhead_bytes(w); }
+  int preferred_chunk_trials() const override { return cpu_->preferred_chunk_trials(); }
+  int workers() const override { return 1; }
+  std::unique_ptr<Backend> make_worker(int) const override { return nullptr; }
+  std::unique_ptr<Buffer> alloc(std::size_t f) override { return cpu_->alloc(f); }
+  void upload(Buffer& b, const float* h, std::size_t n) override { cpu_->upload(b, h, n); }
+  void download(const Buffer& b, float* h, std::size_t n) const override { cpu_->download(b, h, n); }
+  void begin_chunk(const Chunk& c) override {
+    started_();
+    if (c.first_trial == 0) std::this_thread::sleep_for(delay_);
+    cpu_->begin_chunk(c);
+  }
+  ChunkStats end_chunk() override { return cpu_->end_chunk(); }
+  void fill_input(Buffer& x, DataKind k, int w) override { cpu_->fill_input(x, k, w); }
+  void init_weights(Buffer& w, const LayerDraw& d, int l, int o, int i) override { cpu_->init_weights(w, d, l, o, i); }
+  void gemm_forward(const Buffer& h, const Buffer& w, Buffer& s, int o, int i) override {
+    cpu_->gemm_forward(h, w, s, o, i);
+  }
+  void bias_activation_stats(Buffer& s, Buffer& h, const ActivationSpec& a, float b, int w, int l) override {
+    cpu_->bias_activation_stats(s, h, a, b, w, l);
+  }
+  void jacobian_stats(const Buffer& s, const Buffer& w, const ActivationSpec& a, int o, int i, int l) override {
+    cpu_->jacobian_stats(s, w, a, o, i, l);
+  }
+  void add_bias(Buffer& s, float b, int w, int l) override { cpu_->add_bias(s, b, w, l); }
+  void fill_targets(Buffer& y, TargetKind k, const Buffer& x, int n, int c) override {
+    cpu_->fill_targets(y, k, x, n, c);
+  }
+  void softmax_nll_grad(const Buffer& z, const Buffer& y, Buffer& g, int c) override {
+    cpu_->softmax_nll_grad(z, y, g, c);
+  }
+  void gemm_backward_data(const Buffer& g, const Buffer& w, Buffer& dh, int o, int i) override {
+    cpu_->gemm_backward_data(g, w, dh, o, i);
+  }
+  void gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw, int o, int i) override {
+    cpu_->gemm_weight_grad(g, h, dw, o, i);
+  }
+  void activation_grad_stats(Buffer& g, const Buffer& s, const Buffer& h, const ActivationSpec& a, int w,
+                             int l) override {
+    cpu_->activation_grad_stats(g, s, h, a, w, l);
+  }
+  void stats(const Buffer& x, std::size_t per, Quantity q, int l) override { cpu_->stats(x, per, q, l); }
+  void bias_activate(Buffer& s, const Buffer& b, Buffer* h, const ActivationSpec& a, int w) override {
+    cpu_->bias_activate(s, b, h, a, w);
+  }
+  void activation_grad(Buffer& g, const Buffer& s, const Buffer& h, const ActivationSpec& a, int w) override {
+    cpu_->activation_grad(g, s, h, a, w);
+  }
+  void bias_grad(const Buffer& g, Buffer& db, int w) override { cpu_->bias_grad(g, db, w); }
+  void sgd_update(Buffer& p, const Buffer& g, float lr, std::size_t n) override { cpu_->sgd_update(p, g, lr, n); }
+  void nll_errors(const Buffer& z, const Buffer& y, int c, double* nll, int64_t* errors) override {
+    cpu_->nll_errors(z, y, c, nll, errors);
+  }
+
+ private:
+  std::unique_ptr<Backend> cpu_;
+  std::chrono::milliseconds delay_;
+  std::function<void()> started_;
+};
+
+}  // namespace
+
+TEST(InitPipeline, ALateChunkHoldsBackAtMostTwoChunksPerWorker) {
+  // 60 trials of one configuration in chunks of one, on two workers; the worker that takes the
+  // first chunk is late by 300 ms. Chunks are folded in trial order, so the other worker's results
+  // wait for it: it may run ahead by at most 2 chunks per worker (before the bound it computed all
+  // 59, each result held in memory), and the results are the bits of an undisturbed run.
+  const Experiment ex = parse_experiment(
+      "trials = 60\nsamples = 6\n[run]\nchunk_trials = 1\n[network]\ninput = 12\nhidden = [10, 8]\n", "late.toml");
+  std::atomic<int64_t> started{0}, folded{0}, most{0};
+  auto note_start = [&] {
+    const int64_t ahead = ++started - folded.load();
+    int64_t m = most.load();
+    while (ahead > m && !most.compare_exchange_weak(m, ahead)) {
+    }
+  };
+  auto late = make_multi_backend(
+      2, [&](std::size_t) { return std::make_unique<LateFirstChunk>(std::chrono::milliseconds(300), note_start); });
+  ASSERT_EQ(late->workers(), 2);
+  RunOptions opt;
+  opt.progress = [&](const SweepPoint&, int64_t done, int64_t, bool) { folded = done; };
+  const auto got = run_experiment(ex, *late, opt);
+  EXPECT_EQ(started.load(), 60);
+  EXPECT_LE(most.load(), 2 * 2) << "chunks taken and not yet folded";
+  auto cpu = make_backend("cpu", {2});
+  const Csv want = csv_of(ex, run_experiment(ex, *cpu)), have = csv_of(ex, got);
+  EXPECT_EQ(have.stats, want.stats);
+  EXPECT_EQ(have.hist, want.hist);
 }

@@ -52,8 +52,9 @@ WorkerShape worker_shape(const Config& c) {
     w.largest_array = std::max(w.largest_array, B * n);  // pre-activations, activations, gradients
     if (s.enabled[int(Quantity::WeightGradient)]) w.largest_array = std::max(w.largest_array, weights);
     if (s.enabled[int(Quantity::JacobianSingularValue)]) {
-      w.largest_array =
-          std::max(w.largest_array, std::min(prev, n) * static_cast<std::size_t>(std::max(s.jacobian_samples, 0)));
+      const std::size_t values = std::min(prev, n) * static_cast<std::size_t>(std::max(s.jacobian_samples, 0));
+      w.largest_array = std::max(w.largest_array, values);
+      w.jacobian_values = std::max(w.jacobian_values, values);
       if (weights > jac) {
         jac = weights;
         w.jacobian_rows = width;
@@ -75,7 +76,9 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
       n.hidden.size() * kQuantities *
       (sizeof(TrialStats) + (c.stats.bins + 2) * sizeof(uint64_t) + c.stats.percentiles.size() * sizeof(float));
   MemoryPlan p;
-  p.per_trial_bytes = floats * sizeof(float) + stat_bytes;
+  // The workspace, and per-trial statistics of two chunks per worker: the pipeline keeps at most
+  // two chunks per worker computed or running and not yet folded in trial order (init_pipeline.cpp).
+  p.per_trial_bytes = floats * sizeof(float) + 2 * stat_bytes;
   if (c.train.on()) {
     // The training state on the backend (parameters and their gradients, every layer's s and h on a
     // minibatch, two gradient buffers) and on the host a minibatch and a copy of the parameters

@@ -45,10 +45,11 @@ struct Chunk {
 
 // What a worker's memory beside its workspace depends on (Backend::worker_overhead_bytes).
 struct WorkerShape {
-  std::size_t largest_array = 0;  // floats of the largest array one trial's statistics are taken of
-  int jacobian_rows = 0;          // the largest layer Jacobian (n_out x n_in) with its singular
-  int jacobian_cols = 0;          // values asked for; 0 x 0 without them
-  std::size_t gemm_operands = 0;  // floats of the largest GEMM's three operands, for one trial
+  std::size_t largest_array = 0;    // floats of the largest array one trial's statistics are taken of
+  int jacobian_rows = 0;            // the largest layer Jacobian (n_out x n_in) with its singular
+  int jacobian_cols = 0;            // values asked for; 0 x 0 without them
+  std::size_t jacobian_values = 0;  // floats of one trial's singular values (of every sample)
+  std::size_t gemm_operands = 0;    // floats of the largest GEMM's three operands, for one trial
 };
 
 // Every op is pure virtual: each backend implements all of them. Layer shapes are always given as

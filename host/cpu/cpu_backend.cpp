@@ -87,13 +87,14 @@ class CpuBackend final : public Backend {
   std::size_t memory_budget() const override { return memory_ / 10 * 8; }
   // Per worker (one thread): the statistics' scratch — the values gathered inside the percentile
   // brackets, or select_ranks' buckets, at most one array (StatsAccumulator) —, with Jacobian
-  // singular values jacobian_singular_values' matrix and LAPACK workspace, and the part of
-  // OpenBLAS's per-thread buffer its GEMMs pack their operands into: no more than the operands
-  // themselves, nor than kBlasPacking (measured: 0.5-1.7 MiB for this engine's 256 x 1000 x 1000
-  // GEMMs, 4.4 MiB for 2000 x 2000 x 2000, SkylakeX kernels, one thread).
+  // singular values jacobian_singular_values' matrix and LAPACK workspace and the trial's singular
+  // values, and the part of OpenBLAS's per-thread buffer its GEMMs pack their operands into: no
+  // more than the operands themselves, nor than kBlasPacking (measured: 0.5-1.7 MiB for this
+  // engine's 256 x 1000 x 1000 GEMMs, 4.4 MiB for 2000 x 2000 x 2000, SkylakeX kernels, one thread).
   std::size_t worker_overhead_bytes(const WorkerShape& w) const override {
     static constexpr std::size_t kBlasPacking = std::size_t(8) << 20;
-    return w.largest_array * sizeof(float) + jacobian_scratch_bytes(w.jacobian_rows, w.jacobian_cols) +
+    return (w.largest_array + w.jacobian_values) * sizeof(float) +
+           jacobian_scratch_bytes(w.jacobian_rows, w.jacobian_cols) +
            std::min(kBlasPacking, w.gemm_operands * sizeof(float));
   }
   // One trial per chunk (small networks get more, see plan_memory): a worker's buffers stay
