@@ -39,9 +39,10 @@ struct Job {
   Unit* unit = nullptr;
   uint64_t a = 0, b = 0;
   int chunk_trials = 1;
-  int workers = 1;            // the plan's: workers with a higher index take none of its chunks
-  bool side_by_side = false;  // may run beside other ranges (memory)
-  int ahead = 4;              // the plan's ranges_ahead
+  int workers = 1;              // the plan's: workers with a higher index take none of its chunks
+  bool side_by_side = false;    // may run beside other ranges (memory)
+  int ahead = 4;                // the plan's ranges_ahead
+  std::size_t chunk_bytes = 0;  // the plan's chunk_stats_bytes
   int64_t chunks = 0;
   WorkspaceSize need;
   ConfigResult r;  // the range's result: set up on creation, aggregated when every chunk is folded
@@ -208,6 +209,7 @@ class Pipeline {
       j->workers = plan.workers;
       j->side_by_side = side_by_side(plan);
       j->ahead = plan.ranges_ahead;
+      j->chunk_bytes = plan.chunk_stats_bytes;
       j->chunks = (int64_t(j->b - j->a) + j->chunk_trials - 1) / j->chunk_trials;
       j->need = need;
       j->r = result_of(j->a, j->b);
@@ -240,6 +242,7 @@ class Pipeline {
       if (j->dealt == j->chunks) main_cv_.notify_one();  // the next range may be queued
       ++running_;
       ++unfolded_;
+      unfolded_bytes_ += j->chunk_bytes;
       if (!j->started) {
         j->started = true;
         j->start = Clock::now();
@@ -262,6 +265,7 @@ class Pipeline {
       --running_;
       if (failed) {
         --unfolded_;
+        unfolded_bytes_ -= j->chunk_bytes;
         if (!error_) error_ = failed;
       } else {
         try {
@@ -278,15 +282,18 @@ class Pipeline {
   // Under the lock: the job whose next chunk worker w takes, or none.
   Job* next_chunk(int w) {
     if (error_ || stopping()) return nullptr;
-    // Chunks are folded in trial order: while one runs late (its thread off the CPU), the chunks
-    // after it wait, each with its per-trial statistics. At most kUnfoldedPerWorker chunks per
-    // worker are taken and not yet folded (the memory plan counts two chunks of per-trial
-    // statistics per worker); past that a worker waits for the late one. Without the bound a
-    // 150,000-trial run of a tiny network on a loaded machine peaked at 110 MB instead of 33 MB.
-    if (unfolded_ >= kUnfoldedPerWorker * pool_size()) return nullptr;
     for (auto& j : jobs_) {
       if (j->dealt == j->chunks) continue;
-      return w < j->workers ? j.get() : nullptr;  // chunks are dealt in order
+      if (w >= j->workers) return nullptr;  // chunks are dealt in order
+      // Chunks are folded in trial order: while one runs late (its thread off the CPU), the chunks
+      // after it wait, each with its per-trial statistics. At most kUnfoldedPerWorker chunks per
+      // worker are taken and not yet folded, or more while their statistics stay within
+      // kUnfoldedBytes (small chunks: the workers ride out a late one); past that a worker waits
+      // for the late one. The memory plan counts both. Without the bound a 150,000-trial run of a
+      // tiny network on a loaded machine peaked at 110 MB instead of 33 MB.
+      if (unfolded_ >= kUnfoldedPerWorker * pool_size() && unfolded_bytes_ + j->chunk_bytes > kUnfoldedBytes)
+        return nullptr;
+      return j.get();
     }
     return nullptr;
   }
@@ -304,8 +311,9 @@ class Pipeline {
       j.unit->done += int64_t(n);
       j.pending.erase(it);
       ++j.folded;
-      --unfolded_;
-      work_cv_.notify_one();  // a worker waiting on the bound may take a chunk
+      // A worker may wait on the bound only while kUnfoldedPerWorker chunks per worker are out.
+      if (unfolded_-- >= kUnfoldedPerWorker * pool_size()) work_cv_.notify_one();
+      unfolded_bytes_ -= j.chunk_bytes;
       j.end = Clock::now();
       if (opt_.progress) opt_.progress(*j.unit->p, j.unit->done, j.unit->trials, false);
     }
@@ -374,9 +382,9 @@ class Pipeline {
   std::vector<std::thread> pool_;
   bool quit_ = false;
   std::exception_ptr error_;
-  int64_t running_ = 0;   // chunks being computed
-  int64_t unfolded_ = 0;  // chunks taken and not yet folded (running, or computed and waiting)
-  static constexpr int64_t kUnfoldedPerWorker = 2;
+  int64_t running_ = 0;             // chunks being computed
+  int64_t unfolded_ = 0;            // chunks taken and not yet folded (running, or computed and waiting)
+  std::size_t unfolded_bytes_ = 0;  // their per-trial statistics (the plans' chunk_stats_bytes)
   std::size_t next_unit_ = 0;
   std::deque<std::unique_ptr<Unit>> open_;  // prepared, in unit order
   std::deque<std::unique_ptr<Job>> ready_;  // made, not yet queued, in order

@@ -76,9 +76,10 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
       n.hidden.size() * kQuantities *
       (sizeof(TrialStats) + (c.stats.bins + 2) * sizeof(uint64_t) + c.stats.percentiles.size() * sizeof(float));
   MemoryPlan p;
-  // The workspace, and per-trial statistics of two chunks per worker: the pipeline keeps at most
-  // two chunks per worker computed or running and not yet folded in trial order (init_pipeline.cpp).
-  p.per_trial_bytes = floats * sizeof(float) + 2 * stat_bytes;
+  // The workspace, and per-trial statistics of kUnfoldedPerWorker chunks per worker: the pipeline
+  // keeps no more chunks per worker running or computed and not yet folded in trial order, or
+  // kUnfoldedBytes of them (counted in fixed_bytes).
+  p.per_trial_bytes = floats * sizeof(float) + std::size_t(kUnfoldedPerWorker) * stat_bytes;
   if (c.train.on()) {
     // The training state on the backend (parameters and their gradients, every layer's s and h on a
     // minibatch, two gradient buffers) and on the host a minibatch and a copy of the parameters
@@ -122,7 +123,9 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
   const std::size_t limit = p.budget_bytes;
   p.worker_bytes = b.worker_overhead_bytes(worker_shape(c));
   // Under a tight limit, fewer ranges queued ahead (down to the one running) before a refusal.
-  auto fixed_for = [&](int ahead) { return std::size_t(ahead) * aggregate + kResultsQueue * finished; };
+  auto fixed_for = [&](int ahead) {
+    return std::size_t(ahead) * aggregate + kResultsQueue * finished + kUnfoldedBytes;
+  };
   while (p.ranges_ahead > 1 && fixed_for(p.ranges_ahead) + p.per_trial_bytes + p.worker_bytes > limit)
     p.ranges_ahead /= 2;
   p.fixed_bytes = fixed_for(p.ranges_ahead);
@@ -155,6 +158,7 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
   int64_t chunk = c.run.chunk_trials > 0 ? c.run.chunk_trials : std::max<int64_t>(b.preferred_chunk_trials(), amortize);
   chunk = std::min({chunk, per_worker_trials, (c.trials + workers - 1) / workers});
   p.chunk_trials = static_cast<int>(std::max<int64_t>(chunk, 1));
+  p.chunk_stats_bytes = stat_bytes * std::size_t(p.chunk_trials);
   p.workers = static_cast<int>(workers);
   return p;
 }

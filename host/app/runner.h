@@ -103,15 +103,21 @@ std::vector<WorkUnit> shard_units(const Experiment& ex, int index, int count);
 // How many finished configurations may wait for the results writer (ResultsWriter's queue).
 constexpr std::size_t kResultsQueue = 32;
 
+// The init pipeline keeps at most this many chunks per worker taken and not yet folded in trial
+// order, or more while their per-trial statistics stay within kUnfoldedBytes.
+constexpr int64_t kUnfoldedPerWorker = 2;
+constexpr std::size_t kUnfoldedBytes = std::size_t(4) << 20;
+
 struct MemoryPlan {
   std::size_t per_trial_bytes = 0;
   std::size_t fixed_bytes = 0;   // the across-trial aggregates of the ranges queued, and finished
                                  // ones waiting to be written
   std::size_t worker_bytes = 0;  // per worker beside its workspace (Backend::worker_overhead_bytes)
   std::size_t budget_bytes = 0;
-  int chunk_trials = 0;  // per chunk, each worker running one chunk at a time
-  int workers = 1;       // the backend's workers, fewer if memory or the trial count is short
-  int ranges_ahead = 4;  // ranges of trials queued at once, each with its aggregate (init pipeline)
+  int chunk_trials = 0;               // per chunk, each worker running one chunk at a time
+  std::size_t chunk_stats_bytes = 0;  // one chunk's per-trial statistics
+  int workers = 1;                    // the backend's workers, fewer if memory or the trial count is short
+  int ranges_ahead = 4;               // ranges of trials queued at once, each with its aggregate (init pipeline)
   // What one worker holds: its overhead and a chunk's workspace and per-trial statistics.
   std::size_t worker_total() const { return worker_bytes + per_trial_bytes * std::size_t(chunk_trials); }
 };
