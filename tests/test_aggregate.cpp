@@ -177,7 +177,7 @@ TEST(RunMemory, TheLimitCoversWhatEachWorkerHolds) {
   // workspace, and OpenBLAS's packing are as large as the workspace itself. At the smallest limit
   // the plan accepts (one worker, then two), the run's peak RSS beyond a tiny run's (the process:
   // libraries, OpenBLAS's start) must stay within the limit. Before the plan counted that memory,
-  // the smallest limits were 9 and 18 MiB and the runs held 14.9 and 20.9 MB beyond the process.
+  // the smallest limits were 9 and 18 MiB and the runs held 14.6 and 20.4 MiB beyond the process.
   namespace fs = std::filesystem;
   const std::string text =
       "samples = 16\n[network]\ninput = 1024\nhidden = [1024]\nactivation = \"tanh\"\n[stats]\n"
