@@ -311,8 +311,9 @@ class Pipeline {
       j.unit->done += int64_t(n);
       j.pending.erase(it);
       ++j.folded;
-      // A worker may wait on the bound only while kUnfoldedPerWorker chunks per worker are out.
-      if (unfolded_-- >= kUnfoldedPerWorker * pool_size()) work_cv_.notify_one();
+      // Workers may wait on the bound only while kUnfoldedPerWorker chunks per worker are out; all
+      // are woken (one woken alone might be a worker this range's plan gives no chunks).
+      if (unfolded_-- >= kUnfoldedPerWorker * pool_size()) work_cv_.notify_all();
       unfolded_bytes_ -= j.chunk_bytes;
       j.end = Clock::now();
       if (opt_.progress) opt_.progress(*j.unit->p, j.unit->done, j.unit->trials, false);

@@ -87,8 +87,8 @@ __attribute__((target("avx512f"))) inline __m512i step(__m512i c, __m512i e, __m
   return _mm512_mask_add_epi32(c, _mm512_cmple_epu32_mask(e, o), c, _mm512_set1_epi32(s));
 }
 
-// The direct lookup (t.direct_bits > 0): one gather and one compare per vector of values, about
-// half the time of the search (0.21 against 0.39 ns per value, gradient-like values, one thread).
+// The direct lookup (t.direct_bits > 0): one gather and one compare per vector of values instead
+// of the search's seven steps (0.26 against 0.39 ns per value, gradient-like values, one thread).
 __attribute__((target("avx512f"))) void slots_direct_avx512(const float* x, std::size_t n, const SlotTable& t,
                                                             int32_t* slots) {
   const __m512i top = _mm512_set1_epi32(int32_t(0x80000000u));

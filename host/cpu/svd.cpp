@@ -21,15 +21,15 @@ extern "C" void sgesdd_(const char* jobz, const int* m, const int* n, float* a, 
 namespace isc {
 namespace {
 
-// sgesdd's optimal workspace (floats) for values only of an m x n matrix: its workspace query.
-int sgesdd_work_floats(int m, int n) {
+// sgesdd's workspace query for the singular values alone of an m x n matrix (the query reads
+// neither the matrix nor the outputs): the optimal number of floats of workspace, and LAPACK's info.
+int sgesdd_work_floats(int m, int n, int* info) {
   const char jobz = 'N';
-  const int lda = std::max(1, m), one = 1;
+  const int lda = std::max(1, m), one = 1, query = -1;
   std::vector<int> iwork(std::size_t(8) * std::size_t(std::max(1, std::min(m, n))));
-  int info = 0, query = -1;
   float best = 0.0f, dummy = 0.0f;
-  sgesdd_(&jobz, &m, &n, &dummy, &lda, &dummy, &dummy, &one, &dummy, &one, &best, &query, iwork.data(), &info, 1);
-  return info == 0 ? std::max(1, static_cast<int>(best)) : 1;
+  sgesdd_(&jobz, &m, &n, &dummy, &lda, &dummy, &dummy, &one, &dummy, &one, &best, &query, iwork.data(), info, 1);
+  return static_cast<int>(best);
 }
 
 // Singular values of the column-major m x n matrix a (lda = m, overwritten): what
@@ -39,15 +39,13 @@ void sgesdd_values(float* a, int m, int n, float* sv) {
   for (std::size_t i = 0, size = std::size_t(m) * std::size_t(n); i < size; ++i)
     if (std::isnan(a[i]))  // as LAPACKE's NaN check: LAPACK itself would not say which argument
       throw std::runtime_error("sgesdd: a NaN in the " + std::to_string(m) + "x" + std::to_string(n) + " Jacobian");
-  const char jobz = 'N';
-  const int lda = std::max(1, m), one = 1;
-  std::vector<int> iwork(std::size_t(8) * std::size_t(std::max(1, std::min(m, n))));
-  int info = 0, query = -1;
-  float best = 0.0f;
-  float dummy = 0.0f;
-  sgesdd_(&jobz, &m, &n, a, &lda, sv, &dummy, &one, &dummy, &one, &best, &query, iwork.data(), &info, 1);
+  int info = 0;
+  const int lwork = sgesdd_work_floats(m, n, &info);
   if (info == 0) {
-    const int lwork = static_cast<int>(best);
+    const char jobz = 'N';
+    const int lda = std::max(1, m), one = 1;
+    float dummy = 0.0f;
+    std::vector<int> iwork(std::size_t(8) * std::size_t(std::max(1, std::min(m, n))));
     std::vector<float> work(std::size_t(std::max(1, lwork)));
     sgesdd_(&jobz, &m, &n, a, &lda, sv, &dummy, &one, &dummy, &one, work.data(), &lwork, iwork.data(), &info, 1);
   }
@@ -62,7 +60,9 @@ std::size_t jacobian_scratch_bytes(int n_out, int n_in) {
   if (n_out < 1 || n_in < 1) return 0;
   const std::size_t matrix = std::size_t(n_out) * std::size_t(n_in);
   const std::size_t iwork = std::size_t(8) * std::size_t(std::min(n_out, n_in));
-  return (matrix + std::size_t(sgesdd_work_floats(n_out, n_in))) * sizeof(float) + iwork * sizeof(int);
+  int info = 0;
+  const std::size_t work = std::size_t(std::max(1, sgesdd_work_floats(n_out, n_in, &info)));
+  return (matrix + work) * sizeof(float) + iwork * sizeof(int);
 }
 
 void singular_values(float* a, int m, int n, float* sv) {
