@@ -27,7 +27,8 @@ void cpu_count_lt_le(const float* x, std::size_t n, const float* c, int k, uint6
 void cpu_bracket_scan(const float* x, std::size_t n, int k, const float* lo, const float* hi, uint64_t* below,
                       float* const* out, const std::size_t* cap, std::size_t* seen);
 
-// The scans on one instruction-set path (kPathAvx512 or the generic loops), for tests.
+// The scans on one instruction-set path (kPathAvx512, kPathAvx2 or the generic loops; a path without
+// its own form of a scan runs the generic one), for tests.
 std::size_t cpu_gather_ranges_path(int path, const float* x, std::size_t n, const float* lo, const float* hi, int k,
                                    float* out, std::size_t cap);
 Moments cpu_block_moments_path(int path, const float* x, std::size_t n);

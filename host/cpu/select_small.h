@@ -16,7 +16,7 @@ namespace isc {
 // std::nth_element does the work.
 void select_small(float* v, std::size_t n, const uint64_t* ranks, std::size_t k, float* out, std::vector<float>& tmp);
 
-// The same with the partitions of one instruction-set path (kPathAvx512 or the generic loop), for tests.
+// The same with the partitions of one instruction-set path (kPathAvx512, kPathAvx2 or the generic loop), for tests.
 void select_small_path(int path, float* v, std::size_t n, const uint64_t* ranks, std::size_t k, float* out,
                        std::vector<float>& tmp);
 

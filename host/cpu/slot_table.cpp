@@ -77,6 +77,18 @@ std::shared_ptr<const SlotTable> build(const Binner& b) {
   return t;
 }
 
+// The direct lookup (t.direct_bits > 0) in plain code, one value at a time: for the machines without
+// AVX-512 (the gather there is no faster), where it replaces the logarithm.
+ISC_CLONES void slots_direct_generic(const float* x, std::size_t n, const SlotTable& t, int32_t* slots) {
+  const int shift = 32 - t.direct_bits;
+  const uint32_t low = (1u << shift) - 1u, edge = (1u << 25) - 1u;
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint32_t o = float_order(x[i]);
+    const uint32_t e = t.direct[o >> shift];
+    slots[i] = static_cast<int32_t>((e >> 25) + uint32_t((o & low) >= (e & edge)));
+  }
+}
+
 #if ISC_X86_PATHS
 // GCC 12's AVX-512 intrinsics pass _mm512_undefined_*() as the unused merge source and then warn
 // that it "may be used uninitialized" (a known false positive in the system header).
@@ -106,6 +118,26 @@ __attribute__((target("avx512f"))) void slots_direct_avx512(const float* x, std:
     const __m512i base = _mm512_srli_epi32(e, 25);
     _mm512_mask_storeu_epi32(slots + i, live, _mm512_mask_add_epi32(base, past, base, one));
   }
+}
+
+// The direct lookup on AVX2: eight values per gather.
+__attribute__((target("avx2"))) void slots_direct_avx2(const float* x, std::size_t n, const SlotTable& t,
+                                                       int32_t* slots) {
+  const __m256i top = _mm256_set1_epi32(int32_t(0x80000000u));
+  const int shift = 32 - t.direct_bits;
+  const __m256i low = _mm256_set1_epi32(int32_t((1u << shift) - 1u)), edge = _mm256_set1_epi32((1 << 25) - 1);
+  const __m128i count = _mm_cvtsi32_si128(shift);
+  const std::size_t main = n / 8 * 8;
+  for (std::size_t i = 0; i < main; i += 8) {
+    const __m256i u = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+    const __m256i o = _mm256_xor_si256(u, _mm256_or_si256(_mm256_srai_epi32(u, 31), top));  // ord(x)
+    const __m256i e = _mm256_i32gather_epi32(reinterpret_cast<const int*>(t.direct), _mm256_srl_epi32(o, count), 4);
+    // (o & low) >= (e & edge), unsigned, both below 2^25: a signed compare; -1 where not past.
+    const __m256i before = _mm256_cmpgt_epi32(_mm256_and_si256(e, edge), _mm256_and_si256(o, low));
+    const __m256i slot = _mm256_add_epi32(_mm256_add_epi32(_mm256_srli_epi32(e, 25), _mm256_set1_epi32(1)), before);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(slots + i), slot);
+  }
+  slots_direct_generic(x + main, n - main, t, slots + main);
 }
 
 __attribute__((target("avx512f"))) void slots_avx512(const float* x, std::size_t n, const SlotTable& t,
@@ -164,8 +196,10 @@ std::shared_ptr<const SlotTable> slot_table(const Binner& b) {
 void cpu_hist_slots_table_path(int path, const float* x, std::size_t n, const SlotTable& t, int32_t* slots) {
 #if ISC_X86_PATHS
   if (path == kPathAvx512) return slots_avx512(x, n, t, slots);
+  if (path == kPathAvx2 && t.direct_bits > 0) return slots_direct_avx2(x, n, t, slots);
 #endif
   (void)path;
+  if (t.direct_bits > 0) return slots_direct_generic(x, n, t, slots);
   cpu_hist_slots(x, n, t.b, slots);  // the logarithm, vectorized for the machine's level
 }
 

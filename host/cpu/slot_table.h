@@ -39,7 +39,8 @@ bool slot_table_applies(const Binner& b);
 std::shared_ptr<const SlotTable> slot_table(const Binner& b);
 
 // slots[i] = hist_slot_finite(b, symlog(x[i])) for finite x (as cpu_hist_slots), via the table t
-// of b (where the CPU has AVX-512; elsewhere by cpu_hist_slots).
+// of b: the search or the direct lookup with AVX-512; elsewhere the direct lookup one value at a
+// time where the table has it, else cpu_hist_slots.
 void cpu_hist_slots_table(const float* x, std::size_t n, const SlotTable& t, int32_t* slots);
 
 // The same on one instruction-set path (kPathAvx512 or the generic loop), for tests.
