@@ -1,11 +1,13 @@
 // select_small.cpp — exact order statistics by quickselect with branchless three-way partitions (3 paths).
 #include "host/cpu/select_small.h"
 
-#include <immintrin.h>
-
 #include <algorithm>
 
 #include "host/cpu/isa.h"
+
+#if ISC_X86_PATHS
+#include <immintrin.h>
+#endif
 #include "host/cpu/pack8.h"
 
 namespace isc {

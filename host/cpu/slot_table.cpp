@@ -1,8 +1,6 @@
 // slot_table.cpp — histogram slots of symmetric-log bins by a search among the bins' edges (AVX-512), exact.
 #include "host/cpu/slot_table.h"
 
-#include <immintrin.h>
-
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -11,6 +9,10 @@
 #include "host/cpu/float_order.h"
 #include "host/cpu/hist_keys.h"
 #include "host/cpu/isa.h"
+
+#if ISC_X86_PATHS
+#include <immintrin.h>
+#endif
 
 namespace isc {
 
