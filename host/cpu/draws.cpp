@@ -205,26 +205,22 @@ __attribute__((target("avx2"))) void fill_uniform_avx2(uint64_t seed, uint64_t s
   const __m256 two = _mm256_set1_ps(2.0f), one = _mm256_set1_ps(1.0f), sc = _mm256_set1_ps(scale);
   const __m256 two16 = _mm256_set1_ps(65536.0f);
   const __m256i low16 = _mm256_set1_epi32(0xffff);
-  constexpr int P = 1;  // chunks of 8 blocks at once (2 and 3 spill registers: slower)
-  for (std::size_t c0 = 0; c0 < chunks; c0 += P) {
-    __m256i x[2 * P], y[2 * P], z[2 * P], w[2 * P];
-    philox_rounds_avx2<2 * P>(seed, subsequence, 8 * c0, x, y, z, w);
-    for (int q = 0; q < P && c0 + q < chunks; ++q) {
-      const std::size_t c = c0 + q;
-      const __m256i xy_e = pair_low_halves_avx2(x[2 * q], y[2 * q]), zw_e = pair_low_halves_avx2(z[2 * q], w[2 * q]);
-      const __m256i xy_o = pair_low_halves_avx2(x[2 * q + 1], y[2 * q + 1]);
-      const __m256i zw_o = pair_low_halves_avx2(z[2 * q + 1], w[2 * q + 1]);
-      // a = blocks 0, 4 (even), b = 2, 6; c = 1, 5 (odd), d = 3, 7: each block's (x|y), (z|w).
-      const __m256i a = _mm256_unpacklo_epi64(xy_e, zw_e), b = _mm256_unpackhi_epi64(xy_e, zw_e);
-      const __m256i cc = _mm256_unpacklo_epi64(xy_o, zw_o), d = _mm256_unpackhi_epi64(xy_o, zw_o);
-      const __m256i v[4] = {_mm256_permute2x128_si256(a, cc, 0x20), _mm256_permute2x128_si256(b, d, 0x20),
-                            _mm256_permute2x128_si256(a, cc, 0x31), _mm256_permute2x128_si256(b, d, 0x31)};
-      for (int k = 0; k < 4; ++k) {
-        const __m256 hi = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(v[k], 16)), two16);
-        const __m256 f = _mm256_add_ps(hi, _mm256_cvtepi32_ps(_mm256_and_si256(v[k], low16)));
-        const __m256 u = _mm256_add_ps(_mm256_mul_ps(f, two_m32), two_m33);
-        _mm256_storeu_ps(out + 32 * c + 8 * k, _mm256_mul_ps(sc, _mm256_sub_ps(_mm256_mul_ps(two, u), one)));
-      }
+  // One chunk of 8 blocks at a time: two or three at once spilled AVX2's 16 registers (slower).
+  for (std::size_t c = 0; c < chunks; ++c) {
+    __m256i x[2], y[2], z[2], w[2];
+    philox_rounds_avx2<2>(seed, subsequence, 8 * c, x, y, z, w);
+    const __m256i xy_e = pair_low_halves_avx2(x[0], y[0]), zw_e = pair_low_halves_avx2(z[0], w[0]);
+    const __m256i xy_o = pair_low_halves_avx2(x[1], y[1]), zw_o = pair_low_halves_avx2(z[1], w[1]);
+    // a = blocks 0, 4 (even), b = 2, 6; c = 1, 5 (odd), d = 3, 7: each block's (x|y), (z|w).
+    const __m256i a = _mm256_unpacklo_epi64(xy_e, zw_e), b = _mm256_unpackhi_epi64(xy_e, zw_e);
+    const __m256i cc = _mm256_unpacklo_epi64(xy_o, zw_o), d = _mm256_unpackhi_epi64(xy_o, zw_o);
+    const __m256i v[4] = {_mm256_permute2x128_si256(a, cc, 0x20), _mm256_permute2x128_si256(b, d, 0x20),
+                          _mm256_permute2x128_si256(a, cc, 0x31), _mm256_permute2x128_si256(b, d, 0x31)};
+    for (int k = 0; k < 4; ++k) {
+      const __m256 hi = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(v[k], 16)), two16);
+      const __m256 f = _mm256_add_ps(hi, _mm256_cvtepi32_ps(_mm256_and_si256(v[k], low16)));
+      const __m256 u = _mm256_add_ps(_mm256_mul_ps(f, two_m32), two_m33);
+      _mm256_storeu_ps(out + 32 * c + 8 * k, _mm256_mul_ps(sc, _mm256_sub_ps(_mm256_mul_ps(two, u), one)));
     }
   }
 }

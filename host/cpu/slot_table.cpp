@@ -79,8 +79,8 @@ std::shared_ptr<const SlotTable> build(const Binner& b) {
   return t;
 }
 
-// The direct lookup (t.direct_bits > 0) in plain code, one value at a time: for the machines without
-// AVX-512 (the gather there is no faster), where it replaces the logarithm.
+// The direct lookup (t.direct_bits > 0) in plain code, one value at a time, where it replaces the
+// logarithm: machines without AVX2, and the tails of slots_direct_avx2.
 ISC_CLONES void slots_direct_generic(const float* x, std::size_t n, const SlotTable& t, int32_t* slots) {
   const int shift = 32 - t.direct_bits;
   const uint32_t low = (1u << shift) - 1u, edge = (1u << 25) - 1u;
