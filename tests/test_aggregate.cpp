@@ -168,6 +168,35 @@ TEST(RunMemory, PeakRssDoesNotGrowWithTheTrialCount) {
   EXPECT_LT(large - small, 20L * 1024);
 }
 
+TEST(RunMemory, TheLimitCoversTheExpandedSweep) {
+  // A sweep of 20,000 small configurations holds about 30 MB for the whole run (held_bytes): a
+  // limit below that is refused with a message that names it, and the plan under a larger one
+  // counts it among the fixed bytes.
+  std::string gains;
+  for (int i = 0; i < 20000; ++i) gains += (i ? ", " : "") + std::to_string(0.5 + 1e-4 * i);
+  const std::string text =
+      "samples = 4\n[network]\ninput = 8\nhidden = [8]\n[sweep]\n\"network.gain\" = [" + gains + "]\n";
+  const Experiment ex = parse_experiment(text, "many");
+  const std::size_t held = held_bytes(ex);
+  ASSERT_GT(held, std::size_t(20) << 20);
+  auto backend = make_backend("cpu", {});
+  Overrides ov;
+  ov.sets = {"run.memory_limit_mb=" + std::to_string((held >> 20) / 2)};
+  const Experiment limited = parse_experiment(text, "many", ov);
+  try {
+    plan_memory(limited.points[0].config, *backend, held_bytes(limited));
+    FAIL() << "a limit of half the sweep's memory was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("the sweep's configurations"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(plan_memory(limited.points[0].config, *backend));  // without them it fits
+  ov.sets = {"run.memory_limit_mb=" + std::to_string((held >> 20) * 2)};
+  const Experiment roomy = parse_experiment(text, "many", ov);
+  const MemoryPlan p = plan_memory(roomy.points[0].config, *backend, held_bytes(roomy));
+  EXPECT_EQ(p.held_bytes, held_bytes(roomy));
+  EXPECT_GE(p.fixed_bytes, p.held_bytes);
+}
+
 TEST(RunMemory, TheLimitCoversWhatEachWorkerHolds) {
 #if defined(__SANITIZE_ADDRESS__)
   GTEST_SKIP() << "under AddressSanitizer the resident memory counts its shadow memory";

@@ -8,6 +8,9 @@
 #include <ctime>
 #include <limits>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -247,14 +250,12 @@ uint64_t mapped_bytes() {
 // Under an address-space limit, refuses a run that cannot fit in it before compute, instead of
 // failing inside OpenBLAS (whose buffer allocation retries forever) or halfway through. Each
 // thread that calls OpenBLAS maps a 128 MiB buffer and malloc gives it a 64 MiB arena.
-void check_address_space(const isc::Experiment& ex, const isc::Backend& b) {
+void check_address_space(const std::vector<isc::MemoryPlan>& plans, const isc::Backend& b) {
   const uint64_t limit = address_space_limit();
   if (limit == 0) return;
   uint64_t run = 0;
-  for (const auto& p : ex.points) {
-    const isc::MemoryPlan m = isc::plan_memory(p.config, b);
-    run = std::max<uint64_t>(run, uint64_t(m.worker_total()) * uint64_t(m.workers) + m.fixed_bytes);
-  }
+  for (const isc::MemoryPlan& m : plans)  // (the expanded experiment is mapped already: in `now`)
+    run = std::max<uint64_t>(run, uint64_t(m.worker_total()) * uint64_t(m.workers) + m.fixed_bytes - m.held_bytes);
   const uint64_t threads = uint64_t(std::max(1, b.workers()));
   const uint64_t now = mapped_bytes(), need = now + threads * (192ull << 20) + run;
   if (need > limit)
@@ -264,6 +265,19 @@ void check_address_space(const isc::Experiment& ex, const isc::Backend& b) {
         " MiB mapped at start, 192 MiB per thread for OpenBLAS and malloc, " + std::to_string(run >> 20) +
         " MiB for the trials); raise the limit, or use --threads 1 "
         "or a smaller run.memory_limit_mb");
+}
+
+// A large sweep's expansion frees its transient memory (the parsed TOML, its per-configuration
+// scratch) in pieces between the blocks the points keep; glibc keeps the free pages resident until
+// asked. Returning them makes the run's resident memory what the plan counts (held_bytes; a
+// 100,000-configuration sweep: 170 -> 148 MB resident for 146 MB held, in 3.6 ms). Small sweeps
+// are left alone: nothing to gain there.
+void release_expansion_memory(const isc::Experiment& ex) {
+#if defined(__GLIBC__)
+  if (ex.points.size() >= 10000) ::malloc_trim(0);
+#else
+  (void)ex;
+#endif
 }
 
 // Refuses a run whose outputs would not fit on the disk of `dir` (or of its nearest existing parent).
@@ -486,6 +500,7 @@ int main(int argc, char** argv) {
     if (*o_threads) ov.threads = threads;
     if (per_trial) ov.sets.push_back("output.per_trial=true");
     const isc::Experiment ex = isc::load_experiment(config_path, ov);
+    release_expansion_memory(ex);
     // The shard: --shard I/N, else the job array's index and count.
     int shard_i = -1, shard_n = 0;
     if (!shard.empty() || std::getenv("SLURM_ARRAY_TASK_ID") || std::getenv("JOB_COMPLETION_INDEX")) {
@@ -508,8 +523,9 @@ int main(int argc, char** argv) {
     // Everything that can be refused is refused before the folder is touched.
     if (info.per_trial) isc::check_trials_columns(ex);
     std::vector<isc::MemoryPlan> plans;
-    for (const auto& p : ex.points) plans.push_back(isc::plan_memory(p.config, *backend));
-    check_address_space(ex, *backend);
+    const std::size_t held = isc::held_bytes(ex);
+    for (const auto& p : ex.points) plans.push_back(isc::plan_memory(p.config, *backend, held));
+    check_address_space(plans, *backend);
     check_free_space(dir, isc::estimated_output_bytes(ex, info.per_trial));
     isc::ExperimentRecipe recipe;
     recipe.text = isc::read_file(config_path);

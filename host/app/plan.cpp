@@ -52,9 +52,10 @@ std::string plan_text(const Experiment& ex, const Backend& b, double rate) {
   std::snprintf(line, sizeof line, "%-12s  %-40s %10s %12s %12s %8s %8s %10s\n", "config", "swept", "trials",
                 "GFLOP/trial", "MiB/trial", "chunk", "workers", "est. time");
   out += line;
+  const std::size_t held = held_bytes(ex);
   for (const auto& p : ex.points) {
     const Config& c = p.config;
-    const MemoryPlan m = plan_memory(c, b);
+    const MemoryPlan m = plan_memory(c, b, held);
     const double f = flops_per_trial(c), flops = f * double(c.trials);
     total_flops += flops;
     total_trials += double(c.trials);
@@ -78,8 +79,11 @@ std::string plan_text(const Experiment& ex, const Backend& b, double rate) {
     out += line;
   }
   const bool per_trial = !ex.points.empty() && ex.points.front().config.output.per_trial;
-  std::snprintf(line, sizeof line, "\nresults folder: about %.3g MB%s\n",
-                double(estimated_output_bytes(ex, per_trial)) / 1e6, per_trial ? " (with trials.csv.gz)" : "");
+  std::snprintf(line, sizeof line,
+                "\nthe expanded sweep: about %.3g MiB held for the whole run (in each configuration's memory plan)"
+                "\nresults folder: about %.3g MB%s\n",
+                double(held) / double(1 << 20), double(estimated_output_bytes(ex, per_trial)) / 1e6,
+                per_trial ? " (with trials.csv.gz)" : "");
   return out + line;
 }
 

@@ -68,7 +68,7 @@ WorkerShape worker_shape(const Config& c) {
   return w;
 }
 
-MemoryPlan plan_memory(const Config& c, const Backend& b) {
+MemoryPlan plan_memory(const Config& c, const Backend& b, std::size_t held) {
   const auto& n = c.network;
   const WorkspaceSize one = workspace_size(c, 1, c.train.on());
   const std::size_t floats = one.total();
@@ -124,11 +124,12 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
   p.worker_bytes = b.worker_overhead_bytes(worker_shape(c));
   // Under a tight limit, fewer ranges queued ahead (down to the one running) before a refusal.
   auto fixed_for = [&](int ahead) {
-    return std::size_t(ahead) * aggregate + kResultsQueue * finished + kUnfoldedBytes;
+    return std::size_t(ahead) * aggregate + kResultsQueue * finished + kUnfoldedBytes + held;
   };
   while (p.ranges_ahead > 1 && fixed_for(p.ranges_ahead) + p.per_trial_bytes + p.worker_bytes > limit)
     p.ranges_ahead /= 2;
   p.fixed_bytes = fixed_for(p.ranges_ahead);
+  p.held_bytes = held;
   p.budget_bytes = p.budget_bytes > p.fixed_bytes ? p.budget_bytes - p.fixed_bytes : 0;
   if (p.per_trial_bytes + p.worker_bytes > p.budget_bytes) {
     auto mib = [](std::size_t bytes) {
@@ -136,12 +137,14 @@ MemoryPlan plan_memory(const Config& c, const Backend& b) {
       std::snprintf(t, sizeof t, "%.1f MiB", double(bytes) / double(1 << 20));
       return std::string(t);
     };
-    throw std::runtime_error("configuration '" + c.name + "' needs " + mib(p.per_trial_bytes + p.worker_bytes) +
-                             " for a single trial (" + mib(p.per_trial_bytes) + " of workspace and statistics, " +
-                             mib(p.worker_bytes) + " of a worker's scratch) and " + mib(p.fixed_bytes) +
-                             " for the across-trial aggregates, more than the " + mib(limit) + " available on " +
-                             b.name() +
-                             " (run.memory_limit_mb or the machine); reduce samples or widths, or raise the limit");
+    throw std::runtime_error(
+        "configuration '" + c.name + "' needs " + mib(p.per_trial_bytes + p.worker_bytes) + " for a single trial (" +
+        mib(p.per_trial_bytes) + " of workspace and statistics, " + mib(p.worker_bytes) +
+        " of a worker's scratch) and " + mib(p.fixed_bytes) + " for the across-trial aggregates" +
+        (held > 0 ? " and the sweep's configurations (" + mib(held) + ")" : std::string()) + ", more than the " +
+        mib(limit) + " available on " + b.name() + " (run.memory_limit_mb or the machine); " +
+        (held > p.fixed_bytes / 2 ? "sweep fewer values in one run" : "reduce samples or widths") +
+        ", or raise the limit");
   }
   // Each worker holds its own overhead and its chunk's workspace.
   const int64_t fit = static_cast<int64_t>(p.budget_bytes / (p.per_trial_bytes + p.worker_bytes));
@@ -587,7 +590,8 @@ std::vector<ConfigResult> run_experiment(const Experiment& ex, Backend& backend,
   std::vector<MemoryPlan> plans = opt.plans;
   if (plans.size() != ex.points.size()) {
     plans.clear();
-    for (const auto& p : ex.points) plans.push_back(plan_memory(p.config, backend));
+    const std::size_t held = held_bytes(ex);
+    for (const auto& p : ex.points) plans.push_back(plan_memory(p.config, backend, held));
   }
   // Worker backends and their workspaces live for the whole experiment (buffers are reused by the
   // next configuration when large enough).

@@ -110,8 +110,9 @@ constexpr std::size_t kUnfoldedBytes = std::size_t(4) << 20;
 
 struct MemoryPlan {
   std::size_t per_trial_bytes = 0;
-  std::size_t fixed_bytes = 0;   // the across-trial aggregates of the ranges queued, and finished
-                                 // ones waiting to be written
+  std::size_t fixed_bytes = 0;   // the across-trial aggregates of the ranges queued, finished
+                                 // ones waiting to be written, and held_bytes
+  std::size_t held_bytes = 0;    // of those, the expanded experiment (plan_memory's `held`)
   std::size_t worker_bytes = 0;  // per worker beside its workspace (Backend::worker_overhead_bytes)
   std::size_t budget_bytes = 0;
   int chunk_trials = 0;               // per chunk, each worker running one chunk at a time
@@ -123,7 +124,10 @@ struct MemoryPlan {
 };
 
 // Plans chunks and workers for one configuration; throws a clear error if one trial cannot fit.
-MemoryPlan plan_memory(const Config& c, const Backend& b);
+// `held`: bytes the run holds beside the configuration's own for its whole length, the expanded
+// experiment (held_bytes(ex)); counted in fixed_bytes, like the aggregates (host memory, in the
+// one budget the plan has, as they are).
+MemoryPlan plan_memory(const Config& c, const Backend& b, std::size_t held = 0);
 // What a worker's memory beside its workspace depends on, for c.
 WorkerShape worker_shape(const Config& c);
 StatsSpec stats_spec(const Config& c);
