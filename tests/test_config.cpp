@@ -1,5 +1,8 @@
 // test_config.cpp — config parsing, sweeps, overrides and the error messages users see.
 #include <gtest/gtest.h>
+#if defined(__GLIBC__)
+#include <malloc.h>  // mallinfo2
+#endif
 
 #include <algorithm>
 
@@ -310,10 +313,6 @@ TEST(Config, ALargeSweepIsExpandedOnSeveralThreadsAsOneThreadWouldExpandIt) {
     }
   }
 }
-
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 TEST(Config, HeldBytesIsWhatTheAllocatorHolds) {
 #if !defined(__GLIBC__) || defined(__SANITIZE_ADDRESS__)

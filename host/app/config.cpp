@@ -913,9 +913,9 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
   //  2. settle errors, the point limit and the `update` key in sweep order;
   //  3. with training, make every evaluation point's resolved form and id (in parallel);
   //  then refuse repeated ids in order.
-  // Nothing here is on the heap per configuration beside what the points keep: a large sweep's
-  // transient blocks, freed between the ones kept, would stay resident (100,000 configurations:
-  // 245 MB resident for 146 MB kept, with each point in a block of its own here).
+  // Without [train], nothing here is on the heap per configuration beside what its point keeps: a
+  // large sweep's transient blocks, freed between the ones kept, would stay resident (100,000
+  // configurations: 245 MB resident for 146 MB kept, when each point had a block of its own here).
   struct Made {
     SweepPoint point;             // the configuration; without [train], its one point (step 1)
     std::vector<int64_t> evals;   // with [train]: its evaluation points
