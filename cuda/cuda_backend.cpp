@@ -28,7 +28,8 @@ namespace {
 std::size_t memory_margin(std::size_t total) { return std::max<std::size_t>(std::size_t(768) << 20, total / 20); }
 }  // namespace
 
-CudaBackend::CudaBackend(int device, bool tf32) : device_(device), tf32_(tf32) {
+CudaBackend::CudaBackend(int device, bool tf32)
+    : device_(device), tf32_(tf32), jacobian_solver_(svd_solver_from_environment()) {
   ISC_CUDA_CHECK(cudaSetDevice(device_));
   ISC_CUDA_CHECK(cudaGetDeviceProperties(&prop_, device_));
   // A blocking stream: ordered with the legacy default stream (cudaMemcpy of tests and tools).
@@ -54,7 +55,8 @@ std::string CudaBackend::description() const {
   std::snprintf(mem, sizeof mem, "%.1f GiB (%.1f GiB free)", double(prop_.totalGlobalMem) / double(1 << 30),
                 double(free) / double(1 << 30));
   return std::string(prop_.name) + ", compute capability " + std::to_string(prop_.major) + "." +
-         std::to_string(prop_.minor) + ", " + std::to_string(prop_.multiProcessorCount) + " SMs, " + mem;
+         std::to_string(prop_.minor) + ", " + std::to_string(prop_.multiProcessorCount) + " SMs, " + mem +
+         (jacobian_solver_ == SvdSolver::Gesvd ? "" : std::string(", Jacobian solver ") + to_string(jacobian_solver_));
 }
 
 std::size_t CudaBackend::memory_budget() const {

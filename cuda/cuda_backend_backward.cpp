@@ -119,7 +119,7 @@ void CudaBackend::jacobian_stats(const Buffer& s, const Buffer& w, const Activat
   const std::size_t k = std::size_t(sh.n), per_matrix = std::size_t(sh.m) * k;
   const std::size_t matrices = T * std::size_t(J);
   if (matrices > 0x7fffffffull) throw std::runtime_error("jacobian_stats: more than 2^31-1 Jacobians in one chunk");
-  if (!svd_) svd_ = std::make_unique<SingularValues>(stream_);
+  if (!svd_) svd_ = std::make_unique<SingularValues>(stream_, jacobian_solver_);
   singular_values_.reserve(matrices * k);
   svd_info_.reserve(matrices);
   const std::size_t group = std::clamp<std::size_t>(kJacobianScratchFloats / per_matrix, 1, matrices);
@@ -132,8 +132,8 @@ void CudaBackend::jacobian_stats(const Buffer& s, const Buffer& w, const Activat
   int value = 0;
   const int bad = svd_->first_failure(svd_info_.get(), static_cast<int>(matrices), &value);
   if (bad >= 0)
-    throw std::runtime_error("cusolverDnSgesvd failed on the " + std::to_string(n_out) + "x" + std::to_string(n_in) +
-                             " Jacobian of layer " + std::to_string(layer + 1) + ", trial " +
+    throw std::runtime_error(std::string(svd_->routine()) + " failed on the " + std::to_string(n_out) + "x" +
+                             std::to_string(n_in) + " Jacobian of layer " + std::to_string(layer + 1) + ", trial " +
                              std::to_string(chunk_.first_trial + uint64_t(bad / J)) + ", sample " +
                              std::to_string(bad % J) + " (devInfo " + std::to_string(value) + ")");
   // Pooled per trial: [j * k + i].

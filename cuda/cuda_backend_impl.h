@@ -74,6 +74,7 @@ class CudaBackend final : public Backend {
   cudaStream_t stream_ = nullptr;
   bool tf32_ = false;
   std::unique_ptr<BatchedGemm> gemm_;
+  SvdSolver jacobian_solver_;  // INITSCOPE_JACOBIAN_SOLVER (cuda/svd_solver.h)
   std::unique_ptr<SingularValues> svd_;
   Chunk chunk_;
   std::vector<int64_t> measured_;  // [layer * kQuantities + q]: values per trial, -1: not measured

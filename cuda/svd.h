@@ -1,36 +1,60 @@
-// svd.h — singular values (only) of many dense matrices, one cuSOLVER gesvd call each, on one stream.
+// svd.h — singular values (only) of many dense matrices on one stream: cuSOLVER gesvd on each FP32
+// matrix, or the eigenvalues of FP64 Gram matrices (cuda/svd_solver.h says which and why).
 #pragma once
+#include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 #include <cusolverDn.h>
 
+#include <cstddef>
 #include <vector>
 
 #include "cuda/device_array.h"
+#include "cuda/svd_solver.h"
 
 namespace isc::cuda {
 
 class SingularValues {
  public:
-  explicit SingularValues(cudaStream_t stream);
+  SingularValues(cudaStream_t stream, SvdSolver solver);
   ~SingularValues();
   SingularValues(const SingularValues&) = delete;
   SingularValues& operator=(const SingularValues&) = delete;
 
   // Queues, for i < count: sv[i * n .. i * n + n) <- the singular values, descending, of the
-  // column-major m x n matrix a + i * m * n (lda = m; m >= n, as gesvd requires; overwritten), and
-  // info[i] <- gesvd's devInfo (0: converged; > 0: that many superdiagonals did not converge;
-  // < 0: parameter -info was wrong). Workspace is sized once per (m, n) and reused.
+  // column-major m x n matrix a + i * m * n (lda = m; m >= n >= 1; overwritten by gesvd, read by
+  // the Gram solvers), and info[i] <- the solver's devInfo (0: converged; > 0: did not converge;
+  // < 0: parameter -info was wrong). Workspaces are sized once per (m, n) and reused; the Gram
+  // solvers work through the matrices in groups whose FP64 scratch stays within kGramScratchBytes.
   void compute(float* a, int m, int n, int count, float* sv, int* info);
 
   // Downloads info[0..count) (waits for the stream): the first nonzero entry's index, or -1;
   // *value gets that entry.
   int first_failure(const int* info, int count, int* value);
 
+  SvdSolver solver() const { return solver_; }
+  const char* routine() const;  // the cuSOLVER routine, for messages
+
+  // Device memory the Gram solvers may hold beside the matrices: inside the backend's fixed margin
+  // (cuda_backend.cpp memory_margin, at least 768 MiB).
+  static constexpr std::size_t kGramScratchBytes = std::size_t(192) << 20;
+
  private:
+  void gesvd(float* a, int m, int n, int count, float* sv, int* info);
+  void gram(const float* a, int m, int n, int count, float* sv, int* info);
+  // Sizes the Gram solver's workspace for groups of `group` n x n matrices; returns its device bytes.
+  std::size_t size_eigen_workspace(int n, int group);
+
   cudaStream_t stream_;
+  SvdSolver solver_;
   cusolverDnHandle_t handle_ = nullptr;
-  int m_ = -1, n_ = -1, lwork_ = 0;
+  cublasHandle_t blas_ = nullptr;        // the Gram solvers' DGEMM
+  cusolverDnParams_t params_ = nullptr;  // the Gram solvers' 64-bit API
+  int m_ = -1, n_ = -1, group_ = 0, lwork_ = 0;
   DeviceArray<float> work_, rwork_;
+  DeviceArray<double> wide_, gram_, eig_;
+  DeviceArray<char> eig_work_;
+  std::size_t eig_work_bytes_ = 0;
+  std::vector<char> host_work_;
   std::vector<int> host_info_;
 };
 

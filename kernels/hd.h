@@ -76,5 +76,12 @@ ISC_HD float sqrt_rn(float a) {
   return std::sqrt(a);  // IEEE sqrt: correctly rounded
 #endif
 }
+ISC_HD double dsqrt_rn(double a) {
+#if ISC_DEVICE_CODE
+  return __dsqrt_rn(a);
+#else
+  return std::sqrt(a);
+#endif
+}
 
 }  // namespace isc

@@ -1,5 +1,5 @@
 // jacobian.h — the layer Jacobian J = diag(f'(s)) W: its elements (both backends) and the
-// column-major layout cuSOLVER's gesvd takes.
+// column-major layout cuSOLVER's gesvd takes, and singular values from Gram eigenvalues.
 #pragma once
 #include "activations.h"
 
@@ -19,6 +19,13 @@ struct SvdShape {
 };
 ISC_HD SvdShape jacobian_svd_shape(int n_out, int n_in) {
   return n_in >= n_out ? SvdShape{n_in, n_out, true} : SvdShape{n_out, n_in, false};
+}
+// A singular value from an eigenvalue lambda = sigma^2 of the Gram matrix (the FP64 route of
+// cuda/svd.cpp): sqrt, rounded once to float. Rounding can leave a zero eigenvalue slightly
+// negative: that is 0. NaN stays NaN.
+ISC_HD float singular_value_of_eigenvalue(double lambda) {
+  if (lambda > 0.0) return float(dsqrt_rn(lambda));
+  return lambda == lambda ? 0.0f : float(lambda);
 }
 // Where J[r][c] goes in the stored matrix.
 ISC_HD uint64_t jacobian_index(const SvdShape& sh, int r, int c) {

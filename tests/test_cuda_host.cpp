@@ -19,6 +19,7 @@
 #include "cuda/check.h"
 #include "cuda/cuda_backend.h"
 #include "cuda/gemm_shapes.h"
+#include "cuda/svd_solver.h"
 #include "host/app/backends.h"
 #include "host/app/config.h"
 #include "host/backend/backend.h"
@@ -225,4 +226,26 @@ TEST(CudaGemmShapes, ColumnMajorTermsComputeTheRowMajorProducts) {
           EXPECT_EQ(at(dw, t, n_out, n_in, o, c), ref) << "weight gradient";
         }
   }
+}
+
+TEST(CudaSvdSolver, NamesRoundTripAndUnknownNamesAreRefused) {
+  using cuda::SvdSolver;
+  for (SvdSolver s : {SvdSolver::Gesvd, SvdSolver::GramBatched, SvdSolver::GramSyevd})
+    EXPECT_EQ(cuda::parse_svd_solver(cuda::to_string(s), "test"), s);
+  try {
+    cuda::parse_svd_solver("gesdd", "INITSCOPE_JACOBIAN_SOLVER");
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("INITSCOPE_JACOBIAN_SOLVER"), std::string::npos) << m;
+    EXPECT_NE(m.find("'gesdd'"), std::string::npos) << m;
+    EXPECT_NE(m.find("gram-batched"), std::string::npos) << m;
+  }
+  unsetenv("INITSCOPE_JACOBIAN_SOLVER");
+  EXPECT_EQ(cuda::svd_solver_from_environment(), SvdSolver::Gesvd);
+  setenv("INITSCOPE_JACOBIAN_SOLVER", "gram-syevd", 1);
+  EXPECT_EQ(cuda::svd_solver_from_environment(), SvdSolver::GramSyevd);
+  setenv("INITSCOPE_JACOBIAN_SOLVER", "", 1);
+  EXPECT_EQ(cuda::svd_solver_from_environment(), SvdSolver::Gesvd);
+  unsetenv("INITSCOPE_JACOBIAN_SOLVER");
 }

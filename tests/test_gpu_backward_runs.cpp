@@ -36,14 +36,13 @@ const char* kBackwardToml =
 
 TEST(GpuBackwardRuns, SingularValuesOfKnownSpectra) {
   // Signed permutations of diagonal matrices (singular values: the sorted |d|, exactly known) and
-  // Gaussian matrices against LAPACK's sgesdd, several per call (per-matrix offsets). Backward
+  // Gaussian matrices against LAPACK's sgesdd, several per call (per-matrix offsets), every solver. Backward
   // stability bounds each singular value's error by p(n) u sigma_max (Weyl), a few 1e-6 here:
   // asserted within 1e-5 (known spectra) and 1e-4 (two implementations) of sigma_max.
   REQUIRE_GPU();
   cudaStream_t stream = nullptr;
   ISC_CUDA_CHECK(cudaStreamCreate(&stream));
   {
-    cuda::SingularValues svd(stream);
     std::mt19937 gen(8);
     const int m = 40, n = 25, count = 3;
     std::vector<float> a(std::size_t(m) * n * 2 * count, 0.0f);
@@ -72,18 +71,23 @@ TEST(GpuBackwardRuns, SingularValuesOfKnownSpectra) {
     }
     cuda::DeviceArray<float> da(a.size()), dsv(std::size_t(2 * count) * n);
     cuda::DeviceArray<int> info(std::size_t(2 * count));
-    ISC_CUDA_CHECK(cudaMemcpy(da.get(), a.data(), a.size() * sizeof(float), cudaMemcpyHostToDevice));
-    svd.compute(da.get(), m, n, 2 * count, dsv.get(), info.get());
-    int value = 0;
-    EXPECT_EQ(svd.first_failure(info.get(), 2 * count, &value), -1) << "devInfo " << value;
-    std::vector<float> sv(std::size_t(2 * count) * n);
-    ISC_CUDA_CHECK(cudaMemcpy(sv.data(), dsv.get(), sv.size() * sizeof(float), cudaMemcpyDeviceToHost));
-    for (int i = 0; i < 2 * count; ++i) {
-      const double tol = (i < count ? 1e-5 : 1e-4) * want[i][0];
-      for (int k = 0; k < n; ++k)
-        EXPECT_NEAR(sv[std::size_t(i) * n + k], want[i][std::size_t(k)], tol) << "matrix " << i << ", value " << k;
+    // Every solver (the Gram solvers' FP64 error is far below these bounds: tests/svd_reference.h).
+    for (cuda::SvdSolver solver : {cuda::SvdSolver::Gesvd, cuda::SvdSolver::GramBatched, cuda::SvdSolver::GramSyevd}) {
+      cuda::SingularValues svd(stream, solver);
+      ISC_CUDA_CHECK(cudaMemcpy(da.get(), a.data(), a.size() * sizeof(float), cudaMemcpyHostToDevice));
+      svd.compute(da.get(), m, n, 2 * count, dsv.get(), info.get());
+      int value = 0;
+      EXPECT_EQ(svd.first_failure(info.get(), 2 * count, &value), -1) << to_string(solver) << " devInfo " << value;
+      std::vector<float> sv(std::size_t(2 * count) * n);
+      ISC_CUDA_CHECK(cudaMemcpy(sv.data(), dsv.get(), sv.size() * sizeof(float), cudaMemcpyDeviceToHost));
+      for (int i = 0; i < 2 * count; ++i) {
+        const double tol = (i < count ? 1e-5 : 1e-4) * want[i][0];
+        for (int k = 0; k < n; ++k)
+          EXPECT_NEAR(sv[std::size_t(i) * n + k], want[i][std::size_t(k)], tol)
+              << to_string(solver) << " matrix " << i << ", value " << k;
+      }
+      EXPECT_THROW(svd.compute(da.get(), 3, 5, 1, dsv.get(), info.get()), std::logic_error);  // m < n
     }
-    EXPECT_THROW(svd.compute(da.get(), 3, 5, 1, dsv.get(), info.get()), std::logic_error);  // m < n
   }
   ISC_CUDA_CHECK(cudaStreamDestroy(stream));
 }

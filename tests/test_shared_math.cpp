@@ -20,6 +20,7 @@
 #include "kernels/radix_select.cuh"
 #include "kernels/rng.h"
 #include "kernels/targets.h"
+#include "tests/svd_reference.h"
 
 using namespace isc;
 
@@ -242,5 +243,42 @@ TEST(SharedMath, JacobianLayoutForGesvd) {
       jacobian_singular_values(s.data(), w.data(), act, n_out, n_in, ref.data());
       for (std::size_t i = 0; i < sv.size(); ++i)
         EXPECT_NEAR(sv[i], ref[i], 1e-5 * ref[0] + 1e-30) << n_out << "x" << n_in << " " << to_string(a) << " sv " << i;
+    }
+}
+
+TEST(SharedMath, SingularValueOfEigenvalue) {
+  // sqrt in FP64, rounded once to float; rounding's negative zero eigenvalues are 0; NaN stays NaN.
+  EXPECT_EQ(singular_value_of_eigenvalue(4.0), 2.0f);
+  EXPECT_EQ(singular_value_of_eigenvalue(2.0), float(std::sqrt(2.0)));
+  EXPECT_EQ(singular_value_of_eigenvalue(0.0), 0.0f);
+  EXPECT_EQ(singular_value_of_eigenvalue(-1e-20), 0.0f);
+  EXPECT_TRUE(std::isnan(singular_value_of_eigenvalue(std::numeric_limits<double>::quiet_NaN())));
+  EXPECT_EQ(singular_value_of_eigenvalue(std::numeric_limits<double>::infinity()),
+            std::numeric_limits<float>::infinity());
+}
+
+TEST(SharedMath, GramRouteHasTheSingularValues) {
+  // The FP64 Gram route of cuda/svd.cpp (the same operand layout, on the host) against LAPACK's
+  // dgesdd: within svd_reference.h's bound (n eps64 sigma_max^2 / (2 sigma), derived there) and
+  // within the 1e-4 relative that issue 13 asks of the GPU wherever sigma > 1e-5 sigma_max. Tall,
+  // wide and square layers; ReLU's zero rows give exact zeros, which the route returns within
+  // sqrt(n eps64) sigma_max.
+  for (auto [n_out, n_in] : {std::pair{40, 90}, std::pair{90, 40}, std::pair{120, 120}, std::pair{1, 7}})
+    for (Activation a : {Activation::Tanh, Activation::Relu}) {
+      ActivationSpec act;
+      act.kind = a;
+      const SvdShape sh = jacobian_svd_shape(n_out, n_in);
+      const std::vector<float> j = svd_test::jacobians(n_out, n_in, 1, act, 1.5f, 7);
+      const std::vector<double> ref = svd_test::reference_values(j.data(), sh.m, sh.n);
+      const std::vector<float> got = svd_test::gram_route(j.data(), sh.m, sh.n);
+      ASSERT_EQ(got.size(), ref.size());
+      for (std::size_t i = 0; i < ref.size(); ++i) {
+        const std::string where =
+            std::to_string(n_out) + "x" + std::to_string(n_in) + " " + to_string(a) + " sv " + std::to_string(i);
+        EXPECT_NEAR(got[i], ref[i], svd_test::gram_tolerance(ref[i], ref[0], sh.n)) << where;
+        if (ref[i] > 1e-5 * ref[0]) {
+          EXPECT_NEAR(got[i], ref[i], 1e-4 * ref[i]) << where;
+        }
+      }
     }
 }

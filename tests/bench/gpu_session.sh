@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# gpu_session.sh — a lent GPU's checks in one call, for the device tool (after
+# `../shared/gpu/pack.sh BUILD_DIR .gpu`, with carry [".gpu"]):
+#   bash tests/bench/gpu_session.sh [STEP...]
+# Steps: tests sanitize bench peer ncu (on-device.sh's own), svd (the Jacobian solvers side by side,
+# initscope_bench_svd), jacobian-run (Figure 8 with its Jacobian spectra through `initscope run`,
+# once per solver, wall time and the largest difference of the spectra's statistics). Default:
+# tests svd jacobian-run bench peer. Everything is logged to $OUT/log.txt.
+HERE=$(cd "$(dirname "$0")/../.." && pwd); OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+[ -f "$HERE/.gpu/on-device.sh" ] || { echo "gpu_session.sh: no .gpu/on-device.sh (run pack.sh, carry .gpu)"; exit 2; }
+[ $# -eq 0 ] && set -- tests svd jacobian-run bench peer
+own=(); theirs=()
+for s in "$@"; do case "$s" in svd|jacobian-run) own+=("$s");; *) theirs+=("$s");; esac; done
+[ ${#theirs[@]} -gt 0 ] && bash "$HERE/.gpu/on-device.sh" "${theirs[@]}"
+exec > >(tee -a "$OUT/log.txt") 2>&1
+[ -d /tmp/bundle ] || tar xJf "$HERE/.gpu/bundle.tar.xz" -C /tmp
+B=/tmp/bundle
+CL=$(dirname "$(find /usr/local/cuda* -name 'libcublasLt.so.*' 2>/dev/null | head -1)")
+export LD_LIBRARY_PATH=$B/lib:$CL:${LD_LIBRARY_PATH:-}
+for s in "${own[@]}"; do
+  echo; echo "=== $s ($(date +%T))"
+  case "$s" in
+    svd) timeout 240 "$B/bin/initscope_bench_svd" 1000 32 3 2 ;;
+    jacobian-run)
+      for solver in gesvd gram-batched gram-syevd; do
+        rm -rf "/tmp/jac-$solver"
+        INITSCOPE_JACOBIAN_SOLVER=$solver /usr/bin/time -f "$solver: wall %e s" timeout 200 "$B/bin/initscope" run \
+          "$B/src/experiments/glorot2010/fig8.toml" --set trials=16 --device cuda --no-plot -q --out "/tmp/jac-$solver"
+        echo "$solver rc=$?"
+      done
+      python3 - <<'PY'
+import csv, math
+def rows(s):
+    try:
+        return {(r["config_id"], r["layer"], r["statistic"]): float(r["value"]) for r in csv.DictReader(open(f"/tmp/jac-{s}/stats.csv"))
+                if r["quantity"] == "jacobian_singular_value"}
+    except OSError as e:
+        print(s, "no stats:", e); return {}
+ref = rows("gesvd")
+for s in ("gram-batched", "gram-syevd"):
+    got = rows(s)
+    worst = max((abs(got[k] - v) / max(abs(v), 1e-30), k) for k, v in ref.items() if k in got and math.isfinite(v)) if got else None
+    print(f"{s} vs gesvd: {len(got)} Jacobian statistics, largest relative difference of their values (across-trial means) {worst}")
+PY
+      ;;
+  esac
+done
