@@ -13,7 +13,8 @@
 
 namespace isc::cuda {
 
-SingularValues::SingularValues(cudaStream_t stream, SvdSolver solver) : stream_(stream), solver_(solver) {
+SingularValues::SingularValues(cudaStream_t stream, SvdSolver solver, std::size_t gram_scratch_bytes)
+    : stream_(stream), solver_(solver), gram_scratch_bytes_(gram_scratch_bytes) {
   ISC_CUSOLVER_CHECK(cusolverDnCreate(&handle_));
   ISC_CUSOLVER_CHECK(cusolverDnSetStream(handle_, stream_));
   if (solver_ != SvdSolver::Gesvd) {
@@ -87,7 +88,7 @@ void SingularValues::gram(const float* a, int m, int n, int count, float* sv, in
   if (m != m_ || n != n_) {
     // FP64 scratch per matrix: the widened matrix, its Gram matrix and eigenvalues.
     const std::size_t per_bytes = (per + nn + std::size_t(n)) * sizeof(double);
-    int group = int(std::clamp<std::size_t>(kGramScratchBytes / per_bytes, 1, 4096));
+    int group = int(std::clamp<std::size_t>(gram_scratch_bytes_ / per_bytes, 1, 4096));
     // XsyevBatched: n * lda * batch must fit in int32 (cuSOLVER's documented limit).
     if (solver_ == SvdSolver::GramBatched)
       group = int(std::max<std::size_t>(1, std::min<std::size_t>(group, std::size_t(INT32_MAX) / nn)));
@@ -97,7 +98,7 @@ void SingularValues::gram(const float* a, int m, int n, int count, float* sv, in
     gram_.reserve(std::size_t(group) * nn);
     eig_.reserve(std::size_t(group) * std::size_t(n));
     // The solver's workspace counts against the same scratch: fewer per group while it does not fit.
-    while (group > 1 && size_eigen_workspace(n, group) + std::size_t(group) * per_bytes > kGramScratchBytes)
+    while (group > 1 && size_eigen_workspace(n, group) + std::size_t(group) * per_bytes > gram_scratch_bytes_)
       group = std::max(1, group / 2);
     if (group == 1) size_eigen_workspace(n, group);
     wide_.reserve(std::size_t(group) * per);

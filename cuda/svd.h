@@ -15,7 +15,9 @@ namespace isc::cuda {
 
 class SingularValues {
  public:
-  SingularValues(cudaStream_t stream, SvdSolver solver);
+  // gram_scratch_bytes: the FP64 scratch the Gram solvers may hold (tests make it small, to work
+  // through small matrices in several groups).
+  SingularValues(cudaStream_t stream, SvdSolver solver, std::size_t gram_scratch_bytes = kGramScratchBytes);
   ~SingularValues();
   SingularValues(const SingularValues&) = delete;
   SingularValues& operator=(const SingularValues&) = delete;
@@ -24,7 +26,8 @@ class SingularValues {
   // column-major m x n matrix a + i * m * n (lda = m; m >= n >= 1; overwritten by gesvd, read by
   // the Gram solvers), and info[i] <- the solver's devInfo (0: converged; > 0: did not converge;
   // < 0: parameter -info was wrong). Workspaces are sized once per (m, n) and reused; the Gram
-  // solvers work through the matrices in groups whose FP64 scratch stays within kGramScratchBytes.
+  // solvers work through the matrices in groups whose FP64 scratch stays within gram_scratch_bytes
+  // (one matrix at least).
   void compute(float* a, int m, int n, int count, float* sv, int* info);
 
   // Downloads info[0..count) (waits for the stream): the first nonzero entry's index, or -1;
@@ -46,6 +49,7 @@ class SingularValues {
 
   cudaStream_t stream_;
   SvdSolver solver_;
+  std::size_t gram_scratch_bytes_;
   cusolverDnHandle_t handle_ = nullptr;
   cublasHandle_t blas_ = nullptr;        // the Gram solvers' DGEMM
   cusolverDnParams_t params_ = nullptr;  // the Gram solvers' 64-bit API
