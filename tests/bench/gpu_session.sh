@@ -4,7 +4,8 @@
 #   bash tests/bench/gpu_session.sh [STEP...]
 # Steps: tests sanitize bench peer ncu (on-device.sh's own), svd (the Jacobian solvers side by side,
 # initscope_bench_svd), jacobian-run (Figure 8 with its Jacobian spectra through `initscope run`,
-# once per solver, wall time and the largest difference of the spectra's statistics). Default:
+# once per CUDA solver and once on the CPU: wall times, and the largest difference of the spectra's
+# statistics from gesvd's). Default:
 # tests svd jacobian-run bench peer. Everything is logged to $OUT/log.txt.
 HERE=$(cd "$(dirname "$0")/../.." && pwd); OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 [ -f "$HERE/.gpu/on-device.sh" ] || { echo "gpu_session.sh: no .gpu/on-device.sh (run pack.sh, carry .gpu)"; exit 2; }
@@ -22,11 +23,14 @@ for s in "${own[@]}"; do
   case "$s" in
     svd) timeout 240 "$B/bin/initscope_bench_svd" 1000 32 3 2 ;;
     jacobian-run)
-      for solver in gesvd gram-batched gram-syevd; do
+      for solver in gesvd gram-batched gram-syevd cpu; do
         rm -rf "/tmp/jac-$solver"
-        INITSCOPE_JACOBIAN_SOLVER=$solver /usr/bin/time -f "$solver: wall %e s" timeout 200 "$B/bin/initscope" run \
-          "$B/src/experiments/glorot2010/fig8.toml" --set trials=16 --device cuda --no-plot -q --out "/tmp/jac-$solver"
-        echo "$solver rc=$?"
+        device=cuda; [ $solver = cpu ] && device=cpu
+        t0=$(date +%s.%N)
+        INITSCOPE_JACOBIAN_SOLVER=${solver/cpu/} timeout 200 "$B/bin/initscope" run \
+          "$B/src/experiments/glorot2010/fig8.toml" --set trials=16 --device $device --no-plot -q --out "/tmp/jac-$solver"
+        rc=$?
+        echo "$solver: rc=$rc, wall $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s (80 layer Jacobians of 1000 x 1000 or 1000 x 1024 in each of 2 configurations)"
       done
       python3 - <<'PY'
 import csv, math
@@ -37,9 +41,10 @@ def rows(s):
     except OSError as e:
         print(s, "no stats:", e); return {}
 ref = rows("gesvd")
-for s in ("gram-batched", "gram-syevd"):
+for s in ("gram-batched", "gram-syevd", "cpu"):
     got = rows(s)
-    worst = max((abs(got[k] - v) / max(abs(v), 1e-30), k) for k, v in ref.items() if k in got and math.isfinite(v)) if got else None
+    diffs = [(abs(got[k] - v) / max(abs(v), 1e-30), k) for k, v in ref.items() if k in got and math.isfinite(v)]
+    worst = max(diffs) if diffs else None
     print(f"{s} vs gesvd: {len(got)} Jacobian statistics, largest relative difference of their values (across-trial means) {worst}")
 PY
       ;;
