@@ -13,6 +13,9 @@ void launch_widen(const float* in, double* out, uint64_t n, cudaStream_t stream)
 
 // For i < count, j < n: sv[i * n + j] = singular_value_of_eigenvalue(eig[i * n + n - 1 - j]):
 // eigenvalues in ascending order (as cuSOLVER's syev* return them) to singular values, descending.
-void launch_singular_values_of_eigenvalues(const double* eig, int n, int count, float* sv, cudaStream_t stream);
+// A NaN eigenvalue (a NaN in the matrix: the solver may still report success) sets info[i] to n + 1
+// where it is 0, so that the matrix fails as gesvd's and the CPU's do, instead of giving NaNs.
+void launch_singular_values_of_eigenvalues(const double* eig, int n, int count, float* sv, int* info,
+                                           cudaStream_t stream);
 
 }  // namespace isc::cuda

@@ -132,7 +132,7 @@ void SingularValues::gram(const float* a, int m, int n, int count, float* sv, in
                                             eig_work_bytes_, host_work_.empty() ? nullptr : host_work_.data(),
                                             host_work_.size(), info + first + i));
     }
-    launch_singular_values_of_eigenvalues(eig_.get(), n, g, sv + std::size_t(first) * n, stream_);
+    launch_singular_values_of_eigenvalues(eig_.get(), n, g, sv + std::size_t(first) * n, info + first, stream_);
   }
 }
 

@@ -24,9 +24,9 @@ class SingularValues {
 
   // Queues, for i < count: sv[i * n .. i * n + n) <- the singular values, descending, of the
   // column-major m x n matrix a + i * m * n (lda = m; m >= n >= 1; overwritten by gesvd, read by
-  // the Gram solvers), and info[i] <- the solver's devInfo (0: converged; > 0: did not converge;
-  // < 0: parameter -info was wrong). Workspaces are sized once per (m, n) and reused; the Gram
-  // solvers work through the matrices in groups whose FP64 scratch stays within gram_scratch_bytes
+  // the Gram solvers), and info[i] <- the solver's devInfo (0: converged; > 0: did not converge,
+  // or, Gram solvers, n + 1: a NaN in the matrix; < 0: parameter -info was wrong). Workspaces are sized once per (m, n)
+  // and reused; the Gram solvers work through the matrices in groups whose FP64 scratch stays within gram_scratch_bytes
   // (one matrix at least).
   void compute(float* a, int m, int n, int count, float* sv, int* info);
 

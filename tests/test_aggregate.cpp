@@ -170,8 +170,9 @@ TEST(RunMemory, PeakRssDoesNotGrowWithTheTrialCount) {
 
 TEST(RunMemory, TheLimitCoversTheExpandedSweep) {
   // A sweep of 20,000 small configurations holds about 30 MB for the whole run (held_bytes): a
-  // limit below that is refused with a message that names it, and the plan under a larger one
-  // counts it among the fixed bytes.
+  // limit below that is refused with a message that names it (before expanding, as this one is:
+  // Config.TheLimitRefusesASweepTooLargeToExpand; and by the plan, which counts the held bytes
+  // among its fixed bytes), and the plan under a larger one counts them.
   std::string gains;
   for (int i = 0; i < 20000; ++i) gains += (i ? ", " : "") + std::to_string(0.5 + 1e-4 * i);
   const std::string text =
@@ -181,15 +182,18 @@ TEST(RunMemory, TheLimitCoversTheExpandedSweep) {
   ASSERT_GT(held, std::size_t(20) << 20);
   auto backend = make_backend("cpu", {});
   Overrides ov;
-  ov.sets = {"run.memory_limit_mb=" + std::to_string((held >> 20) / 2)};
-  const Experiment limited = parse_experiment(text, "many", ov);
+  const int64_t half_mb = int64_t(held >> 20) / 2;
+  ov.sets = {"run.memory_limit_mb=" + std::to_string(half_mb)};
+  EXPECT_THROW(parse_experiment(text, "many", ov), ConfigError);
+  Config limited = ex.points[0].config;
+  limited.run.memory_limit_mb = half_mb;
   try {
-    plan_memory(limited.points[0].config, *backend, held_bytes(limited));
+    plan_memory(limited, *backend, held);
     FAIL() << "a limit of half the sweep's memory was accepted";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("the sweep's configurations"), std::string::npos) << e.what();
   }
-  EXPECT_NO_THROW(plan_memory(limited.points[0].config, *backend));  // without them it fits
+  EXPECT_NO_THROW(plan_memory(limited, *backend));  // without them it fits
   ov.sets = {"run.memory_limit_mb=" + std::to_string((held >> 20) * 2)};
   const Experiment roomy = parse_experiment(text, "many", ov);
   const MemoryPlan p = plan_memory(roomy.points[0].config, *backend, held_bytes(roomy));

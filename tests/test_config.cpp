@@ -314,6 +314,52 @@ TEST(Config, ALargeSweepIsExpandedOnSeveralThreadsAsOneThreadWouldExpandIt) {
   }
 }
 
+TEST(Config, TheLimitRefusesASweepTooLargeToExpand) {
+  // Expanding holds every configuration at once, and briefly more: under run.memory_limit_mb a sweep
+  // whose expansion would not fit is refused before it is expanded, with the count and the estimate.
+  // The estimate must cover what the expanded sweep then holds (held_bytes: it is more, by the
+  // transient copies) and not be absurd (under 2.5 times that: 100,000 small configurations held
+  // 139 MiB and peaked at about 1.6 times that, docs/benchmarks.md). A sweep of 20,000 small
+  // configurations, and a trained one of 60 configurations x 201 evaluation points.
+  const auto gains = [](int n) {
+    std::string g;
+    for (int i = 0; i < n; ++i) g += (i ? ", " : "") + std::to_string(0.5 + 1e-5 * i);
+    return g;
+  };
+  const std::string sweep =
+      "samples = 4\n[network]\ninput = 8\nhidden = [8, 8]\n[sweep]\n\"network.gain\" = [" + gains(20000) + "]\n";
+  const std::string trained =
+      "samples = 4\n[data]\nkind = \"shapeset\"\n[network]\ninput = 1024\nhidden = [8]\noutput = 9\n"
+      "[train]\nupdates = 400\neval_every = 2\n[sweep]\n\"network.gain\" = [" +
+      gains(60) + "]\n";
+  for (const auto& [text, what] : {std::pair{&sweep, std::string("20000 configurations need about ")},
+                                   std::pair{&trained, std::string("60 configurations (12060 points) need about ")}}) {
+    const std::size_t held = held_bytes(parse_experiment(*text, "big.toml"));
+    Overrides ov;
+    ov.sets = {"run.memory_limit_mb=1"};
+    std::size_t estimate_mib = 0;
+    try {
+      parse_experiment(*text, "big.toml", ov);
+      ADD_FAILURE() << what << ": no refusal";
+    } catch (const ConfigError& e) {
+      const std::string m = e.what();
+      const auto at = m.find(what);
+      ASSERT_NE(at, std::string::npos) << m;
+      estimate_mib = std::stoul(m.substr(at + what.size()));
+      EXPECT_NE(m.find("MiB while they are expanded, more than run.memory_limit_mb = 1: sweep fewer values"),
+                std::string::npos)
+          << m;
+    }
+    std::printf("  %s: held %.1f MiB, expansion estimated at %zu MiB\n", what.c_str(), double(held) / (1 << 20),
+                estimate_mib);
+    EXPECT_GE(double(estimate_mib), double(held) / (1 << 20)) << what;
+    EXPECT_LE(double(estimate_mib), 2.5 * double(held) / (1 << 20) + 1) << what;
+    // A limit above the estimate expands it (the plan then has its own say).
+    ov.sets = {"run.memory_limit_mb=" + std::to_string(estimate_mib + 1)};
+    EXPECT_NO_THROW(parse_experiment(*text, "big.toml", ov)) << what;
+  }
+}
+
 TEST(Config, HeldBytesIsWhatTheAllocatorHolds) {
 #if !defined(__GLIBC__) || defined(__SANITIZE_ADDRESS__)
   GTEST_SKIP() << "needs glibc's malloc statistics (mallinfo2), which AddressSanitizer replaces";

@@ -6,6 +6,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -147,4 +148,22 @@ TEST(GpuSvd, ResultsDoNotDependOnTheBatch) {
           << to_string(solver) << ", scratch " << scratch << ": differs at value "
           << gpu_test::first_difference(all.sv, parts);
     }
+}
+
+TEST(GpuSvd, ANanMatrixFails) {
+  // A NaN in a Jacobian ends the run on the CPU (the NaN check before sgesdd). The Gram solvers'
+  // eigensolver may report success with NaN eigenvalues: they set devInfo to n + 1 then, and the
+  // backend names the NaN. The matrix after it is unaffected.
+  REQUIRE_GPU();
+  ActivationSpec act;
+  act.kind = Activation::Tanh;
+  const int n_out = 30, n_in = 50, count = 2;
+  const SvdShape sh = jacobian_svd_shape(n_out, n_in);
+  std::vector<float> j = svd_test::jacobians(n_out, n_in, count, act, 1.0f, 23);
+  j[7] = std::numeric_limits<float>::quiet_NaN();
+  for (SvdSolver solver : {SvdSolver::GramBatched, SvdSolver::GramSyevd}) {
+    const Solved got = solve(solver, j, sh.m, sh.n, count);
+    EXPECT_NE(got.info[0], 0) << to_string(solver);
+    EXPECT_EQ(got.info[1], 0) << to_string(solver);
+  }
 }

@@ -844,6 +844,31 @@ std::string base_dir_of(const std::string& file) {
   return slash == std::string::npos ? "." : (slash == 0 ? "/" : file.substr(0, slash));
 }
 
+// A heap block of n bytes as glibc's malloc holds it: 8 bytes of header, rounded up to 16, at least 32.
+std::size_t block_bytes(std::size_t n) { return n == 0 ? 0 : std::max<std::size_t>(32, (n + 8 + 15) / 16 * 16); }
+std::size_t heap_of(const std::string& s) {
+  return s.capacity() > 15 ? block_bytes(s.capacity() + 1) : 0;  // (15: libstdc++'s in-place capacity)
+}
+template <class T>
+std::size_t heap_of(const std::vector<T>& v) {
+  std::size_t n = block_bytes(v.capacity() * sizeof(T));
+  if constexpr (std::is_same_v<T, std::string>)
+    for (const auto& s : v) n += heap_of(s);
+  if constexpr (std::is_same_v<T, std::pair<std::string, std::string>>)
+    for (const auto& kv : v) n += heap_of(kv.first) + heap_of(kv.second);
+  return n;
+}
+// The heap blocks one point holds (held_bytes counts them, beside the points' array).
+std::size_t point_heap_bytes(const SweepPoint& p) {
+  const Config& c = p.config;
+  std::size_t n = heap_of(p.swept) + heap_of(p.resolved) + heap_of(p.id) + heap_of(p.train_group);
+  n += heap_of(c.name) + heap_of(c.network.hidden) + heap_of(c.network.init_name);
+  const auto& d = c.data_files;
+  n += heap_of(d.images) + heap_of(d.labels) + heap_of(d.files) + heap_of(d.test_images) + heap_of(d.test_labels) +
+       heap_of(d.test_files);
+  return n + heap_of(c.stats.percentiles) + heap_of(c.stats.quantities);
+}
+
 // A point's resolved form, id (a hash of it without name and trial count), Philox stream and
 // training group.
 void finish_point(SweepPoint& p) {
@@ -924,7 +949,6 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
     bool finished = false;        // without [train]: `point` is finished
     std::exception_ptr error;
   };
-  std::vector<Made> made(total);
   const std::string base_dir = base_dir_of(file);
   const auto has_network = [](const Flat& f) {
     for (const auto& kv : f)
@@ -962,44 +986,81 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
   // Step 1. `first_error` is the lowest index known to fail; indices above it are skipped. Every
   // index below it was handed out before it and is built, so step 2 meets the same first error as
   // one thread would, without building the rest of a large refused sweep.
+  // Builds configuration idx into m on thread slot t (what step 1 does for each).
+  const auto build_point = [&](size_t idx, size_t t, Made& m) {
+    Flat& f = flats[t];
+    if (slots[t].empty() && !values.empty()) {
+      f = base;
+      for (const auto& k : ex.sweep_keys) slots[t].push_back(&f[k]);
+    }
+    SweepPoint& p = m.point;
+    size_t rem = idx;
+    // Last key varies fastest.
+    std::vector<size_t> pick(values.size());
+    for (size_t k = values.size(); k-- > 0;) {
+      pick[k] = rem % values[k].size();
+      rem /= values[k].size();
+    }
+    p.swept.reserve(values.size());
+    for (size_t k = 0; k < values.size(); ++k) {
+      const Swept& v = values[k][pick[k]];
+      *slots[t][k] = v.leaf;  // (assigning reuses the string's room)
+      p.swept.emplace_back(ex.sweep_keys[k], v.text);
+    }
+    p.config = build(values.empty() ? base : f, default_name, nullptr, base_dir);
+    if (ov.trials) p.config.trials = *ov.trials;
+    if (ov.seed) p.config.seed = *ov.seed;
+    if (ov.threads) p.config.run.threads = *ov.threads;
+    // Training: one point per evaluation point (the implicit last sweep key `update`).
+    if (p.config.train.on()) {
+      const TrainConfig& tc = p.config.train;
+      for (int64_t u = 0; u < tc.updates; u += tc.eval_every) m.evals.push_back(u);
+      m.evals.push_back(tc.updates);
+    } else {  // one point: finished here (step 3 is for the evaluation points of training)
+      finish_point(p);
+      m.finished = true;
+    }
+  };
+  // Expanding holds every configuration at once, and briefly about twice what the points keep: under
+  // run.memory_limit_mb (which cannot be swept) a sweep too large for it is refused before it is
+  // expanded, from the first configuration's size (a large sweep's configurations hold about the
+  // same). The plan then counts what the points keep for the run (held_bytes).
+  if (total > 1) {
+    Made first;
+    try {
+      build_point(0, 0, first);
+    } catch (...) {  // step 1 reports it, in order
+      first.error = std::current_exception();
+    }
+    const int64_t limit_mb = first.error ? 0 : first.point.config.run.memory_limit_mb;
+    if (limit_mb > 0) {
+      const std::size_t points = first.finished ? 1 : first.evals.size();
+      std::size_t heap = point_heap_bytes(first.point);
+      if (!first.finished) {  // an evaluation point as step 3 makes it (with its resolved form)
+        SweepPoint e = first.point;
+        e.swept.emplace_back("update", "0");
+        finish_point(e);
+        heap = point_heap_bytes(e);
+      }
+      // Every Made at once, each point's heap blocks, and the points' array (with training, the
+      // evaluation points are made beside their configurations, then moved into it).
+      const std::size_t peak = total * (sizeof(Made) + points * (heap + sizeof(SweepPoint) * (first.finished ? 1 : 2)));
+      if (peak > (std::size_t(limit_mb) << 20))
+        throw ConfigError(file + ": the sweep's " + std::to_string(total) + " configurations" +
+                          (first.finished ? std::string() : " (" + std::to_string(total * points) + " points)") +
+                          " need about " + std::to_string((peak + (1 << 20) - 1) >> 20) +
+                          " MiB while they are expanded, more than run.memory_limit_mb = " + std::to_string(limit_mb) +
+                          ": sweep fewer values in one run, or raise the limit");
+    }
+  }
+  std::vector<Made> made(total);
   std::atomic<size_t> first_error{total};
   for_each_index([&](size_t idx, size_t t) {
     if (idx > first_error.load()) return;
     Made& m = made[idx];
     m.made = true;
     try {
-      Flat& f = flats[t];
-      if (slots[t].empty() && !values.empty()) {
-        f = base;
-        for (const auto& k : ex.sweep_keys) slots[t].push_back(&f[k]);
-      }
-      SweepPoint& p = m.point;
-      size_t rem = idx;
-      // Last key varies fastest.
-      std::vector<size_t> pick(values.size());
-      for (size_t k = values.size(); k-- > 0;) {
-        pick[k] = rem % values[k].size();
-        rem /= values[k].size();
-      }
-      p.swept.reserve(values.size());
-      for (size_t k = 0; k < values.size(); ++k) {
-        const Swept& v = values[k][pick[k]];
-        *slots[t][k] = v.leaf;  // (assigning reuses the string's room)
-        p.swept.emplace_back(ex.sweep_keys[k], v.text);
-      }
-      p.config = build(values.empty() ? base : f, default_name, nullptr, base_dir);
-      if (ov.trials) p.config.trials = *ov.trials;
-      if (ov.seed) p.config.seed = *ov.seed;
-      if (ov.threads) p.config.run.threads = *ov.threads;
-      // Training: one point per evaluation point (the implicit last sweep key `update`).
-      if (p.config.train.on()) {
-        const TrainConfig& t = p.config.train;
-        for (int64_t u = 0; u < t.updates; u += t.eval_every) m.evals.push_back(u);
-        m.evals.push_back(t.updates);
-      } else {  // one point: finished here (step 3 is for the evaluation points of training)
-        finish_point(p);
-        m.finished = true;
-      }
+      build_point(idx, t, m);
     } catch (...) {
       m.error = std::current_exception();
       for (size_t cur = first_error.load(); idx < cur && !first_error.compare_exchange_weak(cur, idx);) {
@@ -1125,34 +1186,9 @@ std::string nearest_name(const std::string& word, const std::vector<std::string>
   return best;
 }
 
-namespace {
-// A heap block of n bytes as glibc's malloc holds it: 8 bytes of header, rounded up to 16, at least 32.
-std::size_t block_bytes(std::size_t n) { return n == 0 ? 0 : std::max<std::size_t>(32, (n + 8 + 15) / 16 * 16); }
-std::size_t heap_of(const std::string& s) {
-  return s.capacity() > 15 ? block_bytes(s.capacity() + 1) : 0;  // (15: libstdc++'s in-place capacity)
-}
-template <class T>
-std::size_t heap_of(const std::vector<T>& v) {
-  std::size_t n = block_bytes(v.capacity() * sizeof(T));
-  if constexpr (std::is_same_v<T, std::string>)
-    for (const auto& s : v) n += heap_of(s);
-  if constexpr (std::is_same_v<T, std::pair<std::string, std::string>>)
-    for (const auto& kv : v) n += heap_of(kv.first) + heap_of(kv.second);
-  return n;
-}
-}  // namespace
-
 std::size_t held_bytes(const Experiment& ex) {
   std::size_t n = heap_of(ex.source) + heap_of(ex.sweep_keys) + block_bytes(ex.points.capacity() * sizeof(SweepPoint));
-  for (const SweepPoint& p : ex.points) {
-    const Config& c = p.config;
-    n += heap_of(p.swept) + heap_of(p.resolved) + heap_of(p.id) + heap_of(p.train_group);
-    n += heap_of(c.name) + heap_of(c.network.hidden) + heap_of(c.network.init_name);
-    const auto& d = c.data_files;
-    n += heap_of(d.images) + heap_of(d.labels) + heap_of(d.files) + heap_of(d.test_images) + heap_of(d.test_labels) +
-         heap_of(d.test_files);
-    n += heap_of(c.stats.percentiles) + heap_of(c.stats.quantities);
-  }
+  for (const SweepPoint& p : ex.points) n += point_heap_bytes(p);
   return n;
 }
 
