@@ -983,9 +983,6 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
   // spent outside build()).
   std::vector<Flat> flats(threads);
   std::vector<std::vector<Leaf*>> slots(threads);
-  // Step 1. `first_error` is the lowest index known to fail; indices above it are skipped. Every
-  // index below it was handed out before it and is built, so step 2 meets the same first error as
-  // one thread would, without building the rest of a large refused sweep.
   // Builds configuration idx into m on thread slot t (what step 1 does for each).
   const auto build_point = [&](size_t idx, size_t t, Made& m) {
     Flat& f = flats[t];
@@ -1021,7 +1018,7 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
       m.finished = true;
     }
   };
-  // Expanding holds every configuration at once, and briefly about twice what the points keep: under
+  // Expanding holds every configuration at once, and briefly about 1.6 times what the points keep: under
   // run.memory_limit_mb (which cannot be swept) a sweep too large for it is refused before it is
   // expanded, from the first configuration's size (a large sweep's configurations hold about the
   // same). The plan then counts what the points keep for the run (held_bytes).
@@ -1053,6 +1050,9 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
                           ": sweep fewer values in one run, or raise the limit");
     }
   }
+  // Step 1. `first_error` is the lowest index known to fail; indices above it are skipped. Every
+  // index below it was handed out before it and is built, so step 2 meets the same first error as
+  // one thread would, without building the rest of a large refused sweep.
   std::vector<Made> made(total);
   std::atomic<size_t> first_error{total};
   for_each_index([&](size_t idx, size_t t) {
