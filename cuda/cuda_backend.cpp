@@ -24,7 +24,8 @@ namespace isc::cuda {
 namespace {
 // Device memory the runner must not plan with: cuBLAS and cuSOLVER workspaces, the CUDA context's
 // own growth, the statistics arrays (a few KiB per trial), per-unit biases, Jacobian scratch
-// (cuda_backend_backward.cpp caps it) and fragmentation.
+// (cuda_backend_backward.cpp caps it at 128 MiB; the Gram solvers add up to 192 MiB of FP64
+// scratch, cuda/svd.h) and fragmentation.
 std::size_t memory_margin(std::size_t total) { return std::max<std::size_t>(std::size_t(768) << 20, total / 20); }
 }  // namespace
 
