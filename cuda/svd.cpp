@@ -94,7 +94,7 @@ void SingularValues::gram(const float* a, int m, int n, int count, float* sv, in
       group = int(std::max<std::size_t>(1, std::min<std::size_t>(group, std::size_t(INT32_MAX) / nn)));
     else
       group = std::min(group, 16);  // one Xsyevd call per matrix: the group only batches the DGEMM
-    group_ = 0;                     // (until sized, should an allocation below throw)
+    m_ = n_ = -1;  // unsized until the end (should an allocation below throw, the next call sizes again)
     gram_.reserve(std::size_t(group) * nn);
     eig_.reserve(std::size_t(group) * std::size_t(n));
     // The solver's workspace counts against the same scratch: fewer per group while it does not fit.

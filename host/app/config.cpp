@@ -1022,14 +1022,15 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
   // run.memory_limit_mb (which cannot be swept) a sweep too large for it is refused before it is
   // expanded, from the first configuration's size (a large sweep's configurations hold about the
   // same). The plan then counts what the points keep for the run (held_bytes).
+  Made first;  // configuration 0, built here and kept for step 1
   if (total > 1) {
-    Made first;
     try {
       build_point(0, 0, first);
-    } catch (...) {  // step 1 reports it, in order
-      first.error = std::current_exception();
+      first.made = true;
+    } catch (...) {  // step 1 builds it again and reports it, in order
+      first = Made{};
     }
-    const int64_t limit_mb = first.error ? 0 : first.point.config.run.memory_limit_mb;
+    const int64_t limit_mb = first.made ? first.point.config.run.memory_limit_mb : 0;
     if (limit_mb > 0) {
       const std::size_t points = first.finished ? 1 : first.evals.size();
       std::size_t heap = point_heap_bytes(first.point);
@@ -1054,10 +1055,12 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
   // index below it was handed out before it and is built, so step 2 meets the same first error as
   // one thread would, without building the rest of a large refused sweep.
   std::vector<Made> made(total);
+  if (first.made) made[0] = std::move(first);
   std::atomic<size_t> first_error{total};
   for_each_index([&](size_t idx, size_t t) {
     if (idx > first_error.load()) return;
     Made& m = made[idx];
+    if (m.made) return;  // (configuration 0, built above)
     m.made = true;
     try {
       build_point(idx, t, m);
