@@ -62,6 +62,22 @@ TEST(JsonText, ObjectsKeepNlohmannsKeyOrderAndRefuseARepeatedKey) {
   EXPECT_EQ(o.text(), ref.dump());
   EXPECT_EQ(JsonObject().text(), "{}");
   EXPECT_THROW(o.add("b", 3), std::logic_error);
+  // Keys given in order are written without a sort; either way, text_with merges the two objects'
+  // keys into one order and refuses a key in both.
+  JsonObject in_order, also_in_order, out_of_order;
+  in_order.add("a", 1).add("c", 3).add("e", 5);
+  EXPECT_THROW(in_order.add("e", 6), std::logic_error);
+  also_in_order.add("b", 2).add("d", 4).add("f", 6);
+  out_of_order.add("f", 6).add("b", 2).add("d", 4);
+  const std::string merged = R"({"a":1,"b":2,"c":3,"d":4,"e":5,"f":6})";
+  EXPECT_EQ(in_order.text_with(also_in_order), merged);
+  EXPECT_EQ(also_in_order.text_with(in_order), merged);
+  EXPECT_EQ(in_order.text_with(out_of_order), merged);
+  EXPECT_EQ(out_of_order.text_with(in_order), merged);
+  EXPECT_EQ(in_order.text_with(JsonObject()), in_order.text());
+  EXPECT_EQ(JsonObject().text_with(out_of_order), R"({"b":2,"d":4,"f":6})");
+  EXPECT_THROW(in_order.text_with(JsonObject().add("c", 0)), std::logic_error);
+  EXPECT_THROW(out_of_order.text_with(JsonObject().add("f", 0)), std::logic_error);
 }
 
 TEST(JsonText, IndentationIsDumpsIndentation) {
@@ -86,7 +102,7 @@ TEST(JsonText, IndentationIsDumpsIndentation) {
 
 namespace {
 // Every point's resolved text is its reference's dump; its id is the hash of that dump without name
-// and trials, as it always was.
+// and trials, as it always was; a trained point's group, that without its update too.
 void expect_resolved_matches(const Experiment& ex, const std::string& what) {
   ASSERT_FALSE(ex.points.empty()) << what;
   for (const auto& p : ex.points) {
@@ -97,6 +113,14 @@ void expect_resolved_matches(const Experiment& ex, const std::string& what) {
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(ref.dump())));
     ASSERT_EQ(p.id, std::string(buf, 12)) << what;
+    // A trained configuration's group: the same without the evaluation point's update.
+    if (p.config.train.on()) {
+      ref["train"].erase("update");
+      std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(ref.dump())));
+      ASSERT_EQ(p.train_group, std::string(buf, 12)) << what;
+    } else {
+      ASSERT_TRUE(p.train_group.empty()) << what;
+    }
   }
 }
 }  // namespace

@@ -14,6 +14,7 @@
 #include "host/app/backends.h"
 #include "host/app/config.h"
 #include "host/app/output.h"
+#include "host/app/parts_log.h"
 #include "host/app/results_writer.h"
 #include "host/app/runner.h"
 #include "tests/file_util.h"
@@ -21,8 +22,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -523,5 +526,65 @@ TEST(ManifestStream, TheStreamedManifestIsTheWholeDocument) {
   }
   for (const auto& e : fs::directory_iterator(dir))
     EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
+  fs::remove_all(dir);
+}
+
+TEST(PartsLogOrder, NoRecordReachesTheFileBeforeItsPrerequisite) {
+  // The folder's experiment.json is committed on a thread of its own while the run starts: the log
+  // must write no record before that is done, and must report its failure at every later write and
+  // sync (also a sync with nothing appended: a run whose ranges were all resumed).
+  const fs::path dir = fs::temp_directory_path() / ("initscope_log_order_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  isc::Overrides ov;
+  ov.trials = 2;
+  const isc::Experiment ex = isc::parse_experiment("samples = 4\n[network]\ninput = 6\nhidden = [5]\n", "o.toml", ov);
+  auto backend = isc::make_backend("cpu", {});
+  const std::vector<isc::ConfigResult> rs = isc::run_experiment(ex, *backend);
+  ASSERT_EQ(rs.size(), 1u);
+  const std::string payload = isc::encode_part(rs[0], "0123456789abcdef", false);
+  {
+    isc::PartsLog log((dir / "a.log").string(), true);
+    std::promise<void> ready;
+    log.write_after(ready.get_future());
+    uintmax_t before = 1;
+    std::thread done_later([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      before = fs::file_size(dir / "a.log");
+      ready.set_value();
+    });
+    log.append(payload);
+    log.sync();  // waits for `ready`
+    done_later.join();
+    EXPECT_EQ(before, 0u) << "a record was written before its prerequisite";
+    EXPECT_GT(fs::file_size(dir / "a.log"), payload.size());
+  }
+  {
+    isc::PartsLog log((dir / "b.log").string(), true);
+    std::promise<void> ready;
+    ready.set_exception(std::make_exception_ptr(std::runtime_error("cannot write experiment.json.tmp: no space")));
+    log.write_after(ready.get_future());
+    try {
+      log.append(payload);  // (it writes, and so reports, only 0.2 s after the log was opened)
+    } catch (const std::runtime_error&) {
+    }
+    for (int k = 0; k < 2; ++k) {
+      try {
+        log.flush();
+        ADD_FAILURE() << "flush " << k << " did not report the failed prerequisite";
+      } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("experiment.json.tmp: no space"), std::string::npos) << e.what();
+      }
+    }
+    EXPECT_THROW(log.sync(), std::runtime_error);
+    EXPECT_EQ(fs::file_size(dir / "b.log"), 0u);
+  }
+  {
+    isc::PartsLog log((dir / "c.log").string(), true);
+    std::promise<void> ready;
+    ready.set_exception(std::make_exception_ptr(std::runtime_error("cannot flush experiment.json.tmp")));
+    log.write_after(ready.get_future());
+    EXPECT_THROW(log.sync(), std::runtime_error);  // nothing appended
+  }
   fs::remove_all(dir);
 }

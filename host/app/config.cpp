@@ -732,70 +732,77 @@ struct ResolvedText {
 };
 
 ResolvedText resolved_text(const Config& c) {
+  // Every object's members are given in key order (JsonObject writes them so without sorting).
   ResolvedText r;
   const auto& n = c.network;
   JsonObject net;
-  net.add("input", n.input)
-      .add("hidden", n.hidden)
-      .add("output", n.output)
-      .add("activation", to_string(n.activation.kind))
-      .add("negative_slope", n.activation.slope)
-      .add("init", n.init_name)
-      .add("gain", n.init.gain)
-      .add("init_value", n.init.value)
-      .add("init_bound", n.init.bound)
+  net.add("activation", to_string(n.activation.kind))
       .add("bias", n.bias)
-      .add("bias_std", n.bias_std);
+      .add("bias_std", n.bias_std)
+      .add("gain", n.init.gain)
+      .add("hidden", n.hidden)
+      .add("init", n.init_name)
+      .add("init_bound", n.init.bound)
+      .add("init_value", n.init.value)
+      .add("input", n.input)
+      .add("negative_slope", n.activation.slope)
+      .add("output", n.output);
   r.network = net.text();
   JsonObject data;
+  const auto& f = c.data_files;
+  if (c.data == DataKind::Cifar10) data.add("files", f.files);
+  if (c.data == DataKind::Idx) data.add("images", f.images);
   data.add("kind", to_string(c.data));
+  if (c.data == DataKind::Idx) data.add("labels", f.labels);
   if (c.pair_correlation != 0.0) data.add("pair_correlation", c.pair_correlation);
-  if (c.data == DataKind::Shapeset) data.add("seed", c.data_files.seed);
-  if (c.data == DataKind::Idx) data.add("images", c.data_files.images).add("labels", c.data_files.labels);
-  if (c.data == DataKind::Cifar10) data.add("files", c.data_files.files);
-  if (c.data_files.has_test()) {
+  if (c.data == DataKind::Shapeset) data.add("seed", f.seed);
+  if (f.has_test()) {
     if (c.data == DataKind::Idx)
-      data.add("test_images", c.data_files.test_images).add("test_labels", c.data_files.test_labels);
+      data.add("test_images", f.test_images).add("test_labels", f.test_labels);
     else
-      data.add("test_files", c.data_files.test_files);
+      data.add("test_files", f.test_files);
   }
   r.data = data.text();
-  JsonObject stats;
-  stats.add("bins", c.stats.bins)
-      .add("preactivation_range", std::vector<float>{c.stats.preactivation_range.lo, c.stats.preactivation_range.hi})
-      .add("activation_range", std::vector<float>{c.stats.activation_range.lo, c.stats.activation_range.hi})
-      .add("percentiles", c.stats.percentiles)
-      .add("saturation_threshold", n.activation.threshold)
-      .add("quantities", c.stats.quantities);
-  JsonObject top;
-  top.add("seed", c.seed).add("samples", c.samples).raw("network", r.network).raw("data", r.data);
-  if (c.run.tf32) top.add("precision", "tf32");
   const auto& q = c.stats.quantities;
   const bool backward = std::any_of(
       q.begin(), q.end(), [](const std::string& x) { return x == "backprop_gradient" || x == "weight_gradient"; });
+  const bool jacobian = std::find(q.begin(), q.end(), "jacobian_singular_value") != q.end();
+  JsonObject stats;
+  stats.add("activation_range", std::vector<float>{c.stats.activation_range.lo, c.stats.activation_range.hi})
+      .add("bins", c.stats.bins);
   if (backward) {
     if (c.stats.gradient_linear)
       stats.add("gradient_bins", "linear");
     else
       stats.add("gradient_linthresh", c.stats.gradient_linthresh);
     stats.add("gradient_max", c.stats.gradient_max);
-    top.raw("targets", JsonObject().add("kind", c.targets == TargetKind::Random ? "random" : "teacher").text());
   }
-  if (std::find(q.begin(), q.end(), "jacobian_singular_value") != q.end()) {
+  if (jacobian) {
     stats.add("jacobian_range", std::vector<float>{c.stats.jacobian_range.lo, c.stats.jacobian_range.hi});
     stats.add("jacobian_samples", c.stats.jacobian_samples);
   }
-  top.add("stats", stats);
+  stats.add("percentiles", c.stats.percentiles)
+      .add("preactivation_range", std::vector<float>{c.stats.preactivation_range.lo, c.stats.preactivation_range.hi})
+      .add("quantities", q)
+      .add("saturation_threshold", n.activation.threshold);
+  JsonObject top;
+  top.raw("data", r.data).raw("network", r.network);
+  if (c.run.tf32) top.add("precision", "tf32");
+  top.add("samples", c.samples).add("seed", c.seed).add("stats", stats);
+  if (backward)
+    top.raw("targets", JsonObject().add("kind", c.targets == TargetKind::Random ? "random" : "teacher").text());
   JsonObject& id = top;  // (top is not used after this)
   if (c.train.on()) {
-    JsonObject t;
-    t.add("updates", c.train.updates)
-        .add("eval_every", c.train.eval_every)
-        .add("learning_rate", c.train.learning_rate)
-        .add("minibatch", c.train.minibatch);
-    r.group = top.text_with(JsonObject().add("train", t));
-    t.add("update", c.train.update);
-    id.add("train", t);
+    const auto train = [&](bool update) {
+      JsonObject t;
+      t.add("eval_every", c.train.eval_every)
+          .add("learning_rate", c.train.learning_rate)
+          .add("minibatch", c.train.minibatch);
+      if (update) t.add("update", c.train.update);
+      return t.add("updates", c.train.updates);
+    };
+    r.group = top.text_with(JsonObject().add("train", train(false)));
+    id.add("train", train(true));
   }
   r.id = id.text();
   r.full = id.text_with(JsonObject().add("name", c.name).add("trials", c.trials));

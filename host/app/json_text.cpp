@@ -46,8 +46,10 @@ std::string json_value(const std::string& s) {
 std::string json_value(const char* s) { return json_value(std::string(s)); }
 
 JsonObject& JsonObject::raw(std::string key, std::string text) {
-  for (const auto& m : members_)
-    if (m.first == key) throw std::logic_error("JsonObject: key '" + key + "' given twice");
+  if (ordered_ && !members_.empty() && !(members_.back().first < key)) ordered_ = false;
+  if (!ordered_)  // (in order, a repeated key would not be greater than the one before)
+    for (const auto& m : members_)
+      if (m.first == key) throw std::logic_error("JsonObject: key '" + key + "' given twice");
   members_.emplace_back(std::move(key), std::move(text));
   return *this;
 }
@@ -57,20 +59,28 @@ std::string JsonObject::text_with(const JsonObject& more) const { return text_of
 
 std::string JsonObject::text_of(const JsonObject* more) const {
   using Member = std::pair<std::string, std::string>;
+  static const std::vector<Member> kNone;
+  const std::vector<Member>& b = more ? more->members_ : kNone;
   std::vector<const Member*> order;
-  order.reserve(members_.size() + (more ? more->members_.size() : 0));
+  order.reserve(members_.size() + b.size());
   std::size_t bytes = 2;
-  for (const auto* list : {&members_, more ? &more->members_ : nullptr}) {
-    if (!list) continue;
-    for (const auto& m : *list) {
-      order.push_back(&m);
-      bytes += m.first.size() + m.second.size() + 4;
-    }
+  for (const auto* list : {&members_, &b})
+    for (const auto& m : *list) bytes += m.first.size() + m.second.size() + 4;
+  const auto before = [](const Member* x, const Member* y) { return x->first < y->first; };
+  if (ordered_ && (!more || more->ordered_)) {  // one or two ordered runs: merged
+    std::size_t i = 0, j = 0;
+    while (i < members_.size() || j < b.size())
+      order.push_back(j == b.size() || (i < members_.size() && members_[i].first < b[j].first) ? &members_[i++]
+                                                                                               : &b[j++]);
+  } else {
+    for (const auto* list : {&members_, &b})
+      for (const auto& m : *list) order.push_back(&m);
+    std::sort(order.begin(), order.end(), before);
   }
-  std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-  for (std::size_t i = 1; i < order.size(); ++i)
-    if (order[i]->first == order[i - 1]->first)
-      throw std::logic_error("JsonObject: key '" + order[i]->first + "' given twice");
+  if (more)  // (one object's keys were refused twice as they were given)
+    for (std::size_t i = 1; i < order.size(); ++i)
+      if (order[i]->first == order[i - 1]->first)
+        throw std::logic_error("JsonObject: key '" + order[i]->first + "' given twice");
   std::string t;
   t.reserve(bytes);
   t += '{';

@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <sstream>
 
@@ -594,7 +595,7 @@ int main(int argc, char** argv) {
                    cmdline.c_str());
       return sig == SIGTERM ? 143 : 130;
     }
-    out.sync();
+    if (shard_n > 0) out.sync();  // (a whole run's log is synced beside its final outputs, below)
     if (out.resumed() > 0 && !quiet)
       std::fprintf(stderr, "initscope: %d committed range%s of trials resumed from %s/parts\n", out.resumed(),
                    out.resumed() == 1 ? "" : "s", dir.c_str());
@@ -607,7 +608,11 @@ int main(int argc, char** argv) {
     }
     info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (info.per_trial) out.assemble_trials(ex);
-    writer->finish(info);
+    // The parts log is synced on a thread of its own while the writer syncs the final outputs (each
+    // waits for the disk: in turn they took 2-3 ms more of a 0.4 s sweep here); it is durable before
+    // they are renamed into place. (Where no thread can start, get() syncs it there.)
+    std::future<void> parts_synced = std::async(std::launch::async | std::launch::deferred, [&out] { out.sync(); });
+    writer->finish(info, [&parts_synced] { parts_synced.get(); });
     if (!quiet) {
       std::cout << isc::summary_table(ex, shown);
       if (units_done > shown.size())

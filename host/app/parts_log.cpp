@@ -168,7 +168,8 @@ ConfigResult decode_part(const std::string& payload, const SweepPoint& p) {
   return out;
 }
 
-PartsLog::PartsLog(const std::string& path, bool writable) : path_(path), last_sync_(now_seconds()) {
+PartsLog::PartsLog(const std::string& path, bool writable)
+    : path_(path), last_sync_(now_seconds()), last_flush_(last_sync_) {
   fd_ = ::open(path.c_str(), writable ? (O_RDWR | O_CREAT) : O_RDONLY, 0644);
   if (fd_ < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
   struct stat st {};
@@ -246,9 +247,23 @@ const PartsLog::Record& PartsLog::append(const std::string& payload) {
   return records_.back();
 }
 
+void PartsLog::write_after(std::future<void> ready) { ready_ = std::move(ready); }
+
+void PartsLog::wait_ready() {
+  if (ready_.valid()) {
+    try {
+      ready_.get();
+    } catch (...) {
+      not_ready_ = std::current_exception();
+    }
+  }
+  if (not_ready_) std::rethrow_exception(not_ready_);
+}
+
 void PartsLog::flush() {
   last_flush_ = now_seconds();
   if (gathered_.empty()) return;
+  wait_ready();
   std::size_t off = 0;
   while (off < gathered_.size()) {
     const ssize_t w = ::pwrite(fd_, gathered_.data() + off, gathered_.size() - off, off_t(written_ + off));
@@ -276,6 +291,7 @@ void PartsLog::flush() {
 
 void PartsLog::sync() {
   flush();
+  wait_ready();  // (also when nothing was appended: a run that resumed every range)
   if (!dirty_) return;
   if (::fdatasync(fd_) != 0) throw std::runtime_error("cannot flush " + path_ + ": " + std::strerror(errno));
   dirty_ = false;

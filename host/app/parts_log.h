@@ -11,6 +11,8 @@
 // last second of results, which a resumed run recomputes; it never makes a damaged record look whole.
 #pragma once
 #include <cstdint>
+#include <exception>
+#include <future>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -68,9 +70,12 @@ class PartsLog {
   // Writes the gathered records to the file.
   void flush();
   // Writes them and flushes the file to disk (fdatasync); called at most every `period` seconds by
-  // maybe_sync, and when the run ends or stops.
+  // maybe_sync, and when the run ends or stops. Waits for write_after's `ready` in any case.
   void sync();
   void maybe_sync(double period_seconds = 1.0);
+  // No record reaches the file before `ready` has finished (the folder's experiment.json, committed
+  // on a thread of its own). Its error is thrown by the write that waited, and by every later one.
+  void write_after(std::future<void> ready);
 
  private:
   std::string path_;
@@ -81,6 +86,9 @@ class PartsLog {
   bool dirty_ = false;
   double last_sync_ = 0.0, last_flush_ = 0.0;
   std::vector<Record> records_;
+  void wait_ready();              // joins ready_; throws its error
+  std::future<void> ready_;       // see write_after
+  std::exception_ptr not_ready_;  // its error
 };
 
 }  // namespace isc

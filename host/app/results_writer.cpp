@@ -90,7 +90,7 @@ void ResultsWriter::flush(File& f, bool all) {
   // Handing the bytes to the disk alone did not suffice on a VM's disk (ext4 on virtio): there the
   // final sync of a 1,000-configuration sweep's 48 MB took 7-70 ms, as long as with nothing
   // handed over, while syncing every 4 MB left 8 ms to the end (docs/benchmarks.md).
-  if (!all && f.bytes - f.durable >= kSyncBytes) {
+  if (!all && f.bytes - f.durable >= kSyncBytes && !final_sync_next_.load(std::memory_order_relaxed)) {
     if (::fdatasync(f.fd) != 0)
       throw std::runtime_error("cannot flush " + f.tmp + ": " + std::strerror(errno) + " (disk full?)");
     f.durable = f.synced = f.bytes;
@@ -174,13 +174,14 @@ void ResultsWriter::add(ConfigResult&& r) {
   if (error_) std::rethrow_exception(error_);
   if (queue_.empty()) oldest_ = std::chrono::steady_clock::now();
   queue_.push_back(std::move(r));
-  ++added_;
+  if (++added_ == ex_.points.size()) final_sync_next_ = true;  // the last: finish() comes next
   const bool wake = queue_.size() >= kBatch;
   lock.unlock();
   if (wake) cv_.notify_all();
 }
 
-void ResultsWriter::finish(RunInfo info) {
+void ResultsWriter::finish(RunInfo info, const std::function<void()>& before_commit) {
+  final_sync_next_ = true;
   {
     std::unique_lock<std::mutex> lock(mu_);
     finishing_ = true;
@@ -245,6 +246,7 @@ void ResultsWriter::finish(RunInfo info) {
     f.fd = -1;
     if (err != 0) throw std::runtime_error("cannot flush " + f.tmp + ": " + std::strerror(err));
   }
+  if (before_commit) before_commit();
   // Figures and report.html drawn from earlier outputs would contradict these: they go first, and
   // `initscope plot` (after the run, unless --no-plot) draws them again.
   std::error_code ec;

@@ -1,10 +1,12 @@
 // results_writer.h — the final outputs (stats.csv, histograms.csv, theory.csv, manifest.json) written
 // as the configurations come, in configuration order, each under a temporary name until finish().
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -42,8 +44,9 @@ class ResultsWriter {
   // older run, and files that would contradict these (trials.csv, and trials.csv.gz unless
   // info.per_trial); renames the CSVs into place; completes manifest.json (each file's size and
   // CRC-32, the run's facts) and renames it last. A folder left half-written by a kill is recognized by `initscope
-  // plot` until the same command finishes it.
-  void finish(RunInfo info);
+  // plot` until the same command finishes it. `before_commit`, when given, runs after every file is
+  // synced and before the first rename (the caller's own sync, overlapped with these, joins there).
+  void finish(RunInfo info, const std::function<void()>& before_commit = {});
 
  private:
   struct File {
@@ -78,6 +81,10 @@ class ResultsWriter {
   std::chrono::steady_clock::time_point oldest_;  // when the queue last became non-empty
   bool draining_ = false;                         // woken: write until the queue is empty
   bool closing_ = false, busy_ = false, finishing_ = false;
+  // Set when the last configuration is added, and by finish(): finish()'s fsync of every file follows,
+  // so the writer thread's last rows skip their periodic fdatasync (that one ran alone, after the
+  // last configuration, 2-4 ms here).
+  std::atomic<bool> final_sync_next_{false};
   std::exception_ptr error_;
   std::thread thread_;
   bool finished_ = false;
