@@ -136,8 +136,7 @@ void CudaBackend::jacobian_stats(const Buffer& s, const Buffer& w, const Activat
                              std::to_string(n_in) + " Jacobian of layer " + std::to_string(layer + 1) + ", trial " +
                              std::to_string(chunk_.first_trial + uint64_t(bad / J)) + ", sample " +
                              std::to_string(bad % J) + " (devInfo " + std::to_string(value) +
-                             (svd_->solver() != SvdSolver::Gesvd && value == sh.n + 1 ? ": a NaN in the matrix" : "") +
-                             ")");
+                             (value == sh.n + 1 ? ": a NaN in the matrix" : "") + ")");
   // Pooled per trial: [j * k + i].
   const StatsLaunch l =
       stats_launch(int(Quantity::JacobianSingularValue), singular_values_.get(), uint64_t(J) * k, layer);

@@ -23,12 +23,12 @@ class SingularValues {
   SingularValues& operator=(const SingularValues&) = delete;
 
   // Queues, for i < count: sv[i * n .. i * n + n) <- the singular values, descending, of the
-  // column-major m x n matrix a + i * m * n (lda = m; m >= n >= 1; overwritten by gesvd, read by
-  // the Gram solvers), and info[i] <- the solver's devInfo (0: converged; > 0: did not converge,
-  // or, Gram solvers, n + 1: a NaN in the matrix; < 0: parameter -info was wrong). Workspaces are sized once per (m, n)
-  // and reused; the Gram solvers work through the matrices in groups whose FP64 scratch stays within gram_scratch_bytes
-  // (one matrix at least).
-  void compute(float* a, int m, int n, int count, float* sv, int* info);
+  // column-major m x n matrix a + i * m * n (lda = m; m >= n >= 1; not modified), and info[i] <- the
+  // solver's devInfo (0: converged; > 0: did not converge; n + 1: a NaN in the matrix; < 0:
+  // parameter -info was wrong). A matrix's values do not depend on its position in the batch nor
+  // on count. Workspaces are sized once per (m, n) and reused; the Gram solvers work through the
+  // matrices in groups whose FP64 scratch stays within gram_scratch_bytes (one matrix at least).
+  void compute(const float* a, int m, int n, int count, float* sv, int* info);
 
   // Downloads info[0..count) (waits for the stream): the first nonzero entry's index, or -1;
   // *value gets that entry.
@@ -42,7 +42,7 @@ class SingularValues {
   static constexpr std::size_t kGramScratchBytes = std::size_t(192) << 20;
 
  private:
-  void gesvd(float* a, int m, int n, int count, float* sv, int* info);
+  void gesvd(const float* a, int m, int n, int count, float* sv, int* info);
   void gram(const float* a, int m, int n, int count, float* sv, int* info);
   // Sizes the Gram solver's workspace for groups of `group` n x n matrices; returns its device bytes.
   std::size_t size_eigen_workspace(int n, int group);
@@ -54,8 +54,10 @@ class SingularValues {
   cublasHandle_t blas_ = nullptr;        // the Gram solvers' DGEMM
   cusolverDnParams_t params_ = nullptr;  // the Gram solvers' 64-bit API
   int m_ = -1, n_ = -1, group_ = 0, lwork_ = 0;
-  DeviceArray<float> work_, rwork_;
+  DeviceArray<float> work_, rwork_, copy_;  // gesvd's workspaces; the matrix it works on
+  DeviceArray<int> nan_;                    // per matrix of the call: 1 if it holds a NaN
   DeviceArray<double> wide_, gram_, eig_;
+  std::size_t wide_stride_ = 0, gram_ld_ = 0, eig_stride_ = 0;  // in doubles (see gram())
   DeviceArray<char> eig_work_;
   std::size_t eig_work_bytes_ = 0;
   std::vector<char> host_work_;
