@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/app/backends.h"
+#include "host/app/background_sync.h"
 #include "host/app/config.h"
 #include "host/app/output.h"
 #include "host/app/parts_log.h"
@@ -586,5 +587,42 @@ TEST(PartsLogOrder, NoRecordReachesTheFileBeforeItsPrerequisite) {
     log.write_after(ready.get_future());
     EXPECT_THROW(log.sync(), std::runtime_error);  // nothing appended
   }
+  fs::remove_all(dir);
+}
+
+TEST(BackgroundSync, SyncsWrittenFilesAndReportsAFailedSync) {
+  // A regular file written and handed over is synced without error; a file whose sync fails (a
+  // pipe: fdatasync gives EINVAL) has its error reported by error() and by remove(), which the owner
+  // must report (its own sync may not see it again). remove() leaves no sync of the file behind.
+  const fs::path dir = fs::temp_directory_path() / ("initscope_bgsync_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const int fd = ::open((dir / "f").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  {
+    isc::BackgroundSync bg;
+    ASSERT_TRUE(bg.running());
+    const int file = bg.add(fd), pipe_end = bg.add(p[1]);
+    for (int k = 0; k < 20; ++k) {
+      const std::string line = "line " + std::to_string(k) + "\n";
+      ASSERT_EQ(::write(fd, line.data(), line.size()), ssize_t(line.size()));
+      bg.wrote(file);
+    }
+    ASSERT_EQ(::write(p[1], "x", 1), 1);
+    bg.wrote(pipe_end);
+    // The failed sync is reported once the thread has tried it (within a few seconds at most).
+    for (int k = 0; k < 500 && bg.error(pipe_end) == 0; ++k) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(bg.error(pipe_end), EINVAL);
+    EXPECT_EQ(bg.remove(pipe_end), EINVAL);
+    EXPECT_EQ(bg.error(file), 0);
+    EXPECT_EQ(bg.remove(file), 0);
+    bg.wrote(file);  // a removed file is not synced any more (fd closed below)
+  }
+  ::close(fd);
+  ::close(p[0]);
+  ::close(p[1]);
+  EXPECT_EQ(fs::file_size(dir / "f"), 150u);
   fs::remove_all(dir);
 }

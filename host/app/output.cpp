@@ -304,7 +304,7 @@ uint64_t estimated_output_bytes(const Experiment& ex, bool per_trial) {
     for (int q = 0; q < kQuantities; ++q)
       if (spec.enabled[q]) {
         slots += uint64_t(spec.range[q].bins) + 2;
-        stats += statistic_names(spec, statistic_context(p.config, q)).size();
+        stats += statistic_count(spec, statistic_context(p.config, q));
         ++quantities;
       }
     bytes += layers * (slots * (80 + 24) + stats * (90 + 40)) + (layers + 1) * 120;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "host/app/background_sync.h"
 #include "host/app/binary_io.h"
 #include "host/app/output.h"
 
@@ -206,6 +207,10 @@ PartsLog::PartsLog(const std::string& path, bool writable)
   damaged_ = size - at;
   if (damaged_ > 0 && writable && ::ftruncate(fd_, off_t(at)) != 0)
     throw std::runtime_error("cannot cut the damaged end off " + path + ": " + std::strerror(errno));
+  if (writable) {
+    background_ = std::make_unique<BackgroundSync>();
+    slot_ = background_->add(fd_);
+  }
 }
 
 PartsLog::~PartsLog() {
@@ -217,6 +222,7 @@ PartsLog::~PartsLog() {
     // complete record.
   }
   if (dirty_) ::fdatasync(fd_);
+  if (background_) background_->remove(slot_);
   ::close(fd_);
 }
 
@@ -287,18 +293,28 @@ void PartsLog::flush() {
   written_ += gathered_.size();
   gathered_.clear();
   dirty_ = true;
+  if (background_) background_->wrote(slot_);
 }
 
 void PartsLog::sync() {
   flush();
   wait_ready();  // (also when nothing was appended: a run that resumed every range)
-  if (!dirty_) return;
-  if (::fdatasync(fd_) != 0) throw std::runtime_error("cannot flush " + path_ + ": " + std::strerror(errno));
-  dirty_ = false;
-  last_sync_ = now_seconds();
+  if (dirty_) {
+    if (::fdatasync(fd_) != 0) throw std::runtime_error("cannot flush " + path_ + ": " + std::strerror(errno));
+    dirty_ = false;
+    last_sync_ = now_seconds();
+  }
+  background_error();
+}
+
+void PartsLog::background_error() const {
+  // (This file's own fdatasync may not see again an error the background one saw.)
+  if (const int err = background_ ? background_->error(slot_) : 0)
+    throw std::runtime_error("cannot flush " + path_ + ": " + std::strerror(err) + " (disk full?)");
 }
 
 void PartsLog::maybe_sync(double period) {
+  if (background_ && background_->running()) return background_error();
   if ((dirty_ || !gathered_.empty()) && now_seconds() - last_sync_ >= period) sync();
 }
 

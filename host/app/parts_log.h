@@ -7,12 +7,14 @@
 // record is appended with one write(): once write() returns, the record survives the process being
 // killed at any moment (it is in the page cache). A kill during the write leaves a short or damaged
 // record at the end, which the next run cuts off (the range is computed again). The log is synced to
-// disk at most about once a second and when the run ends or stops, so a power loss costs at most the
-// last second of results, which a resumed run recomputes; it never makes a damaged record look whole.
+// disk by a thread of its own as records are written (background_sync.h), and when the run ends or
+// stops, so a power loss costs at most the last moments of results (a second where no thread can
+// start), which a resumed run recomputes; it never makes a damaged record look whole.
 #pragma once
 #include <cstdint>
 #include <exception>
 #include <future>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -69,9 +71,11 @@ class PartsLog {
   const Record& append(const std::string& payload);
   // Writes the gathered records to the file.
   void flush();
-  // Writes them and flushes the file to disk (fdatasync); called at most every `period` seconds by
-  // maybe_sync, and when the run ends or stops. Waits for write_after's `ready` in any case.
+  // Writes them and flushes the file to disk (fdatasync); called when the run ends or stops. Waits
+  // for write_after's `ready` in any case; reports a failed background sync.
   void sync();
+  // Reports a failed background sync; where no background thread runs, syncs at most every
+  // `period` seconds.
   void maybe_sync(double period_seconds = 1.0);
   // No record reaches the file before `ready` has finished (the folder's experiment.json, committed
   // on a thread of its own). Its error is thrown by the write that waited, and by every later one.
@@ -86,9 +90,12 @@ class PartsLog {
   bool dirty_ = false;
   double last_sync_ = 0.0, last_flush_ = 0.0;
   std::vector<Record> records_;
-  void wait_ready();              // joins ready_; throws its error
-  std::future<void> ready_;       // see write_after
-  std::exception_ptr not_ready_;  // its error
+  void wait_ready();                                  // joins ready_; throws its error
+  void background_error() const;                      // throws a failed background sync's error
+  std::unique_ptr<class BackgroundSync> background_;  // a writable log's syncs ahead
+  int slot_ = -1;                                     // in background_
+  std::future<void> ready_;                           // see write_after
+  std::exception_ptr not_ready_;                      // its error
 };
 
 }  // namespace isc

@@ -24,7 +24,6 @@ namespace {
 bool has_theory(const Config& c) { return !c.train.on() || c.train.update == 0; }
 
 constexpr std::size_t kFlushBytes = 1 << 20;
-constexpr uint64_t kSyncBytes = 4 << 20;  // a file's data made durable this often while the run goes on
 
 // Size and CRC-32 of a file, read in pieces.
 std::pair<uint64_t, uint32_t> file_check(const std::string& path) {
@@ -53,6 +52,7 @@ ResultsWriter::ResultsWriter(const std::string& dir, const Experiment& ex, const
     f.crc = 0;
     f.fd = ::open(f.tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (f.fd < 0) throw std::runtime_error("cannot write " + f.tmp + ": " + std::strerror(errno));
+    f.slot = sync_.add(f.fd);
     f.buf = headers[k];
   }
   thread_ = std::thread([this] { work(); });
@@ -66,7 +66,10 @@ ResultsWriter::~ResultsWriter() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   for (File& f : files_) {
-    if (f.fd >= 0) ::close(f.fd);
+    if (f.fd >= 0) {
+      sync_.remove(f.slot);
+      ::close(f.fd);
+    }
     if (!finished_ && !f.tmp.empty()) ::unlink(f.tmp.c_str());
   }
 }
@@ -85,19 +88,13 @@ void ResultsWriter::flush(File& f, bool all) {
   }
   f.bytes += f.buf.size();
   f.buf.clear();
-  // Start writing what is complete to disk now, without waiting; and every kSyncBytes, make it
-  // durable (this thread waits, the computation does not): finish()'s fsync then has little left.
-  // Handing the bytes to the disk alone did not suffice on a VM's disk (ext4 on virtio): there the
-  // final sync of a 1,000-configuration sweep's 48 MB took 7-70 ms, as long as with nothing
-  // handed over, while syncing every 4 MB left 8 ms to the end (docs/benchmarks.md).
-  if (!all && f.bytes - f.durable >= kSyncBytes && !final_sync_next_.load(std::memory_order_relaxed)) {
-    if (::fdatasync(f.fd) != 0)
-      throw std::runtime_error("cannot flush " + f.tmp + ": " + std::strerror(errno) + " (disk full?)");
-    f.durable = f.synced = f.bytes;
-    return;
-  }
+  // Start writing what is complete to disk now, without waiting, and have it made durable in the
+  // background: finish()'s fsync then has little left. Handing the bytes to the disk alone did not
+  // suffice on a VM's disk (ext4 on virtio): there the final sync of a 1,000-configuration sweep's
+  // 48 MB took 7-70 ms, as long as with nothing handed over (docs/benchmarks.md).
   ::sync_file_range(f.fd, off_t(f.synced), off_t(f.bytes - f.synced), SYNC_FILE_RANGE_WRITE);
   f.synced = f.bytes;
+  sync_.wrote(f.slot);
 }
 
 void ResultsWriter::write_rows(const ConfigResult& r, const std::vector<LayerTheory>& theory) {
@@ -114,8 +111,9 @@ void ResultsWriter::work() {
   std::size_t theory_next = 0;  // the next configuration whose theory is computed ahead
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    const bool ready = !queue_.empty() && (draining_ || closing_ || finishing_ || queue_.size() >= kBatch ||
-                                           std::chrono::steady_clock::now() - oldest_ >= kLatency);
+    const bool ready = !queue_.empty() &&
+                       (draining_ || closing_ || finishing_ || queue_.size() >= kBatch ||
+                        added_ + kBatch >= ex_.points.size() || std::chrono::steady_clock::now() - oldest_ >= kLatency);
     if (ready && !error_) {
       ConfigResult r = std::move(queue_.front());
       queue_.pop_front();
@@ -174,14 +172,15 @@ void ResultsWriter::add(ConfigResult&& r) {
   if (error_) std::rethrow_exception(error_);
   if (queue_.empty()) oldest_ = std::chrono::steady_clock::now();
   queue_.push_back(std::move(r));
-  if (++added_ == ex_.points.size()) final_sync_next_ = true;  // the last: finish() comes next
-  const bool wake = queue_.size() >= kBatch;
+  ++added_;
+  // The last configurations each wake it: their rows are then written while the last ones compute, not
+  // all after the last.
+  const bool wake = queue_.size() >= kBatch || added_ + kBatch >= ex_.points.size();
   lock.unlock();
   if (wake) cv_.notify_all();
 }
 
 void ResultsWriter::finish(RunInfo info, const std::function<void()>& before_commit) {
-  final_sync_next_ = true;
   {
     std::unique_lock<std::mutex> lock(mu_);
     finishing_ = true;
@@ -201,10 +200,13 @@ void ResultsWriter::finish(RunInfo info, const std::function<void()>& before_com
   }
   // (async or, where no thread can be started, deferred to get(); an async one's future waits for
   // it when destroyed, so none outlives this call.)
+  // A sync that failed in the background counts too (the file's own fsync may not see it again).
   std::vector<std::future<int>> syncs;  // each file's fsync: 0, or its errno
   for (std::size_t k = 0; k < kCsvs; ++k)
-    syncs.push_back(std::async(std::launch::async | std::launch::deferred,
-                               [fd = files_[k].fd] { return ::fsync(fd) == 0 ? 0 : errno; }));
+    syncs.push_back(std::async(std::launch::async | std::launch::deferred, [this, k] {
+      const int err = ::fsync(files_[k].fd) == 0 ? 0 : errno, before = sync_.remove(files_[k].slot);
+      return err != 0 ? err : before;
+    }));
   if (info.per_trial) info.files["trials.csv.gz"] = file_check(dir_ + "/trials.csv.gz");
   // The examples the networks saw, when they came from a data set (the first such configuration's).
   std::string examples;
@@ -222,7 +224,10 @@ void ResultsWriter::finish(RunInfo info, const std::function<void()>& before_com
   if (parts.head == head_) {
     m.buf = manifest_entries_end(entries_) + parts.tail;
     flush(m, true);
-    const int err = ::fsync(m.fd) == 0 ? (::close(m.fd) == 0 ? 0 : errno) : errno;
+    int err = ::fsync(m.fd) == 0 ? 0 : errno;
+    const int before = sync_.remove(m.slot);
+    if (err == 0) err = before;
+    if (::close(m.fd) != 0 && err == 0) err = errno;
     m.fd = -1;
     if (err != 0) throw std::runtime_error("cannot flush " + m.tmp + ": " + std::strerror(err));
   } else {
@@ -235,6 +240,7 @@ void ResultsWriter::finish(RunInfo info, const std::function<void()>& before_com
       entries.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
       if (in.bad()) throw std::runtime_error("cannot read back " + m.tmp);
     }
+    sync_.remove(m.slot);
     ::close(m.fd);
     m.fd = -1;
     write_file_synced(manifest, parts.head + entries + manifest_entries_end(entries_) + parts.tail);

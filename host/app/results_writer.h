@@ -1,7 +1,6 @@
 // results_writer.h — the final outputs (stats.csv, histograms.csv, theory.csv, manifest.json) written
 // as the configurations come, in configuration order, each under a temporary name until finish().
 #pragma once
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -14,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "host/app/background_sync.h"
 #include "host/app/output.h"
 
 namespace isc {
@@ -33,12 +33,11 @@ class ResultsWriter {
   // configurations ahead (it needs the configurations only): on a GPU run, and between chunks on
   // the CPU, that work runs on cores that would otherwise wait. add() waits only when kQueue results
   // are waiting already, so memory holds a bounded number of aggregates. Text goes to the files
-  // every megabyte or so, is handed to the disk in the background (sync_file_range) and made
-  // durable every few megabytes by the writer thread (fdatasync), so that finish() does not wait
-  // for tens of megabytes at once. The manifest's entries go the same way:
-  // memory does not grow with the number of configurations. Throws an error of the writer thread (a
-  // full disk). (Not at idle priority: SCHED_IDLE starves it whenever other processes keep every
-  // core busy, measured here as a 1.4 s run taking 37 s beside a compiler.)
+  // every megabyte or so, is handed to the disk (sync_file_range) and made durable by a thread of
+  // its own as it is written (background_sync.h), so that finish() waits for the last bytes only. The manifest's
+  // entries go the same way: memory does not grow with the number of configurations. Throws an error of the writer
+  // thread (a full disk). (Not at idle priority: SCHED_IDLE starves it whenever other processes keep every core busy,
+  // measured here as a 1.4 s run taking 37 s beside a compiler.)
   void add(ConfigResult&& r);
   // Waits for the rows, flushes and syncs the CSVs; removes figures and report.html drawn from an
   // older run, and files that would contradict these (trials.csv, and trials.csv.gz unless
@@ -53,8 +52,9 @@ class ResultsWriter {
     std::string name, tmp;
     int fd = -1;
     std::string buf;
-    uint64_t bytes = 0, synced = 0, durable = 0;  // written; handed to the disk; made durable (fdatasync)
+    uint64_t bytes = 0, synced = 0;  // written; handed to the disk
     uint32_t crc = 0;
+    int slot = -1;  // in sync_
   };
   void flush(File& f, bool all);
   void work();  // the writer thread
@@ -62,7 +62,8 @@ class ResultsWriter {
   static constexpr std::size_t kQueue = kResultsQueue, kAhead = 256;
   std::string dir_;
   const Experiment& ex_;
-  File files_[4];  // stats.csv, histograms.csv, theory.csv, manifest.json
+  BackgroundSync sync_;  // (before files_: the files leave it before they are closed)
+  File files_[4];        // stats.csv, histograms.csv, theory.csv, manifest.json
   static constexpr std::size_t kCsvs = 3, kManifest = 3;
   std::string head_;         // the manifest's head, as streamed
   std::size_t entries_ = 0;  // manifest entries streamed (the writer thread's)
@@ -81,10 +82,6 @@ class ResultsWriter {
   std::chrono::steady_clock::time_point oldest_;  // when the queue last became non-empty
   bool draining_ = false;                         // woken: write until the queue is empty
   bool closing_ = false, busy_ = false, finishing_ = false;
-  // Set when the last configuration is added, and by finish(): finish()'s fsync of every file follows,
-  // so the writer thread's last rows skip their periodic fdatasync (that one ran alone, after the
-  // last configuration, 2-4 ms here).
-  std::atomic<bool> final_sync_next_{false};
   std::exception_ptr error_;
   std::thread thread_;
   bool finished_ = false;

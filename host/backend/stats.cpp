@@ -78,6 +78,12 @@ const std::vector<Statistic>& statistics(const StatsSpec& spec) {
   return it->second;
 }
 
+std::size_t statistic_count(const StatsSpec& spec, const StatisticContext& c) {
+  std::size_t n = 0;
+  for (const auto& s : statistics(spec)) n += s.applies(c) ? 1 : 0;
+  return n;
+}
+
 std::vector<std::string> statistic_names(const StatsSpec& spec, const StatisticContext& c) {
   std::vector<std::string> n;
   for (const auto& s : statistics(spec))

@@ -53,6 +53,7 @@ struct Statistic {
 const std::vector<Statistic>& statistics(const StatsSpec& spec);
 // The names of the statistics that apply in `c`, in column order.
 std::vector<std::string> statistic_names(const StatsSpec& spec, const StatisticContext& c);
+std::size_t statistic_count(const StatsSpec& spec, const StatisticContext& c);  // statistic_names(...).size()
 std::string percentile_name(double p);
 
 }  // namespace isc
