@@ -211,3 +211,12 @@ TEST(JsonText, ResolvedFormsOfDataSetFilesMatchTheirReference) {
   expect_resolved_matches(parse_experiment(cfg, (dir / "c.toml").string()), "cifar10 with a test file");
   fs::remove_all(dir);
 }
+
+TEST(JsonText, HashesContinueOverMoreBytes) {
+  // The Philox stream hashes a configuration's network and data texts as one: fnv1a_more continues
+  // the hash without joining them.
+  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
+           {"", ""}, {"{\"input\":8}", "{\"kind\":\"gaussian\"}"}, {"x", ""}, {"", "y"}})
+    EXPECT_EQ(fnv1a_more(fnv1a(a), b), fnv1a(a + b)) << a << " + " << b;
+  EXPECT_EQ(fnv1a(""), 1469598103934665603ull);  // FNV-1a's offset basis
+}

@@ -805,7 +805,19 @@ ResolvedText resolved_text(const Config& c) {
     id.add("train", train(true));
   }
   r.id = id.text();
-  r.full = id.text_with(JsonObject().add("name", c.name).add("trials", c.trials));
+  // The full form: the id's with "name" after "data" (its first member, the only key before "name")
+  // and "trials" last (after "train", the last key the id can have); a test compares it with
+  // resolved_json's dump for every kind of configuration.
+  const std::size_t rest = 9 + r.data.size();  // {"data":<data>,
+  r.full.reserve(r.id.size() + c.name.size() + 40);
+  r.full.append(r.id, 0, rest);
+  r.full += "\"name\":";
+  r.full += json_value(c.name);
+  r.full += ',';
+  r.full.append(r.id, rest, r.id.size() - rest - 1);
+  r.full += ",\"trials\":";
+  r.full += json_value(c.trials);
+  r.full += '}';
   return r;
 }
 
@@ -876,6 +888,14 @@ std::size_t point_heap_bytes(const SweepPoint& p) {
   return n + heap_of(c.stats.percentiles) + heap_of(c.stats.quantities);
 }
 
+// The first 12 of a hash's 16 hex digits (lower case), as "%016llx" writes them.
+std::string hash_id(uint64_t h) {
+  std::string s(12, '0');
+  h >>= 16;  // (the last 4 digits are dropped)
+  for (int i = 11; i >= 0; --i, h >>= 4) s[std::size_t(i)] = "0123456789abcdef"[h & 15];
+  return s;
+}
+
 // A point's resolved form, id (a hash of it without name and trial count), Philox stream and
 // training group.
 void finish_point(SweepPoint& p) {
@@ -883,15 +903,10 @@ void finish_point(SweepPoint& p) {
   // The id hashes the resolved form without the name, nor the trial count: trials [0, n) are the
   // same networks whatever n, so more trials later extend the same configuration (a merge of
   // trial ranges, or a re-run into the same folder).
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(t.id)));
-  p.id = std::string(buf, 12);
+  p.id = hash_id(fnv1a(t.id));
   // The random stream depends on what makes a random network: seed, network and data.
-  p.stream = mix64(p.config.seed ^ mix64(fnv1a(t.network + t.data)));
-  if (p.config.train.on()) {
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(t.group)));
-    p.train_group = std::string(buf, 12);
-  }
+  p.stream = mix64(p.config.seed ^ mix64(fnv1a_more(fnv1a(t.network), t.data)));
+  if (p.config.train.on()) p.train_group = hash_id(fnv1a(t.group));
   p.resolved = std::move(t.full);
 }
 
@@ -1146,8 +1161,9 @@ std::string stem_of(const std::string& path) {
 
 }  // namespace
 
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
+uint64_t fnv1a(const std::string& s) { return fnv1a_more(1469598103934665603ull, s); }
+
+uint64_t fnv1a_more(uint64_t h, const std::string& s) {
   for (unsigned char ch : s) {
     h ^= ch;
     h *= 1099511628211ull;

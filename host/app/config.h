@@ -140,6 +140,8 @@ nlohmann::json resolved_json(const Config& c);
 
 // 64-bit FNV-1a of a string (configuration ids, experiment ids).
 uint64_t fnv1a(const std::string& s);
+// FNV-1a continued over more bytes: fnv1a_more(fnv1a(a), b) == fnv1a(a + b).
+uint64_t fnv1a_more(uint64_t h, const std::string& s);
 
 // Bytes the expanded experiment holds for the whole run: its points (configurations, resolved
 // forms, swept values) with the allocator's per-block overhead, counted from their members'
