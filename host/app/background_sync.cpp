@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -38,6 +39,17 @@ void BackgroundSync::wrote(int slot) {
     ++files_[std::size_t(slot)].written;
   }
   cv_.notify_all();
+}
+
+uint64_t BackgroundSync::mark(int slot) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return files_[std::size_t(slot)].written;
+}
+
+void BackgroundSync::synced(int slot, uint64_t mark) {
+  std::lock_guard<std::mutex> lock(mu_);
+  File& f = files_[std::size_t(slot)];
+  f.synced = std::max(f.synced, mark);
 }
 
 int BackgroundSync::remove(int slot) {

@@ -300,7 +300,9 @@ void PartsLog::sync() {
   flush();
   wait_ready();  // (also when nothing was appended: a run that resumed every range)
   if (dirty_) {
+    const uint64_t mark = background_ ? background_->mark(slot_) : 0;
     if (::fdatasync(fd_) != 0) throw std::runtime_error("cannot flush " + path_ + ": " + std::strerror(errno));
+    if (background_) background_->synced(slot_, mark);
     dirty_ = false;
     last_sync_ = now_seconds();
   }

@@ -204,7 +204,8 @@ void ResultsWriter::finish(RunInfo info, const std::function<void()>& before_com
   std::vector<std::future<int>> syncs;  // each file's fsync: 0, or its errno
   for (std::size_t k = 0; k < kCsvs; ++k)
     syncs.push_back(std::async(std::launch::async | std::launch::deferred, [this, k] {
-      const int err = ::fsync(files_[k].fd) == 0 ? 0 : errno, before = sync_.remove(files_[k].slot);
+      // (out of the background first: it would sync again what this fsync covers)
+      const int before = sync_.remove(files_[k].slot), err = ::fsync(files_[k].fd) == 0 ? 0 : errno;
       return err != 0 ? err : before;
     }));
   if (info.per_trial) info.files["trials.csv.gz"] = file_check(dir_ + "/trials.csv.gz");
@@ -224,8 +225,8 @@ void ResultsWriter::finish(RunInfo info, const std::function<void()>& before_com
   if (parts.head == head_) {
     m.buf = manifest_entries_end(entries_) + parts.tail;
     flush(m, true);
-    int err = ::fsync(m.fd) == 0 ? 0 : errno;
     const int before = sync_.remove(m.slot);
+    int err = ::fsync(m.fd) == 0 ? 0 : errno;
     if (err == 0) err = before;
     if (::close(m.fd) != 0 && err == 0) err = errno;
     m.fd = -1;
