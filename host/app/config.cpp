@@ -7,9 +7,11 @@
 #include "host/backend/stats.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -170,6 +172,18 @@ class Reader {
   Reader(const Flat& f, bool record_asked) : flat_(f), record_(record_asked) {
     used_.reserve(32);
     if (record_) asked_.reserve(128);
+    // An open-addressed hash table of the map's keys, at most half full: build() looks up about 70
+    // keys per configuration, most of them absent, and the map's string compares were a fifth of the
+    // time it took to build one (docs/benchmarks.md).
+    std::size_t n = 16;
+    while (n < 2 * flat_.size()) n *= 2;
+    slots_.assign(n, Slot{});
+    for (const auto& kv : flat_) {
+      const std::size_t h = hash_of(kv.first);
+      std::size_t i = h & (n - 1);
+      while (slots_[i].entry) i = (i + 1) & (n - 1);
+      slots_[i] = Slot{h, &kv};
+    }
   }
 
   // Thrown by reject_unknown() when a key is unknown and the keys asked for were not recorded:
@@ -178,11 +192,12 @@ class Reader {
 
   const Leaf* find(std::string_view key) {
     if (record_) asked_.emplace_back(key);  // repeats are dropped by asked()
-    auto it = flat_.find(key);
-    if (it == flat_.end()) return nullptr;
-    used_.push_back(&it->second);
-    return &it->second;
+    const Leaf* l = get(key);
+    if (l) used_.push_back(l);
+    return l;
   }
+  // Whether the key is given (without counting it as used).
+  bool has(std::string_view key) const { return get(key) != nullptr; }
   [[noreturn]] void fail(const Leaf& l, std::string_view key, const std::string& msg) const {
     throw ConfigError(l.where + ": " + std::string(key) + ": " + msg);
   }
@@ -273,8 +288,38 @@ class Reader {
   }
 
  private:
+  struct Slot {
+    std::size_t hash = 0;
+    const Flat::value_type* entry = nullptr;  // null: empty
+  };
+  // A short key's hash, eight bytes at a time (std::hash's was a tenth of the time build() took).
+  static std::size_t hash_of(std::string_view k) {
+    uint64_t h = k.size() * 0x9E3779B97F4A7C15ull;
+    std::size_t i = 0;
+    for (; i + 8 <= k.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, k.data() + i, 8);
+      h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    }
+    uint64_t w = 0;
+    if (k.size() >= 8)  // the last eight bytes (overlapping the ones before)
+      std::memcpy(&w, k.data() + k.size() - 8, 8);
+    else
+      for (; i < k.size(); ++i) w = (w << 8) | uint8_t(k[i]);
+    h = (h ^ w) * 0x94D049BB133111EBull;
+    return std::size_t(h ^ (h >> 31));
+  }
+  const Leaf* get(std::string_view key) const {
+    const std::size_t h = hash_of(key), mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& sl = slots_[i];
+      if (!sl.entry) return nullptr;
+      if (sl.hash == h && sl.entry->first == key) return &sl.entry->second;
+    }
+  }
   const Flat& flat_;
   const bool record_;
+  std::vector<Slot> slots_;
   std::vector<const Leaf*> used_;   // the leaves find() found (repeats allowed)
   std::vector<std::string> asked_;  // in the order build() asks, with repeats (when record_)
 };
@@ -339,13 +384,12 @@ namespace {
 // belongs to; relative paths are taken from the config file's folder. For a data set, the data set
 // is opened here, so that a missing or damaged file is a config error naming it, and the network's
 // input and output default to (and must match) its example size and class count.
-void read_data_files(Reader& r, const Flat& flat, const std::string& base_dir, Config& c) {
+void read_data_files(Reader& r, const std::string& base_dir, Config& c) {
   auto path = [&](const std::string& p) {
     return p.empty() || p[0] == '/' || base_dir.empty() ? p : base_dir + "/" + p;
   };
   auto only = [&](const char* key, DataKind kind, const char* kind_name) {
-    if (flat.count(key) && c.data != kind)
-      r.fail(r.leaf(key), key, std::string("needs data.kind = \"") + kind_name + "\"");
+    if (r.has(key) && c.data != kind) r.fail(r.leaf(key), key, std::string("needs data.kind = \"") + kind_name + "\"");
   };
   Config::DataFiles& f = c.data_files;
   f.seed = static_cast<uint64_t>(r.integer("data.seed", 0, std::numeric_limits<int64_t>::max()).value_or(0));
@@ -373,7 +417,7 @@ void read_data_files(Reader& r, const Flat& flat, const std::string& base_dir, C
     r.fail(r.leaf(f.test_images.empty() ? "data.test_labels" : "data.test_images"),
            f.test_images.empty() ? "data.test_labels" : "data.test_images",
            "data.test_images and data.test_labels go together (the test set's IDX files)");
-  if (flat.count("data.test_files") && f.test_files.empty())
+  if (r.has("data.test_files") && f.test_files.empty())
     r.fail(r.leaf("data.test_files"), "data.test_files", "needs at least one file");
   if (drawn_input(c.data)) return;
   const Leaf& kind = r.leaf("data.kind");
@@ -388,11 +432,11 @@ void read_data_files(Reader& r, const Flat& flat, const std::string& base_dir, C
     r.fail(kind, "data", e.what());
   }
   NetworkConfig& n = c.network;
-  if (flat.count("network.input") && n.input != d->input())
+  if (r.has("network.input") && n.input != d->input())
     r.fail(r.leaf("network.input"), "network.input",
            "is " + std::to_string(n.input) + ", but the examples of " + d->name() + " have " +
                std::to_string(d->input()) + " values (leave it out to take it from the data)");
-  if (flat.count("network.output") && n.output != d->classes())
+  if (r.has("network.output") && n.output != d->classes())
     r.fail(r.leaf("network.output"), "network.output",
            "is " + std::to_string(n.output) + ", but " + d->name() + " has " + std::to_string(d->classes()) +
                " classes (leave it out to take it from the data)");
@@ -400,29 +444,29 @@ void read_data_files(Reader& r, const Flat& flat, const std::string& base_dir, C
   n.output = d->classes();
   std::shared_ptr<const Dataset> e = d;  // where the evaluation examples come from
   if (f.has_test()) {
-    const Leaf& where = r.leaf(flat.count("data.test_files") ? "data.test_files" : "data.test_images");
+    const Leaf& where = r.leaf(r.has("data.test_files") ? "data.test_files" : "data.test_images");
     try {
       e = eval_dataset_of(c);
     } catch (const std::exception& x) {
       r.fail(where, "data", x.what());
     }
     if (e->input() != d->input() || e->classes() > d->classes())
-      r.fail(where, flat.count("data.test_files") ? "data.test_files" : "data.test_images",
+      r.fail(where, r.has("data.test_files") ? "data.test_files" : "data.test_images",
              "the test set " + e->name() + " has examples of " + std::to_string(e->input()) + " values and " +
                  std::to_string(e->classes()) + " classes, the training set " + d->name() + " " +
                  std::to_string(d->input()) + " and " + std::to_string(d->classes()));
   }
   if (e->size() > 0 && uint64_t(c.samples) > e->size())
     r.fail(
-        flat.count("samples") ? r.leaf("samples") : kind, "samples",
+        r.has("samples") ? r.leaf("samples") : kind, "samples",
         std::to_string(c.samples) + " samples, but " + e->name() + " has " + std::to_string(e->size()) + " examples");
-  if (flat.count("targets.kind"))
+  if (r.has("targets.kind"))
     r.fail(r.leaf("targets.kind"), "targets.kind", "the data set's labels are the targets; leave it out");
 }
 
 // [train]: its keys, each checked; training needs a data set (the labels are what is learnt) and
 // starts from biases 0 (the paper's), so network.bias and network.bias_std are refused with it.
-void read_train(Reader& r, const Flat& flat, Config& c) {
+void read_train(Reader& r, Config& c) {
   TrainConfig& t = c.train;
   t.updates = r.integer("train.updates", 0, int64_t(1) << 40).value_or(0);
   t.eval_every = r.integer("train.eval_every", 0, int64_t(1) << 40).value_or(0);
@@ -431,7 +475,7 @@ void read_train(Reader& r, const Flat& flat, Config& c) {
   t.checkpoint_seconds = r.number("train.checkpoint_seconds", 0.0, 1e9).value_or(60.0);
   if (!t.on()) {
     for (const char* k : {"train.eval_every", "train.learning_rate", "train.minibatch", "train.checkpoint_seconds"})
-      if (flat.count(k)) r.fail(r.leaf(k), k, "needs train.updates (the number of SGD updates)");
+      if (r.has(k)) r.fail(r.leaf(k), k, "needs train.updates (the number of SGD updates)");
     return;
   }
   const Leaf& u = r.leaf("train.updates");
@@ -449,7 +493,7 @@ void read_train(Reader& r, const Flat& flat, Config& c) {
            d->name() + " has " + std::to_string(d->size()) + " examples: the first `samples` (" +
                std::to_string(c.samples) + ") are the evaluation set, and none would be left to train on");
   for (const char* k : {"network.bias", "network.bias_std"})
-    if (flat.count(k)) r.fail(r.leaf(k), k, "training starts from biases 0 (leave it out with [train])");
+    if (r.has(k)) r.fail(r.leaf(k), k, "training starts from biases 0 (leave it out with [train])");
   if (c.output.per_trial)
     throw ConfigError(u.where +
                       ": train.updates: per-trial rows (--per-trial, output.per_trial) are not written "
@@ -465,7 +509,7 @@ Config build_once(const Flat& flat, const std::string& default_name, std::vector
   Config c;
   c.name = r.string("name").value_or(default_name);
   if (const std::string why = name_problem(c.name); !why.empty()) {
-    if (flat.count("name")) throw ConfigError(r.leaf("name").where + ": name: " + why);
+    if (r.has("name")) throw ConfigError(r.leaf("name").where + ": name: " + why);
     throw ConfigError("name: the config file's name gives '" + printable(c.name) + "', which " + why +
                       "; set name = \"...\" in the file");
   }
@@ -525,7 +569,7 @@ Config build_once(const Flat& flat, const std::string& default_name, std::vector
                                                                       {"idx", DataKind::Idx},
                                                                       {"cifar10", DataKind::Cifar10}});
   }
-  read_data_files(r, flat, base_dir, c);
+  read_data_files(r, base_dir, c);
 
   c.pair_correlation = r.number("data.pair_correlation", -1.0, 1.0).value_or(0.0);
   if (c.pair_correlation != 0.0 && c.data != DataKind::Gaussian)
@@ -582,14 +626,14 @@ Config build_once(const Flat& flat, const std::string& default_name, std::vector
              "unknown value '" + *gb + "' (valid: symlog linear)");
     s.gradient_linear = *gb == "linear";
   }
-  if (s.gradient_linear && flat.count("stats.gradient_linthresh"))
+  if (s.gradient_linear && r.has("stats.gradient_linthresh"))
     r.fail(r.leaf("stats.gradient_linthresh"), "stats.gradient_linthresh",
            "has no meaning with stats.gradient_bins = \"linear\" (bins of equal width in g over "
            "[-gradient_max, gradient_max])");
   s.gradient_linthresh = r.number("stats.gradient_linthresh", 1e-30, 1e30, true).value_or(1e-10);
   s.gradient_max = r.number("stats.gradient_max", 0.0, 1e30, true).value_or(10.0);
   if (!s.gradient_linear && s.gradient_max <= s.gradient_linthresh)
-    r.fail(r.leaf(flat.count("stats.gradient_max") ? "stats.gradient_max" : "stats.gradient_linthresh"),
+    r.fail(r.leaf(r.has("stats.gradient_max") ? "stats.gradient_max" : "stats.gradient_linthresh"),
            "stats.gradient_max", "must exceed stats.gradient_linthresh");
   s.jacobian_range = read_range(r, "stats.jacobian_range", HistRange{0.0f, 4.0f, 0});
   s.jacobian_range.bins = s.bins;
@@ -598,6 +642,14 @@ Config build_once(const Flat& flat, const std::string& default_name, std::vector
        {std::pair<const char*, const HistRange*>{"stats.preactivation_range", &s.preactivation_range},
         {"stats.activation_range", &s.activation_range},
         {"stats.jacobian_range", &s.jacobian_range}}) {
+    // (a sweep's configurations mostly share their ranges: the last ones found good are not checked
+    // bin by bin again, on this thread)
+    thread_local std::array<HistRange, 3> good{HistRange{0, 0, 0, 0}, HistRange{0, 0, 0, 0}, HistRange{0, 0, 0, 0}};
+    thread_local std::size_t next_good = 0;  // (bins 0: no range yet; stats.bins is at least 1)
+    const auto same = [&](const HistRange& g) {
+      return g.bins == range->bins && g.lo == range->lo && g.hi == range->hi && g.linthresh == range->linthresh;
+    };
+    if (std::any_of(good.begin(), good.end(), same)) continue;
     const Binner b = make_binner(*range);
     bool ok = range->hi > range->lo && std::isfinite(b.width) && b.width > 0.0f && std::isfinite(b.scale);
     int bad = -1;
@@ -606,9 +658,13 @@ Config build_once(const Flat& flat, const std::string& default_name, std::vector
         ok = false;
         bad = i;
       }
+    if (ok) {
+      good[next_good] = *range;
+      next_good = (next_good + 1) % good.size();
+    }
     if (!ok) {
       const std::string where =
-          flat.count(key) ? flat.at(key).where : (flat.count("stats.bins") ? flat.at("stats.bins").where : "stats");
+          r.has(key) ? flat.at(key).where : (r.has("stats.bins") ? flat.at("stats.bins").where : "stats");
       throw ConfigError(where + ": " + key + ": [" + fmt_num(range->lo) + ", " + fmt_num(range->hi) + "] in " +
                         std::to_string(b.bins) + " bins: " +
                         (bad >= 0                   ? "bin " + std::to_string(bad) + " has no width as a float"
@@ -618,7 +674,7 @@ Config build_once(const Flat& flat, const std::string& default_name, std::vector
     }
   }
   s.jacobian_samples = static_cast<int>(r.integer("stats.jacobian_samples", 1, 1 << 24).value_or(1));
-  if (s.jacobian_samples > c.samples && flat.count("stats.jacobian_samples"))
+  if (s.jacobian_samples > c.samples && r.has("stats.jacobian_samples"))
     r.fail(r.leaf("stats.jacobian_samples"), "stats.jacobian_samples",
            "cannot exceed samples (" + std::to_string(c.samples) + ")");
   s.jacobian_samples = std::min(s.jacobian_samples, c.samples);
@@ -637,7 +693,7 @@ Config build_once(const Flat& flat, const std::string& default_name, std::vector
     c.run.tf32 =
         enum_value(r, "run.precision", *p, std::vector<std::pair<std::string, bool>>{{"fp32", false}, {"tf32", true}});
   c.output.per_trial = r.boolean("output.per_trial").value_or(false);
-  read_train(r, flat, c);
+  read_train(r, c);
   r.reject_unknown();
   if (asked) *asked = r.asked();
   return c;
@@ -812,11 +868,11 @@ ResolvedText resolved_text(const Config& c) {
   r.full.reserve(r.id.size() + c.name.size() + 40);
   r.full.append(r.id, 0, rest);
   r.full += "\"name\":";
-  r.full += json_value(c.name);
+  append_json(r.full, c.name);
   r.full += ',';
   r.full.append(r.id, rest, r.id.size() - rest - 1);
   r.full += ",\"trials\":";
-  r.full += json_value(c.trials);
+  append_json(r.full, c.trials);
   r.full += '}';
   return r;
 }

@@ -3,95 +3,163 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 namespace isc {
 
-std::string json_value(double v) {
-  if (!std::isfinite(v)) return "null";  // as nlohmann's serializer writes NaN and Inf
-  std::array<char, 64> buf;              // the serializer's own number buffer
+void append_json(std::string& out, double v) {
+  if (!std::isfinite(v)) {  // as nlohmann's serializer writes NaN and Inf
+    out += "null";
+    return;
+  }
+  // The values written on this thread, with their texts, in a table indexed by a hash of their bits
+  // (the last one written in each slot): the configurations of a sweep repeat most of their numbers,
+  // and formatting each one again was a tenth of the time it took to make their resolved forms
+  // (docs/benchmarks.md). Compared bit for bit (0.0 and -0.0 differ).
+  struct Recent {
+    uint64_t bits = 0;
+    uint8_t size = 0;  // 0: empty
+    char text[31];
+  };
+  thread_local std::array<Recent, 64> recent;
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  Recent& slot = recent[((bits * 0x9E3779B97F4A7C15ull) >> 58) & 63];
+  if (slot.size != 0 && slot.bits == bits) {
+    out.append(slot.text, slot.size);
+    return;
+  }
+  std::array<char, 64> buf;  // the serializer's own number buffer
   char* end = nlohmann::detail::to_chars(buf.data(), buf.data() + buf.size(), v);
-  return std::string(buf.data(), end);
+  const std::size_t n = std::size_t(end - buf.data());
+  out.append(buf.data(), n);
+  if (n < sizeof(Recent::text)) {
+    slot.bits = bits;
+    slot.size = uint8_t(n);
+    std::memcpy(slot.text, buf.data(), n);
+  }
 }
-std::string json_value(float v) { return json_value(static_cast<double>(v)); }
-std::string json_value(int64_t v) { return std::to_string(v); }
-std::string json_value(uint64_t v) { return std::to_string(v); }
-std::string json_value(int v) { return std::to_string(v); }
-std::string json_value(bool v) { return v ? "true" : "false"; }
-
+void append_json(std::string& out, float v) { append_json(out, static_cast<double>(v)); }
 namespace {
-// Appends s as a JSON string. Printable ASCII without quote or backslash is written as it is;
-// anything else (escapes, UTF-8, invalid bytes) goes through nlohmann's own serializer.
-void append_json_string(std::string& out, const std::string& s) {
+template <class I>
+void append_integer(std::string& out, I v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+}  // namespace
+void append_json(std::string& out, int64_t v) { append_integer(out, v); }
+void append_json(std::string& out, uint64_t v) { append_integer(out, v); }
+void append_json(std::string& out, int v) { append_integer(out, v); }
+void append_json(std::string& out, bool v) { out += v ? "true" : "false"; }
+
+// Printable ASCII without quote or backslash is written as it is; anything else (escapes, UTF-8,
+// invalid bytes) goes through nlohmann's own serializer.
+void append_json(std::string& out, std::string_view s) {
+  static constexpr auto plain = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0x20; c <= 0x7e; ++c) t[std::size_t(c)] = c != '"' && c != '\\';
+    return t;
+  }();
   for (unsigned char ch : s)
-    if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') {
-      out += nlohmann::json(s).dump();
+    if (!plain[ch]) {
+      out += nlohmann::json(std::string(s)).dump();
       return;
     }
   out += '"';
-  out += s;
+  out.append(s.data(), s.size());
   out += '"';
 }
-}  // namespace
 
-std::string json_value(const std::string& s) {
-  std::string t;
-  t.reserve(s.size() + 2);
-  append_json_string(t, s);
-  return t;
+std::size_t JsonObject::begin(std::string_view key) {
+  // (in order, a repeated key would not be greater than the one before)
+  if (!ordered_ || (!members_.empty() && !(key_of(members_.back()) < key)))
+    for (const Member& m : members_)
+      if (key_of(m) == key) throw std::logic_error("JsonObject: key '" + std::string(key) + "' given twice");
+  const std::size_t at = body_.size();
+  append_json(body_, key);
+  body_ += ':';
+  return at;
 }
-std::string json_value(const char* s) { return json_value(std::string(s)); }
 
-JsonObject& JsonObject::raw(std::string key, std::string text) {
-  if (ordered_ && !members_.empty() && !(members_.back().first < key)) ordered_ = false;
-  if (!ordered_)  // (in order, a repeated key would not be greater than the one before)
-    for (const auto& m : members_)
-      if (m.first == key) throw std::logic_error("JsonObject: key '" + key + "' given twice");
-  members_.emplace_back(std::move(key), std::move(text));
+JsonObject& JsonObject::end(std::string_view key, std::size_t at) {
+  if (ordered_ && !members_.empty() && !(key_of(members_.back()) < key)) ordered_ = false;
+  if (keys_.size() + key.size() > UINT32_MAX || body_.size() > UINT32_MAX) {
+    body_.resize(at);
+    throw std::length_error("JsonObject: an object of more than 4 GB");
+  }
+  members_.push_back(Member{uint32_t(keys_.size()), uint32_t(key.size()), uint32_t(at), uint32_t(body_.size() - at)});
+  keys_ += key;
   return *this;
+}
+
+JsonObject& JsonObject::raw(std::string_view key, std::string_view text) {
+  const std::size_t at = begin(key);
+  body_ += text;
+  return end(key, at);
+}
+
+JsonObject& JsonObject::add(std::string_view key, const JsonObject& o) {
+  const std::size_t at = begin(key);
+  try {
+    body_ += o.text();
+  } catch (...) {
+    body_.resize(at);
+    throw;
+  }
+  return end(key, at);
 }
 
 std::string JsonObject::text() const { return text_of(nullptr); }
 std::string JsonObject::text_with(const JsonObject& more) const { return text_of(&more); }
 
 std::string JsonObject::text_of(const JsonObject* more) const {
-  using Member = std::pair<std::string, std::string>;
-  static const std::vector<Member> kNone;
-  const std::vector<Member>& b = more ? more->members_ : kNone;
-  std::vector<const Member*> order;
-  order.reserve(members_.size() + b.size());
-  std::size_t bytes = 2;
-  for (const auto* list : {&members_, &b})
-    for (const auto& m : *list) bytes += m.first.size() + m.second.size() + 4;
-  const auto before = [](const Member* x, const Member* y) { return x->first < y->first; };
-  if (ordered_ && (!more || more->ordered_)) {  // one or two ordered runs: merged
+  std::string t;
+  const std::size_t n = members_.size() + (more ? more->members_.size() : 0);
+  t.reserve(body_.size() + (more ? more->body_.size() : 0) + n + 2);
+  t += '{';
+  if (ordered_ && (!more || more->members_.empty())) {  // the members as they stand
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      if (i) t += ',';
+      t.append(body_, members_[i].at, members_[i].size);
+    }
+    return t += '}';
+  }
+  // Otherwise each member with its object, in key order: two ordered runs merged, or sorted.
+  struct Ref {
+    const JsonObject* o;
+    const Member* m;
+    std::string_view key() const { return o->key_of(*m); }
+  };
+  std::vector<Ref> order;
+  order.reserve(n);
+  const std::vector<Member> none;
+  const std::vector<Member>& b = more ? more->members_ : none;
+  if (ordered_ && more->ordered_) {
     std::size_t i = 0, j = 0;
     while (i < members_.size() || j < b.size())
-      order.push_back(j == b.size() || (i < members_.size() && members_[i].first < b[j].first) ? &members_[i++]
-                                                                                               : &b[j++]);
+      if (j == b.size() || (i < members_.size() && key_of(members_[i]) < more->key_of(b[j])))
+        order.push_back(Ref{this, &members_[i++]});
+      else
+        order.push_back(Ref{more, &b[j++]});
   } else {
-    for (const auto* list : {&members_, &b})
-      for (const auto& m : *list) order.push_back(&m);
-    std::sort(order.begin(), order.end(), before);
+    for (const Member& m : members_) order.push_back(Ref{this, &m});
+    for (const Member& m : b) order.push_back(Ref{more, &m});
+    std::sort(order.begin(), order.end(), [](const Ref& x, const Ref& y) { return x.key() < y.key(); });
   }
-  if (more)  // (one object's keys were refused twice as they were given)
-    for (std::size_t i = 1; i < order.size(); ++i)
-      if (order[i]->first == order[i - 1]->first)
-        throw std::logic_error("JsonObject: key '" + order[i]->first + "' given twice");
-  std::string t;
-  t.reserve(bytes);
-  t += '{';
   for (std::size_t i = 0; i < order.size(); ++i) {
+    if (i && order[i].key() == order[i - 1].key())  // (one object's keys were refused twice as they were given)
+      throw std::logic_error("JsonObject: key '" + std::string(order[i].key()) + "' given twice");
     if (i) t += ',';
-    append_json_string(t, order[i]->first);
-    t += ':';
-    t += order[i]->second;
+    t.append(order[i].o->body_, order[i].m->at, order[i].m->size);
   }
-  t += '}';
-  return t;
+  return t += '}';
 }
 
 std::string json_indented(const std::string& c, int indent, int base) {

@@ -5,51 +5,81 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace isc {
 
-// One JSON value's text, as nlohmann::json::dump() writes it.
-std::string json_value(double v);  // shortest round-trip form (nlohmann's to_chars); NaN and Inf: null
-std::string json_value(float v);   // widened to double, as nlohmann stores it
-std::string json_value(int64_t v);
-std::string json_value(uint64_t v);
-std::string json_value(int v);
-std::string json_value(bool v);
-std::string json_value(const std::string& s);  // quoted and escaped; invalid UTF-8 throws, as dump() does
-std::string json_value(const char* s);
+// One JSON value's text, as nlohmann::json::dump() writes it, appended to `out`.
+void append_json(std::string& out, double v);  // shortest round-trip form (nlohmann's to_chars); NaN, Inf: null
+void append_json(std::string& out, float v);   // widened to double, as nlohmann stores it
+void append_json(std::string& out, int64_t v);
+void append_json(std::string& out, uint64_t v);
+void append_json(std::string& out, int v);
+void append_json(std::string& out, bool v);
+void append_json(std::string& out, std::string_view s);  // quoted and escaped; invalid UTF-8 throws, as dump() does
+inline void append_json(std::string& out, const std::string& s) { append_json(out, std::string_view(s)); }
+inline void append_json(std::string& out, const char* s) { append_json(out, std::string_view(s)); }
 template <class T>
-std::string json_value(const std::vector<T>& a) {
-  std::string t = "[";
+void append_json(std::string& out, const std::vector<T>& a) {
+  out += '[';
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (i) t += ',';
-    t += json_value(a[i]);
+    if (i) out += ',';
+    append_json(out, a[i]);
   }
-  return t + "]";
+  out += ']';
+}
+// The same as a string of its own.
+template <class T>
+std::string json_value(const T& v) {
+  std::string t;
+  append_json(t, v);
+  return t;
 }
 
-// An object built from (key, value text) pairs and written with its keys in nlohmann's order
+// An object built from (key, value) members and written with its keys in nlohmann's order
 // (std::string's <, as its std::map keeps them). A key given twice is an error (std::logic_error).
-// Members given in that order already (as the resolved forms give them) are written without a sort:
-// sorting was a tenth of the time it took to expand a sweep of small networks.
+// Each member's text is written into one buffer as it is given; members given in key order already
+// (as the resolved forms give them) are the object's text as they stand, without a sort or a copy
+// per member: a sweep makes several objects per configuration (docs/benchmarks.md).
 class JsonObject {
  public:
-  JsonObject() { members_.reserve(12); }
-  template <class T>
-  JsonObject& add(std::string key, const T& value) {
-    return raw(std::move(key), json_value(value));
+  JsonObject() {  // (room for a resolved form's objects without growing)
+    members_.reserve(16);
+    keys_.reserve(160);
+    body_.reserve(320);
   }
-  JsonObject& raw(std::string key, std::string text);  // `text`: a JSON value's text
-  JsonObject& add(std::string key, const JsonObject& o) { return raw(std::move(key), o.text()); }
+  template <class T>
+  JsonObject& add(std::string_view key, const T& value) {
+    const std::size_t at = begin(key);
+    try {
+      append_json(body_, value);
+    } catch (...) {  // (invalid UTF-8): the object stays as it was
+      body_.resize(at);
+      throw;
+    }
+    return end(key, at);
+  }
+  JsonObject& raw(std::string_view key, std::string_view text);  // `text`: a JSON value's text
+  JsonObject& add(std::string_view key, const JsonObject& o);
   std::string text() const;  // compact: {"a":1,"b":[2,3]}
-  // The text of this object with `more`'s members too (keys in neither twice), without a copy.
+  // The text of this object with `more`'s members too (keys in neither twice).
   std::string text_with(const JsonObject& more) const;
 
  private:
+  struct Member {
+    uint32_t key, key_size;  // the key, in keys_
+    uint32_t at, size;       // the member's text `"key":value`, in body_
+  };
+  std::size_t begin(std::string_view key);  // checks the key, writes `"key":`; the member's offset
+  JsonObject& end(std::string_view key, std::size_t at);
+  std::string_view key_of(const Member& m) const { return std::string_view(keys_).substr(m.key, m.key_size); }
   std::string text_of(const JsonObject* more) const;  // more: nullptr for none
-  std::vector<std::pair<std::string, std::string>> members_;
-  bool ordered_ = true;  // every key given so far is greater than the one before
+  std::string keys_;                                  // every key, one after another
+  std::string body_;                                  // every member's text, one after another (no commas)
+  std::vector<Member> members_;                       // in the order given
+  bool ordered_ = true;                               // every key given so far is greater than the one before
 };
 
 // Compact JSON text (as dump() writes it) indented as dump(indent) writes it, every line after the
