@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,7 @@
 #include <system_error>
 #include <thread>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 
 #include <toml++/toml.h>
@@ -30,18 +32,30 @@
 namespace isc {
 namespace {
 
-// A leaf value and where it was written.
-struct Leaf {
-  const toml::node* node = nullptr;
-  std::string where;  // "file:line" or "--set k=v"
-};
-using Flat = std::map<std::string, Leaf, std::less<>>;  // std::less<>: found by a string_view, no copy
-
 std::string where_of(const toml::node& n, const std::string& file) {
   const auto& src = n.source();
   if (src.begin.line > 0) return file + ":" + std::to_string(src.begin.line);
   return file;
 }
+
+// A leaf value and where it was written, as the texts it is made of: a message makes the text (a
+// sweep copies a swept value's leaf into every configuration's keys, and making each value's text
+// beforehand was a tenth of the time it took to expand 1,000 configurations: docs/benchmarks.md).
+// The strings it points to live as long as expand() runs.
+struct Leaf {
+  const toml::node* node = nullptr;
+  const std::string* origin = nullptr;  // the config file's name, or "--set key=value"
+  const toml::node* line = nullptr;     // whose line follows the file's name (null: none)
+  const std::string* swept = nullptr;   // a swept value's key
+  std::string where() const {           // "file:line", "--set k=v" or "file:line (sweep key)"
+    std::string w = line ? where_of(*line, *origin) : *origin;
+    if (swept) w += " (sweep " + *swept + ")";
+    return w;
+  }
+  // The same place for another node (an array's element, reported where the array is).
+  Leaf with(const toml::node* n) const { return Leaf{n, origin, line, swept}; }
+};
+using Flat = std::map<std::string, Leaf, std::less<>>;  // std::less<>: found by a string_view, no copy
 
 void flatten(const toml::table& t, const std::string& prefix, const std::string& file, Flat& out, Flat* sweep) {
   for (const auto& [k, v] : t) {
@@ -54,7 +68,7 @@ void flatten(const toml::table& t, const std::string& prefix, const std::string&
     if (v.is_table()) {
       flatten(*v.as_table(), key, file, out, sweep);
     } else {
-      out[key] = Leaf{&v, where_of(v, file)};
+      out[key] = Leaf{&v, &file, &v, nullptr};
     }
   }
 }
@@ -199,7 +213,7 @@ class Reader {
   // Whether the key is given (without counting it as used).
   bool has(std::string_view key) const { return get(key) != nullptr; }
   [[noreturn]] void fail(const Leaf& l, std::string_view key, const std::string& msg) const {
-    throw ConfigError(l.where + ": " + std::string(key) + ": " + msg);
+    throw ConfigError(l.where() + ": " + std::string(key) + ": " + msg);
   }
 
   std::optional<int64_t> integer(std::string_view key, int64_t lo, int64_t hi) {
@@ -263,7 +277,7 @@ class Reader {
       // find() marks every key it finds: one not marked was never asked for
       if (std::binary_search(used.begin(), used.end(), &l)) continue;
       if (!record_) throw Unrecorded{};
-      throw ConfigError(l.where + ": unknown key '" + k + "' (did you mean '" + nearest_name(k, asked()) + "'?)");
+      throw ConfigError(l.where() + ": unknown key '" + k + "' (did you mean '" + nearest_name(k, asked()) + "'?)");
     }
   }
   // Every key asked for, once each, in the order first asked (recorded only when asked to).
@@ -344,8 +358,8 @@ HistRange read_range(Reader& r, std::string_view key, HistRange def) {
   if (!a) return def;
   const Leaf& l = r.leaf(key);
   if (a->size() != 2) r.fail(l, key, "expected [lo, hi], got " + node_text(*l.node));
-  const double lo = r.number_of(Leaf{a->get(0), l.where}, std::string(key) + "[0]", -1e30, 1e30, false);
-  const double hi = r.number_of(Leaf{a->get(1), l.where}, std::string(key) + "[1]", -1e30, 1e30, false);
+  const double lo = r.number_of(l.with(a->get(0)), std::string(key) + "[0]", -1e30, 1e30, false);
+  const double hi = r.number_of(l.with(a->get(1)), std::string(key) + "[1]", -1e30, 1e30, false);
   if (!(hi > lo)) r.fail(l, key, "needs lo < hi, got " + node_text(*l.node));
   return HistRange{float(lo), float(hi), def.bins};
 }
@@ -495,7 +509,7 @@ void read_train(Reader& r, Config& c) {
   for (const char* k : {"network.bias", "network.bias_std"})
     if (r.has(k)) r.fail(r.leaf(k), k, "training starts from biases 0 (leave it out with [train])");
   if (c.output.per_trial)
-    throw ConfigError(u.where +
+    throw ConfigError(u.where() +
                       ": train.updates: per-trial rows (--per-trial, output.per_trial) are not written "
                       "for training runs; stats.csv has every statistic across trials");
 }
@@ -509,7 +523,7 @@ Config build_once(const Flat& flat, const std::string& default_name, std::vector
   Config c;
   c.name = r.string("name").value_or(default_name);
   if (const std::string why = name_problem(c.name); !why.empty()) {
-    if (r.has("name")) throw ConfigError(r.leaf("name").where + ": name: " + why);
+    if (r.has("name")) throw ConfigError(r.leaf("name").where() + ": name: " + why);
     throw ConfigError("name: the config file's name gives '" + printable(c.name) + "', which " + why +
                       "; set name = \"...\" in the file");
   }
@@ -542,7 +556,7 @@ Config build_once(const Flat& flat, const std::string& default_name, std::vector
     }
   } else if (depth || width) {
     if (!depth || !width)
-      throw ConfigError(r.leaf(depth ? "network.depth" : "network.width").where +
+      throw ConfigError(r.leaf(depth ? "network.depth" : "network.width").where() +
                         ": network.depth and network.width go together (or use network.hidden)");
     n.hidden.assign(static_cast<size_t>(*depth), static_cast<int>(*width));
   }
@@ -584,7 +598,7 @@ Config build_once(const Flat& flat, const std::string& default_name, std::vector
     s.percentiles.clear();
     for (size_t i = 0; i < p->size(); ++i)
       s.percentiles.push_back(
-          r.number_of(Leaf{p->get(i), l.where}, "stats.percentiles[" + std::to_string(i) + "]", 0.0, 100.0, false));
+          r.number_of(l.with(p->get(i)), "stats.percentiles[" + std::to_string(i) + "]", 0.0, 100.0, false));
     if (s.percentiles.size() > 32) r.fail(l, "stats.percentiles", "at most 32 percentiles");
     auto exact = [](double v) {
       char b[32];
@@ -664,7 +678,7 @@ Config build_once(const Flat& flat, const std::string& default_name, std::vector
     }
     if (!ok) {
       const std::string where =
-          r.has(key) ? flat.at(key).where : (r.has("stats.bins") ? flat.at("stats.bins").where : "stats");
+          r.has(key) ? flat.at(key).where() : (r.has("stats.bins") ? flat.at("stats.bins").where() : "stats");
       throw ConfigError(where + ": " + key + ": [" + fmt_num(range->lo) + ", " + fmt_num(range->hi) + "] in " +
                         std::to_string(b.bins) + " bins: " +
                         (bad >= 0                   ? "bin " + std::to_string(bad) + " has no width as a float"
@@ -787,12 +801,56 @@ struct ResolvedText {
   std::string data;
 };
 
+// Writes one JSON object's members into a string as they are given: the keys are build()'s
+// literals, plain ASCII, given in nlohmann's order (std::string's <) by the caller, so nothing is
+// sorted, checked or copied per member (the resolved forms' JsonObjects were most of the time it
+// took to make them: docs/benchmarks.md). The tests compare every kind of resolved form with
+// resolved_json()'s dump, byte for byte.
+class MemberWriter {
+ public:
+  explicit MemberWriter(std::string& out) : out_(out) {}
+  MemberWriter& key(std::string_view k) {
+    out_ += first_ ? '{' : ',';
+    first_ = false;
+    out_ += '"';
+    out_ += k;
+    out_ += "\":";
+    return *this;
+  }
+  template <class T>
+  MemberWriter& add(std::string_view k, const T& v) {
+    key(k);
+    append_json(out_, v);
+    return *this;
+  }
+  MemberWriter& raw(std::string_view k, std::string_view text) {
+    key(k);
+    out_ += text;
+    return *this;
+  }
+  MemberWriter& range(std::string_view k, const HistRange& r) {  // [lo, hi], floats as nlohmann writes them
+    key(k);
+    out_ += '[';
+    append_json(out_, r.lo);
+    out_ += ',';
+    append_json(out_, r.hi);
+    out_ += ']';
+    return *this;
+  }
+  void close() { out_ += first_ ? "{}" : "}"; }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
 ResolvedText resolved_text(const Config& c) {
-  // Every object's members are given in key order (JsonObject writes them so without sorting).
+  // Every object's members are given in key order.
   ResolvedText r;
   const auto& n = c.network;
-  JsonObject net;
-  net.add("activation", to_string(n.activation.kind))
+  r.network.reserve(256);
+  MemberWriter(r.network)
+      .add("activation", to_string(n.activation.kind))
       .add("bias", n.bias)
       .add("bias_std", n.bias_std)
       .add("gain", n.init.gain)
@@ -802,9 +860,9 @@ ResolvedText resolved_text(const Config& c) {
       .add("init_value", n.init.value)
       .add("input", n.input)
       .add("negative_slope", n.activation.slope)
-      .add("output", n.output);
-  r.network = net.text();
-  JsonObject data;
+      .add("output", n.output)
+      .close();
+  MemberWriter data(r.data);
   const auto& f = c.data_files;
   if (c.data == DataKind::Cifar10) data.add("files", f.files);
   if (c.data == DataKind::Idx) data.add("images", f.images);
@@ -818,14 +876,20 @@ ResolvedText resolved_text(const Config& c) {
     else
       data.add("test_files", f.test_files);
   }
-  r.data = data.text();
+  data.close();
   const auto& q = c.stats.quantities;
   const bool backward = std::any_of(
       q.begin(), q.end(), [](const std::string& x) { return x == "backprop_gradient" || x == "weight_gradient"; });
   const bool jacobian = std::find(q.begin(), q.end(), "jacobian_singular_value") != q.end();
-  JsonObject stats;
-  stats.add("activation_range", std::vector<float>{c.stats.activation_range.lo, c.stats.activation_range.hi})
-      .add("bins", c.stats.bins);
+  // The id: the top-level object up to "train" (its last key), then "train" when training.
+  std::string& id = r.id;
+  id.reserve(r.network.size() + r.data.size() + 512);
+  MemberWriter top(id);
+  top.raw("data", r.data).raw("network", r.network);
+  if (c.run.tf32) top.add("precision", "tf32");
+  top.add("samples", c.samples).add("seed", c.seed).key("stats");
+  MemberWriter stats(id);
+  stats.range("activation_range", c.stats.activation_range).add("bins", c.stats.bins);
   if (backward) {
     if (c.stats.gradient_linear)
       stats.add("gradient_bins", "linear");
@@ -833,34 +897,30 @@ ResolvedText resolved_text(const Config& c) {
       stats.add("gradient_linthresh", c.stats.gradient_linthresh);
     stats.add("gradient_max", c.stats.gradient_max);
   }
-  if (jacobian) {
-    stats.add("jacobian_range", std::vector<float>{c.stats.jacobian_range.lo, c.stats.jacobian_range.hi});
-    stats.add("jacobian_samples", c.stats.jacobian_samples);
-  }
+  if (jacobian) stats.range("jacobian_range", c.stats.jacobian_range).add("jacobian_samples", c.stats.jacobian_samples);
   stats.add("percentiles", c.stats.percentiles)
-      .add("preactivation_range", std::vector<float>{c.stats.preactivation_range.lo, c.stats.preactivation_range.hi})
+      .range("preactivation_range", c.stats.preactivation_range)
       .add("quantities", q)
-      .add("saturation_threshold", n.activation.threshold);
-  JsonObject top;
-  top.raw("data", r.data).raw("network", r.network);
-  if (c.run.tf32) top.add("precision", "tf32");
-  top.add("samples", c.samples).add("seed", c.seed).add("stats", stats);
-  if (backward)
-    top.raw("targets", JsonObject().add("kind", c.targets == TargetKind::Random ? "random" : "teacher").text());
-  JsonObject& id = top;  // (top is not used after this)
+      .add("saturation_threshold", n.activation.threshold)
+      .close();
+  if (backward) top.raw("targets", c.targets == TargetKind::Random ? R"({"kind":"random"})" : R"({"kind":"teacher"})");
   if (c.train.on()) {
+    const std::size_t head = id.size();
     const auto train = [&](bool update) {
-      JsonObject t;
+      top.key("train");
+      MemberWriter t(id);
       t.add("eval_every", c.train.eval_every)
           .add("learning_rate", c.train.learning_rate)
           .add("minibatch", c.train.minibatch);
       if (update) t.add("update", c.train.update);
-      return t.add("updates", c.train.updates);
+      t.add("updates", c.train.updates).close();
     };
-    r.group = top.text_with(JsonObject().add("train", train(false)));
-    id.add("train", train(true));
+    train(false);
+    r.group = id + '}';
+    id.resize(head);
+    train(true);
   }
-  r.id = id.text();
+  top.close();
   // The full form: the id's with "name" after "data" (its first member, the only key before "name")
   // and "trials" last (after "train", the last key the id can have); a test compares it with
   // resolved_json's dump for every kind of configuration.
@@ -881,7 +941,8 @@ ResolvedText resolved_text(const Config& c) {
 // One --set: parsed exactly as one TOML `key = value` line (dotted keys, any TOML value, inline
 // tables), or, when that fails, `key = bare words` as a string (--set network.init=standard). Every
 // key it sets is pinned: removed from the sweep.
-void apply_set(const std::string& kv, Flat& flat, Flat& sweep, std::vector<std::unique_ptr<toml::table>>& keep) {
+void apply_set(const std::string& kv, Flat& flat, Flat& sweep, std::vector<std::unique_ptr<toml::table>>& keep,
+               std::deque<std::string>& wheres) {
   const std::string where = "--set " + printable(kv);
   if (kv.find_first_of("\r\n") != std::string::npos)
     throw ConfigError(where + ": one key = value line only (the value holds a line break)");
@@ -907,8 +968,9 @@ void apply_set(const std::string& kv, Flat& flat, Flat& sweep, std::vector<std::
   flatten(*t, "", where, leaves, &swept);
   if (!swept.empty()) throw ConfigError(where + ": --set cannot change the [sweep] table; give the sweep in the file");
   if (leaves.empty()) throw ConfigError(where + ": expected key = value");
+  wheres.push_back(where);
   for (auto& [k, l] : leaves) {
-    flat[k] = Leaf{l.node, where};
+    flat[k] = Leaf{l.node, &wheres.back(), nullptr, nullptr};
     sweep.erase(k);  // a --set pins a swept key
   }
   keep.push_back(std::move(t));
@@ -971,9 +1033,10 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
   Flat base, sweep;
   flatten(root, "", file, base, &sweep);
   std::vector<std::unique_ptr<toml::table>> keep;
+  std::deque<std::string> wheres;  // each --set's text, for its leaves
   if (ov.trials) base.erase("trials");
   if (ov.seed) base.erase("seed");
-  for (const auto& s : ov.sets) apply_set(s, base, sweep, keep);
+  for (const auto& s : ov.sets) apply_set(s, base, sweep, keep, wheres);
   const auto known = known_keys();
   Experiment ex;
   ex.source = file;
@@ -985,21 +1048,20 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
   std::vector<std::vector<Swept>> values;
   for (const auto& [k, l] : sweep) {
     if (k == "trials")
-      throw ConfigError(l.where +
+      throw ConfigError(l.where() +
                         ": sweep: cannot sweep 'trials' (a configuration is the same whatever its trial count; "
                         "run again with more trials to extend it)");
     if (std::find(known.begin(), known.end(), k) == known.end() || k == "name" || k.rfind("run.", 0) == 0 ||
         k.rfind("output.", 0) == 0)
-      throw ConfigError(l.where + ": sweep: cannot sweep '" + k + "'" +
+      throw ConfigError(l.where() + ": sweep: cannot sweep '" + k + "'" +
                         (std::find(known.begin(), known.end(), k) == known.end()
                              ? " (did you mean '" + nearest_name(k, known) + "'?)"
                              : ""));
     if (!l.node->is_array() || l.node->as_array()->empty())
-      throw ConfigError(l.where + ": sweep: '" + k + "' needs a non-empty array of values");
+      throw ConfigError(l.where() + ": sweep: '" + k + "' needs a non-empty array of values");
     ex.sweep_keys.push_back(k);
     std::vector<Swept> vs;
-    for (const auto& e : *l.node->as_array())
-      vs.push_back(Swept{Leaf{&e, where_of(e, file) + " (sweep " + k + ")"}, node_text(e)});
+    for (const auto& e : *l.node->as_array()) vs.push_back(Swept{Leaf{&e, &file, &e, &k}, node_text(e)});
     values.push_back(std::move(vs));
   }
   size_t total = 1;
@@ -1191,13 +1253,15 @@ Experiment expand(const toml::table& root, const std::string& file, const std::s
         m.error = std::current_exception();
       }
     });
-  std::set<std::string> ids;
+  // (views of the ids in ex.points, which does not grow past its reserve)
+  std::unordered_set<std::string_view> ids(2 * points);
   ex.points.reserve(points);
   const auto take = [&](SweepPoint& e) {
-    if (!ids.insert(e.id).second)
-      throw ConfigError(file + ": sweep produces two identical configurations (id " + e.id +
-                        "): a swept value repeats or is overridden");
     ex.points.push_back(std::move(e));
+    const std::string& id = ex.points.back().id;
+    if (!ids.insert(id).second)
+      throw ConfigError(file + ": sweep produces two identical configurations (id " + id +
+                        "): a swept value repeats or is overridden");
   };
   for (Made& m : made) {
     if (m.error) std::rethrow_exception(m.error);
