@@ -212,9 +212,9 @@ TEST_F(Cli, PlanPrintsTheWorkWithoutRunningIt) {
 }
 
 TEST_F(Cli, OpenBlasStartsNoThreadsOfItsOwnUnlessAsked) {
-  // initscope runs with OPENBLAS_NUM_THREADS=1 unless the user sets it (main ends OpenBLAS's threads):
-  // OpenBLAS's own threads spin at load and took CPU from the run's workers. `info` counts the
-  // process's threads before any backend starts.
+  // initscope runs with OPENBLAS_NUM_THREADS=1 unless the user sets it (main sets it before OpenBLAS
+  // loads): OpenBLAS's own threads spin at load and took CPU from the run's workers. `info` counts
+  // the process's threads once OpenBLAS is loaded, before any backend starts.
   auto info = [](const std::string& env) {
     const std::string cmd = env + " " + std::string(INITSCOPE_BIN) + " info 2>&1";
     FILE* p = popen(cmd.c_str(), "r");

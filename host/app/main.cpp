@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -35,6 +36,7 @@
 #include "host/app/runner.h"
 #include "host/app/trials_writer.h"
 #include "host/cpu/cpu_backend.h"
+#include "host/cpu/openblas.h"
 
 namespace {
 
@@ -161,7 +163,14 @@ int process_threads() {
 }
 
 int cmd_info() {
-  const int threads = process_threads();  // before any backend starts its own
+  // The process's threads once OpenBLAS is loaded (host/cpu/openblas.h), before any backend starts
+  // its own: OpenBLAS starts OPENBLAS_NUM_THREADS - 1 as it loads.
+  try {
+    isc::openblas::load();
+  } catch (const std::exception& e) {
+    std::cout << "note: " << e.what() << "\n";
+  }
+  const int threads = process_threads();
   const auto b = isc::build_info();
   std::cout << "initscope " << b["version"].get<std::string>() << " (commit " << b["git_commit"].get<std::string>()
             << ", " << b["build_type"].get<std::string>() << ", " << b["compiler"].get<std::string>() << ")\n";
@@ -390,17 +399,13 @@ int main(int argc, char** argv) {
   // a while before they sleep: on 2 cores that took CPU from the run's workers (a 1,000-configuration
   // sweep of small networks ran 0.06-0.15 s faster without them, in 5 of 6 alternated pairs). Under
   // an address-space limit (ulimit -v) they also retry their buffer allocation forever and exit
-  // waits for them. The CPU backend calls OpenBLAS single-threaded from its own workers, so they are
-  // ended here, unless the user asked for them; the variable is set for what the run starts (the
-  // plotting's numpy). Under an address-space limit, and where this OpenBLAS cannot end them, the
-  // process starts again with the variable set, so that OpenBLAS starts none (ending threads that
-  // retry an allocation would wait for them). Ending them instead of that second start saves 4-8 ms
-  // of a 0.5 s sweep (docs/benchmarks.md).
-  if (!std::getenv("OPENBLAS_NUM_THREADS")) {
-    ::setenv("OPENBLAS_NUM_THREADS", "1", 1);
-    if (address_space_limit() != 0 || !isc::stop_blas_threads())
-      ::execv("/proc/self/exe", argv);  // on failure, go on as we are
-  }
+  // waits for them. The CPU backend calls OpenBLAS single-threaded from its own workers, so none are
+  // started, unless the user asked for them: OpenBLAS is loaded after this (host/cpu/openblas.h),
+  // and reads the variable as it loads; the variable is also set for what the run starts (the
+  // plotting's numpy). The commands that use it start loading it now, on a thread of its own,
+  // while they read their config (3-4 ms of the loader's work: docs/benchmarks.md).
+  if (!std::getenv("OPENBLAS_NUM_THREADS")) ::setenv("OPENBLAS_NUM_THREADS", "1", 1);
+  if (argc > 1 && (std::strcmp(argv[1], "run") == 0 || std::strcmp(argv[1], "plan") == 0)) isc::openblas::preload();
   CLI::App app{"initscope — signal propagation in deep MLPs at initialization, many trials in parallel"};
   app.require_subcommand(1);
   std::string config_path, out_dir, device = "auto";

@@ -1,8 +1,6 @@
 // cpu_backend.cpp — CPU implementation of the Backend ops; the readable reference for CUDA.
 #include "host/cpu/cpu_backend.h"
 
-#include <cblas.h>
-#include <dlfcn.h>
 #include <omp.h>
 #include <unistd.h>
 
@@ -18,17 +16,13 @@
 #include "host/cpu/cpu_stats.h"
 #include "host/cpu/draws.h"
 #include "host/cpu/host_memory.h"
+#include "host/cpu/openblas.h"
 #include "host/cpu/svd.h"
 #include "kernels/inputs.h"
 #include "kernels/loss.h"
 #include "kernels/rng.h"
 #include "kernels/targets.h"
 #include "kernels/train.h"
-
-// OpenBLAS's own thread count control (declared in its cblas.h on Debian; repeated for others).
-extern "C" void openblas_set_num_threads(int);
-extern "C" int openblas_get_num_threads(void);
-extern "C" char* openblas_get_corename(void);
 
 namespace isc {
 namespace {
@@ -73,7 +67,7 @@ class CpuBackend final : public Backend {
     // Trials run in parallel, one OpenBLAS call per trial: each call single-threaded. Only when it
     // is not already: after stop_blas_threads(), OpenBLAS 0.3.21 would start a thread of its own
     // again for a count of 1 (one that spins, as at load).
-    if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+    if (openblas::get_num_threads() != 1) openblas::set_num_threads(1);
     scratch_.resize(static_cast<std::size_t>(threads_));
   }
 
@@ -160,8 +154,8 @@ class CpuBackend final : public Backend {
     float* sp = ptr(s, ss * trials(), "GEMM output");
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0f, hp + t * hs, n_in, wp + t * ws, n_in,
-                  0.0f, sp + t * ss, n_out);
+      openblas::sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, n_out, n_in, 1.0f, hp + t * hs, n_in, wp + t * ws,
+                      n_in, 0.0f, sp + t * ss, n_out);
     }
   }
 
@@ -242,9 +236,9 @@ class CpuBackend final : public Backend {
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t) {
       std::vector<float> logits(static_cast<std::size_t>(B) * classes);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, classes, n_in, 1.0f,
-                  xp + static_cast<std::size_t>(t) * B * n_in, n_in, teacher.data(), n_in, 0.0f, logits.data(),
-                  classes);
+      openblas::sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, classes, n_in, 1.0f,
+                      xp + static_cast<std::size_t>(t) * B * n_in, n_in, teacher.data(), n_in, 0.0f, logits.data(),
+                      classes);
       for (int i = 0; i < B; ++i)
         yp[static_cast<std::size_t>(t) * B + i] =
             static_cast<float>(argmax_first(&logits[static_cast<std::size_t>(i) * classes], classes));
@@ -274,9 +268,10 @@ class CpuBackend final : public Backend {
     float* dp = ptr(dh, std::size_t(B) * n_in * trials(), "backward output");
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0f,
-                  gp + static_cast<std::size_t>(t) * B * n_out, n_out, wp + static_cast<std::size_t>(t) * n_out * n_in,
-                  n_in, 0.0f, dp + static_cast<std::size_t>(t) * B * n_in, n_in);
+      openblas::sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_in, n_out, 1.0f,
+                      gp + static_cast<std::size_t>(t) * B * n_out, n_out,
+                      wp + static_cast<std::size_t>(t) * n_out * n_in, n_in, 0.0f,
+                      dp + static_cast<std::size_t>(t) * B * n_in, n_in);
   }
 
   void gemm_weight_grad(const Buffer& g, const Buffer& h, Buffer& dw, int n_out, int n_in) override {
@@ -286,9 +281,9 @@ class CpuBackend final : public Backend {
     float* dp = ptr(dw, std::size_t(n_out) * n_in * trials(), "weight-gradient output");
 #pragma omp parallel for schedule(static) num_threads(threads_)
     for (int t = 0; t < chunk_.trials; ++t)
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0f,
-                  gp + static_cast<std::size_t>(t) * B * n_out, n_out, hp + static_cast<std::size_t>(t) * B * n_in,
-                  n_in, 0.0f, dp + static_cast<std::size_t>(t) * n_out * n_in, n_in);
+      openblas::sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n_out, n_in, B, 1.0f,
+                      gp + static_cast<std::size_t>(t) * B * n_out, n_out, hp + static_cast<std::size_t>(t) * B * n_in,
+                      n_in, 0.0f, dp + static_cast<std::size_t>(t) * n_out * n_in, n_in);
   }
 
   void activation_grad_stats(Buffer& g, const Buffer& s, const Buffer& h, const ActivationSpec& act, int width,
@@ -460,7 +455,7 @@ std::size_t cpu_memory_bytes() {
 std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& opt) { return std::make_unique<CpuBackend>(opt); }
 
 std::string blas_core() {
-  const char* c = openblas_get_corename();
+  const char* c = openblas::corename();
   return c && *c ? c : "unknown";
 }
 
@@ -486,12 +481,12 @@ std::string blas_core_note_for(const std::string& core, bool avx512, bool avx2) 
 bool stop_blas_threads() {
   // Single-threaded first, while its threads still exist (0.3.21 starts one when asked for more
   // than it has, and after the shutdown below it has none: nothing may set the count again).
-  openblas_set_num_threads(1);
+  openblas::set_num_threads(1);
   // blas_thread_shutdown_ is what OpenBLAS itself calls before a fork and at exit: it joins its
   // server threads. Not in its public header, so looked up: an OpenBLAS without it (or another
   // build of it, without threads) keeps what it has.
   using Shutdown = int (*)();
-  auto shutdown = reinterpret_cast<Shutdown>(::dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"));
+  auto shutdown = reinterpret_cast<Shutdown>(openblas::symbol("blas_thread_shutdown_"));
   if (!shutdown) return false;
   shutdown();
   return true;

@@ -23,6 +23,8 @@ std::string blas_core_note_for(const std::string& core, bool avx512, bool avx2);
 // the environment then), and they spin before they sleep. The CPU backend needs none of them (it
 // calls OpenBLAS single-threaded from its own workers): this makes OpenBLAS single-threaded and ends
 // those threads. Returns false where this OpenBLAS has no way to end them (they then stay).
+// (initscope has none to end: it sets OPENBLAS_NUM_THREADS=1 before it loads OpenBLAS, main.cpp; a
+// process that linked OpenBLAS has them, as the tests do.)
 bool stop_blas_threads();
 
 }  // namespace isc

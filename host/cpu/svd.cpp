@@ -8,15 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "host/cpu/openblas.h"
 #include "kernels/jacobian.h"
 
-// LAPACK's Fortran routine, as OpenBLAS exports it (32-bit integers; gfortran passes the length of
-// a character argument after the others). Called directly rather than through LAPACKE: LAPACKE and
-// the two libraries it loads (libblas.so.3, liblapack.so.3) added about 6,800 symbol relocations to
-// every start of initscope (docs/benchmarks.md), for this one call.
-extern "C" void sgesdd_(const char* jobz, const int* m, const int* n, float* a, const int* lda, float* s, float* u,
-                        const int* ldu, float* vt, const int* ldvt, float* work, const int* lwork, int* iwork,
-                        int* info, std::size_t jobz_len);
+// LAPACK's Fortran routine sgesdd_, as OpenBLAS exports it (openblas::sgesdd: 32-bit integers;
+// gfortran passes the length of a character argument after the others). Called directly rather than
+// through LAPACKE: LAPACKE and the two libraries it loads (libblas.so.3, liblapack.so.3) added about
+// 6,800 symbol relocations to every start of initscope (docs/benchmarks.md), for this one call.
 
 namespace isc {
 namespace {
@@ -28,7 +26,8 @@ int sgesdd_work_floats(int m, int n, int* info) {
   const int lda = std::max(1, m), one = 1, query = -1;
   std::vector<int> iwork(std::size_t(8) * std::size_t(std::max(1, std::min(m, n))));
   float best = 0.0f, dummy = 0.0f;
-  sgesdd_(&jobz, &m, &n, &dummy, &lda, &dummy, &dummy, &one, &dummy, &one, &best, &query, iwork.data(), info, 1);
+  openblas::sgesdd(&jobz, &m, &n, &dummy, &lda, &dummy, &dummy, &one, &dummy, &one, &best, &query, iwork.data(), info,
+                   1);
   return static_cast<int>(best);
 }
 
@@ -47,7 +46,8 @@ void sgesdd_values(float* a, int m, int n, float* sv) {
     float dummy = 0.0f;
     std::vector<int> iwork(std::size_t(8) * std::size_t(std::max(1, std::min(m, n))));
     std::vector<float> work(std::size_t(std::max(1, lwork)));
-    sgesdd_(&jobz, &m, &n, a, &lda, sv, &dummy, &one, &dummy, &one, work.data(), &lwork, iwork.data(), &info, 1);
+    openblas::sgesdd(&jobz, &m, &n, a, &lda, sv, &dummy, &one, &dummy, &one, work.data(), &lwork, iwork.data(), &info,
+                     1);
   }
   if (info != 0)
     throw std::runtime_error("sgesdd failed on a " + std::to_string(m) + "x" + std::to_string(n) + " Jacobian (info " +
