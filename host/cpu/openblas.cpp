@@ -33,9 +33,10 @@ struct Api {
   std::string error;  // why it could not be loaded (empty: loaded)
 };
 
+// (Never destroyed: a preload still under way when the process exits must not meet a destroyed one.)
 Api& state() {
-  static Api a;
-  return a;
+  static Api* a = new Api;
+  return *a;
 }
 std::once_flag& once() {
   static std::once_flag f;
@@ -75,11 +76,11 @@ const Api& api() {
 }  // namespace
 
 const char* library() {
-  static const std::string file = [] {
+  static const std::string* file = [] {                 // (never destroyed, as state())
     const std::string built = INITSCOPE_OPENBLAS_FILE;  // (the variant the build linked: pthread, openmp, serial)
-    return !built.empty() && ::access(built.c_str(), R_OK) == 0 ? built : std::string(INITSCOPE_OPENBLAS_SONAME);
+    return new std::string(!built.empty() && ::access(built.c_str(), R_OK) == 0 ? built : INITSCOPE_OPENBLAS_SONAME);
   }();
-  return file.c_str();
+  return file->c_str();
 }
 
 void preload() {
