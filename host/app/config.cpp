@@ -809,12 +809,16 @@ struct ResolvedText {
 class MemberWriter {
  public:
   explicit MemberWriter(std::string& out) : out_(out) {}
-  MemberWriter& key(std::string_view k) {
-    out_ += first_ ? '{' : ',';
+  MemberWriter& key(std::string_view k) {  // `,"k":` (or `{"k":`) in one append
+    char text[64];
+    if (k.size() + 4 > sizeof text) throw std::logic_error("MemberWriter: a key longer than 60 bytes");
+    text[0] = first_ ? '{' : ',';
+    text[1] = '"';
+    std::memcpy(text + 2, k.data(), k.size());
+    text[k.size() + 2] = '"';
+    text[k.size() + 3] = ':';
+    out_.append(text, k.size() + 4);
     first_ = false;
-    out_ += '"';
-    out_ += k;
-    out_ += "\":";
     return *this;
   }
   template <class T>

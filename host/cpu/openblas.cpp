@@ -2,8 +2,10 @@
 #include "host/cpu/openblas.h"
 
 #include <dlfcn.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -47,9 +49,17 @@ std::once_flag& once() {
 void open_into(const char* file, Api& a) {
   a.handle = ::dlopen(file, RTLD_NOW | RTLD_LOCAL);
   if (!a.handle) {
-    const char* why = ::dlerror();
-    a.error = std::string("cannot load OpenBLAS (") + file + "): " + (why ? why : "unknown reason") +
-              " (Debian/Ubuntu: apt-get install libopenblas0)";
+    const char* err = ::dlerror();
+    const std::string why = err ? err : "unknown reason";
+    a.error = std::string("cannot load OpenBLAS (") + file + "): " + why;
+    // Under an address-space limit the library may be there and not fit: that is the limit's doing.
+    struct rlimit as {};
+    if (why.find("No such file") == std::string::npos && ::getrlimit(RLIMIT_AS, &as) == 0 &&
+        as.rlim_cur != RLIM_INFINITY)
+      a.error += "; the address-space limit (ulimit -v) is " + std::to_string(uint64_t(as.rlim_cur) >> 20) +
+                 " MiB, and OpenBLAS maps its library and a 128 MiB buffer: raise the limit";
+    else
+      a.error += " (Debian/Ubuntu: apt-get install libopenblas0)";
     return;
   }
   const auto get = [&](const char* name) {
