@@ -1,7 +1,8 @@
 // json_text.h — JSON text written directly, byte for byte as nlohmann::json dumps it, without
-// building a tree: the resolved form of every configuration of a sweep (its id is a hash of that
-// text) and the manifest's entries. Building and dumping an nlohmann::json per configuration was
-// about half of the time it took to expand a sweep of small networks (docs/benchmarks.md).
+// building a tree: the values of the resolved form of every configuration of a sweep (its id is a
+// hash of that text; config.cpp writes its members) and the manifest's entries. Building and dumping
+// an nlohmann::json per configuration was about half of the time it took to expand a sweep of small
+// networks (docs/benchmarks.md).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -41,11 +42,11 @@ std::string json_value(const T& v) {
 // An object built from (key, value) members and written with its keys in nlohmann's order
 // (std::string's <, as its std::map keeps them). A key given twice is an error (std::logic_error).
 // Each member's text is written into one buffer as it is given; members given in key order already
-// (as the resolved forms give them) are the object's text as they stand, without a sort or a copy
-// per member: a sweep makes several objects per configuration (docs/benchmarks.md).
+// are the object's text as they stand, without a sort or a copy per member (the manifest writes one
+// entry per configuration).
 class JsonObject {
  public:
-  JsonObject() {  // (room for a resolved form's objects without growing)
+  JsonObject() {  // (room for a manifest entry's objects without growing)
     members_.reserve(16);
     keys_.reserve(160);
     body_.reserve(320);
