@@ -660,8 +660,9 @@ Config build_once(const Flat& flat, const std::string& default_name, std::vector
     // bin by bin again, on this thread)
     thread_local std::array<HistRange, 3> good{HistRange{0, 0, 0, 0}, HistRange{0, 0, 0, 0}, HistRange{0, 0, 0, 0}};
     thread_local std::size_t next_good = 0;  // (bins 0: no range yet; stats.bins is at least 1)
-    const auto same = [&](const HistRange& g) {
-      return g.bins == range->bins && g.lo == range->lo && g.hi == range->hi && g.linthresh == range->linthresh;
+    const HistRange& checked = *range;       // (a lambda cannot capture a structured binding in C++17)
+    const auto same = [&checked](const HistRange& g) {
+      return g.bins == checked.bins && g.lo == checked.lo && g.hi == checked.hi && g.linthresh == checked.linthresh;
     };
     if (std::any_of(good.begin(), good.end(), same)) continue;
     const Binner b = make_binner(*range);
