@@ -77,89 +77,52 @@ void append_json(std::string& out, std::string_view s) {
   out += '"';
 }
 
-std::size_t JsonObject::begin(std::string_view key) {
-  // (in order, a repeated key would not be greater than the one before)
-  if (!ordered_ || (!members_.empty() && !(key_of(members_.back()) < key)))
-    for (const Member& m : members_)
-      if (key_of(m) == key) throw std::logic_error("JsonObject: key '" + std::string(key) + "' given twice");
-  const std::size_t at = body_.size();
-  append_json(body_, key);
-  body_ += ':';
-  return at;
-}
-
-JsonObject& JsonObject::end(std::string_view key, std::size_t at) {
-  if (ordered_ && !members_.empty() && !(key_of(members_.back()) < key)) ordered_ = false;
-  if (keys_.size() + key.size() > UINT32_MAX || body_.size() > UINT32_MAX) {
-    body_.resize(at);
-    throw std::length_error("JsonObject: an object of more than 4 GB");
-  }
-  members_.push_back(Member{uint32_t(keys_.size()), uint32_t(key.size()), uint32_t(at), uint32_t(body_.size() - at)});
-  keys_ += key;
+JsonObject& JsonObject::raw(std::string key, std::string text) {
+  if (ordered_ && !members_.empty() && !(members_.back().first < key)) ordered_ = false;
+  if (!ordered_)  // (in order, a repeated key would not be greater than the one before)
+    for (const auto& m : members_)
+      if (m.first == key) throw std::logic_error("JsonObject: key '" + key + "' given twice");
+  members_.emplace_back(std::move(key), std::move(text));
   return *this;
-}
-
-JsonObject& JsonObject::raw(std::string_view key, std::string_view text) {
-  const std::size_t at = begin(key);
-  body_ += text;
-  return end(key, at);
-}
-
-JsonObject& JsonObject::add(std::string_view key, const JsonObject& o) {
-  const std::size_t at = begin(key);
-  try {
-    body_ += o.text();
-  } catch (...) {
-    body_.resize(at);
-    throw;
-  }
-  return end(key, at);
 }
 
 std::string JsonObject::text() const { return text_of(nullptr); }
 std::string JsonObject::text_with(const JsonObject& more) const { return text_of(&more); }
 
 std::string JsonObject::text_of(const JsonObject* more) const {
-  std::string t;
-  const std::size_t n = members_.size() + (more ? more->members_.size() : 0);
-  t.reserve(body_.size() + (more ? more->body_.size() : 0) + n + 2);
-  t += '{';
-  if (ordered_ && (!more || more->members_.empty())) {  // the members as they stand
-    for (std::size_t i = 0; i < members_.size(); ++i) {
-      if (i) t += ',';
-      t.append(body_, members_[i].at, members_[i].size);
-    }
-    return t += '}';
-  }
-  // Otherwise each member with its object, in key order: two ordered runs merged, or sorted.
-  struct Ref {
-    const JsonObject* o;
-    const Member* m;
-    std::string_view key() const { return o->key_of(*m); }
-  };
-  std::vector<Ref> order;
-  order.reserve(n);
-  const std::vector<Member> none;
-  const std::vector<Member>& b = more ? more->members_ : none;
-  if (ordered_ && more->ordered_) {
+  using Member = std::pair<std::string, std::string>;
+  static const std::vector<Member> kNone;
+  const std::vector<Member>& b = more ? more->members_ : kNone;
+  std::vector<const Member*> order;
+  order.reserve(members_.size() + b.size());
+  std::size_t bytes = 2;
+  for (const auto* list : {&members_, &b})
+    for (const auto& m : *list) bytes += m.first.size() + m.second.size() + 4;
+  if (ordered_ && (!more || more->ordered_)) {  // one or two ordered runs: merged
     std::size_t i = 0, j = 0;
     while (i < members_.size() || j < b.size())
-      if (j == b.size() || (i < members_.size() && key_of(members_[i]) < more->key_of(b[j])))
-        order.push_back(Ref{this, &members_[i++]});
-      else
-        order.push_back(Ref{more, &b[j++]});
+      order.push_back(j == b.size() || (i < members_.size() && members_[i].first < b[j].first) ? &members_[i++]
+                                                                                               : &b[j++]);
   } else {
-    for (const Member& m : members_) order.push_back(Ref{this, &m});
-    for (const Member& m : b) order.push_back(Ref{more, &m});
-    std::sort(order.begin(), order.end(), [](const Ref& x, const Ref& y) { return x.key() < y.key(); });
+    for (const auto* list : {&members_, &b})
+      for (const auto& m : *list) order.push_back(&m);
+    std::sort(order.begin(), order.end(), [](const Member* x, const Member* y) { return x->first < y->first; });
   }
+  if (more)  // (one object's keys were refused twice as they were given)
+    for (std::size_t i = 1; i < order.size(); ++i)
+      if (order[i]->first == order[i - 1]->first)
+        throw std::logic_error("JsonObject: key '" + order[i]->first + "' given twice");
+  std::string t;
+  t.reserve(bytes);
+  t += '{';
   for (std::size_t i = 0; i < order.size(); ++i) {
-    if (i && order[i].key() == order[i - 1].key())  // (one object's keys were refused twice as they were given)
-      throw std::logic_error("JsonObject: key '" + std::string(order[i].key()) + "' given twice");
     if (i) t += ',';
-    t.append(order[i].o->body_, order[i].m->at, order[i].m->size);
+    append_json(t, order[i]->first);
+    t += ':';
+    t += order[i]->second;
   }
-  return t += '}';
+  t += '}';
+  return t;
 }
 
 std::string json_indented(const std::string& c, int indent, int base) {

@@ -39,48 +39,27 @@ std::string json_value(const T& v) {
   return t;
 }
 
-// An object built from (key, value) members and written with its keys in nlohmann's order
+// An object built from (key, value text) pairs and written with its keys in nlohmann's order
 // (std::string's <, as its std::map keeps them). A key given twice is an error (std::logic_error).
-// Each member's text is written into one buffer as it is given; members given in key order already
-// are the object's text as they stand, without a sort or a copy per member (the manifest writes one
-// entry per configuration).
+// Members given in that order already are written without a sort. (The manifest's entries use it;
+// the resolved forms of a sweep's configurations are written by config.cpp's MemberWriter.)
 class JsonObject {
  public:
-  JsonObject() {  // (room for a manifest entry's objects without growing)
-    members_.reserve(16);
-    keys_.reserve(160);
-    body_.reserve(320);
-  }
+  JsonObject() { members_.reserve(12); }
   template <class T>
-  JsonObject& add(std::string_view key, const T& value) {
-    const std::size_t at = begin(key);
-    try {
-      append_json(body_, value);
-    } catch (...) {  // (invalid UTF-8): the object stays as it was
-      body_.resize(at);
-      throw;
-    }
-    return end(key, at);
+  JsonObject& add(std::string key, const T& value) {
+    return raw(std::move(key), json_value(value));
   }
-  JsonObject& raw(std::string_view key, std::string_view text);  // `text`: a JSON value's text
-  JsonObject& add(std::string_view key, const JsonObject& o);
+  JsonObject& raw(std::string key, std::string text);  // `text`: a JSON value's text
+  JsonObject& add(std::string key, const JsonObject& o) { return raw(std::move(key), o.text()); }
   std::string text() const;  // compact: {"a":1,"b":[2,3]}
-  // The text of this object with `more`'s members too (keys in neither twice).
+  // The text of this object with `more`'s members too (keys in neither twice), without a copy.
   std::string text_with(const JsonObject& more) const;
 
  private:
-  struct Member {
-    uint32_t key, key_size;  // the key, in keys_
-    uint32_t at, size;       // the member's text `"key":value`, in body_
-  };
-  std::size_t begin(std::string_view key);  // checks the key, writes `"key":`; the member's offset
-  JsonObject& end(std::string_view key, std::size_t at);
-  std::string_view key_of(const Member& m) const { return std::string_view(keys_).substr(m.key, m.key_size); }
   std::string text_of(const JsonObject* more) const;  // more: nullptr for none
-  std::string keys_;                                  // every key, one after another
-  std::string body_;                                  // every member's text, one after another (no commas)
-  std::vector<Member> members_;                       // in the order given
-  bool ordered_ = true;                               // every key given so far is greater than the one before
+  std::vector<std::pair<std::string, std::string>> members_;
+  bool ordered_ = true;  // every key given so far is greater than the one before
 };
 
 // Compact JSON text (as dump() writes it) indented as dump(indent) writes it, every line after the
