@@ -3,6 +3,7 @@
 
 #include "host/app/data_source.h"
 #include "host/app/json_text.h"
+#include "host/app/toml_text.h"
 
 #include "host/backend/stats.h"
 
@@ -953,9 +954,12 @@ void apply_set(const std::string& kv, Flat& flat, Flat& sweep, std::vector<std::
     throw ConfigError(where + ": one key = value line only (the value holds a line break)");
   auto parse = [&](const std::string& line, std::string* error) -> std::unique_ptr<toml::table> {
     try {
-      return std::make_unique<toml::table>(toml::parse(line, std::string_view("--set")));
+      return std::make_unique<toml::table>(toml::parse(toml_safe_text(line), std::string_view("--set")));
     } catch (const toml::parse_error& e) {
       if (error) *error = std::string(e.description());
+      return nullptr;
+    } catch (const TomlTextError& e) {
+      if (error) *error = e.what();
       return nullptr;
     }
   };
@@ -1346,10 +1350,12 @@ std::size_t held_bytes(const Experiment& ex) {
 Experiment parse_experiment(const std::string& text, const std::string& source_name, const Overrides& ov) {
   toml::table root;
   try {
-    root = toml::parse(text, source_name);
+    root = toml::parse(toml_safe_text(text), source_name);
   } catch (const toml::parse_error& e) {
     throw ConfigError(source_name + ":" + std::to_string(e.source().begin.line) +
                       ": TOML syntax error: " + std::string(e.description()));
+  } catch (const TomlTextError& e) {
+    throw ConfigError(source_name + ":" + std::to_string(e.line()) + ": TOML syntax error: " + e.what());
   }
   return expand(root, source_name, stem_of(source_name), ov);
 }

@@ -1,0 +1,181 @@
+// toml_text.cpp — config text made safe for toml++ 3.3.0 before it is parsed (toml_text.h).
+#include "host/app/toml_text.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+
+namespace isc {
+namespace {
+
+// The code point of the UTF-8 sequence at text[i] and its length; 0 for invalid UTF-8 (a stray or
+// missing continuation byte, an overlong form, a surrogate, beyond U+10FFFF).
+struct Decoded {
+  char32_t cp = 0;
+  std::size_t size = 0;
+};
+Decoded decode_utf8(std::string_view t, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(t[k]); };
+  const unsigned char lead = b(i);
+  std::size_t n;
+  char32_t cp, least;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    n = 2, cp = lead & 0x1F, least = 0x80;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    n = 3, cp = lead & 0x0F, least = 0x800;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    n = 4, cp = lead & 0x07, least = 0x10000;
+  } else {
+    return {};
+  }
+  if (i + n > t.size()) return {};
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return {};
+    cp = (cp << 6) | (b(i + k) & 0x3F);
+  }
+  if (cp < least || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {};
+  return {cp, n};
+}
+
+std::string code_point_name(char32_t cp) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
+  return buf;
+}
+
+}  // namespace
+
+std::string toml_safe_text(std::string_view text) {
+  if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+    return std::string(text);
+  const auto fail = [&](std::size_t at, const std::string& what) {
+    throw TomlTextError(1 + std::count(text.begin(), text.begin() + std::ptrdiff_t(at), '\n'), what);
+  };
+  // The character at text[i] (non-ASCII): decoded, or refused as invalid UTF-8.
+  const auto character = [&](std::size_t i) {
+    const Decoded d = decode_utf8(text, i);
+    if (d.size == 0) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(text[i])));
+      fail(i, std::string("invalid UTF-8 (byte ") + buf + ")");
+    }
+    return d;
+  };
+  const auto quoted = [&](std::size_t i, const Decoded& d) {
+    return "'" + std::string(text.substr(i, d.size)) + "' (" + code_point_name(d.cp) + ")";
+  };
+  const auto run_of = [&](std::size_t i, char q) {
+    std::size_t n = 0;
+    while (i + n < text.size() && text[i + n] == q) ++n;
+    return n;
+  };
+  enum class In { Toml, Comment, Basic, MultiBasic, Literal, MultiLiteral };
+  In in = In::Toml;
+  std::string out;
+  out.reserve(text.size() + text.size() / 4);
+  std::size_t i = 0;
+  // A byte-order mark opens the document (toml++ skips it there).
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") {
+    out.append(text.substr(0, 3));
+    i = 3;
+  }
+  while (i < text.size()) {
+    const char c = text[i];
+    const bool ascii = static_cast<unsigned char>(c) < 0x80;
+    switch (in) {
+      case In::Toml:
+        if (!ascii) {
+          const Decoded d = character(i);
+          fail(i, "the character " + quoted(i, d) +
+                      " outside a string or comment (TOML allows only ASCII there: put it in quotes)");
+        }
+        if (c == '#') {
+          in = In::Comment;
+        } else if (c == '"' || c == '\'') {
+          const bool multi = text.substr(i, 3) == std::string(3, c);
+          in = c == '"' ? (multi ? In::MultiBasic : In::Basic) : (multi ? In::MultiLiteral : In::Literal);
+          if (multi) {
+            out.append(text.substr(i, 3));
+            i += 3;
+            continue;
+          }
+        }
+        out += c;
+        ++i;
+        break;
+      case In::Comment:
+      case In::Literal:
+      case In::MultiLiteral: {
+        // Copied as they are (a comment or literal string is never checked for whitespace).
+        if (in == In::Comment && c == '\n') in = In::Toml;
+        if (in == In::Literal && c == '\'') in = In::Toml;
+        if (in == In::MultiLiteral && c == '\'') {
+          const std::size_t n = run_of(i, c);  // three or more close it (up to two stay in the string)
+          out.append(text.substr(i, n));
+          i += n;
+          if (n >= 3) in = In::Toml;
+          continue;
+        }
+        if (in == In::Literal && c == '\n') {  // a literal string left open: toml++ stops here
+          out.append(text.substr(i));
+          return out;
+        }
+        if (!ascii) {
+          const Decoded d = character(i);
+          out.append(text.substr(i, d.size));
+          i += d.size;
+          continue;
+        }
+        out += c;
+        ++i;
+        break;
+      }
+      case In::Basic:
+      case In::MultiBasic:
+        if (c == '\\') {
+          // An escape: the backslash and the character after it as they are (\" does not close the
+          // string); a non-ASCII one is no escape at all.
+          if (i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80) {
+            const Decoded d = character(i + 1);
+            fail(i, "the escape sequence '\\" + std::string(text.substr(i + 1, d.size)) + "' (" +
+                        code_point_name(d.cp) + " after a backslash) is not a valid escape");
+          }
+          out.append(text.substr(i, 2));
+          i += 2;
+          continue;
+        }
+        if (c == '"') {
+          if (in == In::Basic) {
+            in = In::Toml;
+          } else {
+            const std::size_t n = run_of(i, c);
+            out.append(text.substr(i, n));
+            i += n;
+            if (n >= 3) in = In::Toml;
+            continue;
+          }
+        }
+        if (in == In::Basic && c == '\n') {  // a string left open: toml++ stops here
+          out.append(text.substr(i));
+          return out;
+        }
+        if (!ascii) {  // the same character, escaped
+          const Decoded d = character(i);
+          char buf[16];
+          if (d.cp <= 0xFFFF)
+            std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(d.cp));
+          else
+            std::snprintf(buf, sizeof buf, "\\U%08X", static_cast<unsigned>(d.cp));
+          out += buf;
+          i += d.size;
+          continue;
+        }
+        out += c;
+        ++i;
+        break;
+    }
+  }
+  return out;
+}
+
+}  // namespace isc
