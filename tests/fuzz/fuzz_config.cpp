@@ -45,6 +45,7 @@
 #include "host/app/output.h"
 #include "host/app/results_dir.h"
 #include "host/app/runner.h"
+#include "host/app/toml_text.h"
 #include "host/backend/stats.h"
 #include "kernels/counted.h"
 #include "kernels/histogram.h"
@@ -130,7 +131,7 @@ uint64_t sweep_size(const toml::node& n) {
 
 uint64_t sweep_size(const std::string& text) {
   try {
-    const toml::table root = toml::parse(text);
+    const toml::table root = toml::parse(isc::toml_safe_text(text));  // (as parse_experiment reads it)
     const toml::node* sweep = root.get("sweep");
     return sweep ? sweep_size(*sweep) : 1;
   } catch (const std::exception&) {
