@@ -19,8 +19,30 @@
 #define INITSCOPE_OPENBLAS_SONAME "libopenblas.so.0"
 #endif
 
+// AddressSanitizer refuses RTLD_DEEPBIND (it must see every malloc), so its builds go without it.
+#if defined(__SANITIZE_ADDRESS__)
+#define INITSCOPE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define INITSCOPE_ASAN 1
+#endif
+#endif
+
 namespace isc::openblas {
 namespace {
+
+// OpenBLAS's 13,922 absolute relocations name its own functions (its kernel tables; Debian builds it
+// without -Bsymbolic). Looked up in the process's scope first, each one walked every library loaded
+// before it (libstdc++, libc, ...): 5-6 ms of a run's start here, as much as expanding a sweep of
+// 1,000 configurations. RTLD_DEEPBIND looks in OpenBLAS and its own dependencies first, and finds
+// them at once: the sweep's config-reading phase was about 2 ms shorter (docs/benchmarks.md).
+// OpenBLAS then binds libc's symbols (malloc, stderr) in libc itself, not in an allocator preloaded
+// with LD_PRELOAD: it frees only what it allocated, and the FILE stderr points to is the same.
+#ifdef INITSCOPE_ASAN
+constexpr int kDlopenFlags = RTLD_NOW | RTLD_LOCAL;
+#else
+constexpr int kDlopenFlags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
+#endif
 
 using Sgesdd = void (*)(const char*, const int*, const int*, float*, const int*, float*, float*, const int*, float*,
                         const int*, float*, const int*, int*, int*, std::size_t);
@@ -47,7 +69,7 @@ std::once_flag& once() {
 
 // Opens `file` into `a` (a.error: why not).
 void open_into(const char* file, Api& a) {
-  a.handle = ::dlopen(file, RTLD_NOW | RTLD_LOCAL);
+  a.handle = ::dlopen(file, kDlopenFlags);
   if (!a.handle) {
     const char* err = ::dlerror();
     const std::string why = err ? err : "unknown reason";
