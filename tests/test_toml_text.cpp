@@ -70,10 +70,12 @@ TEST(TomlText, AsciiTextIsUnchanged) {
 // given instead parses to the same table, or is refused as the original is, for every code point.
 TEST(TomlText, StringsAndCommentsParseToTheSameTable) {
   const std::vector<std::pair<std::string, std::string>> contexts = {
-      {"s = \"a", "b\"\n"},          {"s = \"\"\"a", "b\"\"\"\n"}, {"s = \"\"\"\n", "\"\"\"\n"},
-      {"s = 'a", "b'\n"},            {"s = '''\n", "b'''\n"},      {"s = 1 # ", "\n"},
-      {"\"k", "\" = 1\n"},           {"'k", "' = 1\n"},            {"[\"t", "\"]\nx = 1\n"},
-      {"s = [\"", "\", 'x']\n"},     {"s = {a = \"", "\"}\n"},     {"# ", "\ns = \"\"\"\"\"\"\n"},
+      {"s = \"a", "b\"\n"},         {"s = \"\"\"a", "b\"\"\"\n"},
+      {"s = \"\"\"\n", "\"\"\"\n"}, {"s = 'a", "b'\n"},
+      {"s = '''\n", "b'''\n"},      {"s = 1 # ", "\n"},
+      {"\"k", "\" = 1\n"},          {"'k", "' = 1\n"},
+      {"[\"t", "\"]\nx = 1\n"},     {"s = [\"", "\", 'x']\n"},
+      {"s = {a = \"", "\"}\n"},     {"# ", "\ns = \"\"\"\"\"\"\n"},
       {"s = \"\\\"", "\\\\\"\n"},  // after an escaped quote and before an escaped backslash
   };
   int compared = 0;
@@ -103,9 +105,18 @@ TEST(TomlText, StringsAndCommentsParseToTheSameTable) {
 // text is refused here, naming the character and the line.
 TEST(TomlText, NonAsciiOutsideStringsIsRefusedWithItsLine) {
   const std::vector<std::pair<std::string, std::string>> contexts = {
-      {"s = ", "x\n"},     {"s ", "= 1\n"},   {"s = 1 ", "\n"},     {"", "s = 1\n"},
-      {"s = [1, ", "]\n"}, {"s = {a=1", "}\n"}, {"[a", "]\n"},      {"s = 1\n[t]\n", "\n"},
-      {"s = \"x\" ", "\n"}, {"s = 'x'", "\n"},  {"s = \"\"\"x\"\"\"", "\n"}, {"s = '''x'''", "\n"},
+      {"s = ", "x\n"},
+      {"s ", "= 1\n"},
+      {"s = 1 ", "\n"},
+      {"", "s = 1\n"},
+      {"s = [1, ", "]\n"},
+      {"s = {a=1", "}\n"},
+      {"[a", "]\n"},
+      {"s = 1\n[t]\n", "\n"},
+      {"s = \"x\" ", "\n"},
+      {"s = 'x'", "\n"},
+      {"s = \"\"\"x\"\"\"", "\n"},
+      {"s = '''x'''", "\n"},
   };
   for (char32_t c : code_points())
     for (const auto& [before, after] : contexts) {
@@ -163,8 +174,8 @@ TEST(TomlText, DelimitersEscapesAndInvalidUtf8) {
   }
   // Invalid UTF-8 anywhere: stray continuation, overlong, surrogate, beyond U+10FFFF, cut short.
   for (const std::string bad : {"\x80", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
-    for (const std::string& text : {"a = 1\n# " + bad + "\n", "a = 1\ns = \"" + bad + "\"\n", "a = 1\ns = '" + bad +
-                                                                                                   "'\n"}) {
+    for (const std::string& text :
+         {"a = 1\n# " + bad + "\n", "a = 1\ns = \"" + bad + "\"\n", "a = 1\ns = '" + bad + "'\n"}) {
       try {
         (void)toml_safe_text(text);
         ADD_FAILURE() << "accepted " << text;
@@ -176,7 +187,10 @@ TEST(TomlText, DelimitersEscapesAndInvalidUtf8) {
     }
   }
   // A byte-order mark opens a document; elsewhere it is a character outside a string.
-  EXPECT_EQ(toml_safe_text("\xef\xbb\xbf" "a = \"\xc3\xa9\"\n"), "\xef\xbb\xbf" "a = \"\\u00E9\"\n");
+  EXPECT_EQ(toml_safe_text("\xef\xbb\xbf"
+                           "a = \"\xc3\xa9\"\n"),
+            "\xef\xbb\xbf"
+            "a = \"\\u00E9\"\n");
   EXPECT_THROW(toml_safe_text("a = 1\n\xef\xbb\xbf"), TomlTextError);
   // A string left open at the end of its line: toml++ stops there, and the rest is passed as it is.
   EXPECT_EQ(toml_safe_text("s = \"open\nt = \xc3\xa9\n"), "s = \"open\nt = \xc3\xa9\n");
@@ -186,8 +200,9 @@ TEST(TomlText, DelimitersEscapesAndInvalidUtf8) {
 // Through the config: the file's name and line, as toml++'s own syntax errors are reported; the
 // characters in strings and comments are read as written; --set values too.
 TEST(TomlText, ConfigErrorsAndValues) {
-  const std::string ok = "# \xcf\x83 = gain\nname = \"caf\xc3\xa9\"\ntrials = 2\nsamples = 2\n[network]\ninput = 4\n"
-                         "hidden = [4]\n";
+  const std::string ok =
+      "# \xcf\x83 = gain\nname = \"caf\xc3\xa9\"\ntrials = 2\nsamples = 2\n[network]\ninput = 4\n"
+      "hidden = [4]\n";
   const isc::Experiment ex = isc::parse_experiment(ok, "ok.toml", isc::Overrides{});
   ASSERT_EQ(ex.points.size(), 1u);
   EXPECT_EQ(ex.points[0].config.name, "caf\xc3\xa9");
