@@ -5,6 +5,8 @@
 #endif
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 
 #include "host/app/config.h"
 #include "host/app/runner.h"
@@ -48,6 +50,23 @@ TEST(Config, SweepIsCartesianWithStableIds) {
   EXPECT_EQ(a.points[5].config.network.init.gain, 3.0);
 }
 
+// A swept float's text (the CSVs' column, the manifest's "swept") is printf's %g of its value.
+TEST(Config, SweptFloatsReadAsPrintfsG) {
+  const std::vector<double> gains = {0.5, 1e-07, 0.1234567, 123456.789, 2.5e5, 999999.5, 0.0001, 1e-300, 3.0};
+  std::string t = "trials = 2\n[network]\ndepth = 1\nwidth = 4\ninput = 4\n[sweep]\n\"network.gain\" = [";
+  for (std::size_t i = 0; i < gains.size(); ++i) {
+    char v[40];
+    std::snprintf(v, sizeof v, "%.17g", gains[i]);
+    t += std::string(i ? ", " : "") + v + (std::strpbrk(v, ".e") ? "" : ".0");
+  }
+  const auto ex = parse_experiment(t + "]\n", "g.toml");
+  ASSERT_EQ(ex.points.size(), gains.size());
+  for (std::size_t i = 0; i < gains.size(); ++i) {
+    char want[40];
+    std::snprintf(want, sizeof want, "%g", gains[i]);
+    EXPECT_EQ(ex.points[i].swept[0].second, want) << i;
+  }
+}
 TEST(Config, OverridesApply) {
   Overrides ov;
   ov.trials = 7;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -89,10 +90,10 @@ std::string node_text(const toml::node& n) {
     }
     return t + "]";
   }
-  if (auto d = n.as_floating_point()) {
+  if (auto d = n.as_floating_point()) {  // printf's %g, as std::to_chars writes it (C locale), faster
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", d->get());
-    return buf;
+    const auto r = std::to_chars(buf, buf + sizeof buf, d->get(), std::chars_format::general, 6);
+    return std::string(buf, r.ptr);
   }
   if (auto i = n.as_integer()) return std::to_string(i->get());
   if (auto b = n.as_boolean()) return b->get() ? "true" : "false";
