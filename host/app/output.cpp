@@ -143,21 +143,32 @@ uint32_t crc32_of(const void* p, std::size_t n, uint32_t crc) {
   return static_cast<uint32_t>(c);
 }
 
+int write_all(int fd, const void* p, std::size_t n) {
+  const char* b = static_cast<const char*>(p);
+  for (std::size_t off = 0; off < n;) {
+    const ssize_t w = ::write(fd, b + off, n - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return errno;
+    if (w == 0) return EIO;
+    off += static_cast<std::size_t>(w);
+  }
+  return 0;
+}
+
+std::string write_error(int err) {
+  std::string why = std::strerror(err);
+  if (err == ENOSPC || err == EFBIG || err == EDQUOT) why += " (disk full or a file-size limit?)";
+  return why;
+}
+
 std::string write_file_synced(const std::string& path, const std::string& content) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-  std::size_t off = 0;
-  while (off < content.size()) {
-    const ssize_t w = ::write(fd, content.data() + off, content.size() - off);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      const std::string err = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw std::runtime_error("cannot write " + tmp + ": " + err);
-    }
-    off += static_cast<std::size_t>(w);
+  if (const int err = write_all(fd, content.data(), content.size()); err != 0) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write " + tmp + ": " + write_error(err));
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     ::unlink(tmp.c_str());

@@ -13,6 +13,11 @@
 
 namespace isc {
 
+// Writes all n bytes at p to fd, after short writes and EINTR too: 0, or the errno of the write that
+// failed (EIO for one that wrote nothing).
+int write_all(int fd, const void* p, std::size_t n);
+// Why a write failed, for a message: strerror, and a hint where the disk is full or a limit reached.
+std::string write_error(int err);
 void write_file_atomic(const std::string& path, const std::string& content);
 // write_file_atomic in two steps: the content written and synced under a temporary name (returned),
 // then renamed over `path` (commit_file). Between them the old `path` is still whole.

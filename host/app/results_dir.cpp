@@ -266,24 +266,15 @@ void concatenate_trials(const std::string& dir, const Experiment& ex, const std:
   if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
   try {
     std::vector<char> buf(1 << 20);
-    const auto fail = [&](const std::string& why) {
-      throw std::runtime_error("cannot write " + tmp + ": " + why + " (disk full or a file-size limit?)");
-    };
+    const auto fail = [&](int err) { throw std::runtime_error("cannot write " + tmp + ": " + write_error(err)); };
     for (const auto& f : files) {
       std::ifstream in(f, std::ios::binary);
       if (!in) throw std::runtime_error("per-trial rows missing: " + f);
-      while (in.read(buf.data(), std::streamsize(buf.size())) || in.gcount() > 0) {
-        const std::size_t n = std::size_t(in.gcount());
-        for (std::size_t off = 0; off < n;) {
-          const ssize_t w = ::write(fd, buf.data() + off, n - off);
-          if (w < 0 && errno == EINTR) continue;
-          if (w <= 0) fail(w < 0 ? std::strerror(errno) : "nothing written");
-          off += std::size_t(w);
-        }
-      }
+      while (in.read(buf.data(), std::streamsize(buf.size())) || in.gcount() > 0)
+        if (const int err = write_all(fd, buf.data(), std::size_t(in.gcount())); err != 0) fail(err);
       if (in.bad()) throw std::runtime_error("cannot read " + f);
     }
-    if (::fsync(fd) != 0) fail(std::strerror(errno));
+    if (::fsync(fd) != 0) fail(errno);
   } catch (...) {
     ::close(fd);
     fs::remove(tmp, ec);

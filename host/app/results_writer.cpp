@@ -77,15 +77,8 @@ ResultsWriter::~ResultsWriter() {
 void ResultsWriter::flush(File& f, bool all) {
   if (f.buf.empty() || (!all && f.buf.size() < kFlushBytes)) return;
   f.crc = crc32_of(f.buf.data(), f.buf.size(), f.crc);
-  std::size_t off = 0;
-  while (off < f.buf.size()) {
-    const ssize_t w = ::write(f.fd, f.buf.data() + off, f.buf.size() - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0)
-      throw std::runtime_error("cannot write " + f.tmp + ": " + (w < 0 ? std::strerror(errno) : "nothing written") +
-                               " (disk full or a file-size limit?)");
-    off += std::size_t(w);
-  }
+  if (const int err = write_all(f.fd, f.buf.data(), f.buf.size()); err != 0)
+    throw std::runtime_error("cannot write " + f.tmp + ": " + write_error(err));
   f.bytes += f.buf.size();
   f.buf.clear();
   // Start writing what is complete to disk now, without waiting, and have it made durable in the
