@@ -6,6 +6,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <string>
 #include <vector>
@@ -115,6 +116,13 @@ TEST(GpuSvd, GramSolversMatchTheHostRoute) {
 
 TEST(GpuSvd, SolverNameInTheDeviceDescription) {
   REQUIRE_GPU();
+  // (the variable as the test found it, set again at the end: the suite may run under a chosen solver)
+  const char* before = std::getenv("INITSCOPE_JACOBIAN_SOLVER");
+  const std::string saved = before ? before : "";
+  struct Restore {
+    const char* value;
+    ~Restore() { value ? setenv("INITSCOPE_JACOBIAN_SOLVER", value, 1) : unsetenv("INITSCOPE_JACOBIAN_SOLVER"); }
+  } restore{before ? saved.c_str() : nullptr};
   setenv("INITSCOPE_JACOBIAN_SOLVER", "gram-batched", 1);
   const std::string d = make_cuda_backend(0, BackendOptions{})->description();
   unsetenv("INITSCOPE_JACOBIAN_SOLVER");
