@@ -195,6 +195,10 @@ TEST(TomlText, DelimitersEscapesAndInvalidUtf8) {
   // A string left open at the end of its line: toml++ stops there, and the rest is passed as it is.
   EXPECT_EQ(toml_safe_text("s = \"open\nt = \xc3\xa9\n"), "s = \"open\nt = \xc3\xa9\n");
   EXPECT_FALSE(parsed("s = \"open\nt = 1\n").has_value());
+  // (and toml++ does stop there: the character on the next line would be undefined behaviour, which
+  // the sanitizer build catches)
+  for (const char* t : {"s = \"open\nt = \xc3\xa9\n", "s = 'open\nt = \xc3\xa9\n", "s = \"x\\\nt = \xc3\xa9\n"})
+    EXPECT_FALSE(parsed(toml_safe_text(t)).has_value()) << t;
 }
 
 // Through the config: the file's name and line, as toml++'s own syntax errors are reported; the
