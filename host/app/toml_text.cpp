@@ -64,16 +64,20 @@ std::string toml_safe_text(std::string_view text) {
   const auto quoted = [&](std::size_t i, const Decoded& d) {
     return "'" + std::string(text.substr(i, d.size)) + "' (" + code_point_name(d.cp) + ")";
   };
-  const auto run_of = [&](std::size_t i, char q) {
-    std::size_t n = 0;
-    while (i + n < text.size() && text[i + n] == q) ++n;
-    return n;
-  };
   enum class In { Toml, Comment, Basic, MultiBasic, Literal, MultiLiteral };
   In in = In::Toml;
   std::string out;
   out.reserve(text.size() + text.size() / 4);
   std::size_t i = 0;
+  // In a multi-line string, the run of its quote q at i, copied: three or more close the string (up
+  // to two of them stay in it).
+  const auto quote_run = [&](char q) {
+    std::size_t n = 0;
+    while (i + n < text.size() && text[i + n] == q) ++n;
+    out.append(text.substr(i, n));
+    i += n;
+    if (n >= 3) in = In::Toml;
+  };
   // A byte-order mark opens the document (toml++ skips it there).
   if (text.substr(0, 3) == "\xEF\xBB\xBF") {
     out.append(text.substr(0, 3));
@@ -82,6 +86,10 @@ std::string toml_safe_text(std::string_view text) {
   while (i < text.size()) {
     const char c = text[i];
     const bool ascii = static_cast<unsigned char>(c) < 0x80;
+    if (c == '\n' && (in == In::Basic || in == In::Literal)) {  // a string left open: toml++ stops here
+      out.append(text.substr(i));
+      return out;
+    }
     switch (in) {
       case In::Toml:
         if (!ascii) {
@@ -110,15 +118,8 @@ std::string toml_safe_text(std::string_view text) {
         if (in == In::Comment && c == '\n') in = In::Toml;
         if (in == In::Literal && c == '\'') in = In::Toml;
         if (in == In::MultiLiteral && c == '\'') {
-          const std::size_t n = run_of(i, c);  // three or more close it (up to two stay in the string)
-          out.append(text.substr(i, n));
-          i += n;
-          if (n >= 3) in = In::Toml;
+          quote_run(c);
           continue;
-        }
-        if (in == In::Literal && c == '\n') {  // a literal string left open: toml++ stops here
-          out.append(text.substr(i));
-          return out;
         }
         if (!ascii) {
           const Decoded d = character(i);
@@ -148,16 +149,9 @@ std::string toml_safe_text(std::string_view text) {
           if (in == In::Basic) {
             in = In::Toml;
           } else {
-            const std::size_t n = run_of(i, c);
-            out.append(text.substr(i, n));
-            i += n;
-            if (n >= 3) in = In::Toml;
+            quote_run(c);
             continue;
           }
-        }
-        if (in == In::Basic && c == '\n') {  // a string left open: toml++ stops here
-          out.append(text.substr(i));
-          return out;
         }
         if (!ascii) {  // the same character, escaped
           const Decoded d = character(i);
