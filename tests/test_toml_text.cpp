@@ -70,13 +70,26 @@ TEST(TomlText, AsciiTextIsUnchanged) {
 // given instead parses to the same table, or is refused as the original is, for every code point.
 TEST(TomlText, StringsAndCommentsParseToTheSameTable) {
   const std::vector<std::pair<std::string, std::string>> contexts = {
-      {"s = \"a", "b\"\n"},         {"s = \"\"\"a", "b\"\"\"\n"},
-      {"s = \"\"\"\n", "\"\"\"\n"}, {"s = 'a", "b'\n"},
-      {"s = '''\n", "b'''\n"},      {"s = 1 # ", "\n"},
-      {"\"k", "\" = 1\n"},          {"'k", "' = 1\n"},
-      {"[\"t", "\"]\nx = 1\n"},     {"s = [\"", "\", 'x']\n"},
-      {"s = {a = \"", "\"}\n"},     {"# ", "\ns = \"\"\"\"\"\"\n"},
+      {"s = \"a", "b\"\n"},
+      {"s = \"\"\"a", "b\"\"\"\n"},
+      {"s = \"\"\"\n", "\"\"\"\n"},
+      {"s = 'a", "b'\n"},
+      {"s = '''\n", "b'''\n"},
+      {"s = 1 # ", "\n"},
+      {"\"k", "\" = 1\n"},
+      {"'k", "' = 1\n"},
+      {"[\"t", "\"]\nx = 1\n"},
+      {"s = [\"", "\", 'x']\n"},
+      {"s = {a = \"", "\"}\n"},
+      {"# ", "\ns = \"\"\"\"\"\"\n"},
       {"s = \"\\\"", "\\\\\"\n"},  // after an escaped quote and before an escaped backslash
+      // literal strings (read as basic strings): backslashes and double quotes in them, two quotes
+      // before a multi-line one's end, keys
+      {"s = 'a\\\"", "\\\\'\n"},
+      {"s = '''\"\"\"\\", "\\\n'''\n"},
+      {"s = '''a", "'''''\n"},
+      {"['t", "']\nx = 1\n"},
+      {"s = {'k", "' = 'v'}\n"},
   };
   int compared = 0;
   for (char32_t c : code_points())
@@ -146,6 +159,39 @@ TEST(TomlText, NonAsciiOutsideStringsIsRefusedWithItsLine) {
 
 // A multi-line string's line-ending backslash: toml++ checks the first character after the
 // whitespace it trims for whitespace; escaped, it reads the same string.
+// A quote right after a number or date is part of that value for toml++ (`s = -'…`: found by the
+// fuzzer), which then checks the characters after it for whitespace. toml++ is given no non-ASCII
+// character there (literal strings reach it as basic ones, escaped) and refuses the text as it
+// would have; a string opening right after another is refused here.
+TEST(TomlText, QuotesInsideAValueReachTomlxxAsAscii) {
+  const std::vector<std::string> values = {"-", "1", "1.", "1e", "+1_0", "2020-01-01", "2020-01-01T12:00:00", "inf"};
+  const std::vector<std::pair<std::string, std::string>> quotes = {{"'", ""},      {"'", "'"},   {"'''", ""},
+                                                                   {"'''", "'''"}, {"\"", "\""}, {"\"\"\"", "\"\"\""}};
+  int tried = 0;
+  for (char32_t c : code_points()) {
+    if (c % 11 != 0 && c != 0xA7) continue;  // (a sample: every 11th, U+00A7 the fuzzer's own)
+    for (const std::string& v : values)
+      for (const auto& [open, close] : quotes)
+        for (const char* end : {"", "\n"}) {
+          const std::string text = "s = " + v + open + utf8(c) + close + end;
+          const std::string safe = toml_safe_text(text);
+          ASSERT_TRUE(std::all_of(safe.begin(), safe.end(), [](char b) { return (unsigned char)b < 0x80; })) << text;
+          ASSERT_FALSE(parsed(safe).has_value()) << text << " -> " << safe;
+          ++tried;
+        }
+  }
+  EXPECT_GT(tried, 100000);
+  for (const char* t : {"s = \"\"'\xc3\xa9'\nt = \"\"\"\n", "s = 'a'\"\xc3\xa9\"\n", "s = '''a\xc3\xa9''''''\n"}) {
+    try {
+      (void)toml_safe_text(t);
+      ADD_FAILURE() << t;
+    } catch (const TomlTextError& e) {
+      EXPECT_EQ(e.line(), 1);
+      EXPECT_NE(std::string(e.what()).find("a string opens right after another"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(TomlText, LineEndingBackslashKeepsItsString) {
   for (char32_t c : code_points()) {
     const std::string text = "s = \"\"\"\\\n   " + utf8(c) + "b\"\"\"\n";
@@ -159,7 +205,12 @@ TEST(TomlText, DelimitersEscapesAndInvalidUtf8) {
   // Up to two quotes beside the closing delimiter stay in the string; after it is TOML again.
   EXPECT_EQ(toml_safe_text("s = \"\"\"a\xc3\xa9\"\"\"\"\"\n"), "s = \"\"\"a\\u00E9\"\"\"\"\"\n");
   EXPECT_THROW(toml_safe_text("s = \"\"\"a\"\"\"\"\xc3\xa9\n"), TomlTextError);
-  EXPECT_EQ(toml_safe_text("s = '''a''\xc3\xa9'''\n"), "s = '''a''\xc3\xa9'''\n");
+  EXPECT_EQ(toml_safe_text("s = '''a''\xc3\xa9'''\n"), "s = \"\"\"a''\\u00E9\"\"\"\n");  // (a basic string)
+  // A sixth quote is TOML again: toml++ refuses it there, and so does this (a string after a string).
+  EXPECT_THROW(toml_safe_text("s = '''a\xc3\xa9''''''\n"), TomlTextError);
+  EXPECT_THROW(toml_safe_text("s = \"\"\"a\xc3\xa9\"\"\"\"\"\"\n"), TomlTextError);
+  EXPECT_FALSE(parsed("s = '''a''''''\n").has_value());
+  EXPECT_FALSE(parsed("s = \"\"\"a\"\"\"\"\"\"\n").has_value());
   EXPECT_THROW(toml_safe_text("s = '''a'''''\xc3\xa9\n"), TomlTextError);
   // An escaped quote does not close a string; beyond the BMP the escape is \U.
   EXPECT_EQ(toml_safe_text("s = \"\\\"\xf0\x9f\x98\x80\"\n"), "s = \"\\\"\\U0001F600\"\n");

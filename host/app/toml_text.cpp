@@ -66,17 +66,37 @@ std::string toml_safe_text(std::string_view text) {
   };
   enum class In { Toml, Comment, Basic, MultiBasic, Literal, MultiLiteral };
   In in = In::Toml;
+  bool closed = false;  // the character before, in TOML, closed a string
   std::string out;
   out.reserve(text.size() + text.size() / 4);
   std::size_t i = 0;
-  // In a multi-line string, the run of its quote q at i, copied: three or more close the string (up
-  // to two of them stay in it).
+  // A non-ASCII character of a string at i, as its escape.
+  const auto escape = [&] {
+    const Decoded d = character(i);
+    char buf[16];
+    if (d.cp <= 0xFFFF)
+      std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(d.cp));
+    else
+      std::snprintf(buf, sizeof buf, "\\U%08X", static_cast<unsigned>(d.cp));
+    out += buf;
+    i += d.size;
+  };
+  // In a multi-line string, the run of its quote q at i: three to five close the string (up to
+  // two of them stay in it, as toml++ reads them: a sixth is TOML again, and refused below);
+  // closing is a basic string's """.
   const auto quote_run = [&](char q) {
     std::size_t n = 0;
     while (i + n < text.size() && text[i + n] == q) ++n;
-    out.append(text.substr(i, n));
-    i += n;
-    if (n >= 3) in = In::Toml;
+    if (n < 3) {
+      out.append(n, q);
+      i += n;
+      return;
+    }
+    out.append(std::min<std::size_t>(n, 5) - 3, q);
+    out += "\"\"\"";
+    i += std::min<std::size_t>(n, 5);
+    in = In::Toml;
+    closed = true;
   };
   // A byte-order mark opens the document (toml++ skips it there).
   if (text.substr(0, 3) == "\xEF\xBB\xBF") {
@@ -91,36 +111,33 @@ std::string toml_safe_text(std::string_view text) {
       return out;
     }
     switch (in) {
-      case In::Toml:
+      case In::Toml: {
         if (!ascii) {
           const Decoded d = character(i);
           fail(i, "the character " + quoted(i, d) +
                       " outside a string or comment (TOML allows only ASCII there: put it in quotes)");
         }
+        const bool after_string = closed;
+        closed = false;
         if (c == '#') {
           in = In::Comment;
         } else if (c == '"' || c == '\'') {
+          if (after_string)  // ("a"'b' would read as """ once the literal string is a basic one)
+            fail(i, std::string("a string opens right after another (") + c +
+                        "): expected whitespace, '=', ',', '.', ']', '}', a comment or a line break between them");
           const bool multi = text.substr(i, 3) == std::string(3, c);
           in = c == '"' ? (multi ? In::MultiBasic : In::Basic) : (multi ? In::MultiLiteral : In::Literal);
-          if (multi) {
-            out.append(text.substr(i, 3));
-            i += 3;
-            continue;
-          }
+          out += multi ? "\"\"\"" : "\"";
+          i += multi ? 3 : 1;
+          continue;
         }
         out += c;
         ++i;
         break;
+      }
       case In::Comment:
-      case In::Literal:
-      case In::MultiLiteral: {
-        // Copied as they are (a comment or literal string is never checked for whitespace).
-        if (in == In::Comment && c == '\n') in = In::Toml;
-        if (in == In::Literal && c == '\'') in = In::Toml;
-        if (in == In::MultiLiteral && c == '\'') {
-          quote_run(c);
-          continue;
-        }
+        // Copied as it is (a comment is never checked for whitespace).
+        if (c == '\n') in = In::Toml;
         if (!ascii) {
           const Decoded d = character(i);
           out.append(text.substr(i, d.size));
@@ -130,7 +147,28 @@ std::string toml_safe_text(std::string_view text) {
         out += c;
         ++i;
         break;
-      }
+      case In::Literal:
+      case In::MultiLiteral:
+        // As a basic string: its backslashes and double quotes escaped, non-ASCII characters too.
+        if (c == '\'') {
+          if (in == In::MultiLiteral) {
+            quote_run(c);
+            continue;
+          }
+          out += '"';
+          ++i;
+          in = In::Toml;
+          closed = true;
+          continue;
+        }
+        if (!ascii) {
+          escape();
+          continue;
+        }
+        if (c == '\\' || c == '"') out += '\\';
+        out += c;
+        ++i;
+        break;
       case In::Basic:
       case In::MultiBasic:
         if (c == '\\') {
@@ -146,22 +184,18 @@ std::string toml_safe_text(std::string_view text) {
           continue;
         }
         if (c == '"') {
-          if (in == In::Basic) {
-            in = In::Toml;
-          } else {
+          if (in == In::MultiBasic) {
             quote_run(c);
             continue;
           }
+          out += c;
+          ++i;
+          in = In::Toml;
+          closed = true;
+          continue;
         }
         if (!ascii) {  // the same character, escaped
-          const Decoded d = character(i);
-          char buf[16];
-          if (d.cp <= 0xFFFF)
-            std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(d.cp));
-          else
-            std::snprintf(buf, sizeof buf, "\\U%08X", static_cast<unsigned>(d.cp));
-          out += buf;
-          i += d.size;
+          escape();
           continue;
         }
         out += c;

@@ -10,17 +10,23 @@
 
 namespace isc {
 
-// The text toml++ is given instead of `text`, the same document for every valid TOML file:
+// The text toml++ is given instead of `text`, the same document for every valid TOML file, where
+// toml++ meets no non-ASCII character outside comments:
 // - non-ASCII characters in basic strings ("..." and """...""") become \uXXXX / \UXXXXXXXX escapes
 //   (the same string value; after a multi-line string's line-ending backslash toml++ would check the
 //   next character for whitespace);
+// - literal strings ('...' and '''...''') become basic strings with the same value (their
+//   backslashes and double quotes escaped, their non-ASCII characters as above): toml++ reads a
+//   quote that follows a number or date (`s = -'é'`, `1.'é'`) as part of that value, and checks
+//   the characters after it for whitespace (found by fuzzing: tests/fuzz/regressions);
 // - non-ASCII characters anywhere else outside strings and comments, where TOML 1.0 allows only
 //   ASCII, a backslash followed by a non-ASCII character in a basic string (never a valid escape),
-//   and invalid UTF-8 are refused here: TomlTextError, with the line, as toml::parse_error has it.
-// Literal strings and comments keep their characters (toml++ checks none of them for whitespace).
-// Where the text holds a syntax error of another kind, toml++ finds it as it would have: after a
-// string left open at the end of its line (an error toml++ reports there) the rest is passed as it
-// is. ASCII text (every byte below 0x80) is returned unchanged.
+//   a string opening right after another closed (never valid TOML), and invalid UTF-8 are refused
+//   here: TomlTextError, with the line, as toml::parse_error has it.
+// Comments keep their characters (toml++ checks none of them for whitespace). Where the text holds
+// a syntax error of another kind, toml++ finds it as it would have: after a string left open at the
+// end of its line (an error toml++ reports there) the rest is passed as it is. ASCII text (every
+// byte below 0x80) is returned unchanged.
 class TomlTextError : public std::runtime_error {
  public:
   TomlTextError(int64_t line, const std::string& description) : std::runtime_error(description), line_(line) {}
