@@ -13,6 +13,7 @@
 #include "cuda/check.h"
 #include "cuda/cuda_backend_impl.h"
 #include "cuda/device_buffer.h"
+#include "cuda/device_scope.h"
 #include "cuda/draw.h"
 #include "cuda/layer_stats.h"
 #include "cuda/pairs.h"
@@ -41,6 +42,15 @@ CudaBackend::CudaBackend(int device, bool tf32)
 void CudaBackend::bind_thread() { ISC_CUDA_CHECK(cudaSetDevice(device_)); }
 
 CudaBackend::~CudaBackend() {
+  // Torn down on its own device, whichever the destroying thread last used (restore_device_ puts
+  // the thread's back after the members are gone).
+  int current = 0;
+  if (cudaGetDevice(&current) == cudaSuccess && current != device_) {
+    if (cudaSetDevice(device_) == cudaSuccess)
+      restore_device_.device = current;
+    else
+      cudaGetLastError();
+  }
   gemm_.reset();
   svd_.reset();
   if (stream_) {
@@ -51,7 +61,11 @@ CudaBackend::~CudaBackend() {
 
 std::string CudaBackend::description() const {
   std::size_t free = 0, total = 0;
-  if (cudaMemGetInfo(&free, &total) != cudaSuccess) cudaGetLastError();
+  try {
+    const DeviceScope on(device_);  // (cudaMemGetInfo reports on the current device)
+    if (cudaMemGetInfo(&free, &total) != cudaSuccess) cudaGetLastError();
+  } catch (const std::exception&) {  // a description without the free memory
+  }
   char mem[64];
   std::snprintf(mem, sizeof mem, "%.1f GiB (%.1f GiB free)", double(prop_.totalGlobalMem) / double(1 << 30),
                 double(free) / double(1 << 30));
@@ -62,6 +76,7 @@ std::string CudaBackend::description() const {
 
 std::size_t CudaBackend::memory_budget() const {
   std::size_t free = 0, total = 0;
+  const DeviceScope on(device_);  // (cudaMemGetInfo reports on the current device)
   ISC_CUDA_CHECK(cudaMemGetInfo(&free, &total));
   const std::size_t margin = memory_margin(total);
   return free > margin ? free - margin : 0;
@@ -110,6 +125,9 @@ void CudaBackend::begin_chunk(const Chunk& c) {
   ISC_CUDA_CHECK(cudaMemsetAsync(moments_.get(), 0, cells * sizeof(Moments), stream_));
   ISC_CUDA_CHECK(cudaMemsetAsync(counts_.get(), 0, cells * ChunkStats::kCounts * sizeof(unsigned long long), stream_));
   ISC_CUDA_CHECK(cudaMemsetAsync(hist_.get(), 0, T * L * hl.stride * sizeof(unsigned long long), stream_));
+  // (as ChunkStats::reset on the CPU: a layer without bias_activation_stats, a training chunk's,
+  // reports zeros, not what the array held)
+  ISC_CUDA_CHECK(cudaMemsetAsync(pair_corr_.get(), 0, T * L * sizeof(double), stream_));
   if (P)  // chunk_.stats outlives the copy (pageable source: staged before the call returns)
     ISC_CUDA_CHECK(cudaMemcpyAsync(percentiles_.get(), chunk_.stats.percentiles.data(), P * sizeof(double),
                                    cudaMemcpyHostToDevice, stream_));

@@ -70,6 +70,14 @@ class CudaBackend final : public Backend {
   void copy_back(T* host, const T* dev, std::size_t n);
 
   int device_;
+  // Destroyed after every member below: ~CudaBackend makes device_ current for their teardown
+  // (cuBLAS and cuSOLVER handles, cudaFree of the arrays), and this gives the thread its own back.
+  struct RestoreDevice {
+    int device = -1;
+    ~RestoreDevice() {
+      if (device >= 0) cudaSetDevice(device);
+    }
+  } restore_device_;
   cudaDeviceProp prop_{};
   cudaStream_t stream_ = nullptr;
   bool tf32_ = false;

@@ -22,11 +22,11 @@ void CudaBackend::bias_activate(Buffer& s, const Buffer& b, Buffer* h, const Act
                        width, stream_);
 }
 
-void CudaBackend::activation_grad(Buffer& g, const Buffer& s, const Buffer& /*h*/, const ActivationSpec& act,
-                                  int width) {
+void CudaBackend::activation_grad(Buffer& g, const Buffer& s, const Buffer& h, const ActivationSpec& act, int width) {
   const std::size_t n = std::size_t(chunk_.trials) * std::size_t(chunk_.samples) * std::size_t(width);
   require(g, n, "CUDA", "gradient");
   require(s, n, "CUDA", "pre-activation");
+  require(h, n, "CUDA", "activation");  // (not read: f'(s) from s; checked as the CPU checks it)
   launch_mul_activation_derivative(device_ptr(g), device_ptr(s), n, act, stream_);
 }
 

@@ -157,10 +157,17 @@ void SingularValues::gram(const float* a, int m, int n, int count, float* sv, in
                                    gram_.get() + std::size_t(i) * gram_stride, int(ld)));
     }
     if (solver_ == SvdSolver::GramBatched) {
+      // cuSOLVER's workspace is sized for one set of arguments, the batch size included (its
+      // default algorithm may change with it): a last, smaller group gets its own size.
+      if (g != group_) {
+        size_eigen_workspace(n, g);
+        eig_work_.reserve(eig_work_bytes_);
+      }
       ISC_CUSOLVER_CHECK(
           cusolverDnXsyevBatched(handle_, params_, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, n, CUDA_R_64F,
                                  gram_.get(), ld, CUDA_R_64F, eig_.get(), CUDA_R_64F, eig_work_.get(), eig_work_bytes_,
                                  host_work_.empty() ? nullptr : host_work_.data(), host_work_.size(), info + first, g));
+      if (g != group_) size_eigen_workspace(n, group_);  // (what the next full group is given)
     } else {
       for (int i = 0; i < g; ++i)
         ISC_CUSOLVER_CHECK(cusolverDnXsyevd(handle_, params_, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, n,
