@@ -107,6 +107,15 @@ TEST(Config, ErrorsNameFileLineAndKey) {
   EXPECT_NE(error_of("trials = [\n").find("exp.toml:1: TOML syntax error"), std::string::npos);
   EXPECT_EQ(error_of("[sweep]\n\"network.widht\" = [1, 2]\n"),
             "exp.toml:2: sweep: cannot sweep 'network.widht' (did you mean 'network.width'?)");
+  // A table named sweep inside [sweep] is a key of the sweep, not a second sweep (this crashed:
+  // found by the fuzzer), in the file and through --set.
+  EXPECT_EQ(error_of("[sweep]\nsweep.b = [1, 2]\n"),
+            "exp.toml:2: sweep: cannot sweep 'sweep.b' (did you mean 'seed'?)");
+  EXPECT_EQ(error_of("sweep.sweep.b = 1e-3\n"), "exp.toml:1: sweep: cannot sweep 'sweep.b' (did you mean 'seed'?)");
+  Overrides sw;
+  sw.sets = {"sweep.sweep.b=1"};
+  EXPECT_EQ(error_of("", sw),
+            "--set sweep.sweep.b=1: --set cannot change the [sweep] table; give the sweep in the file");
   Overrides ov;
   ov.sets = {"network.gain=-1"};
   EXPECT_EQ(error_of("", ov), "--set network.gain=-1: network.gain: must be a finite number in [0, 1000000], got -1");

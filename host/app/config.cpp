@@ -62,7 +62,7 @@ using Flat = std::map<std::string, Leaf, std::less<>>;  // std::less<>: found by
 void flatten(const toml::table& t, const std::string& prefix, const std::string& file, Flat& out, Flat* sweep) {
   for (const auto& [k, v] : t) {
     const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-    if (prefix.empty() && k.str() == "sweep") {
+    if (prefix.empty() && sweep && k.str() == "sweep") {  // (a [sweep] table's own "sweep" is a key in it)
       if (!v.is_table()) throw ConfigError(where_of(v, file) + ": 'sweep' must be a table of key = [values]");
       flatten(*v.as_table(), "", file, *sweep, nullptr);
       continue;
