@@ -291,6 +291,25 @@ TEST_F(ResultsDir, ShardsMergeToTheUnshardedOutputs) {
       1);
   EXPECT_NE(out.find("holds another experiment"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(dir_ / "bad" / "stats.csv"));
+  // A shard whose parts/experiment.json is damaged but still JSON (a key gone; its config text
+  // changed): refused as a damaged folder, naming it, not as an error of the user's config file.
+  const fs::path recipe = dir_ / "s3_1" / "parts" / "experiment.json";
+  const std::string good = slurp(recipe);
+  for (const auto& [from, to] :
+       std::vector<std::pair<std::string, std::string>>{{"\"overrides\"", "\"overridez\""}, {"hidden", "hiddem"}}) {
+    std::string bad = good;
+    ASSERT_NE(bad.find(from), std::string::npos) << bad;
+    bad.replace(bad.find(from), from.size(), to);
+    std::ofstream(recipe, std::ios::trunc) << bad;
+    out.clear();
+    EXPECT_EQ(run({"merge", (dir_ / "bad").string(), (dir_ / "s3_0").string(), (dir_ / "s3_1").string(),
+                   (dir_ / "s3_2").string(), "--no-plot"},
+                  &out),
+              1)
+        << out;
+    EXPECT_NE(out.find((dir_ / "s3_1").string() + ": parts/experiment.json is damaged ("), std::string::npos) << out;
+  }
+  std::ofstream(recipe, std::ios::trunc) << good;
 }
 
 TEST_F(ResultsDir, ShardArgumentsAreCheckedAndDefaultFromSlurm) {

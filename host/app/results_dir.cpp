@@ -300,15 +300,21 @@ FolderParts read_parts(const std::string& dir) {
   } catch (const std::exception& e) {
     throw ResultsDirError(dir + ": no readable parts/experiment.json; not a results folder of a run");
   }
-  Overrides ov;
-  const auto& o = recipe.at("overrides");
-  if (o.contains("trials")) ov.trials = o.at("trials").get<int64_t>();
-  if (o.contains("seed")) ov.seed = o.at("seed").get<uint64_t>();
-  if (o.contains("threads")) ov.threads = o.at("threads").get<int>();
-  ov.sets = o.at("sets").get<std::vector<std::string>>();
-  f.ex = std::make_unique<Experiment>(
-      parse_experiment(recipe.at("text").get<std::string>(), recipe.at("source").get<std::string>(), ov));
-  f.id = recipe.at("experiment").get<std::string>();
+  // The experiment it holds, made again (a damaged file, valid JSON or not, is named: its config
+  // text's own errors would otherwise read as the user's config file's).
+  try {
+    Overrides ov;
+    const auto& o = recipe.at("overrides");
+    if (o.contains("trials")) ov.trials = o.at("trials").get<int64_t>();
+    if (o.contains("seed")) ov.seed = o.at("seed").get<uint64_t>();
+    if (o.contains("threads")) ov.threads = o.at("threads").get<int>();
+    ov.sets = o.at("sets").get<std::vector<std::string>>();
+    f.ex = std::make_unique<Experiment>(
+        parse_experiment(recipe.at("text").get<std::string>(), recipe.at("source").get<std::string>(), ov));
+    f.id = recipe.at("experiment").get<std::string>();
+  } catch (const std::exception& e) {
+    throw ResultsDirError(dir + ": parts/experiment.json is damaged (" + e.what() + "); not a results folder of a run");
+  }
   if (experiment_id(*f.ex) != f.id)
     throw ResultsDirError(dir + ": parts/experiment.json does not re-create its experiment (id " + f.id + ")");
   std::map<std::string, const SweepPoint*> by_id;
