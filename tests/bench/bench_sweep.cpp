@@ -33,7 +33,7 @@ using clk = std::chrono::steady_clock;
 namespace {
 
 // A backend that runs only the GEMMs of the one it wraps (and what they need: buffers and the
-// chunk); every other op does nothing. Operands keep whatever they held (zeros, see below).
+// chunk's shape); every other op does nothing. Operands keep whatever they held (zeros, see below).
 class GemmOnly final : public Backend {
  public:
   explicit GemmOnly(Backend& b) : b_(b) {}
@@ -47,8 +47,10 @@ class GemmOnly final : public Backend {
   std::unique_ptr<Buffer> alloc(std::size_t floats) override { return b_.alloc(floats); }
   void upload(Buffer&, const float*, std::size_t) override {}
   void download(const Buffer& b, float* host, std::size_t n) const override { b_.download(b, host, n); }
-  void begin_chunk(const Chunk& c) override { b_.begin_chunk(c); }
-  ChunkStats end_chunk() override { return b_.end_chunk(); }
+  void begin_chunk(const Chunk& c) override { b_.begin_chunk(c); }  // (the chunk's shape, for the GEMMs)
+  // No statistics to return: nothing is copied back, and nothing waits for the chunk's GEMMs (the
+  // worker's last download does, once).
+  ChunkStats end_chunk() override { return ChunkStats{}; }
   void fill_input(Buffer&, DataKind, int) override {}
   void init_weights(Buffer&, const LayerDraw&, int, int, int) override {}
   void gemm_forward(const Buffer& h, const Buffer& w, Buffer& s, int n_out, int n_in) override {
