@@ -131,7 +131,8 @@ int main(int argc, char** argv) {
         cuda::SingularValues s(stream, solver);
         double best = 1e30;
         for (int r = 0; r <= repeats; ++r) {  // r = 0: warm-up (workspaces, handles)
-          // gesvd overwrites its input: a fresh copy each time, outside the timed span.
+          // A fresh copy each time, outside the timed span (the solvers read their input only: gesvd
+          // works on a copy of each matrix; kept so that no run depends on an earlier one).
           ISC_CUDA_CHECK(
               cudaMemcpyAsync(a.get(), src.get(), j.size() * sizeof(float), cudaMemcpyDeviceToDevice, stream));
           ISC_CUDA_CHECK(cudaEventRecord(e0, stream));
