@@ -43,7 +43,7 @@ void CudaBackend::fill_targets(Buffer& y, TargetKind kind, const Buffer& x, int 
   // the logits by a batched GEMM with the teacher shared (stride 0), then the first argmax per row.
   // The teacher's weights are the CPU's bits, but cuBLAS rounds the logits differently from OpenBLAS
   // (and in TF32 with run.precision = "tf32"), so a sample whose two largest logits lie within that
-  // rounding of each other may get the other class than on the CPU (tests/test_gpu_backward.cpp
+  // rounding of each other may get the other class than on the CPU (tests/test_backend_ops.cpp
   // bounds every such flip).
   require(x, T * B * std::size_t(n_in), "CUDA", "teacher input");
   const std::size_t tw = std::size_t(classes) * std::size_t(n_in);

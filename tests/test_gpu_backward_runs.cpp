@@ -128,7 +128,7 @@ TEST(GpuBackwardRuns, ChunkingDoesNotChangeResults) {
 
 TEST(GpuBackwardRuns, WholeRunsAgreeWithCpu) {
   // Through the runner, nothing fed: the forward and backward GEMMs differ by at most 2 gamma_64
-  // ~ 8e-6 relative per layer (tests/test_gpu_backward.cpp), tanh and its derivative are
+  // ~ 8e-6 relative per layer (tests/test_backend_ops.cpp), tanh and its derivative are
   // 1-Lipschitz, Xavier keeps the scale and the softmax gradient is Lipschitz in the logits: over
   // 3 hidden layers, the output layer and 3 backward steps the differences stay well below 1e-4 of
   // the signal, and the Jacobians' singular values move by about as much (Weyl); asserted to 1e-3
