@@ -453,7 +453,22 @@ TEST_F(IdxFile, TruncatedFiles) {
   std::vector<uint8_t> more = images_file();
   more.push_back(1);
   msg = error_of([&] { IdxDataset d(write("m", more), labels); });
-  EXPECT_NE(msg.find(path("m") + ": 1 bytes of trailing data"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(path("m") + ": trailing data: 5 images of 3 x 4 need 60 bytes after the header, and the file "
+                                 "goes on past them"),
+            std::string::npos)
+      << msg;
+  // Far more than the header announces, compressed (64 MiB of zeros in about 64 KB; another file
+  // given by mistake): refused, having read one byte past what the header announces, not the whole.
+  more = images_file();
+  more.resize(more.size() + (std::size_t(64) << 20), 0);
+  const std::string big = write("big.gz", more);
+  msg = error_of([&] { IdxDataset d(big, labels); });
+  EXPECT_NE(msg.find(big + ": trailing data: "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(not read further)"), std::string::npos) << msg;
+  more.resize(images_file().size());
+  more.push_back(7);
+  msg = error_of([&] { IdxDataset d(labels, write("l_more", more)); });  // (swapped: refused by its header)
+  EXPECT_NE(msg.find("wrong magic number"), std::string::npos) << msg;
 }
 
 TEST_F(IdxFile, CountsDiffer) {

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 
 namespace isc {
@@ -30,34 +31,50 @@ uint32_t big_endian32(const uint8_t* p) {
   return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | uint32_t(p[3]);
 }
 
-// The whole file, decompressed if it is gzip. gzread passes a file that is not gzip through as it is.
-std::vector<uint8_t> read_file(const std::string& path) {
+// The file's bytes, decompressed if it is gzip (gzread passes a file that is not gzip through as
+// it is). Once `expected` can tell from what is read so far how many bytes the whole file should
+// hold (0: not yet), no more than one byte past that is read (*cut then says the file went on): a
+// file far larger than its header says, or another file given by mistake (`expected` throws on a
+// wrong header), is not read whole into memory first.
+std::vector<uint8_t> read_file(const std::string& path,
+                               const std::function<uint64_t(const std::vector<uint8_t>&)>& expected, bool* cut) {
   require_regular_file(path);
   errno = 0;
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) {
     throw std::runtime_error(path + ": cannot open: " + (errno ? std::strerror(errno) : "out of memory"));
   }
+  struct Close {
+    gzFile f;
+    ~Close() {
+      if (f) gzclose(f);
+    }
+  } close{f};
+  *cut = false;
   std::vector<uint8_t> out;
+  uint64_t limit = 0;  // the bytes the file should hold, once known
   constexpr unsigned kChunk = 1u << 20;
   for (;;) {
     const std::size_t at = out.size();
-    out.resize(at + kChunk);
-    const int n = gzread(f, out.data() + at, kChunk);
+    const unsigned want = limit > 0 ? unsigned(std::min<uint64_t>(kChunk, limit + 1 - at)) : kChunk;
+    out.resize(at + want);
+    const int n = gzread(f, out.data() + at, want);
     if (n < 0) {
       int err = 0;
       const char* msg = gzerror(f, &err);
-      const std::string why = err == Z_ERRNO ? std::strerror(errno) : msg;
-      gzclose(f);
-      throw std::runtime_error(path + ": cannot read: " + why);
+      throw std::runtime_error(path + ": cannot read: " + (err == Z_ERRNO ? std::strerror(errno) : msg));
     }
     out.resize(at + std::size_t(n));
     if (n == 0) break;
+    if (limit == 0) limit = expected(out);
+    if (limit > 0 && out.size() > limit) {
+      *cut = true;
+      return out;
+    }
   }
   // zlib reports a gzip stream cut short as end of file, with Z_BUF_ERROR left to ask for.
   int err = 0;
   gzerror(f, &err);
-  gzclose(f);
   if (err == Z_BUF_ERROR) {
     throw std::runtime_error(path + ": the gzip stream ends early (truncated file); " + std::to_string(out.size()) +
                              " bytes could be decompressed");
@@ -102,10 +119,15 @@ std::vector<uint32_t> idx_header(const std::vector<uint8_t>& bytes, const std::s
   return sizes;
 }
 
-// Checks that exactly `count` data bytes follow the header; `shape` describes them for messages.
+// Checks that exactly `count` data bytes follow the header; `shape` describes them for messages;
+// `cut`: the file was read only up to one byte past them (read_file).
 void check_data(const std::vector<uint8_t>& bytes, const std::string& path, std::size_t header, uint64_t count,
-                const std::string& shape) {
+                const std::string& shape, bool cut) {
   const uint64_t found = bytes.size() - header;
+  if (cut) {
+    throw std::runtime_error(path + ": trailing data: " + shape + " need " + std::to_string(count) +
+                             " bytes after the header, and the file goes on past them (not read further)");
+  }
   if (found < count) {
     throw std::runtime_error(path + ": truncated data: " + shape + " need " + std::to_string(count) +
                              " bytes after the header, found " + std::to_string(found));
@@ -131,7 +153,17 @@ IdxDataset::IdxDataset(const std::string& images_path, const std::string& labels
   if (classes != 0 && classes < 2) {
     throw std::invalid_argument("IdxDataset: classes = " + std::to_string(classes) + " (0 to count them, or >= 2)");
   }
-  images_ = read_file(images_path);
+  // (the header, as soon as it is read: a wrong one is refused before the rest is read)
+  bool cut = false;
+  images_ = read_file(
+      images_path,
+      [&](const std::vector<uint8_t>& b) -> uint64_t {
+        if (b.size() < 16) return 0;
+        const std::vector<uint32_t> d = idx_header(b, images_path, 3);
+        if (d[1] == 0 || d[2] == 0 || uint64_t(d[1]) * d[2] > uint64_t(INT_MAX)) return 0;  // (refused below)
+        return 16 + uint64_t(d[0]) * d[1] * d[2];
+      },
+      &cut);
   const std::vector<uint32_t> dims = idx_header(images_, images_path, 3);
   const uint64_t n = dims[0], rows = dims[1], cols = dims[2];
   if (n == 0) throw std::runtime_error(images_path + ": no images (the header says n = 0)");
@@ -142,13 +174,18 @@ IdxDataset::IdxDataset(const std::string& images_path, const std::string& labels
   pixels_at_ = 16;
   // n * rows * cols fits in 64 bits: each is below 2^32 and rows * cols below 2^31.
   check_data(images_, images_path, pixels_at_, n * rows * cols,
-             std::to_string(n) + " images of " + std::to_string(rows) + " x " + std::to_string(cols));
+             std::to_string(n) + " images of " + std::to_string(rows) + " x " + std::to_string(cols), cut);
   rows_ = int(rows);
   cols_ = int(cols);
 
-  labels_ = read_file(labels_path);
+  labels_ = read_file(
+      labels_path,
+      [&](const std::vector<uint8_t>& b) -> uint64_t {
+        return b.size() < 8 ? 0 : 8 + uint64_t(idx_header(b, labels_path, 1)[0]);
+      },
+      &cut);
   const uint64_t n_labels = idx_header(labels_, labels_path, 1)[0];
-  check_data(labels_, labels_path, 8, n_labels, std::to_string(n_labels) + " labels");
+  check_data(labels_, labels_path, 8, n_labels, std::to_string(n_labels) + " labels", cut);
   labels_.erase(labels_.begin(), labels_.begin() + 8);
   if (n_labels != n) {
     throw std::runtime_error("images and labels differ in number: " + images_path + " has " + std::to_string(n) +
