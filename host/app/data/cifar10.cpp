@@ -10,9 +10,26 @@
 namespace isc {
 namespace {
 
-// Appends the whole file to `out`.
+// Refuses a file of `bytes` that is not whole CIFAR-10 records.
+void check_size(const std::string& path, uint64_t bytes) {
+  if (bytes % kCifarRecord != 0) {
+    throw std::runtime_error(path + ": size " + std::to_string(bytes) + " bytes is not a multiple of the " +
+                             std::to_string(kCifarRecord) + "-byte CIFAR-10 record (1 label byte + " +
+                             std::to_string(kCifarPixels) + " pixel bytes); " + std::to_string(bytes % kCifarRecord) +
+                             " bytes left over");
+  }
+}
+
+// Appends the whole file to `out`; a file whose size is not whole records is refused before it is
+// read (another file given by mistake is not read into memory first).
 void append_file(const std::string& path, std::vector<uint8_t>* out) {
   require_regular_file(path);
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (!ec) {
+    check_size(path, size);
+    out->reserve(out->size() + std::size_t(size));
+  }
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));
   uint8_t buf[1 << 16];
@@ -32,12 +49,7 @@ Cifar10Dataset::Cifar10Dataset(std::vector<std::string> files) {
     const std::size_t start = records_.size();
     append_file(path, &records_);
     const std::size_t bytes = records_.size() - start;
-    if (bytes % kCifarRecord != 0) {
-      throw std::runtime_error(path + ": size " + std::to_string(bytes) + " bytes is not a multiple of the " +
-                               std::to_string(kCifarRecord) + "-byte CIFAR-10 record (1 label byte + " +
-                               std::to_string(kCifarPixels) + " pixel bytes); " + std::to_string(bytes % kCifarRecord) +
-                               " bytes left over");
-    }
+    check_size(path, bytes);  // (again: what was read)
     for (std::size_t r = 0; r < bytes / kCifarRecord; ++r) {
       const int label = records_[start + r * kCifarRecord];
       if (label > 9) {
