@@ -220,6 +220,52 @@ TEST_F(ResultsDir, AnotherExperimentIsRefusedUnlessForced) {
   ASSERT_EQ(run(other, &out), 0) << out;
   EXPECT_FALSE(fs::exists(dir_ / "x" / "figures" / "old.png"));  // nothing of the older run stays
   EXPECT_NE(slurp(dir_ / "x" / "stats.csv").find(",1,activation,mean,"), std::string::npos);
+  // A merge into that folder (another experiment's shards) is refused the same way.
+  ASSERT_EQ(run(args("sh_ref", {}, "small.toml"), &out), 0) << out;
+  ASSERT_EQ(run(args("sh0", {"--shard", "0/2"}, "small.toml"), &out), 0) << out;
+  ASSERT_EQ(run(args("sh1", {"--shard", "1/2"}, "small.toml"), &out), 0) << out;
+  std::vector<std::string> merge{"merge", (dir_ / "x").string(), (dir_ / "sh0").string(), (dir_ / "sh1").string(),
+                                 "--no-plot"};
+  out.clear();
+  EXPECT_EQ(run(merge, &out), 1);
+  EXPECT_NE(out.find("holds the results of another experiment"), std::string::npos) << out;
+  EXPECT_NE(slurp(dir_ / "x" / "stats.csv").find(",1,activation,mean,"), std::string::npos);  // left as it was
+  merge.push_back("--force");
+  out.clear();
+  EXPECT_EQ(run(merge, &out), 0) << out;
+  EXPECT_EQ(slurp(dir_ / "x" / "stats.csv"), slurp(dir_ / "sh_ref" / "stats.csv"));
+}
+
+TEST_F(ResultsDir, FilesARunReplacesAreRefusedInAFolderNoRunWrote) {
+  // --out names a folder of the user's with figures/ in it (and other files): a run would replace
+  // figures/, so it is refused, nothing touched; with --force it goes ahead. Other files stay.
+  fs::create_directories(dir_ / "mine" / "figures");
+  std::ofstream(dir_ / "mine" / "figures" / "fig1.png") << "mine";
+  std::ofstream(dir_ / "mine" / "notes.txt") << "notes";
+  std::string out;
+  EXPECT_EQ(run(args("mine", {}, "small.toml"), &out), 1);
+  EXPECT_NE(out.find("mine/figures is not from an initscope run, and a run replaces it"), std::string::npos) << out;
+  EXPECT_TRUE(fs::exists(dir_ / "mine" / "figures" / "fig1.png"));
+  EXPECT_FALSE(fs::exists(dir_ / "mine" / "stats.csv"));
+  // A merge into it likewise.
+  ASSERT_EQ(run(args("m0", {"--shard", "0/1"}, "small.toml"), &out), 0) << out;
+  out.clear();
+  EXPECT_EQ(run({"merge", (dir_ / "mine").string(), (dir_ / "m0").string(), "--no-plot"}, &out), 1);
+  EXPECT_NE(out.find("is not from an initscope run"), std::string::npos) << out;
+  EXPECT_TRUE(fs::exists(dir_ / "mine" / "figures" / "fig1.png"));
+  // Only other files: the run goes ahead and leaves them; so does a second run into the folder.
+  fs::create_directories(dir_ / "notes");
+  std::ofstream(dir_ / "notes" / "notes.txt") << "notes";
+  out.clear();
+  ASSERT_EQ(run(args("notes", {}, "small.toml"), &out), 0) << out;
+  out.clear();
+  ASSERT_EQ(run(args("notes", {}, "small.toml"), &out), 0) << out;
+  EXPECT_EQ(slurp(dir_ / "notes" / "notes.txt"), "notes");
+  // --force: the user's figures/ go, the rest stays.
+  out.clear();
+  ASSERT_EQ(run(args("mine", {"--force"}, "small.toml"), &out), 0) << out;
+  EXPECT_FALSE(fs::exists(dir_ / "mine" / "figures" / "fig1.png"));
+  EXPECT_EQ(slurp(dir_ / "mine" / "notes.txt"), "notes");
 }
 
 TEST_F(ResultsDir, TemporaryFilesOfAKilledRunAreRemoved) {

@@ -226,7 +226,7 @@ std::unique_ptr<isc::Backend> backend_for(const isc::Experiment& ex, const std::
   return isc::make_backend(device, bo);
 }
 
-int cmd_merge(const std::string& out, const std::vector<std::string>& dirs, bool no_plot) {
+int cmd_merge(const std::string& out, const std::vector<std::string>& dirs, bool no_plot, bool force) {
   return guarded([&] {
     const auto t0 = std::chrono::steady_clock::now();
     isc::Merged m = isc::merge_folders(dirs);
@@ -238,6 +238,7 @@ int cmd_merge(const std::string& out, const std::vector<std::string>& dirs, bool
     info.started_utc = utc_now();
     info.per_trial = !m.trials.empty();
     const isc::FolderLock lock(out);  // no run or other merge writes OUT meanwhile
+    isc::prepare_results_folder(out, isc::experiment_id(*m.ex), force);
     if (info.per_trial) isc::concatenate_trials(out, *m.ex, m.trials);
     info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     isc::write_results(out, *m.ex, m.results, info);
@@ -437,11 +438,14 @@ int main(int argc, char** argv) {
                   "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with N given as --shard /N)");
   std::string merge_out;
   std::vector<std::string> merge_dirs;
-  bool merge_no_plot = false;
+  bool merge_no_plot = false, merge_force = false;
   auto* merge = app.add_subcommand("merge", "combine the parts of shard folders of one experiment into OUT");
   merge->add_option("out", merge_out, "results folder to write")->required();
   merge->add_option("dirs", merge_dirs, "the shards' results folders")->required()->check(CLI::ExistingDirectory);
   merge->add_flag("--no-plot", merge_no_plot, "do not render figures and report.html");
+  merge->add_flag("--force", merge_force,
+                  "replace the results of another experiment in OUT (refused otherwise), or files a merge replaces "
+                  "that no initscope run left there");
   app.add_subcommand("info", "version, build options and devices");
   std::string plan_config, plan_device = "auto";
   isc::Overrides plan_ov;
@@ -483,7 +487,7 @@ int main(int argc, char** argv) {
   }
   if (app.got_subcommand("info")) return cmd_info();
   if (app.got_subcommand("plot")) return render_plots(plot_dir, plot_gradient_axis);
-  if (app.got_subcommand("merge")) return cmd_merge(merge_out, merge_dirs, merge_no_plot);
+  if (app.got_subcommand("merge")) return cmd_merge(merge_out, merge_dirs, merge_no_plot, merge_force);
   if (app.got_subcommand("plan")) {
     return guarded([&] {
       const isc::Experiment ex = isc::load_experiment(plan_config, plan_ov);

@@ -140,31 +140,49 @@ FolderLock::~FolderLock() {
   if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
-ResultsDir::ResultsDir(const std::string& dir, const Experiment& ex, const ExperimentRecipe& recipe, bool force)
-    : dir_(dir), parts_(dir + "/parts"), experiment_(experiment_id(ex)), lock_(dir) {
+void prepare_results_folder(const std::string& dir, const std::string& experiment, bool force) {
+  const std::string parts = dir + "/parts";
   std::error_code ec;
-  // Temporary files of a killed run: nothing else writes here while we hold the lock.
-  for (const std::string& d : {dir_, parts_})
+  // Temporary files of a killed run: nothing else writes here while the caller holds the lock.
+  for (const std::string& d : {dir, parts})
     if (fs::is_directory(d, ec))
       for (const auto& e : fs::directory_iterator(d, ec))
         if (is_temporary(e.path())) fs::remove(e.path(), ec);
   // Results of another experiment are refused (or, with --force, removed).
   std::string held;
-  if (fs::exists(parts_ + "/experiment.json")) {
+  if (fs::exists(parts + "/experiment.json", ec)) {
     try {
-      held = nlohmann::json::parse(read_file(parts_ + "/experiment.json")).at("experiment").get<std::string>();
+      held = nlohmann::json::parse(read_file(parts + "/experiment.json")).at("experiment").get<std::string>();
     } catch (...) {
-      held = "(unreadable " + parts_ + "/experiment.json)";
+      held = "(unreadable " + parts + "/experiment.json)";
     }
-  } else if (fs::exists(dir_ + "/manifest.json")) {
-    held = manifest_experiment(dir_);
+  } else if (fs::exists(dir + "/manifest.json", ec)) {
+    held = manifest_experiment(dir);
   }
-  if (!held.empty() && held != experiment_) {
+  if (!held.empty() && held != experiment) {
     if (!force)
-      throw ResultsDirError(dir_ + " holds the results of another experiment (id " + held + ", this one is " +
-                            experiment_ + "); use --force to replace them, or another --out");
-    for (const char* f : kOutputs) fs::remove_all(dir_ + "/" + f, ec);
+      throw ResultsDirError(dir + " holds the results of another experiment (id " + held + ", this one is " +
+                            experiment + "); use --force to replace them, or another --out");
+    for (const char* f : kOutputs) fs::remove_all(dir + "/" + f, ec);
+    return;
   }
+  // Files a run replaces, in a folder no run has written: not initscope's (a parts folder alone may
+  // be a run killed before its experiment.json was in place).
+  if (held.empty())
+    for (const char* f : kOutputs) {
+      if (std::string(f) == "parts" || !fs::exists(dir + "/" + f, ec)) continue;
+      if (!force)
+        throw ResultsDirError(dir + "/" + f + " is not from an initscope run, and a run replaces it (" + dir +
+                              " holds no manifest.json or parts/experiment.json of one); use another --out, or --force "
+                              "to replace it");
+      fs::remove_all(dir + "/" + f, ec);
+    }
+}
+
+ResultsDir::ResultsDir(const std::string& dir, const Experiment& ex, const ExperimentRecipe& recipe, bool force)
+    : dir_(dir), parts_(dir + "/parts"), experiment_(experiment_id(ex)), lock_(dir) {
+  std::error_code ec;
+  prepare_results_folder(dir_, experiment_, force);
   fs::create_directories(parts_, ec);
   if (ec) throw ResultsDirError("cannot create " + parts_ + ": " + ec.message());
   try {

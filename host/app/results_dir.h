@@ -42,6 +42,14 @@ class FolderLock {
   int fd_ = -1;
 };
 
+// Before a run or a merge writes the results of `experiment` (its experiment_id) into DIR, which it
+// holds the lock of: refuses (ResultsDirError) a folder that holds the results of another
+// experiment, or files that a run replaces (figures/, report.html, the CSVs, manifest.json,
+// examples.json) without being an initscope results folder (no parts/experiment.json, no manifest of
+// a run): a user's own figures/ in the folder given as --out would be lost. With `force`, those are
+// removed instead. Temporary files a killed run left are removed.
+void prepare_results_folder(const std::string& dir, const std::string& experiment, bool force);
+
 // Layout: DIR/.initscope.lock; DIR/parts/experiment.json (the experiment id and recipe);
 // DIR/parts/parts.log (parts_log.h: one record per committed range of trials of a configuration, the
 // journal of the run); DIR/parts/<config_id>.<first>-<end>.trials.csv.gz (a range's per-trial rows).
