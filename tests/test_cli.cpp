@@ -270,6 +270,23 @@ TEST_F(Cli, UsageErrorsExit2WithOneLineAndASuggestion) {
   EXPECT_FALSE(fs::exists(dir_ / "x"));
 }
 
+TEST_F(Cli, AProgressPeriodThatIsNotANumberIsRefused) {
+  // INITSCOPE_PROGRESS_SECONDS=abc read as 0 printed a line at every chunk; now it is an error.
+  const fs::path cfg = write("p.toml", kSmall);
+  for (const char* bad : {"abc", "-5", "10s", "nan"}) {
+    setenv("INITSCOPE_PROGRESS_SECONDS", bad, 1);
+    const Result r = run("run " + cfg.string() + " --device cpu --out " + (dir_ / "p").string());
+    unsetenv("INITSCOPE_PROGRESS_SECONDS");
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find(std::string("INITSCOPE_PROGRESS_SECONDS=") + bad + ": expected seconds"), std::string::npos)
+        << r.out;
+  }
+  setenv("INITSCOPE_PROGRESS_SECONDS", "2.5", 1);
+  const Result ok = run("run " + cfg.string() + " --device cpu --out " + (dir_ / "p").string());
+  unsetenv("INITSCOPE_PROGRESS_SECONDS");
+  EXPECT_EQ(ok.code, 0) << ok.out;
+}
+
 TEST_F(Cli, SeedsOutsideTheConfigRangeAreRefused) {
   const auto cfg = write("small.toml", kSmall);
   for (const std::string s :

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -509,6 +510,16 @@ int main(int argc, char** argv) {
     if (*o_seed) ov.seed = parse_seed(seed);
     if (*o_threads) ov.threads = threads;
     if (per_trial) ov.sets.push_back("output.per_trial=true");
+    // Plain progress lines every INITSCOPE_PROGRESS_SECONDS seconds (default 10) when not on a
+    // terminal; checked before anything is read or written.
+    double period = 10.0;
+    if (const char* e = std::getenv("INITSCOPE_PROGRESS_SECONDS"); e && *e) {
+      char* end = nullptr;
+      period = std::strtod(e, &end);
+      if (*end != '\0' || !std::isfinite(period) || period < 0)
+        throw isc::ConfigError(std::string("INITSCOPE_PROGRESS_SECONDS=") + e +
+                               ": expected seconds between progress lines, a number 0 or more");
+    }
     const isc::Experiment ex = isc::load_experiment(config_path, ov);
     release_expansion_memory(ex);
     // The shard: --shard I/N, else the job array's index and count.
@@ -571,9 +582,6 @@ int main(int argc, char** argv) {
     // A file-size limit (ulimit -f) then fails the write with EFBIG, reported with the file's name,
     // instead of killing the run mid-write.
     std::signal(SIGXFSZ, SIG_IGN);
-    // Plain progress lines every INITSCOPE_PROGRESS_SECONDS seconds (default 10) when not on a terminal.
-    double period = 10.0;
-    if (const char* e = std::getenv("INITSCOPE_PROGRESS_SECONDS")) period = std::max(0.0, std::atof(e));
     isc::ProgressLine progress(ex, opt.units.empty() ? isc::all_units(ex) : opt.units, tty, stderr, period);
     if (!quiet)
       opt.progress = [&](const isc::SweepPoint& p, int64_t done, int64_t total, bool resumed) {
