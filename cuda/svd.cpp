@@ -19,6 +19,12 @@ SingularValues::SingularValues(cudaStream_t stream, SvdSolver solver, std::size_
   ISC_CUSOLVER_CHECK(cusolverDnSetStream(handle_, stream_));
   if (solver_ != SvdSolver::Gesvd) {
     ISC_CUSOLVER_CHECK(cusolverDnCreateParams(&params_));
+    // XsyevBatched's default algorithm "may switch between algorithms" (by size, and perhaps by
+    // batch size), which would make a matrix's values depend on how many share its call; ALG_1 is
+    // documented as one algorithm for all n. Where a cuSOLVER does not take it (a status other than
+    // success), the default stays, and GpuSvd.ResultsDoNotDependOnTheBatch tells.
+    if (solver_ == SvdSolver::GramBatched)
+      (void)cusolverDnSetAdvOptions(params_, CUSOLVERDN_SYEVBATCHED, CUSOLVER_ALG_1);
     ISC_CUBLAS_CHECK(cublasCreate(&blas_));
     ISC_CUBLAS_CHECK(cublasSetStream(blas_, stream_));
   }
