@@ -280,6 +280,17 @@ TEST(TrainRun, CheckpointsRoundTripAndRefuseDamage) {
   wider.hidden = {5};
   EXPECT_FALSE(read_checkpoint(p.string(), wider, &back, &why));
   EXPECT_NE(why.find("of another network"), std::string::npos) << why;
+  // A whole file (its CRC-32 holds) whose range says 2^30 trials but holds two networks: refused
+  // without allocating 2^30 networks first (fuzz_files found that: an out-of-memory abort).
+  {
+    TrainCheckpoint huge = ck;
+    huge.end = huge.first + (uint64_t(1) << 30);
+    const fs::path q = p.string() + ".huge";
+    write_checkpoint(q.string(), huge);
+    EXPECT_FALSE(read_checkpoint(q.string(), s, &back, &why));
+    EXPECT_NE(why.find("of another network"), std::string::npos) << why;
+    fs::remove(q);
+  }
   std::string bytes;
   {
     std::ifstream in(p, std::ios::binary);

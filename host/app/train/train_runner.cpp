@@ -143,12 +143,13 @@ bool read_checkpoint(const std::string& path, const MlpShape& shape, TrainCheckp
         int(layers) != shape.layers() || c.update < 0 || c.steps < 0 || c.steps > c.update)
       return bad("of another shape");
     const int T = int(c.end - c.first);
-    const MlpParams want = MlpParams::zeros(shape, T);
+    // The sizes T networks of `shape` have, compared before anything of that size is allocated (a
+    // file's arrays are no longer than the file): a range of 2^31 trials must not allocate 2^31 networks.
     for (int l = 0; l < shape.layers(); ++l) {
       c.params.W.push_back(r.array<float>());
       c.params.b.push_back(r.array<float>());
-      if (c.params.W.back().size() != want.W[std::size_t(l)].size() ||
-          c.params.b.back().size() != want.b[std::size_t(l)].size())
+      const uint64_t outs = uint64_t(T) * uint64_t(shape.out(l));
+      if (c.params.W.back().size() != outs * uint64_t(shape.in(l)) || c.params.b.back().size() != outs)
         return bad("of another network");
     }
     c.params.trials = T;
