@@ -1,7 +1,7 @@
 // fuzz_files.cpp — libFuzzer harness over the readers of files a run did not just write itself: the
 // parts log and its records (resume, merge), training checkpoints, and the IDX and CIFAR-10 data files.
 //
-// The first byte of an input chooses the reader (its value modulo 7), the rest is the file:
+// The first byte of an input chooses the reader (its value modulo 8), the rest is the file:
 //
 //   0  a parts-log record's payload, given to decode_part for the configuration of kParts below
 //      (as load_part does once the record's CRC-32 holds: the CRC only catches damage, a payload
@@ -14,11 +14,15 @@
 //      bytes, then the label file's; IdxDataset reads both and every example is read back
 //   5  the same, each file gzip-compressed by the harness before it is written
 //   6  a CIFAR-10 file; Cifar10Dataset reads it and every example is read back
+//   7  a results folder's parts/: a 4-byte little-endian length of experiment.json, its bytes, then
+//      parts.log; `initscope merge` of that one folder reads it (read_parts, then the ranges' tiling
+//      and their aggregate)
 //
 // Every reader must refuse a bad file with an exception (std::exception; read_checkpoint returns
 // false): crashes, sanitizer reports, hangs (-timeout) and out-of-memory (-rss_limit_mb) are
 // findings. Accepted data must give examples in [0, 1] with labels in [0, classes), else abort().
 //
+// FUZZ_FILES_VERBOSE=1 prints why each input was refused (triage).
 // INITSCOPE_FUZZ_SEEDS=DIR: before fuzzing, writes one valid input per reader to DIR (made from a
 // real run of each configuration, so the seeds follow the record formats as they change); the CTest
 // (run_fuzz.cmake) sets it to its corpus folder.
@@ -35,7 +39,10 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "host/app/backends.h"
 #include "host/app/config.h"
@@ -43,6 +50,7 @@
 #include "host/app/data/idx.h"
 #include "host/app/output.h"
 #include "host/app/parts_log.h"
+#include "host/app/results_dir.h"
 #include "host/app/runner.h"
 #include "host/app/train/mlp_reference.h"
 #include "host/app/train/train_runner.h"
@@ -51,7 +59,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kReaders = 7;
+constexpr int kReaders = 8;
 
 const char* kParts = "samples = 5\ntrials = 6\n[network]\ninput = 4\nhidden = [3, 3]\n[stats]\nbins = 8\n";
 const char* kPartsBackward =
@@ -69,7 +77,7 @@ Fixture* fixture = nullptr;
 
 std::string part_of(const isc::Experiment& ex, isc::Backend& backend) {
   const std::vector<isc::ConfigResult> rs = isc::run_experiment(ex, backend);
-  return isc::encode_part(rs.at(0), "0123456789abcdef", false);
+  return isc::encode_part(rs.at(0), isc::experiment_id(ex), false);
 }
 
 void write_file(const fs::path& path, const std::string& bytes) {
@@ -106,6 +114,12 @@ std::string be32(uint32_t v) {
   return std::string(b, 4);
 }
 
+// FUZZ_FILES_VERBOSE=1: print why each input was refused (triage: ./initscope_fuzz_files FILE...).
+void refused(const char* why) {
+  static const bool verbose = std::getenv("FUZZ_FILES_VERBOSE") != nullptr;
+  if (verbose) std::fprintf(stderr, "fuzz_files: refused: %s\n", why);
+}
+
 void check_examples(const isc::Dataset& d) {
   std::vector<float> x(std::size_t(d.input()));
   const uint64_t n = d.size();
@@ -127,13 +141,18 @@ void check_examples(const isc::Dataset& d) {
   (void)d.image_shape();
 }
 
-void idx_files(const std::string& body, bool gz) {
-  if (body.size() < 4) return;
+// A body cut in two by its first 4 bytes (little-endian: the length of the first file).
+std::pair<std::string, std::string> two_files(const std::string& body) {
+  if (body.size() < 4) return {};
   uint32_t n = 0;
   std::memcpy(&n, body.data(), 4);
   const std::string rest = body.substr(4);
   const std::size_t cut = std::min<std::size_t>(n, rest.size());
-  std::string images = rest.substr(0, cut), labels = rest.substr(cut);
+  return {rest.substr(0, cut), rest.substr(cut)};
+}
+
+void idx_files(const std::string& body, bool gz) {
+  auto [images, labels] = two_files(body);
   if (gz) {
     images = gzip(images);
     labels = gzip(labels);
@@ -144,7 +163,8 @@ void idx_files(const std::string& body, bool gz) {
     const isc::IdxDataset d((fixture->dir / "images-idx3-ubyte").string(),
                             (fixture->dir / "labels-idx1-ubyte").string());
     check_examples(d);
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    refused(e.what());
   }
 }
 
@@ -155,7 +175,8 @@ void one(uint8_t reader, const std::string& body) {
       const isc::SweepPoint& p = (reader % kReaders == 0 ? fixture->forward : fixture->backward).points.at(0);
       try {
         (void)isc::decode_part(body, p);
-      } catch (const std::exception&) {
+      } catch (const std::exception& e) {
+        refused(e.what());
       }
       return;
     }
@@ -169,10 +190,12 @@ void one(uint8_t reader, const std::string& body) {
             if (r.head.config_id == ex->points.at(0).id) {
               try {
                 (void)isc::decode_part(log.payload(r), ex->points.at(0));
-              } catch (const std::exception&) {
+              } catch (const std::exception& e) {
+                refused(e.what());
               }
             }
-      } catch (const std::exception&) {
+      } catch (const std::exception& e) {
+        refused(e.what());
       }
       return;
     }
@@ -183,18 +206,33 @@ void one(uint8_t reader, const std::string& body) {
       write_file(path, file);
       isc::TrainCheckpoint ck;
       std::string why;
-      (void)isc::read_checkpoint(path.string(), fixture->shape, &ck, &why);
+      if (!isc::read_checkpoint(path.string(), fixture->shape, &ck, &why)) refused(why.c_str());
       return;
     }
     case 4:
     case 5: return idx_files(body, reader % kReaders == 5);
+    case 7: {
+      const auto [recipe, log] = two_files(body);
+      const fs::path folder = fixture->dir / "results";
+      fs::remove_all(folder);
+      fs::create_directories(folder / "parts");
+      write_file(folder / "parts" / "experiment.json", recipe);
+      write_file(folder / "parts" / "parts.log", log);
+      try {
+        (void)isc::merge_folders({folder.string()});
+      } catch (const std::exception& e) {
+        refused(e.what());
+      }
+      return;
+    }
     case 6: {
       const fs::path path = fixture->dir / "data_batch_1.bin";
       write_file(path, body);
       try {
         const isc::Cifar10Dataset d({path.string()});
         check_examples(d);
-      } catch (const std::exception&) {
+      } catch (const std::exception& e) {
+        refused(e.what());
       }
       return;
     }
@@ -251,6 +289,23 @@ void write_seeds(const fs::path& to) {
     for (int k = 0; k < isc::kCifarPixels; ++k) cifar += char((k * 31 + r) & 0xff);
   }
   seed(6, cifar);
+  {
+    // The folder of a run of kParts (threads = 1) that committed its one configuration.
+    const nlohmann::json recipe = {{"experiment", isc::experiment_id(fixture->forward)},
+                                   {"source", "parts.toml"},
+                                   {"text", kParts},
+                                   {"overrides", {{"threads", 1}, {"sets", nlohmann::json::array()}}}};
+    const std::string text = recipe.dump(2);
+    const fs::path log_path = fixture->dir / "seed.log";
+    fs::remove(log_path);
+    {
+      isc::PartsLog log(log_path.string(), true);
+      log.append(fixture->forward_part);
+      log.sync();
+    }
+    seed(7, le32(uint32_t(text.size())) + text + read_whole(log_path));
+    fs::remove(log_path);
+  }
 }
 
 }  // namespace
