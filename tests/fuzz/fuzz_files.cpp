@@ -16,7 +16,8 @@
 //   6  a CIFAR-10 file; Cifar10Dataset reads it and every example is read back
 //   7  a results folder's parts/: a 4-byte little-endian length of experiment.json, its bytes, then
 //      parts.log; `initscope merge` of that one folder reads it (read_parts, then the ranges' tiling
-//      and their aggregate)
+//      and their aggregate). The harness sets the CRC-32s of the log's records first (see fix_crcs),
+//      so that records of any ranges and contents reach the merge
 //
 // Every reader must refuse a bad file with an exception (std::exception; read_checkpoint returns
 // false): crashes, sanitizer reports, hangs (-timeout) and out-of-memory (-rss_limit_mb) are
@@ -168,6 +169,24 @@ void idx_files(const std::string& body, bool gz) {
   }
 }
 
+// The log with every record's two CRC-32s made to hold, from its start up to the first bytes that are
+// not a record header (or a record longer than the rest): the record format of parts_log.cpp (magic
+// "ISCP", format, payload size, the payload's CRC-32, the CRC-32 of the 20 bytes before).
+std::string fix_crcs(std::string log) {
+  std::size_t at = 0;
+  while (at + 24 <= log.size() && std::memcmp(log.data() + at, "ISCP", 4) == 0) {
+    uint64_t size = 0;
+    std::memcpy(&size, log.data() + at + 8, 8);
+    if (size > log.size() - at - 24) break;
+    const uint32_t payload = isc::crc32_of(log.data() + at + 24, std::size_t(size));
+    std::memcpy(&log[at + 16], &payload, 4);
+    const uint32_t head = isc::crc32_of(log.data() + at, 20);
+    std::memcpy(&log[at + 20], &head, 4);
+    at += 24 + std::size_t(size);
+  }
+  return log;
+}
+
 void one(uint8_t reader, const std::string& body) {
   switch (reader % kReaders) {
     case 0:
@@ -217,7 +236,7 @@ void one(uint8_t reader, const std::string& body) {
       fs::remove_all(folder);
       fs::create_directories(folder / "parts");
       write_file(folder / "parts" / "experiment.json", recipe);
-      write_file(folder / "parts" / "parts.log", log);
+      write_file(folder / "parts" / "parts.log", fix_crcs(log));
       try {
         (void)isc::merge_folders({folder.string()});
       } catch (const std::exception& e) {
