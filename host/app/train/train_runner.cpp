@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -139,7 +140,7 @@ bool read_checkpoint(const std::string& path, const MlpShape& shape, TrainCheckp
     c.update = r.get<int64_t>();
     c.steps = r.get<int64_t>();
     const uint32_t layers = r.get<uint32_t>();
-    if (c.group.size() > 64 || c.end <= c.first || c.end - c.first > (uint64_t(1) << 31) ||
+    if (c.group.size() > 64 || c.end <= c.first || c.end - c.first > uint64_t(INT_MAX) ||
         int(layers) != shape.layers() || c.update < 0 || c.steps < 0 || c.steps > c.update)
       return bad("of another shape");
     const int T = int(c.end - c.first);
