@@ -258,6 +258,20 @@ void one(uint8_t reader, const std::string& body) {
   }
 }
 
+// The bytes of a parts log holding these payloads, written by PartsLog itself.
+std::string log_of(const std::vector<std::string>& payloads) {
+  const fs::path path = fixture->dir / "seed.log";
+  fs::remove(path);
+  {
+    isc::PartsLog log(path.string(), true);
+    for (const std::string& p : payloads) log.append(p);
+    log.sync();
+  }
+  std::string bytes = read_whole(path);
+  fs::remove(path);
+  return bytes;
+}
+
 // One valid input per reader, for INITSCOPE_FUZZ_SEEDS.
 void write_seeds(const fs::path& to) {
   fs::create_directories(to);
@@ -266,18 +280,7 @@ void write_seeds(const fs::path& to) {
   };
   seed(0, fixture->forward_part);
   seed(1, fixture->backward_part);
-  {
-    const fs::path log_path = fixture->dir / "seed.log";
-    fs::remove(log_path);
-    {
-      isc::PartsLog log(log_path.string(), true);
-      log.append(fixture->forward_part);
-      log.append(fixture->backward_part);
-      log.sync();
-    }
-    seed(2, read_whole(log_path));
-    fs::remove(log_path);
-  }
+  seed(2, log_of({fixture->forward_part, fixture->backward_part}));
   {
     isc::TrainCheckpoint ck;
     ck.group = "g0";
@@ -315,15 +318,7 @@ void write_seeds(const fs::path& to) {
                                    {"text", kParts},
                                    {"overrides", {{"threads", 1}, {"sets", nlohmann::json::array()}}}};
     const std::string text = recipe.dump(2);
-    const fs::path log_path = fixture->dir / "seed.log";
-    fs::remove(log_path);
-    {
-      isc::PartsLog log(log_path.string(), true);
-      log.append(fixture->forward_part);
-      log.sync();
-    }
-    seed(7, le32(uint32_t(text.size())) + text + read_whole(log_path));
-    fs::remove(log_path);
+    seed(7, le32(uint32_t(text.size())) + text + log_of({fixture->forward_part}));
   }
 }
 
